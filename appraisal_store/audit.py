@@ -1,0 +1,173 @@
+"""The audit trail: every event carries the hash of the one before it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from .actors import Actor
+from .models import AuditEvent, AuditHead
+from .types import utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event to append; ``details`` must be JSON-representable (dates become strings)."""
+
+    action: str
+    subject_type: str
+    subject_id: str | int
+    organisation_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _canonical_details(details: dict[str, Any]) -> dict[str, Any]:
+    # Round-trip through JSON so the hashed value is exactly what the database gives back.
+    return json.loads(json.dumps(details, default=str, sort_keys=True))
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    *,
+    event_id: int,
+    prev_hash: str,
+    occurred_at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    organisation_id: int | None,
+    details: dict[str, Any],
+) -> str:
+    """The SHA-256 that chains one event to the one before it."""
+    body = json.dumps(
+        [event_id, prev_hash, _timestamp(occurred_at), actor_id, actor_label, action,
+         subject_type, subject_id, organisation_id, details],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_event_id=0, last_hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record_events(
+    session: Session, actor: Actor, events: Sequence[PendingEvent], *, at: datetime | None = None
+) -> None:
+    """Append ``events`` to the chain in the caller's transaction (one insert for all)."""
+    if not events:
+        return
+    moment = (at or utcnow()).astimezone(UTC)
+    head = _lock_head(session)
+    event_id, prev = head.last_event_id, head.last_hash
+    rows: list[dict[str, Any]] = []
+    for pending in events:
+        event_id += 1
+        details = _canonical_details(pending.details)
+        subject_id = str(pending.subject_id)
+        digest = event_hash(
+            event_id=event_id, prev_hash=prev, occurred_at=moment, actor_id=actor.person_id,
+            actor_label=actor.label, action=pending.action, subject_type=pending.subject_type,
+            subject_id=subject_id, organisation_id=pending.organisation_id, details=details,
+        )
+        rows.append({
+            "id": event_id, "occurred_at": moment, "actor_id": actor.person_id,
+            "actor_label": actor.label, "action": pending.action,
+            "subject_type": pending.subject_type, "subject_id": subject_id,
+            "organisation_id": pending.organisation_id, "details": details,
+            "prev_hash": prev, "hash": digest,
+        })
+        prev = digest
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(AuditEvent), rows[start:start + 2000])
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_event_id=event_id, last_hash=prev)
+    )
+    session.expire(head)
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    subject_type: str,
+    subject_id: str | int,
+    organisation_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one event to the chain in the caller's transaction."""
+    record_events(
+        session, actor,
+        [PendingEvent(action, subject_type, subject_id, organisation_id, details or {})], at=at,
+    )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the chain: ``broken_at`` is the first event that does not match."""
+
+    verified: int
+    broken_at: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
+    """Recompute every event's hash in order and compare it with the stored chain."""
+    prev, expected_id, verified = GENESIS_HASH, 1, 0
+    last_id = 0
+    while True:
+        events = list(session.execute(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).scalars())
+        if not events:
+            break
+        for event in events:
+            assert event.id is not None
+            if event.id != expected_id:
+                return ChainReport(verified, event.id, f"event {expected_id} is missing")
+            if event.prev_hash != prev:
+                return ChainReport(verified, event.id, "it does not point to the event before it")
+            digest = event_hash(
+                event_id=event.id, prev_hash=event.prev_hash, occurred_at=event.occurred_at,
+                actor_id=event.actor_id, actor_label=event.actor_label, action=event.action,
+                subject_type=event.subject_type, subject_id=event.subject_id,
+                organisation_id=event.organisation_id, details=event.details,
+            )
+            if digest != event.hash:
+                return ChainReport(verified, event.id, "its content does not match its hash")
+            prev, last_id = event.hash, event.id
+            expected_id, verified = expected_id + 1, verified + 1
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_event_id != last_id or head.last_hash != prev):
+        return ChainReport(verified, head.last_event_id, "events after it were removed")
+    return ChainReport(verified)

@@ -1,0 +1,94 @@
+"""The engine and sessions: SQLite (WAL) by default, PostgreSQL when configured."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+from .config import settings
+
+# Writers on SQLite take the write lock at BEGIN, so that a transaction which reads the audit
+# head and then writes never fails half-way with "database is locked" (a deferred transaction
+# cannot be retried by the busy timeout once it has read).
+_IMMEDIATE = "appraisal_immediate"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the settings this project relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=kwargs.pop("poolclass", NullPool),
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_engines: dict[str, Engine] = {}
+
+
+def engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    url = settings().database
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def reset_engines() -> None:
+    """Forget cached engines (after the configuration changed, e.g. in tests)."""
+    for cached in _engines.values():
+        cached.dispose()
+    _engines.clear()
+
+
+@contextmanager
+def write_session(bind: Engine | None = None) -> Iterator[Session]:
+    """A transaction for changes: committed at the end, rolled back on any error."""
+    bound = (bind or engine()).execution_options(**{_IMMEDIATE: True})
+    with Session(bound, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_session(bind: Engine | None = None) -> Iterator[Session]:
+    """A session for reading; nothing it does is committed."""
+    with Session(bind or engine(), expire_on_commit=False) as session:
+        yield session

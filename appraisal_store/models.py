@@ -1,0 +1,305 @@
+"""The tables of the record. Every write goes through ``appraisal_store.services``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from competencies.scale import ScaleLabel
+
+from .types import EnumText, UTCDateTime, utcnow
+from .vocabulary import (
+    AppraisalState,
+    BoardRole,
+    FPPTStatus,
+    ObjectiveKind,
+    ObjectiveOutcome,
+    OrgType,
+    RecordStage,
+    ReflectionAuthor,
+    SignatureRole,
+)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _when() -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True, index=True)
+    name: str = Field(max_length=200)
+    type: OrgType = Field(sa_type=EnumText(OrgType), nullable=False)
+    region: str | None = Field(default=None, max_length=100)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True, index=True)
+    staff_number: str | None = Field(default=None, max_length=40)
+    is_admin: bool = Field(default=False)
+
+
+class Appointment(SQLModel, table=True):
+    __table_args__ = (Index("ix_appointment_org_role", "organisation_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    role: BoardRole = Field(sa_type=EnumText(BoardRole), nullable=False)
+    start_date: date
+    end_date: date | None = None
+    interim: bool = False
+    voting: bool = True
+
+
+class FrameworkVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("framework_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: str = Field(max_length=60)
+    version: str = Field(max_length=60)
+    name: str = Field(max_length=300)
+    content_hash: str = Field(max_length=64, index=True)
+    content: dict[str, Any] = Field(sa_type=JSON)
+    imported_at: datetime = _created()
+
+
+class Cycle(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("organisation_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    year: str = Field(max_length=7, index=True)
+    starts_on: date
+    ends_on: date
+    self_assessment_due: date
+    review_due: date
+    sign_off_due: date
+    opened_at: datetime = _created()
+    closed_at: datetime | None = _when()
+
+
+class Appraisal(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "appointment_id"),
+        Index("ix_appraisal_appraiser_state", "appraiser_id", "state"),
+        Index("ix_appraisal_org_state", "organisation_id", "state"),
+        Index("ix_appraisal_cycle_state", "cycle_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id")
+    appointment_id: int = Field(foreign_key="appointment.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    appraisee_id: int = Field(foreign_key="person.id", index=True)
+    appraiser_id: int | None = Field(default=None, foreign_key="person.id")
+    routing_basis: str = Field(default="", max_length=300)
+    routing_override_reason: str | None = Field(default=None, sa_type=Text)
+    framework_version_id: int = Field(foreign_key="frameworkversion.id")
+    state: AppraisalState = Field(sa_type=EnumText(AppraisalState), nullable=False)
+    revision: int = 1
+    record_version: int = 1
+    self_assessment_due: date
+    review_due: date
+    sign_off_due: date
+    nhse_due: date | None = None
+    meeting_date: date | None = None
+    return_reason: str | None = Field(default=None, sa_type=Text)
+    closure_reason: str | None = Field(default=None, sa_type=Text)
+    msf_summary: str = Field(default="", sa_type=Text)
+    appraisee_comments: str = Field(default="", sa_type=Text)
+    appraiser_comments: str = Field(default="", sa_type=Text)
+    disagreement: str = Field(default="", sa_type=Text)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    submitted_at: datetime | None = _when()
+    agreed_at: datetime | None = _when()
+    completed_at: datetime | None = _when()
+    overdue_since: date | None = None
+
+
+class AppraisalRevision(SQLModel, table=True):
+    """One submitted revision: kept readable after a return for changes."""
+
+    __table_args__ = (UniqueConstraint("appraisal_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id")
+    revision: int
+    submitted_at: datetime = _created()
+    returned_at: datetime | None = _when()
+    return_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class Rating(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("appraisal_id", "revision", "statement_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id")
+    revision: int
+    statement_id: str = Field(max_length=40)
+    value: ScaleLabel = Field(sa_type=EnumText(ScaleLabel), nullable=False)
+
+
+class DomainReflection(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("appraisal_id", "revision", "domain_id", "author"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id")
+    revision: int
+    domain_id: str = Field(max_length=40)
+    author: ReflectionAuthor = Field(sa_type=EnumText(ReflectionAuthor), nullable=False)
+    text: str = Field(default="", sa_type=Text)
+    view: ScaleLabel | None = Field(default=None, sa_type=EnumText(ScaleLabel))
+
+
+class Objective(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    position: int = 0
+    kind: ObjectiveKind = Field(sa_type=EnumText(ObjectiveKind), nullable=False)
+    text: str = Field(sa_type=Text)
+    measure: str = Field(default="", sa_type=Text)
+    target_date: date | None = None
+
+
+class ObjectiveReview(SQLModel, table=True):
+    """Last year's objective, reviewed in this year's appraisal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    previous_objective_id: int | None = Field(default=None, foreign_key="objective.id")
+    text: str = Field(sa_type=Text)
+    outcome: ObjectiveOutcome = Field(sa_type=EnumText(ObjectiveOutcome), nullable=False)
+    comment: str = Field(default="", sa_type=Text)
+
+
+class DevelopmentAction(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    position: int = 0
+    domain_id: str | None = Field(default=None, max_length=40)
+    need: str = Field(sa_type=Text)
+    action: str = Field(sa_type=Text)
+    support: str = Field(default="", sa_type=Text)
+    timescale: str = Field(default="", max_length=200)
+
+
+class FPPTAttestation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", unique=True)
+    self_attested_at: datetime | None = _when()
+    self_declaration: str = Field(default="", sa_type=Text)
+    last_assessed_on: date | None = None
+    status: FPPTStatus | None = Field(default=None, sa_type=EnumText(FPPTStatus))
+    notes: str = Field(default="", sa_type=Text)
+    confirmed_by_id: int | None = Field(default=None, foreign_key="person.id")
+    confirmed_at: datetime | None = _when()
+
+
+class Signature(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("appraisal_id", "record_version", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    record_version: int = 1
+    role: SignatureRole = Field(sa_type=EnumText(SignatureRole), nullable=False)
+    signer_id: int = Field(foreign_key="person.id")
+    signed_at: datetime = _created()
+
+
+class Record(SQLModel, table=True):
+    """The PDF of an appraisal: bytes and SHA-256, versioned; a correction adds a version."""
+
+    __table_args__ = (UniqueConstraint("appraisal_id", "version", "stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    version: int = 1
+    stage: RecordStage = Field(sa_type=EnumText(RecordStage), nullable=False)
+    pdf: bytes = Field(sa_type=LargeBinary)
+    sha256: str = Field(max_length=64, index=True)
+    reason: str = Field(default="", sa_type=Text)
+    created_at: datetime = _created()
+
+
+class OutboxMessage(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    template: str = Field(max_length=80)
+    recipient_email: str = Field(max_length=320)
+    recipient_name: str = Field(max_length=200)
+    appraisal_id: int | None = Field(default=None, foreign_key="appraisal.id", index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _created()
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    sent_at: datetime | None = _when()
+
+
+class AuditEvent(SQLModel, table=True):
+    """One event in the hash chain: ``hash`` covers the event and the previous event's hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = _created()
+    actor_id: int | None = Field(default=None)
+    actor_label: str = Field(max_length=200)
+    action: str = Field(max_length=80)
+    subject_type: str = Field(max_length=40)
+    subject_id: str = Field(max_length=80)
+    organisation_id: int | None = Field(default=None, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """A single row locked by every audit write, so the chain never forks under concurrency."""
+
+    id: int = Field(default=1, primary_key=True)
+    last_event_id: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class ContentDelegation(SQLModel, table=True):
+    """The chair lets the company secretary see appraisal content for one organisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    delegate_id: int = Field(foreign_key="person.id")
+    granted_by_id: int = Field(foreign_key="person.id")
+    granted_at: datetime = _created()
+    revoked_at: datetime | None = _when()
+
+
+class SignInToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=320, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    client: str = Field(default="", max_length=100, index=True)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _when()
+
+
+class PortalSession(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    session_hash: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    ended_at: datetime | None = _when()

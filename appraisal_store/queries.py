@@ -1,0 +1,189 @@
+"""Read models: what the portal, the command line and the reports show. No writes here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from .deadlines import DUE_KIND_BY_STATE
+from .models import Appointment, Appraisal, Cycle, Organisation, Person, Signature
+from .vocabulary import AppraisalState, BoardRole, SignatureRole
+
+
+def _current_due_column():  # type: ignore[no-untyped-def]
+    """SQL for the date the appraisal is working towards in its state (NULL when closed)."""
+    return case(
+        *[(Appraisal.state == state, getattr(Appraisal, f"{kind}_due"))
+          for state, kind in DUE_KIND_BY_STATE.items()],
+        else_=None,
+    )
+
+
+def latest_year(session: Session) -> str | None:
+    return session.execute(select(func.max(Cycle.year))).scalar_one_or_none()
+
+
+@dataclass
+class OrganisationStatus:
+    code: str
+    name: str
+    total: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "name": self.name, "total": self.total,
+                "by_state": self.by_state, "overdue": self.overdue}
+
+
+@dataclass
+class CompletionStatus:
+    cycle: str | None
+    total: int
+    by_state: dict[str, int]
+    overdue: int
+    organisations: list[OrganisationStatus]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"cycle": self.cycle, "total": self.total, "by_state": self.by_state,
+                "overdue": self.overdue,
+                "organisations": [o.as_dict() for o in self.organisations]}
+
+
+def completion_status(session: Session, *, year: str | None = None,
+                      organisation_code: str | None = None, today: date | None = None
+                      ) -> CompletionStatus:
+    """Counts by state and overdue, nationally and per organisation, in one grouped query."""
+    year = year or latest_year(session)
+    today = today or date.today()
+    due = _current_due_column()
+    statement = (
+        select(Organisation.code, Organisation.name, Appraisal.state, func.count(),
+               func.sum(case((due < today, 1), else_=0)))
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Organisation, Organisation.id == Appraisal.organisation_id)
+        .where(Cycle.year == year)
+        .group_by(Organisation.code, Organisation.name, Appraisal.state)
+        .order_by(Organisation.code)
+    )
+    if organisation_code:
+        statement = statement.where(Organisation.code == organisation_code.upper())
+    organisations: dict[str, OrganisationStatus] = {}
+    totals: Counter[str] = Counter()
+    overdue_total = 0
+    for code, name, state, count, overdue in session.execute(statement):
+        org = organisations.setdefault(code, OrganisationStatus(code, name))
+        org.by_state[state.value] = count
+        org.total += count
+        org.overdue += int(overdue or 0)
+        totals[state.value] += count
+        overdue_total += int(overdue or 0)
+    ordered = {s.value: totals[s.value] for s in AppraisalState if totals[s.value]}
+    return CompletionStatus(year, sum(totals.values()), ordered, overdue_total,
+                            list(organisations.values()))
+
+
+@dataclass(frozen=True)
+class AppraisalRow:
+    """One appraisal as a line in a list: status metadata only, never content."""
+
+    id: int
+    year: str
+    organisation_code: str
+    organisation_name: str
+    appraisee_name: str
+    appraisee_email: str
+    role: BoardRole
+    appraiser_name: str | None
+    state: AppraisalState
+    self_assessment_due: date
+    review_due: date
+    sign_off_due: date
+    current_due: date | None
+    nhse_due: date | None
+    meeting_date: date | None
+    signed_by_appraisee: bool
+    signed_by_appraiser: bool
+    interim: bool
+
+    def overdue(self, today: date) -> bool:
+        return self.current_due is not None and self.current_due < today
+
+    def as_dict(self, today: date) -> dict[str, object]:
+        data = {k: (v.isoformat() if isinstance(v, date) else
+                    (v.value if hasattr(v, "value") else v)) for k, v in vars(self).items()}
+        data["overdue"] = self.overdue(today)
+        return data
+
+
+def appraisal_rows(session: Session, *, year: str | None = None,
+                   organisation_code: str | None = None, state: AppraisalState | None = None,
+                   states: set[AppraisalState] | None = None,
+                   appraiser_id: int | None = None, appraisee_id: int | None = None,
+                   organisation_ids: list[int] | None = None, limit: int | None = None,
+                   order_by_due: bool = False) -> list[AppraisalRow]:
+    """Appraisals as list rows, filtered in SQL (no query per row)."""
+    appraisee = aliased(Person)
+    appraiser = aliased(Person)
+    sign_appraisee = aliased(Signature)
+    sign_appraiser = aliased(Signature)
+    due = _current_due_column().label("current_due")
+    statement = (
+        select(Appraisal, Cycle.year, Organisation.code, Organisation.name, appraisee.name,
+               appraisee.email, Appointment.role, Appointment.interim, appraiser.name, due,
+               sign_appraisee.id, sign_appraiser.id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Organisation, Organisation.id == Appraisal.organisation_id)
+        .join(Appointment, Appointment.id == Appraisal.appointment_id)
+        .join(appraisee, appraisee.id == Appraisal.appraisee_id)
+        .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+        .outerjoin(sign_appraisee, and_(
+            sign_appraisee.appraisal_id == Appraisal.id,
+            sign_appraisee.record_version == Appraisal.record_version,
+            sign_appraisee.role == SignatureRole.APPRAISEE))
+        .outerjoin(sign_appraiser, and_(
+            sign_appraiser.appraisal_id == Appraisal.id,
+            sign_appraiser.record_version == Appraisal.record_version,
+            sign_appraiser.role == SignatureRole.APPRAISER))
+    )
+    if year:
+        statement = statement.where(Cycle.year == year)
+    if organisation_code:
+        statement = statement.where(Organisation.code == organisation_code.upper())
+    if state:
+        statement = statement.where(Appraisal.state == state)
+    if states:
+        statement = statement.where(Appraisal.state.in_(states))  # type: ignore[attr-defined]
+    if appraiser_id is not None:
+        statement = statement.where(Appraisal.appraiser_id == appraiser_id)
+    if appraisee_id is not None:
+        statement = statement.where(Appraisal.appraisee_id == appraisee_id)
+    if organisation_ids is not None:
+        statement = statement.where(Appraisal.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
+    if order_by_due:
+        statement = statement.order_by(or_(due.is_(None)), due, Appraisal.id)
+    else:
+        statement = statement.order_by(Organisation.code, appraisee.name, Appraisal.id)
+    if limit:
+        statement = statement.limit(limit)
+    rows = []
+    for (appraisal, year_label, code, org_name, name, email, role, interim, appraiser_name,
+         current, signed_ee, signed_er) in session.execute(statement):
+        rows.append(AppraisalRow(
+            appraisal.id, year_label, code, org_name, name, email, role, appraiser_name,
+            appraisal.state, appraisal.self_assessment_due, appraisal.review_due,
+            appraisal.sign_off_due, current, appraisal.nhse_due, appraisal.meeting_date,
+            signed_ee is not None, signed_er is not None, interim))
+    return rows
+
+
+def appraiser_queue(session: Session, appraiser_id: int) -> list[AppraisalRow]:
+    """The appraisals awaiting this appraiser: soonest due first."""
+    waiting = {AppraisalState.SUBMITTED, AppraisalState.IN_REVIEW,
+               AppraisalState.SIGNED_BY_APPRAISEE}
+    return appraisal_rows(session, appraiser_id=appraiser_id, states=waiting, order_by_due=True)

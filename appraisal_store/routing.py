@@ -1,0 +1,75 @@
+"""Who appraises whom (domain.md Part 1, item 4), and which forms go to NHS England."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .vocabulary import BoardRole, OrgType
+
+
+@dataclass(frozen=True)
+class BoardLeads:
+    """The people holding the board's lead roles at the cycle's start (None when vacant)."""
+
+    chair_id: int | None = None
+    chief_executive_id: int | None = None
+    senior_independent_director_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    appraiser_id: int | None
+    basis: str
+
+
+def default_route(
+    *, role: BoardRole, org_type: OrgType, appraisee_id: int, leads: BoardLeads
+) -> Route:
+    """The default appraiser of one appointment; ``appraiser_id`` is None when nobody fits.
+
+    Executive directors are appraised by the chief executive; the chief executive and the
+    non-executive directors (the senior independent director among them) by the chair; the
+    chair by the senior independent director, with NHS England's regional endorsement for
+    NHS trusts and ICBs.
+    """
+    if role is BoardRole.EXECUTIVE_DIRECTOR:
+        appraiser = leads.chief_executive_id
+        basis = "The chief executive appraises executive directors"
+        vacant = "No chief executive is in post"
+    elif role in (BoardRole.CHIEF_EXECUTIVE, BoardRole.NON_EXECUTIVE_DIRECTOR,
+                  BoardRole.SENIOR_INDEPENDENT_DIRECTOR):
+        who = ("the chief executive" if role is BoardRole.CHIEF_EXECUTIVE
+               else "non-executive directors")
+        appraiser, basis = leads.chair_id, f"The chair appraises {who}"
+        vacant = "No chair is in post"
+    elif role is BoardRole.CHAIR:
+        appraiser = leads.senior_independent_director_id
+        basis = "The senior independent director appraises the chair"
+        if org_type.submits_to_nhse:
+            basis += ", with NHS England regional endorsement"
+        vacant = "No senior independent director is in post"
+    else:
+        return Route(None, f"The {role.label.lower()} is not a board member and is not appraised")
+    if appraiser is None:
+        return Route(None, f"{vacant}: assign an appraiser")
+    if appraiser == appraisee_id:
+        return Route(None, "The default appraiser is the appraisee: assign another appraiser")
+    return Route(appraiser, basis)
+
+
+def cycle_closing_year(year_label: str) -> int:
+    """``"2025/26"`` closes on 31 March 2026."""
+    return int(year_label[:4]) + 1
+
+
+def nhse_submission_due(*, role: BoardRole, org_type: OrgType, year_label: str) -> date | None:
+    """ICB and NHS trust chairs by 30 June, their NEDs by 30 September; None when held locally."""
+    if not org_type.submits_to_nhse:
+        return None
+    closing = cycle_closing_year(year_label)
+    if role is BoardRole.CHAIR:
+        return date(closing, 6, 30)
+    if role.is_non_executive:
+        return date(closing, 9, 30)
+    return None

@@ -1,0 +1,179 @@
+"""The administrator's adjustments: deadlines, appraisers, withdrawals, deferrals, NHS England."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from ..actors import Actor
+from ..audit import PendingEvent, record_events
+from ..deadlines import DUE_KIND_BY_STATE
+from ..errors import NotAllowed, NotFound, ValidationFailed
+from ..models import Appraisal, ContentDelegation, Person
+from ..types import utcnow
+from ..vocabulary import BoardRole
+from .access import current_roles
+from .steps import begin, edit, transition
+
+DEADLINES = ("self_assessment", "review", "sign_off")
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise ValidationFailed("Give a reason; it is kept on the record.",
+                               ["reason: say why"])
+    return reason.strip()
+
+
+def extend_deadline(*, session: Session, actor: Actor, appraisal_id: int, deadline: str,
+                    new_date: date, reason: str) -> Appraisal:
+    """Move one of the appraisal's due dates (reminders follow the new date).
+
+    Raises:
+        ValidationFailed: an unknown deadline, no reason, or dates out of order.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    why = _reason(reason)
+    if deadline not in DEADLINES:
+        raise ValidationFailed(
+            f"'{deadline}' is not a deadline; use one of {', '.join(DEADLINES)}.")
+    old = getattr(appraisal, f"{deadline}_due")
+    edit(session, actor, appraisal, parties, "extend_deadline",
+         details={"deadline": deadline, "from": old, "to": new_date, "reason": why})
+    setattr(appraisal, f"{deadline}_due", new_date)
+    if not appraisal.self_assessment_due <= appraisal.review_due <= appraisal.sign_off_due:
+        raise ValidationFailed("The deadlines must run self-assessment, review, then sign-off; "
+                               "extend the later ones first.")
+    if appraisal.overdue_since and DUE_KIND_BY_STATE.get(appraisal.state) == deadline:
+        appraisal.overdue_since = None
+    session.add(appraisal)
+    return appraisal
+
+
+def reassign_appraiser(*, session: Session, actor: Actor, appraisal_id: int,
+                       appraiser_email: str, reason: str) -> Appraisal:
+    """Override the default routing (a conflict of interest, an absence), with the reason.
+
+    Raises:
+        NotFound: nobody has that email.
+        ValidationFailed: no reason, or the appraisee would appraise themselves.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    why = _reason(reason)
+    person = session.execute(select(Person).where(
+        Person.email == appraiser_email.strip().lower())).scalar_one_or_none()
+    if person is None:
+        raise NotFound(f"Nobody with the email {appraiser_email} is on record.")
+    if person.id == appraisal.appraisee_id:
+        raise ValidationFailed("Nobody can appraise themselves: choose another appraiser.")
+    edit(session, actor, appraisal, parties, "reassign_appraiser",
+         details={"from": appraisal.appraiser_id, "to": person.id, "reason": why})
+    appraisal.appraiser_id, appraisal.routing_override_reason = person.id, why
+    session.add(appraisal)
+    return appraisal
+
+
+def _close(action: str, *, session: Session, actor: Actor, appraisal_id: int, reason: str
+           ) -> Appraisal:
+    appraisal, parties = begin(session, actor, appraisal_id)
+    why = _reason(reason)
+    transition(session, actor, appraisal, parties, action, details={"reason": why})
+    appraisal.closure_reason = why
+    session.add(appraisal)
+    return appraisal
+
+
+def withdraw(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:
+    """Withdraw (the director left the board): kept on record; a board member reference is due."""
+    return _close("withdraw", session=session, actor=actor, appraisal_id=appraisal_id,
+                  reason=reason)
+
+
+def defer(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:
+    """Defer (new in post, long leave), with the reason."""
+    return _close("defer", session=session, actor=actor, appraisal_id=appraisal_id, reason=reason)
+
+
+def resume(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:
+    """Bring a deferred appraisal back to not started."""
+    return _close("resume", session=session, actor=actor, appraisal_id=appraisal_id, reason=reason)
+
+
+def mark_submitted_to_nhse(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
+    """Record that the signed record went to NHS England.
+
+    Raises:
+        ValidationFailed: this appraisal is held locally.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    if appraisal.nhse_due is None:
+        raise ValidationFailed("This appraisal is held locally; it does not go to NHS England.")
+    transition(session, actor, appraisal, parties, "mark_submitted_to_nhse")
+    return appraisal
+
+
+def reopen_for_correction(*, session: Session, actor: Actor, appraisal_id: int, reason: str
+                          ) -> Appraisal:
+    """Reopen a signed record to correct it: both sign a new version; the old one stays."""
+    appraisal = _close("reopen_for_correction", session=session, actor=actor,
+                       appraisal_id=appraisal_id, reason=reason)
+    appraisal.record_version += 1
+    appraisal.completed_at = None
+    session.add(appraisal)
+    return appraisal
+
+
+def delegate_content(*, session: Session, actor: Actor, organisation_id: int,
+                     delegate_email: str) -> ContentDelegation:
+    """The chair lets the company secretary see appraisal content for the organisation.
+
+    Raises:
+        NotAllowed: only the organisation's chair delegates.
+        ValidationFailed: the delegate is not the organisation's company secretary.
+    """
+    if actor.person_id is None or BoardRole.CHAIR not in current_roles(
+            session, actor.person_id, organisation_id):
+        raise NotAllowed("Only the organisation's chair can delegate access to content.")
+    person = session.execute(select(Person).where(
+        Person.email == delegate_email.strip().lower())).scalar_one_or_none()
+    if person is None or BoardRole.COMPANY_SECRETARY not in current_roles(
+            session, person.id or 0, organisation_id):
+        raise ValidationFailed(f"{delegate_email} is not this organisation's company secretary.")
+    delegation = ContentDelegation(organisation_id=organisation_id, delegate_id=person.id or 0,
+                                   granted_by_id=actor.person_id)
+    session.add(delegation)
+    session.flush()
+    record_events(session, actor, [PendingEvent("content_delegated", "organisation",
+                                                organisation_id, organisation_id,
+                                                {"delegate_id": person.id})])
+    return delegation
+
+
+def mark_overdue(*, session: Session, actor: Actor, today: date,
+                 cycle_ids: list[int] | None = None) -> int:
+    """Stamp ``overdue_since`` on open appraisals past their current deadline; returns how many."""
+    marked = 0
+    events: list[PendingEvent] = []
+    for state, kind in DUE_KIND_BY_STATE.items():
+        due = getattr(Appraisal, f"{kind}_due")
+        statement = select(Appraisal.id, Appraisal.organisation_id, due).where(
+            Appraisal.state == state, due < today,
+            Appraisal.overdue_since.is_(None))  # type: ignore[union-attr]
+        if cycle_ids is not None:
+            statement = statement.where(Appraisal.cycle_id.in_(cycle_ids))  # type: ignore[attr-defined]
+        rows = session.execute(statement).all()
+        if not rows:
+            continue
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), 1000):
+            session.execute(update(Appraisal).where(
+                Appraisal.id.in_(ids[start:start + 1000])  # type: ignore[union-attr]
+            ).values(overdue_since=today, updated_at=utcnow()))
+        events += [PendingEvent("marked_overdue", "appraisal", r[0], r[1],
+                                {"deadline": kind, "due": r[2]}) for r in rows]
+        marked += len(rows)
+    record_events(session, actor, events)
+    return marked
+

@@ -1,0 +1,250 @@
+"""Opening a year's cycle: one appraisal per board appointment, set-based, safe to re-run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from ..actors import Actor
+from ..audit import PendingEvent, record_events
+from ..errors import NotAllowed, ValidationFailed
+from ..models import Appointment, Appraisal, Cycle, Organisation, Person
+from ..outbox import QueuedMessage, queue_messages
+from ..routing import BoardLeads, default_route, nhse_submission_due
+from ..vocabulary import AppraisalState, BoardRole
+from .frameworks import current_framework_version
+
+_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+# Directors appointed in the second half of the year have too little to appraise yet.
+LATE_STARTER_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class CycleDates:
+    self_assessment_due: date
+    review_due: date
+    sign_off_due: date
+
+
+@dataclass(frozen=True)
+class OpenedCycle:
+    organisation_code: str
+    year: str
+    dates: CycleDates
+    created: int
+    deferred: int
+    already_open: int
+    excluded_leavers: int
+    without_appraiser: int
+
+
+@dataclass
+class _Plan:
+    organisation: Organisation
+    cycle: Cycle
+    rows: list[dict[str, object]] = field(default_factory=list)
+    excluded: int = 0
+    already_open: int = 0
+
+
+def parse_year(label: str) -> tuple[date, date]:
+    """``"2025/26"`` -> (1 April 2025, 31 March 2026).
+
+    Raises:
+        ValidationFailed: the label is not a financial year like 2025/26.
+    """
+    match = _YEAR.match(label.strip())
+    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+        raise ValidationFailed(f"'{label}' is not a financial year: write it like 2025/26.")
+    start = int(match.group(1))
+    return date(start, 4, 1), date(start + 1, 3, 31)
+
+
+def default_dates(year: str) -> CycleDates:
+    """Within the year, leaving the spring for the NHS England submissions that follow."""
+    _, ends = parse_year(year)
+    closing = ends.year
+    return CycleDates(date(closing, 1, 31), date(closing, 2, 28), ends)
+
+
+def resolve_dates(year: str, *, self_assessment_due: date | None = None,
+                  review_due: date | None = None, sign_off_due: date | None = None) -> CycleDates:
+    """The given dates, defaults for the rest; checks their order and that they fall in the year."""
+    starts, ends = parse_year(year)
+    defaults = default_dates(year)
+    dates = CycleDates(self_assessment_due or defaults.self_assessment_due,
+                       review_due or defaults.review_due, sign_off_due or defaults.sign_off_due)
+    problems = []
+    for name, value in vars(dates).items():
+        if not starts <= value <= ends + timedelta(days=183):
+            problems.append(f"{name.replace('_', ' ')} {value} is outside the {year} cycle")
+    if not dates.self_assessment_due <= dates.review_due <= dates.sign_off_due:
+        problems.append(
+            "the dates must run self-assessment due, then review due, then sign-off due")
+    if problems:
+        raise ValidationFailed("The cycle's dates are not usable.", problems)
+    return dates
+
+
+def _board_leads(appointments: Sequence[Appointment], on: date) -> BoardLeads:
+    def holder(*roles: BoardRole) -> int | None:
+        holders = sorted((a.start_date, a.person_id) for a in appointments
+                         if a.role in roles and a.start_date <= on
+                         and (a.end_date is None or a.end_date >= on))
+        return holders[-1][1] if holders else None
+    return BoardLeads(holder(BoardRole.CHAIR), holder(BoardRole.CHIEF_EXECUTIVE),
+                      holder(BoardRole.SENIOR_INDEPENDENT_DIRECTOR))
+
+
+def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes: Sequence[str],
+                dates: CycleDates, today: date | None = None) -> list[OpenedCycle]:
+    """Open ``year`` for each organisation: create the appraisals and queue the invitations.
+
+    Every board appointment in post when the cycle is opened gets one appraisal, routed to
+    its default appraiser and pinned to the current framework version. Directors who have
+    left are excluded; those appointed in the second half of the year are deferred with a
+    reason. Running it again creates nothing new: existing appraisals are kept as they are.
+
+    Raises:
+        NotAllowed: only administrators open cycles.
+        ValidationFailed: an organisation code is unknown.
+    """
+    if not actor.is_admin:
+        raise NotAllowed("Only an administrator can open a cycle.")
+    opened_on = today or date.today()
+    starts, ends = parse_year(year)
+    late_from = date(starts.year + (starts.month + LATE_STARTER_MONTHS - 1) // 12,
+                     (starts.month + LATE_STARTER_MONTHS - 1) % 12 + 1, 1)
+    codes = [c.strip().upper() for c in organisation_codes]
+    organisations = {o.code: o for o in session.execute(
+        select(Organisation).where(Organisation.code.in_(codes))  # type: ignore[attr-defined]
+    ).scalars()}
+    unknown = [c for c in codes if c not in organisations]
+    if unknown:
+        raise ValidationFailed("No cycle was opened.",
+                               [f"unknown organisation '{c}'" for c in unknown])
+    framework = current_framework_version(session, actor)
+    org_ids = [o.id for o in organisations.values()]
+    appointments_by_org: dict[int, list[Appointment]] = {}
+    for appointment in session.execute(
+        select(Appointment).where(Appointment.organisation_id.in_(org_ids))  # type: ignore[attr-defined]
+    ).scalars():
+        appointments_by_org.setdefault(appointment.organisation_id, []).append(appointment)
+    cycles = _get_or_create_cycles(session, organisations.values(), year, starts, ends, dates)
+    already = _existing_appointment_ids(session, [c.id for c in cycles.values()])
+
+    plans: list[_Plan] = []
+    for code in codes:
+        organisation = organisations[code]
+        cycle = cycles[organisation.id]  # type: ignore[index]
+        plan = _Plan(organisation, cycle,
+                     already_open=sum(1 for c in already.values() if c == cycle.id))
+        appointments = appointments_by_org.get(organisation.id or 0, [])
+        leads = _board_leads(appointments, max(min(opened_on, ends), starts))
+        for appointment in appointments:
+            if not appointment.role.is_board_member or appointment.id in already:
+                continue
+            if appointment.end_date is not None and appointment.end_date < min(opened_on, ends):
+                plan.excluded += 1
+                continue
+            if appointment.start_date > ends:
+                continue
+            route = default_route(role=appointment.role, org_type=organisation.type,
+                                  appraisee_id=appointment.person_id, leads=leads)
+            late = appointment.start_date >= late_from
+            plan.rows.append({
+                "cycle_id": cycle.id, "appointment_id": appointment.id,
+                "organisation_id": organisation.id, "appraisee_id": appointment.person_id,
+                "appraiser_id": route.appraiser_id, "routing_basis": route.basis,
+                "framework_version_id": framework.id,
+                "state": AppraisalState.DEFERRED if late else AppraisalState.NOT_STARTED,
+                "closure_reason": (f"Appointed on {appointment.start_date}, in the second half "
+                                   "of the year: first appraisal deferred") if late else None,
+                "self_assessment_due": dates.self_assessment_due, "review_due": dates.review_due,
+                "sign_off_due": dates.sign_off_due,
+                "nhse_due": nhse_submission_due(role=appointment.role, org_type=organisation.type,
+                                                year_label=year),
+            })
+        plans.append(plan)
+    return _write_plans(session, actor, plans, year, dates, framework.id or 0)
+
+
+def _get_or_create_cycles(session: Session, organisations: object, year: str, starts: date,
+                          ends: date, dates: CycleDates) -> dict[int, Cycle]:
+    orgs = list(organisations)  # type: ignore[call-overload]
+    found = {c.organisation_id: c for c in session.execute(
+        select(Cycle).where(Cycle.year == year,
+                            Cycle.organisation_id.in_([o.id for o in orgs]))  # type: ignore[attr-defined]
+    ).scalars()}
+    for organisation in orgs:
+        if organisation.id not in found:
+            cycle = Cycle(organisation_id=organisation.id, year=year, starts_on=starts,
+                          ends_on=ends, **vars(dates))
+            session.add(cycle)
+            found[organisation.id] = cycle
+    session.flush()
+    return found
+
+
+def _existing_appointment_ids(session: Session, cycle_ids: list[int | None]) -> dict[int, int]:
+    return dict(session.execute(
+        select(Appraisal.appointment_id, Appraisal.cycle_id).where(
+            Appraisal.cycle_id.in_(cycle_ids))  # type: ignore[attr-defined]
+    ).tuples().all())
+
+
+def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
+                 dates: CycleDates, framework_version_id: int) -> list[OpenedCycle]:
+    rows = [row for plan in plans for row in plan.rows]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 1000):
+        session.execute(
+            insert(Appraisal).on_conflict_do_nothing(index_elements=["cycle_id", "appointment_id"]),
+            rows[start:start + 1000],
+        )
+    new_keys = {(r["cycle_id"], r["appointment_id"]) for r in rows}
+    created = session.execute(
+        select(Appraisal.id, Appraisal.cycle_id, Appraisal.appointment_id, Appraisal.state,
+               Appraisal.appraiser_id, Appraisal.organisation_id, Person.name, Person.email)
+        .join(Person, Person.id == Appraisal.appraisee_id)
+        .where(Appraisal.cycle_id.in_({p.cycle.id for p in plans}))  # type: ignore[attr-defined]
+    ).all()
+    events: list[PendingEvent] = []
+    invitations: list[QueuedMessage] = []
+    codes = {p.organisation.id: p.organisation for p in plans}
+    for row in created:
+        if (row.cycle_id, row.appointment_id) not in new_keys:
+            continue
+        organisation = codes[row.organisation_id]
+        events.append(PendingEvent("appraisal_opened", "appraisal", row.id, row.organisation_id,
+                                   {"year": year, "state": row.state.value,
+                                    "appraiser_id": row.appraiser_id,
+                                    "framework_version_id": framework_version_id}))
+        if row.state is AppraisalState.NOT_STARTED:
+            invitations.append(QueuedMessage(
+                f"invitation:{row.id}", "invitation", row.email, row.name, row.id,
+                {"organisation": organisation.name, "year": year,
+                 "due": dates.self_assessment_due.isoformat()}))
+    for plan in plans:
+        events.append(PendingEvent("cycle_opened", "cycle", plan.cycle.id or 0,
+                                   plan.organisation.id, {"year": year, "dates": vars(dates)}))
+    record_events(session, actor, events)
+    queue_messages(session, invitations)
+    return [
+        OpenedCycle(
+            plan.organisation.code, year, dates,
+            created=sum(1 for r in plan.rows if r["state"] is AppraisalState.NOT_STARTED),
+            deferred=sum(1 for r in plan.rows if r["state"] is AppraisalState.DEFERRED),
+            already_open=plan.already_open,
+            excluded_leavers=plan.excluded,
+            without_appraiser=sum(1 for r in plan.rows if r["appraiser_id"] is None),
+        )
+        for plan in plans
+    ]

@@ -1,0 +1,94 @@
+"""Framework versions in the store: every appraisal pins the one it started on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from competencies.errors import FrameworkError
+from competencies.framework import Framework
+from competencies.loader import default_framework, framework_from_dict, load_framework
+
+from ..actors import Actor
+from ..audit import record_event
+from ..errors import NotFound, ValidationFailed
+from ..models import FrameworkVersion
+
+
+def store_framework(session: Session, actor: Actor, framework: Framework) -> FrameworkVersion:
+    """Add ``framework`` as a version, or return the identical version already stored.
+
+    Raises:
+        ValidationFailed: the same id and version is stored with different content.
+    """
+    existing = session.execute(
+        select(FrameworkVersion).where(
+            FrameworkVersion.framework_id == framework.framework_id,
+            FrameworkVersion.version == framework.version,
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.content_hash != framework.content_hash:
+            raise ValidationFailed(
+                f"Framework {framework.framework_id} version {framework.version} is already "
+                "stored with different content: give the changed file a new version."
+            )
+        return existing
+    stored = FrameworkVersion(
+        framework_id=framework.framework_id, version=framework.version, name=framework.name,
+        content_hash=framework.content_hash, content=framework.to_dict(),
+    )
+    session.add(stored)
+    session.flush()
+    record_event(session, actor, "framework_imported", subject_type="framework",
+                 subject_id=stored.id or 0,
+                 details={"framework_id": framework.framework_id, "version": framework.version,
+                          "content_hash": framework.content_hash})
+    return stored
+
+
+def import_framework(*, session: Session, actor: Actor, path: Path) -> FrameworkVersion:
+    """Validate the framework file at ``path`` and add it as the current version.
+
+    Raises:
+        ValidationFailed: the file has problems; every one is listed with its line.
+    """
+    try:
+        framework = load_framework(path)
+    except FrameworkError as error:
+        raise ValidationFailed(
+            f"{path} is not a valid framework file; nothing was imported.",
+            [str(problem) for problem in error.problems],
+        ) from error
+    except OSError as error:
+        raise ValidationFailed(f"Cannot read {path}: {error.strerror}.") from error
+    return store_framework(session, actor, framework)
+
+
+def current_framework_version(session: Session, actor: Actor) -> FrameworkVersion:
+    """The newest stored version; the shipped LCF 2024 file is stored on first use."""
+    latest = session.execute(
+        select(FrameworkVersion).order_by(FrameworkVersion.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).scalar_one_or_none()
+    return latest if latest is not None else store_framework(session, actor, default_framework())
+
+
+_frameworks: dict[str, Framework] = {}
+
+
+def framework_of(session: Session, framework_version_id: int) -> Framework:
+    """The framework an appraisal pinned (a stored version never changes, so it is cached)."""
+    content_hash = session.execute(
+        select(FrameworkVersion.content_hash).where(FrameworkVersion.id == framework_version_id)
+    ).scalar_one_or_none()
+    if content_hash is None:
+        raise NotFound(f"There is no framework version {framework_version_id}.")
+    framework = _frameworks.get(content_hash)
+    if framework is None:
+        content = session.execute(
+            select(FrameworkVersion.content).where(FrameworkVersion.id == framework_version_id)
+        ).scalar_one()
+        framework = _frameworks[content_hash] = framework_from_dict(content)
+    return framework

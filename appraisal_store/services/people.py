@@ -1,0 +1,222 @@
+"""Importing board members from CSV: all or nothing, every bad row named with its line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from ..actors import Actor
+from ..audit import PendingEvent, record_events
+from ..errors import NotAllowed, ValidationFailed
+from ..models import Appointment, Organisation, Person
+from ..vocabulary import BoardRole
+
+COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0", ""}
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    line: int
+    org_code: str
+    name: str
+    email: str
+    role: BoardRole
+    start_date: date
+    end_date: date | None
+    interim: bool
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    people_added: int
+    appointments_added: int
+    appointments_already_present: int
+
+
+def parse_date(text: str) -> date:
+    """ISO (2025-04-01) or UK (01/04/2025) dates."""
+    text = text.strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"'{text}' is not a date (use YYYY-MM-DD)")
+
+
+def _overlaps(a: PersonRow | Appointment, b: PersonRow | Appointment) -> bool:
+    a_end, b_end = a.end_date or date.max, b.end_date or date.max
+    return a.start_date <= b_end and b.start_date <= a_end
+
+
+def parse_people_csv(text: str, organisations: dict[str, Organisation]
+                     ) -> tuple[list[PersonRow], list[str]]:
+    """Parse and check every row; returns the good rows and a problem per bad one."""
+    problems: list[str] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [cell.strip().lower() for cell in next(reader)]
+    except StopIteration:
+        return [], ["line 1: the file is empty; expected the header " + ",".join(COLUMNS)]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        return [], [f"line 1: the header lacks {', '.join(missing)}; expected "
+                    + ",".join(COLUMNS)]
+    index = {name: header.index(name) for name in COLUMNS}
+    rows: list[PersonRow] = []
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) < len(header):
+            cells = cells + [""] * (len(header) - len(cells))
+        value = {name: cells[i].strip() for name, i in index.items()}
+        row_problems: list[str] = []
+        code = value["org_code"].upper()
+        if code not in organisations:
+            row_problems.append(f"unknown organisation '{value['org_code']}'")
+        if not value["name"]:
+            row_problems.append("the name is empty")
+        email = value["email"].lower()
+        if not _EMAIL.match(email):
+            row_problems.append(f"'{value['email']}' is not an email address")
+        try:
+            role = BoardRole(value["role"].lower())
+        except ValueError:
+            role = BoardRole.EXECUTIVE_DIRECTOR
+            row_problems.append(f"unknown role '{value['role']}' (use one of: "
+                                + ", ".join(r.value for r in BoardRole) + ")")
+        start = end = None
+        try:
+            start = parse_date(value["start_date"])
+        except ValueError as error:
+            row_problems.append(f"start_date: {error}")
+        if value["end_date"]:
+            try:
+                end = parse_date(value["end_date"])
+            except ValueError as error:
+                row_problems.append(f"end_date: {error}")
+        if start and end and end < start:
+            row_problems.append(f"the end date {end} is before the start date {start}")
+        interim_text = value["interim"].lower()
+        if interim_text not in _TRUE | _FALSE:
+            row_problems.append(f"interim must be yes or no, not '{value['interim']}'")
+        if row_problems:
+            problems.append(f"line {line}: " + "; ".join(row_problems))
+            continue
+        assert start is not None
+        rows.append(PersonRow(line, code, value["name"], email, role, start, end,
+                              interim_text in _TRUE))
+    return rows, problems
+
+
+def _cross_row_problems(session: Session, rows: list[PersonRow],
+                        organisations: dict[str, Organisation]) -> list[str]:
+    problems: list[str] = []
+    names_by_email: dict[str, PersonRow] = {}
+    seen: dict[tuple[str, str, BoardRole, date], int] = {}
+    chairs: list[PersonRow] = []
+    known = {p.email: p for p in session.execute(
+        select(Person).where(Person.email.in_({r.email for r in rows}))  # type: ignore[attr-defined]
+    ).scalars()}
+    for row in rows:
+        first = names_by_email.setdefault(row.email, row)
+        if first.name != row.name:
+            problems.append(f"line {row.line}: the email {row.email} is used on line "
+                            f"{first.line} for '{first.name}'")
+        if row.email in known and known[row.email].name != row.name:
+            problems.append(f"line {row.line}: the email {row.email} belongs to "
+                            f"'{known[row.email].name}' in the store")
+        key = (row.email, row.org_code, row.role, row.start_date)
+        if key in seen:
+            problems.append(f"line {row.line}: duplicate of line {seen[key]}")
+        seen.setdefault(key, row.line)
+        if row.role is BoardRole.CHAIR:
+            for other in chairs:
+                if other.org_code == row.org_code and other.email != row.email \
+                        and _overlaps(other, row):
+                    problems.append(f"line {row.line}: a second chair for {row.org_code} over "
+                                    f"the same dates as line {other.line}")
+            chairs.append(row)
+    org_ids = {organisations[r.org_code].id: r.org_code for r in chairs}
+    if org_ids:
+        stored_chairs = session.execute(
+            select(Appointment, Person.email).join(Person).where(
+                Appointment.role == BoardRole.CHAIR,
+                Appointment.organisation_id.in_(org_ids),  # type: ignore[attr-defined]
+            )
+        ).all()
+        for appointment, email in stored_chairs:
+            for row in chairs:
+                if org_ids.get(appointment.organisation_id) == row.org_code \
+                        and email != row.email and _overlaps(appointment, row):
+                    problems.append(f"line {row.line}: {row.org_code} already has a chair "
+                                    f"({email}) over the same dates")
+    return problems
+
+
+def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportResult:
+    """Import board members and their appointments from CSV text.
+
+    Columns: org_code,name,email,role,start_date,end_date,interim. All or nothing: any bad
+    row and nothing is written. Rows already in the store are left as they are, so the same
+    file can be imported twice.
+
+    Raises:
+        NotAllowed: only administrators import people.
+        ValidationFailed: lists every bad row with its line and reason.
+    """
+    if not actor.is_admin:
+        raise NotAllowed("Only an administrator can import people.")
+    organisations = {o.code: o for o in session.execute(select(Organisation)).scalars()}
+    rows, problems = parse_people_csv(csv_text, organisations)
+    if not problems:
+        problems = _cross_row_problems(session, rows, organisations)
+    if problems:
+        raise ValidationFailed(
+            f"{len(problems)} row(s) have problems; nothing was imported.", problems)
+    people = {p.email: p for p in session.execute(
+        select(Person).where(Person.email.in_({r.email for r in rows}))  # type: ignore[attr-defined]
+    ).scalars()}
+    new_people = [{"name": r.name, "email": r.email} for r in
+                  {r.email: r for r in rows if r.email not in people}.values()]
+    if new_people:
+        session.execute(insert(Person), new_people)
+        people = {p.email: p for p in session.execute(
+            select(Person).where(Person.email.in_({r.email for r in rows}))  # type: ignore[attr-defined]
+        ).scalars()}
+    existing = {
+        (a.person_id, a.organisation_id, a.role, a.start_date)
+        for a in session.execute(select(Appointment).where(
+            Appointment.person_id.in_([p.id for p in people.values()])  # type: ignore[attr-defined]
+        )).scalars()
+    }
+    appointments, events, present = [], [], 0
+    for row in rows:
+        person, organisation = people[row.email], organisations[row.org_code]
+        key = (person.id, organisation.id, row.role, row.start_date)
+        if key in existing:
+            present += 1
+            continue
+        existing.add(key)
+        appointments.append({
+            "person_id": person.id, "organisation_id": organisation.id, "role": row.role,
+            "start_date": row.start_date, "end_date": row.end_date, "interim": row.interim,
+            "voting": row.role is not BoardRole.COMPANY_SECRETARY,
+        })
+        events.append(PendingEvent("appointment_added", "person", row.email, organisation.id,
+                                   {"role": row.role.value, "start_date": row.start_date,
+                                    "end_date": row.end_date, "interim": row.interim}))
+    if appointments:
+        session.execute(insert(Appointment), appointments)
+    record_events(session, actor, events)
+    return ImportResult(len(new_people), len(appointments), present)

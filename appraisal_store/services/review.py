@@ -1,0 +1,308 @@
+"""The appraiser's part: commentary, objectives, development plan, FPPT confirmation, agree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlmodel import Session
+
+from competencies.scale import ScaleLabel
+
+from ..actors import Actor
+from ..errors import ValidationFailed
+from ..models import (
+    Appraisal,
+    AppraisalRevision,
+    DevelopmentAction,
+    DomainReflection,
+    FPPTAttestation,
+    Objective,
+    ObjectiveReview,
+    Rating,
+)
+from ..outbox import QueuedMessage
+from ..types import utcnow
+from ..vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome, ReflectionAuthor
+from .frameworks import framework_of
+from .self_assessment import MAX_TEXT
+from .steps import begin, context_of, edit, transition
+
+
+@dataclass(frozen=True)
+class ObjectiveInput:
+    kind: ObjectiveKind
+    text: str
+    measure: str = ""
+    target_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ObjectiveReviewInput:
+    text: str
+    outcome: ObjectiveOutcome
+    comment: str = ""
+    previous_objective_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DevelopmentInput:
+    need: str
+    action: str
+    support: str = ""
+    timescale: str = ""
+    domain_id: str | None = None
+
+
+def begin_review(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
+    """The appraiser takes up a submitted self-assessment."""
+    appraisal, parties = begin(session, actor, appraisal_id)
+    transition(session, actor, appraisal, parties, "begin_review",
+               details={"revision": appraisal.revision})
+    return appraisal
+
+
+def save_review(
+    *,
+    session: Session,
+    actor: Actor,
+    appraisal_id: int,
+    commentary: Mapping[str, str] | None = None,
+    views: Mapping[str, ScaleLabel | None] | None = None,
+    meeting_date: date | None = None,
+    msf_summary: str | None = None,
+    appraiser_comments: str | None = None,
+) -> Appraisal:
+    """Save the appraiser's commentary and view per domain, and the meeting's notes.
+
+    Raises:
+        ValidationFailed: an unknown domain or a text too long.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    edit(session, actor, appraisal, parties, "edit_review",
+         details={"domains": sorted(set(commentary or {}) | set(views or {}))})
+    domains = {d.id for d in framework_of(session, appraisal.framework_version_id).domains}
+    problems = [f"unknown domain '{d}'" for d in set(commentary or {}) | set(views or {})
+                if d not in domains]
+    texts = {**{f"commentary on {d}": t for d, t in (commentary or {}).items()},
+             "multi-source feedback summary": msf_summary or "",
+             "appraiser's comments": appraiser_comments or ""}
+    problems += [f"{name} is longer than {MAX_TEXT} characters"
+                 for name, text in texts.items() if len(text) > MAX_TEXT]
+    if problems:
+        raise ValidationFailed("The review was not saved.", problems)
+    for domain_id in sorted(set(commentary or {}) | set(views or {})):
+        row = _appraiser_reflection(session, appraisal, domain_id)
+        if commentary and domain_id in commentary:
+            row.text = commentary[domain_id].strip()
+        if views and domain_id in views:
+            view = views[domain_id]
+            row.view = ScaleLabel(view) if view else None
+        session.add(row)
+    if meeting_date is not None:
+        appraisal.meeting_date = meeting_date
+    if msf_summary is not None:
+        appraisal.msf_summary = msf_summary.strip()
+    if appraiser_comments is not None:
+        appraisal.appraiser_comments = appraiser_comments.strip()
+    session.add(appraisal)
+    return appraisal
+
+
+def _appraiser_reflection(session: Session, appraisal: Appraisal, domain_id: str
+                          ) -> DomainReflection:
+    found = session.execute(select(DomainReflection).where(
+        DomainReflection.appraisal_id == appraisal.id,
+        DomainReflection.revision == appraisal.revision,
+        DomainReflection.domain_id == domain_id,
+        DomainReflection.author == ReflectionAuthor.APPRAISER)).scalar_one_or_none()
+    return found or DomainReflection(appraisal_id=appraisal.id or 0, revision=appraisal.revision,
+                                     domain_id=domain_id, author=ReflectionAuthor.APPRAISER)
+
+
+def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
+                   objectives: Sequence[ObjectiveInput],
+                   reviews: Sequence[ObjectiveReviewInput] = ()) -> Appraisal:
+    """Replace the new objectives and the review of last year's.
+
+    Raises:
+        ValidationFailed: an objective without text.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    edit(session, actor, appraisal, parties, "edit_review",
+         details={"objectives": len(objectives), "objective_reviews": len(reviews)})
+    problems = [f"objective {i}: write the objective" for i, o in enumerate(objectives, 1)
+                if not o.text.strip()]
+    problems += [f"last year's objective {i}: write what it was" for i, r in
+                 enumerate(reviews, 1) if not r.text.strip()]
+    if problems:
+        raise ValidationFailed("The objectives were not saved.", problems)
+    session.execute(delete(Objective).where(Objective.appraisal_id == appraisal_id))
+    session.execute(delete(ObjectiveReview).where(ObjectiveReview.appraisal_id == appraisal_id))
+    if objectives:
+        session.execute(insert(Objective), [
+            {"appraisal_id": appraisal_id, "position": i, "kind": o.kind, "text": o.text.strip(),
+             "measure": o.measure.strip(), "target_date": o.target_date}
+            for i, o in enumerate(objectives)])
+    if reviews:
+        session.execute(insert(ObjectiveReview), [
+            {"appraisal_id": appraisal_id, "text": r.text.strip(), "outcome": r.outcome,
+             "comment": r.comment.strip(), "previous_objective_id": r.previous_objective_id}
+            for r in reviews])
+    return appraisal
+
+
+def set_development_plan(*, session: Session, actor: Actor, appraisal_id: int,
+                         actions: Sequence[DevelopmentInput]) -> Appraisal:
+    """Replace the development plan.
+
+    Raises:
+        ValidationFailed: an action without a need or an action.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    edit(session, actor, appraisal, parties, "edit_review", details={"development_actions":
+                                                                      len(actions)})
+    problems = [f"development action {i}: say the need and the action"
+                for i, a in enumerate(actions, 1) if not (a.need.strip() and a.action.strip())]
+    if problems:
+        raise ValidationFailed("The development plan was not saved.", problems)
+    session.execute(delete(DevelopmentAction).where(DevelopmentAction.appraisal_id == appraisal_id))
+    if actions:
+        session.execute(insert(DevelopmentAction), [
+            {"appraisal_id": appraisal_id, "position": i, "need": a.need.strip(),
+             "action": a.action.strip(), "support": a.support.strip(),
+             "timescale": a.timescale.strip(), "domain_id": a.domain_id}
+            for i, a in enumerate(actions)])
+    return appraisal
+
+
+def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_assessed_on: date,
+                 status: FPPTStatus, notes: str = "") -> FPPTAttestation:
+    """The appraiser confirms the fit and proper person test status.
+
+    Raises:
+        ValidationFailed: the assessment date is in the future.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    if last_assessed_on > date.today() + timedelta(days=1):
+        raise ValidationFailed("The FPPT confirmation was not saved.",
+                               ["last_assessed_on: the last assessment cannot be in the future"])
+    edit(session, actor, appraisal, parties, "edit_review",
+         details={"fppt_status": FPPTStatus(status).value, "last_assessed_on": last_assessed_on})
+    attestation = session.execute(select(FPPTAttestation).where(
+        FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()
+    attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
+    attestation.last_assessed_on, attestation.status = last_assessed_on, FPPTStatus(status)
+    attestation.notes, attestation.confirmed_by_id = notes.strip(), actor.person_id
+    attestation.confirmed_at = utcnow()
+    session.add(attestation)
+    return attestation
+
+
+def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
+    """What the national form needs before the appraisal can be agreed."""
+    gaps = []
+    kinds = list(session.execute(select(Objective.kind).where(
+        Objective.appraisal_id == appraisal.id)).scalars())
+    if not kinds:
+        gaps.append("objectives: set the new objectives")
+    elif ObjectiveKind.EDI not in kinds:
+        gaps.append("objectives: at least one objective must be on equality, diversity and "
+                    "inclusion")
+    if session.execute(select(DevelopmentAction.id).where(
+            DevelopmentAction.appraisal_id == appraisal.id)).first() is None:
+        gaps.append("development_plan: add at least one development action")
+    fppt = session.execute(select(FPPTAttestation).where(
+        FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
+    if fppt is None or fppt.status is None:
+        gaps.append("fppt: confirm the fit and proper person test status")
+    if appraisal.meeting_date is None:
+        gaps.append("meeting_date: record the date of the appraisal meeting")
+    return gaps
+
+
+def agree(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
+    """The appraiser agrees the appraisal; both parties are then asked to sign.
+
+    Raises:
+        ValidationFailed: something the national form needs is missing (each is named).
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    gaps = agreement_gaps(session, appraisal)
+    if gaps:
+        raise ValidationFailed("The appraisal cannot be agreed yet.", gaps)
+    context = context_of(session, appraisal)
+    transition(session, actor, appraisal, parties, "agree",
+               details={"revision": appraisal.revision},
+               messages=[QueuedMessage(
+                   f"agreed:{appraisal_id}:{appraisal.record_version}", "agreed_please_sign",
+                   context.appraisee_email, context.appraisee_name, appraisal_id,
+                   context.payload(due=appraisal.sign_off_due))])
+    appraisal.agreed_at = utcnow()
+    return appraisal
+
+
+def comment_as_appraisee(*, session: Session, actor: Actor, appraisal_id: int, comments: str,
+                         disagreement: str = "") -> Appraisal:
+    """The appraisee's comments on the review, and any disagreement to record.
+
+    For non-executive directors the chair's view stands; the disagreement is recorded.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    if len(comments) > MAX_TEXT or len(disagreement) > MAX_TEXT:
+        raise ValidationFailed("Your comments were not saved.",
+                               [f"comments: the most is {MAX_TEXT} characters"])
+    edit(session, actor, appraisal, parties, "comment_as_appraisee",
+         details={"disagreement": bool(disagreement.strip())})
+    appraisal.appraisee_comments, appraisal.disagreement = comments.strip(), disagreement.strip()
+    session.add(appraisal)
+    return appraisal
+
+
+def return_for_changes(*, session: Session, actor: Actor, appraisal_id: int, reason: str
+                       ) -> Appraisal:
+    """Send the self-assessment back with a reason; a new revision starts from a copy.
+
+    The submitted revision stays as it was, readable for good.
+
+    Raises:
+        ValidationFailed: no reason was given.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    if not reason.strip():
+        raise ValidationFailed("Say why you are returning it.",
+                               ["reason: write what the appraisee should change"])
+    context = context_of(session, appraisal)
+    old = appraisal.revision
+    transition(session, actor, appraisal, parties, "return_for_changes",
+               details={"revision": old, "reason": reason.strip()},
+               messages=[QueuedMessage(
+                   f"returned:{appraisal_id}:{old}", "returned_for_changes",
+                   context.appraisee_email, context.appraisee_name, appraisal_id,
+                   context.payload(reason=reason.strip(), due=appraisal.self_assessment_due))])
+    revision_row = session.execute(select(AppraisalRevision).where(
+        AppraisalRevision.appraisal_id == appraisal_id, AppraisalRevision.revision == old)
+    ).scalar_one()
+    revision_row.returned_at, revision_row.return_reason = utcnow(), reason.strip()
+    session.add(revision_row)
+    appraisal.revision, appraisal.return_reason = old + 1, reason.strip()
+    _copy_revision(session, appraisal_id, old, old + 1)
+    return appraisal
+
+
+def _copy_revision(session: Session, appraisal_id: int, old: int, new: int) -> None:
+    ratings = session.execute(select(Rating.statement_id, Rating.value).where(
+        Rating.appraisal_id == appraisal_id, Rating.revision == old)).all()
+    if ratings:
+        session.execute(insert(Rating), [
+            {"appraisal_id": appraisal_id, "revision": new, "statement_id": s, "value": v}
+            for s, v in ratings])
+    for reflection in session.execute(select(DomainReflection).where(
+            DomainReflection.appraisal_id == appraisal_id,
+            DomainReflection.revision == old)).scalars().all():
+        session.add(DomainReflection(
+            appraisal_id=appraisal_id, revision=new, domain_id=reflection.domain_id,
+            author=reflection.author, text=reflection.text, view=reflection.view))
+

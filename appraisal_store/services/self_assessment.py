@@ -1,0 +1,142 @@
+"""The appraisee's part: ratings, reflections, FPPT self-attestation, submission."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import delete, insert, select
+from sqlmodel import Session
+
+from competencies.scale import ScaleLabel
+
+from ..actors import Actor
+from ..errors import ValidationFailed
+from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
+from ..outbox import QueuedMessage
+from ..types import utcnow
+from ..vocabulary import AppraisalState, ReflectionAuthor
+from .frameworks import framework_of
+from .steps import begin, context_of, edit, transition
+
+MAX_TEXT = 20_000
+
+
+def _check_text(field: str, text: str, problems: list[str]) -> None:
+    if len(text) > MAX_TEXT:
+        problems.append(f"{field} is {len(text)} characters; the most is {MAX_TEXT}.")
+
+
+def save_self_assessment(
+    *,
+    session: Session,
+    actor: Actor,
+    appraisal_id: int,
+    ratings: Mapping[str, ScaleLabel | None],
+    reflections: Mapping[str, str] | None = None,
+) -> Appraisal:
+    """Save some or all of the appraisee's answers ("save and come back later").
+
+    A rating given as None clears it. The first save starts the self-assessment; saving a
+    returned appraisal works on the new revision, never on the submitted one.
+
+    Raises:
+        NotFound / NotAllowed / InvalidTransition: not this actor's, or not editable now.
+        ValidationFailed: an unknown statement or domain, or a text too long.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    edit(session, actor, appraisal, parties, "edit_self_assessment",
+         details={"revision": appraisal.revision, "statements": sorted(ratings),
+                  "reflections": sorted(reflections or {})})
+    framework = framework_of(session, appraisal.framework_version_id)
+    known_statements = set(framework.statement_ids())
+    known_domains = {d.id for d in framework.domains}
+    problems = [f"unknown statement '{s}'" for s in ratings if s not in known_statements]
+    problems += [f"unknown domain '{d}'" for d in (reflections or {}) if d not in known_domains]
+    for domain_id, text in (reflections or {}).items():
+        _check_text(f"The reflection on domain {domain_id}", text, problems)
+    if problems:
+        raise ValidationFailed("Your answers were not saved.", problems)
+    if appraisal.state in (AppraisalState.NOT_STARTED, AppraisalState.RETURNED):
+        transition(session, actor, appraisal, parties, "start_self_assessment")
+    revision = appraisal.revision
+    if ratings:
+        session.execute(delete(Rating).where(
+            Rating.appraisal_id == appraisal_id, Rating.revision == revision,
+            Rating.statement_id.in_(list(ratings))))  # type: ignore[attr-defined]
+        rows = [{"appraisal_id": appraisal_id, "revision": revision, "statement_id": s,
+                 "value": ScaleLabel(v)} for s, v in ratings.items() if v is not None]
+        if rows:
+            session.execute(insert(Rating), rows)
+    for domain_id, text in (reflections or {}).items():
+        _put_reflection(session, appraisal_id, revision, domain_id, ReflectionAuthor.APPRAISEE,
+                        text.strip())
+    return appraisal
+
+
+def _put_reflection(session: Session, appraisal_id: int, revision: int, domain_id: str,
+                    author: ReflectionAuthor, text: str) -> None:
+    row = session.execute(select(DomainReflection).where(
+        DomainReflection.appraisal_id == appraisal_id, DomainReflection.revision == revision,
+        DomainReflection.domain_id == domain_id, DomainReflection.author == author,
+    )).scalar_one_or_none()
+    if row is None:
+        row = DomainReflection(appraisal_id=appraisal_id, revision=revision, domain_id=domain_id,
+                               author=author, text=text)
+    else:
+        row.text = text
+    session.add(row)
+
+
+def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaration: str
+                ) -> FPPTAttestation:
+    """The appraisee's annual fit and proper person self-attestation.
+
+    Raises:
+        ValidationFailed: the declaration is empty.
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    if not declaration.strip():
+        raise ValidationFailed("Confirm your fit and proper person declaration.",
+                               ["fppt_declaration: tick the declaration or write it"])
+    edit(session, actor, appraisal, parties, "attest_fppt")
+    attestation = session.execute(select(FPPTAttestation).where(
+        FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()
+    attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
+    attestation.self_attested_at = utcnow()
+    attestation.self_declaration = declaration.strip()
+    session.add(attestation)
+    return attestation
+
+
+def missing_answers(session: Session, appraisal: Appraisal) -> list[str]:
+    """Statement ids of the pinned framework that have no answer in the current revision."""
+    framework = framework_of(session, appraisal.framework_version_id)
+    answered = set(session.execute(select(Rating.statement_id).where(
+        Rating.appraisal_id == appraisal.id, Rating.revision == appraisal.revision)).scalars())
+    return [s for s in framework.statement_ids() if s not in answered]
+
+
+def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
+    """Submit the current revision to the appraiser; it can no longer be changed.
+
+    Raises:
+        ValidationFailed: some statements have no answer (each is named).
+    """
+    appraisal, parties = begin(session, actor, appraisal_id)
+    missing = missing_answers(session, appraisal)
+    if missing:
+        raise ValidationFailed(
+            f"Answer every statement before you submit: {len(missing)} have no answer.",
+            [f"statement {s} has no answer" for s in missing])
+    context = context_of(session, appraisal)
+    messages = []
+    if context.appraiser_email:
+        messages.append(QueuedMessage(
+            f"submitted:{appraisal_id}:{appraisal.revision}", "self_assessment_submitted",
+            context.appraiser_email, context.appraiser_name or "", appraisal_id,
+            context.payload(due=appraisal.review_due, revision=appraisal.revision)))
+    transition(session, actor, appraisal, parties, "submit_self_assessment",
+               details={"revision": appraisal.revision}, messages=messages)
+    appraisal.submitted_at = utcnow()
+    session.add(AppraisalRevision(appraisal_id=appraisal_id, revision=appraisal.revision))
+    return appraisal
