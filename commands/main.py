@@ -1,0 +1,105 @@
+"""The ``appraisal`` command: thin wrappers that parse, call services and flows, and print.
+
+Every command group lives in its own module; this one assembles them and turns errors into
+messages: misuse exits 2 with the usage, rejected input exits 1 with the reason, and no
+traceback ever reaches the user (an unexpected one is written to APPRAISAL_HOME/logs).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import datetime
+
+import typer
+from typer._click import exceptions as click_errors  # typer vendors click since 0.20
+from typer.main import get_command
+
+from appraisal_store.errors import AppraisalError, ValidationFailed
+from competencies.errors import FrameworkError
+
+from . import audit, frameworks, organisations, reporting, setup
+from .console import show_error
+
+app = typer.Typer(
+    name="appraisal",
+    help="Run the annual appraisal of NHS board directors against the Leadership Competency "
+         "Framework.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+setup.register(app)
+frameworks.register(app)
+organisations.register(app)
+reporting.register(app)
+audit.register(app)
+
+
+def _optional_groups() -> None:
+    """Command groups of the packages above the store (flows, records, portal, demo)."""
+    import importlib
+
+    for name in ("cycle_flows", "records_commands", "portal_commands", "demo"):
+        try:
+            module = importlib.import_module(f"commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"commands.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_optional_groups()
+
+
+def _log_unexpected() -> str:
+    from appraisal_store.config import settings
+
+    logs = settings().home / "logs"
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / "errors.log"
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n")
+            handle.write(traceback.format_exc())
+        return str(path)
+    except OSError:
+        return "(the log could not be written)"
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    command = get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="appraisal", standalone_mode=False)
+    except click_errors.UsageError as error:
+        error.show()
+        sys.exit(2)
+    except typer.Exit as error:
+        sys.exit(error.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        show_error("stopped before it finished.")
+        sys.exit(130)
+    except ValidationFailed as error:
+        show_error(error.summary, error.problems)
+        sys.exit(1)
+    except AppraisalError as error:
+        show_error(error.message)
+        sys.exit(1)
+    except FrameworkError as error:
+        show_error("the framework file has problems; nothing was imported.", str(error).splitlines())
+        sys.exit(1)
+    except click_errors.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except Exception as error:  # noqa: BLE001 - the last line of defence for the user
+        where = _log_unexpected()
+        show_error(f"{error.__class__.__name__}: {error}. The details are in {where}.",
+                   heading="Unexpected error")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,85 @@
+"""``appraisal org add|list`` and ``appraisal people import``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import out
+
+org_app = typer.Typer(help="Organisations on the record.", no_args_is_help=True)
+people_app = typer.Typer(help="Board members and their appointments.", no_args_is_help=True)
+
+
+class OrgTypeChoice(StrEnum):
+    nhs_trust = "nhs-trust"
+    foundation_trust = "foundation-trust"
+    icb = "icb"
+    nhs_england = "nhs-england"
+
+
+@org_app.command("add")
+def add(
+    code: str = typer.Argument(..., help="The ODS code, e.g. RX1."),
+    name: str = typer.Option(..., "--name", help="The organisation's name."),
+    org_type: OrgTypeChoice = typer.Option(..., "--type", help="The kind of organisation."),
+    region: str | None = typer.Option(None, "--region", help="The NHS England region."),
+) -> None:
+    """Add an organisation (or update its name, type and region)."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.services.organisations import add_organisation
+
+    with write_session() as session:
+        organisation = add_organisation(session=session, actor=Actor.operator(), code=code,
+                                        name=name, org_type=org_type.value, region=region)
+    out.print(f"{organisation.code}: {organisation.name} ({organisation.type.label})")
+
+
+@org_app.command("list")
+def list_() -> None:
+    """List the organisations."""
+    from sqlalchemy import select
+
+    from appraisal_store.database import read_session
+    from appraisal_store.models import Organisation
+
+    table = Table("code", "name", "type", "region")
+    with read_session() as session:
+        for organisation in session.execute(
+                select(Organisation).order_by(Organisation.code)).scalars():
+            table.add_row(organisation.code, organisation.name, organisation.type.label,
+                          organisation.region or "")
+    out.print(table)
+
+
+@people_app.command("import")
+def import_people(
+    file: Path = typer.Argument(..., help="CSV: org_code,name,email,role,start_date,end_date,"
+                                          "interim"),
+) -> None:
+    """Import board members; all or nothing, every bad row reported with its line."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.errors import ValidationFailed
+    from appraisal_store.services.people import import_people as import_csv
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise ValidationFailed(f"Cannot read {file}: {error.strerror}.") from error
+    except UnicodeDecodeError as error:
+        raise ValidationFailed(f"{file} is not UTF-8 text (save it as CSV UTF-8).") from error
+    with write_session() as session:
+        result = import_csv(session=session, actor=Actor.operator(), csv_text=text)
+    out.print(f"Imported {file.name}: {result.people_added} new people, "
+              f"{result.appointments_added} appointments added, "
+              f"{result.appointments_already_present} already on record.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(org_app, name="org")
+    app.add_typer(people_app, name="people")
