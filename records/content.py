@@ -1,0 +1,140 @@
+"""Everything a signed record shows, as plain immutable data.
+
+The renderer never sees a database object: ``records.build`` (or a test) turns an
+appraisal into a :class:`RecordContent`, and the same content always renders to the same
+bytes. Scale answers are carried as their published labels ("Almost always", ...), so the
+record shows exactly what NHS England prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+__all__ = [
+    "DevelopmentLine",
+    "DomainSection",
+    "FPPTSection",
+    "LabelCount",
+    "ObjectiveLine",
+    "ObjectiveReviewLine",
+    "RecordContent",
+    "StatementLine",
+]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One competency statement and the appraisee's answer (None when unanswered)."""
+
+    text: str
+    self_label: str | None
+
+
+@dataclass(frozen=True)
+class LabelCount:
+    """How many statements in a domain received one answer, e.g. ("Frequently", 3)."""
+
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class DomainSection:
+    """One LCF domain as the record shows it.
+
+    ``strong_share`` is the share (0.0 to 1.0) of "Almost always" plus "Frequently" among
+    the applicable answers, None when no answer was applicable. ``flagged`` marks a
+    prompt for the development plan, never a pass or a fail.
+    """
+
+    number: int
+    name: str
+    what_good_looks_like: str
+    statements: tuple[StatementLine, ...]
+    counts: tuple[LabelCount, ...]
+    strong_share: float | None
+    flagged: bool
+    flag_reason: str | None
+    self_reflection: str
+    appraiser_commentary: str
+    self_median_label: str | None
+    appraiser_view_label: str | None
+
+
+@dataclass(frozen=True)
+class ObjectiveReviewLine:
+    """Last year's objective and how it went ("Met", "Partly met", "Not met")."""
+
+    text: str
+    outcome_label: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class ObjectiveLine:
+    """A new objective for the coming year; ``is_edi`` marks the EDI objective."""
+
+    kind_label: str
+    is_edi: bool
+    text: str
+    measure: str
+    target_date: date | None
+
+
+@dataclass(frozen=True)
+class DevelopmentLine:
+    """One line of the development plan."""
+
+    need: str
+    action: str
+    support: str
+    timescale: str
+
+
+@dataclass(frozen=True)
+class FPPTSection:
+    """The fit and proper person test confirmation.
+
+    ``status_label`` is "Fit and proper", "Not fit and proper" or "Under review".
+    """
+
+    last_assessed_on: date | None
+    status_label: str
+    notes: str
+    self_attested: bool
+
+
+@dataclass(frozen=True)
+class RecordContent:
+    """The whole appraisal record, ready to render.
+
+    ``issued_on`` is fixed from the data (the day the record was agreed), never the
+    clock: it becomes the PDF's creation date so that rendering is deterministic.
+    ``disagreement`` is empty when none was recorded.
+    """
+
+    record_id: str
+    organisation_name: str
+    organisation_code: str
+    organisation_type_label: str
+    appraisee_name: str
+    appraisee_role: str
+    appraiser_name: str
+    appraiser_role: str
+    cycle_year: str
+    meeting_date: date | None
+    framework_name: str
+    framework_version: str
+    framework_hash: str
+    domains: tuple[DomainSection, ...]
+    previous_objectives: tuple[ObjectiveReviewLine, ...]
+    objectives: tuple[ObjectiveLine, ...]
+    development_plan: tuple[DevelopmentLine, ...]
+    fppt: FPPTSection
+    msf_summary: str
+    appraisee_comments: str
+    appraiser_comments: str
+    disagreement: str
+    issued_on: date
+    nhse_note: str
