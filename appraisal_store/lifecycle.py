@@ -106,7 +106,10 @@ def check_transition(action: str, state: AppraisalState, parties: set[Party]) ->
         who = " or ".join(sorted(p.value for p in transition.parties - {Party.SYSTEM}))
         raise NotAllowed(f"Only the {who} can {transition.description}.")
     if state not in transition.sources:
-        allowed = ", ".join(sorted(_state_phrase(s) for s in transition.sources))
+        order = list(AppraisalState)
+        allowed = ", ".join(_state_phrase(s) for s in sorted(transition.sources, key=order.index))
+        if len(transition.sources) > 1:
+            allowed = "one of: " + allowed
         raise InvalidTransition(
             f"You cannot {transition.description} while the appraisal is "
             f"{_state_phrase(state)}; it must be {allowed}."

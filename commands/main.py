@@ -88,7 +88,8 @@ def run(argv: list[str] | None = None) -> None:
         show_error(error.message)
         sys.exit(1)
     except FrameworkError as error:
-        show_error("the framework file has problems; nothing was imported.", str(error).splitlines())
+        show_error("the framework file has problems; nothing was imported.",
+                   str(error).splitlines())
         sys.exit(1)
     except click_errors.ClickException as error:
         error.show()

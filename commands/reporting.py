@@ -140,19 +140,21 @@ def status(
 
 
 def print_status(result) -> None:  # type: ignore[no-untyped-def]
+    """The completion table: a row per organisation (by code; names below), a column a state."""
     from appraisal_store.vocabulary import AppraisalState
 
     states = [s for s in AppraisalState if s.value in result.by_state]
-    table = Table("organisation", *[s.label for s in states], "total", "overdue",
+    table = Table("org", *[s.label for s in states], "total", "overdue",
                   title=f"Appraisal cycle {result.cycle or '(none open)'}", title_justify="left")
     for org in result.organisations:
-        table.add_row(f"{org.code} {org.name}", *[str(org.by_state.get(s.value, 0))
-                                                  for s in states],
+        table.add_row(org.code, *[str(org.by_state.get(s.value, 0)) for s in states],
                       str(org.total), str(org.overdue))
     table.add_section()
     table.add_row("All", *[str(result.by_state.get(s.value, 0)) for s in states],
                   str(result.total), str(result.overdue), style="bold")
     out.print(table)
+    for org in result.organisations:
+        out.print(f"  {org.code}  {org.name}")
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,8 @@ def init() -> None:
     before, after = upgrade()
     with write_session() as session:
         framework = current_framework_version(session, Actor.operator())
-    where = "SQLite in " + str(config.home.resolve()) if config.is_sqlite else "the configured database"
+    where = (f"SQLite in {config.home.resolve()}" if config.is_sqlite
+             else "the configured database")
     if before == after:
         out.print(f"The store is up to date (schema {after}) in {where}.")
     else:

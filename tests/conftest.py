@@ -71,7 +71,8 @@ def postgres_url_fixture() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(name="store", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(name="store",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_fixture(request: pytest.FixtureRequest, home: Path,
                   monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The configured store, migrated to head, on SQLite and on PostgreSQL."""

@@ -60,7 +60,7 @@ def import_framework(*, session: Session, actor: Actor, path: Path) -> Framework
     except FrameworkError as error:
         raise ValidationFailed(
             f"{path} is not a valid framework file; nothing was imported.",
-            [str(problem) for problem in error.problems],
+            str(error).splitlines(),
         ) from error
     except OSError as error:
         raise ValidationFailed(f"Cannot read {path}: {error.strerror}.") from error

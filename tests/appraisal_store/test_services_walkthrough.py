@@ -27,7 +27,7 @@ def _answer_everything(board: Board, label: ScaleLabel = ScaleLabel.FREQUENTLY) 
         framework = framework_of(session, appraisal.framework_version_id)
         self_assessment.save_self_assessment(
             session=session, actor=board.actor(NED), appraisal_id=board.appraisals[NED],
-            ratings={s: label for s in framework.statement_ids()},
+            ratings=dict.fromkeys(framework.statement_ids(), label),
             reflections={d.id: f"Reflection on {d.name}" for d in framework.domains})
 
 

@@ -1,0 +1,52 @@
+# The two commands of the set-up: `make demo` and `make test`. Both create .venv when it is
+# missing and install the locked dependencies into it; nothing else is needed but Python 3.11+.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ASSETS := portal/static/nhsuk/.fetched
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench install assets system-packages postgres lint lock clean
+
+demo: $(INSTALLED) assets
+	APPRAISAL_ENV=development $(BIN)/appraisal demo
+
+test: $(INSTALLED) assets system-packages postgres
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED) assets
+	$(BIN)/python -m bench.run
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# The NHS.UK design system's compiled CSS and JavaScript, from the npm registry (not committed).
+assets: $(INSTALLED)
+	@if [ -f portal/assets.py ]; then $(BIN)/python -m portal.assets; fi
+
+# What the test suite drives: Debian's chromium for the portal, poppler-utils to render PDF pages.
+system-packages:
+	@bash scripts/system-packages.sh
+
+# Start the machine's PostgreSQL if it is installed and stopped (the store tests use it).
+postgres:
+	@bash scripts/postgres.sh
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+# Regenerate the lock file after changing the ranges in pyproject.toml.
+lock: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 --no-header -q
+
+clean:
+	rm -rf $(VENV) .appraisal .pytest_cache test-artifacts portal/static/nhsuk
