@@ -14,13 +14,16 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
+from competencies.scale import ScaleLabel
 from records.content import DomainSection
 from records.typography import BODY_FONT, NHS_BLUE, register_fonts
 
 __all__ = ["ORDERED_LABELS", "domain_chart", "label_position"]
 
-# Weakest to strongest; position 0 is left for "n/a".
-ORDERED_LABELS: tuple[str, ...] = ("Rarely or never", "Occasionally", "Frequently", "Almost always")
+# The published labels, weakest to strongest; position 0 is left for "n/a".
+ORDERED_LABELS: tuple[str, ...] = tuple(
+    answer.label for answer in reversed(ScaleLabel) if answer.applicable
+)
 _SELF_COLOUR = NHS_BLUE
 _APPRAISER_COLOUR = colors.HexColor("#ED8B00")
 

@@ -15,12 +15,19 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.rw_common import PdfHandler
 from reportlab.lib import colors
 from reportlab.platypus import Flowable
 
 from records.errors import RecordError
 
-__all__ = ["SIGNATURE_FIELDS", "SignatureBox", "SignatureSpace", "signature_boxes"]
+__all__ = [
+    "SIGNATURE_FIELDS",
+    "SignatureBox",
+    "SignatureSpace",
+    "signature_boxes",
+    "signature_boxes_in",
+]
 
 SIGNATURE_FIELDS: tuple[str, str] = ("Appraisee", "Appraiser")
 _BOOKMARK_SUFFIX = " signature"
@@ -115,6 +122,14 @@ def signature_boxes(pdf: bytes) -> dict[str, SignatureBox]:
     """
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
+    except Exception as error:  # pyHanko raises many kinds on a malformed file
+        raise RecordError(f"Could not read the signature boxes of this PDF: {error}") from error
+    return signature_boxes_in(reader)
+
+
+def signature_boxes_in(reader: PdfHandler) -> dict[str, SignatureBox]:
+    """Like :func:`signature_boxes`, for a PDF pyHanko has already opened."""
+    try:
         root = reader.root
         page_ids = _page_ids(root["/Pages"])
         outlines = _get(root, "/Outlines")

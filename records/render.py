@@ -27,7 +27,6 @@ from records.typography import BODY_FONT, Styles
 
 __all__ = ["render_record"]
 
-_MARGIN = MARGIN
 _FRAME_WIDTH = A4[0] - 2 * MARGIN
 _PAGE_TOTAL_FORM = "recordPageTotal"
 _GRID = colors.HexColor("#AEB7BD")
@@ -44,7 +43,9 @@ class _RecordCanvas(Canvas):
         super().__init__(*args, **kwargs)
         stamp = f"D:{issued_on:%Y%m%d}000000+00'00'"
         self.setDateFormatter(lambda *_: stamp)
-        # ReportLab's invariant /ID is the same for every document; a record needs its own.
+        self.showOutline()  # open the bookmarks: domains and both signatures are one click away
+        # ReportLab's invariant /ID is the same for every document and its API offers no
+        # way to set one, hence the private attribute: a record needs an /ID of its own.
         digest = b"<" + document_id.hex().upper().encode("ascii") + b">"
         self._doc._ID = b"\n[" + digest + digest + b"]\n"
 
@@ -90,11 +91,11 @@ def _footer(content: RecordContent, canvas: Canvas, _doc: BaseDocTemplate) -> No
     canvas.setFont(BODY_FONT, 7.5)
     canvas.setFillColor(colors.HexColor("#425563"))
     canvas.setStrokeColor(_GRID)
-    canvas.line(_MARGIN, 14 * mm, A4[0] - _MARGIN, 14 * mm)
+    canvas.line(MARGIN, 14 * mm, A4[0] - MARGIN, 14 * mm)
     left = f"Record {content.record_id} · {content.appraisee_name} · {content.cycle_year}"
-    canvas.drawString(_MARGIN, 10 * mm, _fit(left, _FRAME_WIDTH - 90))
+    canvas.drawString(MARGIN, 10 * mm, _fit(left, _FRAME_WIDTH - 90))
     page_text = f"Page {canvas.getPageNumber()} of "
-    total_x = A4[0] - _MARGIN - 10
+    total_x = A4[0] - MARGIN - 10
     canvas.drawRightString(total_x, 10 * mm, page_text)
     canvas.saveState()
     canvas.translate(total_x, 10 * mm)
@@ -127,8 +128,8 @@ def render_record(content: RecordContent) -> bytes:
         buffer,
         heading_style=s.h1,
         pagesize=A4,
-        leftMargin=_MARGIN,
-        rightMargin=_MARGIN,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
         topMargin=16 * mm,
         bottomMargin=20 * mm,
         title=f"Appraisal record: {content.appraisee_name}, {content.cycle_year}",

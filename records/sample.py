@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from competencies.scale import SCALE_LABEL_TEXTS, ScaleLabel
+from competencies.summary import median_label
 from records.content import (
     DevelopmentLine,
     DomainSection,
@@ -30,13 +32,7 @@ LCF_DOMAIN_NAMES: tuple[str, ...] = (
     "Building a trusted relationship with partners and communities",
 )
 
-SCALE_LABELS: tuple[str, ...] = (
-    "Almost always",
-    "Frequently",
-    "Occasionally",
-    "Rarely or never",
-    "No chance to demonstrate",
-)
+SCALE_LABELS: tuple[str, ...] = SCALE_LABEL_TEXTS
 
 _STATEMENTS: tuple[tuple[str, ...], ...] = (
     (
@@ -126,11 +122,8 @@ def _text_of_length(opening: str, length: int) -> str:
 
 
 def _median(labels: list[str]) -> str | None:
-    order = list(SCALE_LABELS[:4])
-    applicable = sorted((label for label in labels if label in order), key=order.index)
-    if not applicable:
-        return None
-    return applicable[(len(applicable) - 1) // 2]
+    median = median_label(ScaleLabel.from_label(label) for label in labels)
+    return median.label if median is not None else None
 
 
 def _domain(number: int, comment_length: int) -> DomainSection:

@@ -19,12 +19,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers import SimpleSigner
 
 from records.errors import RecordError, SealError, SigningError
-from records.placement import SIGNATURE_FIELDS, SignatureBox, signature_boxes
+from records.placement import SIGNATURE_FIELDS, SignatureBox, signature_boxes_in
 from records.stamp import render_stamp, stamp_style
 
 __all__ = [
@@ -340,8 +339,8 @@ def sign_record(
     if signed_at.tzinfo is None or signed_at.utcoffset() is None:
         raise SigningError("The signing time must carry a time zone.")
     try:
-        reader = PdfFileReader(BytesIO(pdf), strict=False)
-        signed = {sig.field_name for sig in reader.embedded_signatures}
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        signed = {name for name, _, _ in fields.enumerate_sig_fields(writer.prev, True)}
     except Exception as error:  # pyHanko raises many kinds on a malformed file
         raise SigningError(
             f"This file cannot be signed, it is not a readable PDF: {error}"
@@ -350,7 +349,7 @@ def sign_record(
         raise SigningError(f"The record already carries the {field_name} signature.")
     if box is None:
         try:
-            box = signature_boxes(pdf)[field_name]
+            box = signature_boxes_in(writer.prev)[field_name]
         except (RecordError, KeyError) as error:
             raise SigningError(
                 f"The record has no place for the {field_name} signature."
@@ -383,7 +382,6 @@ def sign_record(
         ),
     )
     try:
-        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         # A fixed reservation skips pyHanko's dry-run signature that sizes the CMS blob.
         output = pdf_signer.sign_pdf(writer, bytes_reserved=8192)
     except Exception as error:  # pyHanko's SigningError, PdfError, ValueError...

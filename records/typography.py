@@ -87,7 +87,8 @@ def paragraph_texts(text: str) -> list[str]:
     Returns:
         Escaped markup, one string per paragraph; empty when ``text`` is blank.
     """
-    return [markup(part.strip("\n")) for part in _BLANK_LINES.split(text) if part.strip()]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return [markup(part.strip()) for part in _BLANK_LINES.split(text) if part.strip()]
 
 
 _MONTHS = (

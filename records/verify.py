@@ -190,8 +190,10 @@ def verify_record(
 
     Args:
         pdf: The file's bytes, whatever they are.
-        trusted_certs: The deployment's seal certificates (``cryptography`` objects, e.g.
-            ``Seal.certificate``); a signature is trusted only if it chains to one of them.
+        trusted_certs: The deployment's seal certificates as ``cryptography`` objects,
+            normally ``[seal.certificate]``. A signature is trusted only if its
+            certificate is one of them or chains to one; pass an issuing CA only if
+            everything that CA issues should count as this deployment's seal.
         known_record: Looks a SHA-256 (lower-case hex) up in the store.
         required_fields: Signatures a complete record must carry.
 

@@ -16,12 +16,13 @@ from PIL import Image
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
+from records.chart import label_position
 from records.content import ObjectiveLine, RecordContent
 from records.errors import RecordError
 from records.placement import signature_boxes
 from records.render import render_record
 from records.sample import LCF_DOMAIN_NAMES, sample_content
-from records.typography import BODY_FONT, BOLD_FONT, register_fonts
+from records.typography import BODY_FONT, BOLD_FONT, markup, paragraph_texts, register_fonts
 
 UNICODE_NAMES = ("Siân Ŵyn ap Gruffydd", "Zoë Łukasiewicz", "Nguyễn Thị Hoa")
 MARKUP = "<b>x</b> & <para>"
@@ -211,3 +212,26 @@ def test_first_page_renders_to_a_picture_that_is_not_blank(
         dark = sum(grey.histogram()[:200])
         assert grey.size[0] > 300
         assert dark > 0.01 * grey.size[0] * grey.size[1]
+
+
+@pytest.mark.parametrize(
+    ("label", "position"),
+    [
+        ("Rarely or never", 1),
+        ("Occasionally", 2),
+        ("Frequently", 3),
+        ("Almost always", 4),
+        ("No chance to demonstrate", 0),
+        (None, 0),
+    ],
+)
+def test_the_chart_orders_answers_and_leaves_not_applicable_off_the_scale(
+    label: str | None, position: int
+) -> None:
+    assert label_position(label) == position
+
+
+def test_user_text_is_escaped_and_split_into_paragraphs() -> None:
+    assert markup("a < b & <b>c</b>\nnext") == "a &lt; b &amp; &lt;b&gt;c&lt;/b&gt;<br/>next"
+    assert paragraph_texts("one\r\n\r\n  \n two\x00") == ["one", "two"]
+    assert paragraph_texts("   \n\n") == []

@@ -90,27 +90,48 @@ def test_the_loaded_seal_is_cached_until_its_files_change(tmp_path: Path) -> Non
     assert load_seal(home=tmp_path).certificate != first.certificate
 
 
-def _pkcs12_seal(path: Path, password: bytes) -> x509.Certificate:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Riverside real seal")])
+def _certificate(
+    subject: str,
+    public_key: ec.EllipticCurvePublicKey,
+    issuer: x509.Certificate | None = None,
+    issuer_key: ec.EllipticCurvePrivateKey | None = None,
+    *,
+    ca: bool = False,
+) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     now = datetime.now(UTC)
-    certificate = (
+    usage = (False, False, False, False, False, True, True) if ca else (True, True) + (False,) * 5
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
+        .issuer_name(issuer.subject if issuer else name)
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=365))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(*usage, False, False), critical=True)
+        .sign(issuer_key, hashes.SHA256())
     )
+
+
+def _pkcs12_seal(
+    path: Path,
+    password: bytes,
+    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    if issuer is None:
+        certificate = _certificate("Riverside real seal", key.public_key(), issuer_key=key)
+    else:
+        certificate = _certificate("Riverside real seal", key.public_key(), *issuer)
     path.write_bytes(
         pkcs12.serialize_key_and_certificates(
-            b"seal", key, certificate, None, serialization.BestAvailableEncryption(password)
+            b"seal",
+            key,
+            certificate,
+            [issuer[0]] if issuer else None,
+            serialization.BestAvailableEncryption(password),
         )
     )
     return certificate
@@ -132,6 +153,24 @@ def test_a_pkcs12_certificate_signs_instead_when_configured(
         known_record=lambda sha: KnownRecord("REC-2025-RXX-0001", 1),
     )
     assert verdict.ok, verdict.failures
+
+
+def test_a_ca_issued_seal_is_trusted_by_its_own_certificate(
+    tmp_path: Path, unsigned_pdf: bytes
+) -> None:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("Test issuing CA", ca_key.public_key(), issuer_key=ca_key, ca=True)
+    certificate = _pkcs12_seal(tmp_path / "seal.p12", b"pw", issuer=(ca, ca_key))
+
+    seal = load_seal(tmp_path / "seal.p12", "pw", home=tmp_path)
+    signed = sign_as_appraiser(sign_as_appraisee(unsigned_pdf, seal), seal)
+
+    assert seal.chain == (ca,)
+    for trusted in ([certificate], [ca]):
+        verdict = verify_record(
+            signed, trusted_certs=trusted, known_record=lambda sha: KnownRecord("REC", 1)
+        )
+        assert verdict.ok, verdict.failures
 
 
 def test_a_wrong_pkcs12_password_is_a_clear_error(tmp_path: Path) -> None:
