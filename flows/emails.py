@@ -1,0 +1,112 @@
+"""Rendering an outbox row as an email: Jinja2 plain text and HTML, and an .ics for meetings.
+
+The Message-ID is derived from the idempotency key, so a message delivered again after a
+crash carries the same id and a receiving system can recognise the repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from icalendar import Calendar, Event
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from appraisal_store.config import settings
+from appraisal_store.models import OutboxMessage
+
+EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(EMAIL_TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def message_id(idempotency_key: str, mail_from: str) -> str:
+    """A stable Message-ID for one key: the same key always gives the same id."""
+    domain = parseaddr(mail_from)[1].partition("@")[2] or "board-appraisal.local"
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+def _long_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
+def email_context(message: OutboxMessage) -> dict[str, Any]:
+    """The names a template may use: the payload, the recipient and the portal link."""
+    payload = dict(message.payload or {})
+    base_url = settings().base_url.rstrip("/")
+    return {
+        "organisation": "", "year": "", "appraiser_name": None, "reason": None,
+        "deadline": None, "stage": "", "working_days_overdue": 0, "escalated_to": None,
+        "meeting_date": None, "state": None, "revision": None, "nhse_due": None,
+        **payload,
+        "appraisee_name": payload.get("appraisee_name") or message.recipient_name,
+        "recipient_name": message.recipient_name,
+        "due_long": _long_date(payload.get("due")),
+        "meeting_long": _long_date(payload.get("meeting_date")),
+        "portal_url": (f"{base_url}/appraisals/{message.appraisal_id}"
+                       if message.appraisal_id else f"{base_url}/"),
+    }
+
+
+def meeting_calendar(message: OutboxMessage, context: dict[str, Any]) -> bytes:
+    """An iCalendar invitation for the appraisal meeting (a whole-day event on its date)."""
+    day = date.fromisoformat(context["meeting_date"])
+    calendar = Calendar()
+    calendar.add("prodid", "-//board-appraisal//NHS board appraisal//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]}"
+                     "@board-appraisal")
+    event.add("dtstamp", message.created_at)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", f"Appraisal meeting: {context['appraisee_name']}, "
+                         f"{context['organisation']} {context['year']}")
+    event.add("description", f"Board appraisal meeting. The appraisal: {context['portal_url']}")
+    event.add("url", context["portal_url"])
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def render_email(message: OutboxMessage, *, now: datetime) -> EmailMessage:
+    """Build the email for one outbox row (plain text first, then HTML; .ics for meetings).
+
+    The first line of the text template is ``Subject: ...``; the rest is the body.
+    """
+    config = settings()
+    context = email_context(message)
+    environment = _environment()
+    text = environment.get_template(f"{message.template}.txt").render(context)
+    subject_line, _, body = text.partition("\n")
+    html = environment.get_template(f"{message.template}.html").render(
+        context, subject=subject_line.removeprefix("Subject:").strip())
+    email = EmailMessage()
+    email["Subject"] = subject_line.removeprefix("Subject:").strip()
+    email["From"] = config.mail_from
+    email["To"] = f"{message.recipient_name} <{message.recipient_email}>"
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = message_id(message.idempotency_key, config.mail_from)
+    email["X-Appraisal-Key"] = message.idempotency_key
+    email.set_content(body.lstrip("\n"))
+    email.add_alternative(html, subtype="html")
+    if context.get("meeting_date"):
+        email.add_attachment(meeting_calendar(message, context), maintype="text",
+                             subtype="calendar", filename="appraisal-meeting.ics",
+                             params={"method": "PUBLISH"})
+    return email

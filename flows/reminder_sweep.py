@@ -1,0 +1,109 @@
+"""The daily reminder sweep: read the open appraisals set-based, plan, queue once.
+
+``daily_reminders(today)`` runs a handful of tasks, each planning and queueing a batch of
+appraisals in one transaction. The unique idempotency key makes the queueing once-only, so
+two sweeps of the same day at once (or a re-run after a crash) queue each reminder once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from appraisal_store.database import read_session, write_session
+from appraisal_store.deadlines import DUE_KIND_BY_STATE
+from appraisal_store.models import Appointment, Appraisal, Cycle, Organisation, Person
+from appraisal_store.outbox import queue_messages
+from appraisal_store.vocabulary import BoardRole
+
+from .calendar import england
+from .reminders import Contact, OpenAppraisal, plan_reminders
+from .runtime import batches, flow_settings
+
+
+def company_secretaries(organisation_ids: set[int]) -> dict[int, tuple[Contact, ...]]:
+    """The company secretaries in post, per organisation, in one query."""
+    found: dict[int, list[Contact]] = {}
+    with read_session() as session:
+        for organisation_id, name, email in session.execute(
+            select(Appointment.organisation_id, Person.name, Person.email)
+            .join(Person, Person.id == Appointment.person_id)
+            .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
+                   Appointment.end_date.is_(None),  # type: ignore[union-attr]
+                   Appointment.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
+            .order_by(Person.email)
+        ):
+            found.setdefault(organisation_id, []).append(Contact(name, email))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def open_appraisals(*, year: str | None = None) -> list[OpenAppraisal]:
+    """Every appraisal with a deadline still to meet, with who is involved (one query)."""
+    appraisee, appraiser = aliased(Person), aliased(Person)
+    statement = (
+        select(Appraisal.id, Appraisal.state, Appraisal.organisation_id,
+               Appraisal.self_assessment_due, Appraisal.review_due, Appraisal.sign_off_due,
+               Organisation.name, Cycle.year, appraisee.name, appraisee.email,
+               appraiser.name, appraiser.email)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Organisation, Organisation.id == Appraisal.organisation_id)
+        .join(appraisee, appraisee.id == Appraisal.appraisee_id)
+        .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+        .where(Appraisal.state.in_(list(DUE_KIND_BY_STATE)))  # type: ignore[attr-defined]
+        .order_by(Appraisal.id)
+    )
+    if year:
+        statement = statement.where(Cycle.year == year)
+    with read_session() as session:
+        rows = session.execute(statement).all()
+    secretaries = company_secretaries({row[2] for row in rows})
+    result = []
+    for (appraisal_id, state, organisation_id, self_due, review_due, sign_off_due, org_name,
+         year_label, ee_name, ee_email, er_name, er_email) in rows:
+        deadline = DUE_KIND_BY_STATE[state]
+        due = {"self_assessment": self_due, "review": review_due,
+               "sign_off": sign_off_due}[deadline]
+        result.append(OpenAppraisal(
+            appraisal_id, state, deadline, due, org_name, year_label, Contact(ee_name, ee_email),
+            Contact(er_name, er_email) if er_email else None,
+            secretaries.get(organisation_id, ())))
+    return result
+
+
+def queue_reminders(rows: list[OpenAppraisal], today: date) -> int:
+    """Plan and queue one batch's reminders in one transaction; returns how many were new."""
+    messages = plan_reminders(rows, today, england())
+    with write_session() as session:
+        return queue_messages(session, messages)
+
+
+@task(name="queue-reminders", cache_policy=NO_CACHE, persist_result=False)
+def queue_reminder_batch(rows: list[OpenAppraisal], today: date) -> int:
+    """Queue the reminders of one batch of appraisals (idempotent)."""
+    return queue_reminders(rows, today)
+
+
+@flow(name="daily-reminders", persist_result=False)
+def daily_reminders(today: date | None = None) -> int:
+    """Queue today's reminders and escalations for every open appraisal; returns how many new.
+
+    Safe to run any number of times a day, and twice at once: each reminder is queued once
+    per appraisal, deadline, due date and stage. Nothing is queued on a weekend or an
+    English bank holiday.
+    """
+    day = today or date.today()
+    if not england().is_working_day(day):
+        return 0
+    futures = [queue_reminder_batch.submit(batch, day)
+               for batch in batches(open_appraisals(), least_size=500)]
+    return sum(f.result() for f in futures)
+
+
+def run_daily_reminders(*, today: date | None = None) -> int:
+    """Plain entry point: the ``daily_reminders`` flow with our Prefect settings."""
+    with flow_settings():
+        return daily_reminders(today=today)
