@@ -116,7 +116,7 @@ def _self_signed_certificate(
 ) -> x509.Certificate:
     subject = x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} appraisal record seal"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} record seal"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Board appraisal (self-signed)"),
         ]
