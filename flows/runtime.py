@@ -10,13 +10,32 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
 FAULT_VARIABLE = "APPRAISAL_FAULT"
 _reached: Counter[str] = Counter()
+_progress: ContextVar[Callable[[int], None] | None] = ContextVar("progress", default=None)
+
+
+@contextmanager
+def progress_to(advance: Callable[[int], None]) -> Iterator[None]:
+    """Send the enclosed flows' progress (units of work done) to ``advance``, e.g. a bar."""
+    token = _progress.set(advance)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+def report_progress(done: int) -> None:
+    """Tell the caller's progress display that ``done`` more units are finished."""
+    advance = _progress.get()
+    if advance is not None:
+        advance(done)
 
 
 @contextmanager
