@@ -1,0 +1,195 @@
+"""What the director's and the appraiser's pages show, read in a few set-based queries.
+
+Every read of self-assessment content writes a ``content_viewed`` audit event in the same
+transaction (domain.md section 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from appraisal_store.actors import Actor
+from appraisal_store.audit import record_event
+from appraisal_store.errors import NotAllowed, NotFound
+from appraisal_store.lifecycle import Party
+from appraisal_store.models import (
+    Appraisal,
+    AppraisalRevision,
+    DevelopmentAction,
+    DomainReflection,
+    FPPTAttestation,
+    Objective,
+    ObjectiveReview,
+    Rating,
+    Record,
+)
+from appraisal_store.services.access import can_view_content, get_appraisal
+from appraisal_store.services.frameworks import framework_of
+from appraisal_store.services.signing import signatures_of
+from appraisal_store.services.steps import AppraisalContext, context_of
+from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
+from competencies.framework import Domain, Framework
+from competencies.scale import ScaleLabel
+from competencies.summary import DomainSummary, summarise_domain
+
+EDITABLE_BY_APPRAISEE = frozenset({AppraisalState.NOT_STARTED, AppraisalState.IN_PREPARATION,
+                                   AppraisalState.RETURNED})
+SCALE_OPTIONS = [(label.value, label.label) for label in ScaleLabel]
+
+
+@dataclass(frozen=True)
+class DomainProgress:
+    domain: Domain
+    answered: int
+
+    @property
+    def total(self) -> int:
+        return len(self.domain.statements)
+
+    @property
+    def status(self) -> str:
+        if self.answered == 0:
+            return "Not started"
+        return "Completed" if self.answered == self.total else "In progress"
+
+
+@dataclass
+class AppraisalView:
+    """One appraisal as its parties see it: content included."""
+
+    appraisal: Appraisal
+    parties: set[Party]
+    context: AppraisalContext
+    framework: Framework
+    ratings: dict[str, ScaleLabel]
+    reflections: dict[str, str]
+    appraiser_reflections: dict[str, DomainReflection] = field(default_factory=dict)
+    objectives: list[Objective] = field(default_factory=list)
+    objective_reviews: list[ObjectiveReview] = field(default_factory=list)
+    development_actions: list[DevelopmentAction] = field(default_factory=list)
+    fppt: FPPTAttestation | None = None
+    signed: set[SignatureRole] = field(default_factory=set)
+    returns: list[AppraisalRevision] = field(default_factory=list)
+    has_record: bool = False
+
+    @property
+    def editable(self) -> bool:
+        return (Party.APPRAISEE in self.parties
+                and self.appraisal.state in EDITABLE_BY_APPRAISEE)
+
+    @property
+    def progress(self) -> list[DomainProgress]:
+        return [DomainProgress(d, sum(1 for s in d.statements if s.id in self.ratings))
+                for d in self.framework.domains]
+
+    @property
+    def complete(self) -> bool:
+        return all(p.answered == p.total for p in self.progress)
+
+    @property
+    def summaries(self) -> dict[str, DomainSummary]:
+        return {d.id: summarise_domain(d, self.ratings) for d in self.framework.domains}
+
+    def next_domain(self, domain_id: str) -> Domain | None:
+        ids = [d.id for d in self.framework.domains]
+        position = ids.index(domain_id)
+        return self.framework.domains[position + 1] if position + 1 < len(ids) else None
+
+
+def _audit_view(session: Session, actor: Actor, appraisal: Appraisal, page: str) -> None:
+    record_event(session, actor, "content_viewed", subject_type="appraisal",
+                 subject_id=appraisal.id or 0, organisation_id=appraisal.organisation_id,
+                 details={"page": page, "revision": appraisal.revision})
+
+
+def _load(session: Session, actor: Actor, appraisal: Appraisal, parties: set[Party], page: str,
+          *, review: bool) -> AppraisalView:
+    appraisal_id = appraisal.id or 0
+    revision = appraisal.revision
+    ratings = {s: v for s, v in session.execute(select(Rating.statement_id, Rating.value).where(
+        Rating.appraisal_id == appraisal_id, Rating.revision == revision))}
+    reflections: dict[str, str] = {}
+    by_appraiser: dict[str, DomainReflection] = {}
+    for row in session.execute(select(DomainReflection).where(
+            DomainReflection.appraisal_id == appraisal_id,
+            DomainReflection.revision == revision)).scalars():
+        if row.author is ReflectionAuthor.APPRAISEE:
+            reflections[row.domain_id] = row.text
+        else:
+            by_appraiser[row.domain_id] = row
+    view = AppraisalView(
+        appraisal, parties, context_of(session, appraisal),
+        framework_of(session, appraisal.framework_version_id), ratings, reflections,
+        by_appraiser,
+        fppt=session.execute(select(FPPTAttestation).where(
+            FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none(),
+        signed=set(signatures_of(session, appraisal)),
+        has_record=session.execute(select(Record.id).where(
+            Record.appraisal_id == appraisal_id)).first() is not None,
+    )
+    if review or appraisal.state not in EDITABLE_BY_APPRAISEE:
+        view.objectives = list(session.execute(select(Objective).where(
+            Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
+        view.objective_reviews = list(session.execute(select(ObjectiveReview).where(
+            ObjectiveReview.appraisal_id == appraisal_id).order_by(ObjectiveReview.id)).scalars())
+        view.development_actions = list(session.execute(select(DevelopmentAction).where(
+            DevelopmentAction.appraisal_id == appraisal_id)
+            .order_by(DevelopmentAction.position)).scalars())
+    view.returns = list(session.execute(select(AppraisalRevision).where(
+        AppraisalRevision.appraisal_id == appraisal_id,
+        AppraisalRevision.returned_at.is_not(None))  # type: ignore[union-attr]
+        .order_by(AppraisalRevision.revision)).scalars())
+    _audit_view(session, actor, appraisal, page)
+    return view
+
+
+def own_appraisal(session: Session, actor: Actor, appraisal_id: int, page: str) -> AppraisalView:
+    """The director's own appraisal; anybody else's is NotFound, never a hint that it exists."""
+    appraisal, parties = get_appraisal(session, actor, appraisal_id)
+    if Party.APPRAISEE not in parties:
+        raise NotFound(f"There is no appraisal {appraisal_id} that you can see.")
+    return _load(session, actor, appraisal, parties, page, review=False)
+
+
+def reviewed_appraisal(session: Session, actor: Actor, appraisal_id: int) -> AppraisalView:
+    """The appraisal as its appraiser (or a content viewer, read-only) sees it.
+
+    Raises:
+        NotFound: the actor has no standing on it at all.
+        NotAllowed: the actor sees status only (an administrator without delegated access).
+    """
+    appraisal, parties = get_appraisal(session, actor, appraisal_id)
+    if Party.APPRAISEE in parties and Party.APPRAISER not in parties:
+        raise NotFound(f"There is no appraisal {appraisal_id} to review.")
+    if Party.APPRAISER not in parties and not can_view_content(session, actor, appraisal):
+        raise NotAllowed("You can see the status of this appraisal, not its content. The chair "
+                         "can delegate access to content to the company secretary.")
+    return _load(session, actor, appraisal, parties, "review", review=True)
+
+
+def domain_ids(session: Session, actor: Actor, appraisal_id: int) -> list[str]:
+    """The domain ids of the framework the appraisal is pinned to (no content read)."""
+    appraisal, _ = get_appraisal(session, actor, appraisal_id)
+    return [d.id for d in framework_of(session, appraisal.framework_version_id).domains]
+
+
+def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
+    """The newest sealed PDF, for the parties and the content viewers.
+
+    Raises:
+        NotFound: no record yet, or the actor may not see this appraisal's content.
+    """
+    appraisal, parties = get_appraisal(session, actor, appraisal_id)
+    if not (parties & {Party.APPRAISEE, Party.APPRAISER}
+            or can_view_content(session, actor, appraisal)):
+        raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
+    record = session.execute(select(Record).where(Record.appraisal_id == appraisal_id)
+                             .order_by(Record.version.desc(), Record.id.desc())  # type: ignore[attr-defined]
+                             .limit(1)).scalar_one_or_none()
+    if record is None:
+        raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")
+    _audit_view(session, actor, appraisal, "record")
+    return record

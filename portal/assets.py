@@ -1,0 +1,107 @@
+"""Fetch the NHS.UK design system's compiled CSS, JavaScript and images from the npm registry.
+
+The files are not committed: ``python -m portal.assets`` downloads the pinned tarball, checks
+its sha512 integrity against the value published in the registry's metadata, and unpacks
+``dist/nhsuk/`` (minified CSS and JS, images) into ``portal/static/nhsuk/``. Only the Python
+standard library is used, so no Node.js is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shutil
+import sys
+import tarfile
+import urllib.request
+from pathlib import Path
+
+VERSION = "10.6.1"
+TARBALL_URL = f"https://registry.npmjs.org/nhsuk-frontend/-/nhsuk-frontend-{VERSION}.tgz"
+# From https://registry.npmjs.org/nhsuk-frontend -> versions["10.6.1"].dist.integrity
+INTEGRITY = ("sha512-PZorqQZjZx/A26yJoskCL9z0ib6AtkAyF0o4K/RHr8zRrJyXrUOCnMbjy0VNXsGO4tfTNMwq"
+             "lkwATKs4a0xayw==")
+STATIC_DIR = Path(__file__).parent / "static" / "nhsuk"
+_PREFIX = "package/dist/nhsuk/"
+_WANTED = ("nhsuk-frontend.min.css", "nhsuk-frontend.min.js")
+
+
+class AssetError(Exception):
+    """The download failed or did not match the pinned integrity."""
+
+
+def integrity_of(blob: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(blob).digest()).decode("ascii")
+
+
+def assets_present(target: Path = STATIC_DIR) -> bool:
+    return all((target / name).is_file() for name in _WANTED)
+
+
+def unpack(blob: bytes, target: Path = STATIC_DIR) -> list[Path]:
+    """Check ``blob`` against the pinned integrity and unpack the compiled files into ``target``.
+
+    Raises:
+        AssetError: the integrity does not match (nothing is written).
+    """
+    found = integrity_of(blob)
+    if found != INTEGRITY:
+        raise AssetError(f"nhsuk-frontend {VERSION}: integrity {found} is not the pinned "
+                         f"{INTEGRITY}; refusing to use it.")
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    written: list[Path] = []
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as archive:
+        for member in archive.getmembers():
+            if not member.isfile() or not member.name.startswith(_PREFIX):
+                continue
+            relative = member.name[len(_PREFIX):]
+            if not (relative in _WANTED or relative.startswith("assets/")):
+                continue
+            if ".." in Path(relative).parts:
+                continue
+            source = archive.extractfile(member)
+            if source is None:
+                continue
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(source.read())
+            written.append(target / relative)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return written
+
+
+def fetch_assets(target: Path = STATIC_DIR, *, force: bool = False, timeout: float = 60) -> Path:
+    """Download and unpack nhsuk-frontend into ``target`` unless it is already there.
+
+    Returns:
+        The folder holding the assets.
+
+    Raises:
+        AssetError: the registry could not be reached or the tarball does not match.
+    """
+    if assets_present(target) and not force:
+        return target
+    try:
+        with urllib.request.urlopen(TARBALL_URL, timeout=timeout) as response:  # noqa: S310
+            blob = response.read()
+    except OSError as error:
+        raise AssetError(f"could not download {TARBALL_URL}: {error}") from error
+    unpack(blob, target)
+    return target
+
+
+def main() -> int:
+    try:
+        where = fetch_assets(force="--force" in sys.argv)
+    except AssetError as error:
+        sys.stderr.write(f"portal.assets: {error}\n")
+        return 1
+    sys.stdout.write(f"nhsuk-frontend {VERSION} is in {where}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Sign-in by one-time link, and server-side portal sessions.
+
+Tokens and session ids never reach the database in the clear: only their SHA-256 is
+stored, so a copy of the database cannot be used to sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from appraisal_store.actors import Actor
+from appraisal_store.audit import record_event
+from appraisal_store.models import Person, PortalSession, SignInToken
+from appraisal_store.outbox import QueuedMessage, queue_messages
+
+TOKEN_LIFETIME = timedelta(minutes=15)
+IDLE_TIMEOUT = timedelta(minutes=30)
+# Touching last_seen_at on every request would make every page a write; once a minute will do.
+TOUCH_EVERY = timedelta(minutes=1)
+RATE_WINDOW = timedelta(minutes=15)
+MAX_REQUESTS_PER_ADDRESS = 5
+MAX_REQUESTS_PER_CLIENT = 20
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class RateLimited(Exception):
+    """Too many sign-in requests from this address or this client."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The person behind a live session."""
+
+    person: Person
+    session_id: int
+    csrf_token: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.person(self.person.id or 0, self.person.name, is_admin=self.person.is_admin)
+
+
+def request_sign_in_link(session: Session, *, email: str, client: str, base_url: str,
+                         now: datetime) -> str | None:
+    """Record a sign-in request and queue the link when the address is known.
+
+    The answer to the person is the same either way; a row is stored for unknown addresses
+    too, so the rate limits count every request alike.
+
+    Returns:
+        The link (for the development console), or None when the address is unknown.
+
+    Raises:
+        RateLimited: too many requests for this address or from this client recently.
+    """
+    address = email.strip().lower()[:320]
+    since = now - RATE_WINDOW
+    by_address = session.execute(select(func.count()).select_from(SignInToken).where(
+        SignInToken.email == address, SignInToken.created_at >= since)).scalar_one()
+    by_client = session.execute(select(func.count()).select_from(SignInToken).where(
+        SignInToken.client == client, SignInToken.created_at >= since)).scalar_one()
+    if by_address >= MAX_REQUESTS_PER_ADDRESS or by_client >= MAX_REQUESTS_PER_CLIENT:
+        raise RateLimited("Too many sign-in requests. Wait 15 minutes and try again.")
+    person = session.execute(select(Person).where(Person.email == address)).scalar_one_or_none()
+    token = secrets.token_urlsafe(32)
+    session.add(SignInToken(token_hash=digest(token), email=address,
+                            person_id=person.id if person else None, client=client[:100],
+                            created_at=now, expires_at=now + TOKEN_LIFETIME))
+    if person is None:
+        return None
+    link = f"{base_url.rstrip('/')}/sign-in/link?token={token}"
+    queue_messages(session, [QueuedMessage(
+        f"sign_in:{digest(token)}", "sign_in_link", person.email, person.name, None,
+        {"name": person.name, "link": link, "expires_minutes": 15})])
+    return link
+
+
+def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> Person | None:
+    """Use a link once: the person, or None when it is unknown, used or expired."""
+    row = session.execute(select(SignInToken).where(
+        SignInToken.token_hash == digest(token)).with_for_update()).scalar_one_or_none()
+    if row is None or row.person_id is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    row.used_at = now
+    session.add(row)
+    person = session.get(Person, row.person_id)
+    if person is not None:
+        record_event(session, Actor.person(person.id or 0, person.name), "signed_in",
+                     subject_type="person", subject_id=person.id or 0)
+    return person
+
+
+def start_session(session: Session, *, person: Person, now: datetime) -> str:
+    """A new session for ``person``; returns the secret for the cookie (stored hashed)."""
+    secret = secrets.token_urlsafe(32)
+    session.add(PortalSession(session_hash=digest(secret), person_id=person.id or 0,
+                              csrf_token=secrets.token_urlsafe(32), created_at=now,
+                              last_seen_at=now))
+    return secret
+
+
+def resume_session(session: Session, *, secret: str, now: datetime) -> SignedIn | None:
+    """The live session behind the cookie, or None (unknown, ended or idle too long)."""
+    row = session.execute(select(PortalSession).where(
+        PortalSession.session_hash == digest(secret))).scalar_one_or_none()
+    if row is None or row.ended_at is not None:
+        return None
+    if now - row.last_seen_at > IDLE_TIMEOUT:
+        session.execute(update(PortalSession).where(PortalSession.id == row.id)
+                        .values(ended_at=now))
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        session.execute(update(PortalSession).where(PortalSession.id == row.id)
+                        .values(last_seen_at=now))
+    person = session.get(Person, row.person_id)
+    if person is None:
+        return None
+    return SignedIn(person, row.id or 0, row.csrf_token)
+
+
+def end_session(session: Session, *, secret: str, now: datetime) -> None:
+    session.execute(update(PortalSession).where(
+        PortalSession.session_hash == digest(secret), PortalSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .values(ended_at=now))

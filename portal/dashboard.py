@@ -1,0 +1,164 @@
+"""The company secretary's completion dashboard and the chair's board outcomes: status only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlmodel import Session
+
+from appraisal_store.actors import Actor
+from appraisal_store.errors import NotFound
+from appraisal_store.models import FPPTAttestation, Organisation
+from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
+from appraisal_store.services.access import current_roles, is_org_administrator
+from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, BoardRole
+
+CHART_WIDTH = 600
+BAR_HEIGHT = 24
+LABEL_WIDTH = 190
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    y: int
+    width: int
+
+
+@dataclass(frozen=True)
+class NHSEDeadline:
+    due: date
+    total: int
+    missing: list[AppraisalRow]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    organisation: Organisation
+    year: str | None
+    rows: list[AppraisalRow]
+    today: date
+
+    @property
+    def counts(self) -> dict[AppraisalState, int]:
+        found = Counter(row.state for row in self.rows)
+        return {state: found[state] for state in AppraisalState if found[state]}
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for row in self.rows if row.state in FINISHED_STATES)
+
+    @property
+    def overdue(self) -> list[AppraisalRow]:
+        return [row for row in self.rows if row.overdue(self.today)]
+
+    @property
+    def bars(self) -> list[Bar]:
+        counts = self.counts
+        most = max(counts.values(), default=1)
+        room = CHART_WIDTH - LABEL_WIDTH - 40
+        return [Bar(state.label, count, i * (BAR_HEIGHT + 8), max(2, room * count // most))
+                for i, (state, count) in enumerate(counts.items())]
+
+    @property
+    def chart_height(self) -> int:
+        return max(1, len(self.counts)) * (BAR_HEIGHT + 8)
+
+    @property
+    def nhse_deadlines(self) -> list[NHSEDeadline]:
+        """30 June (chairs) and 30 September (NEDs): who still has to finish."""
+        by_due: dict[date, list[AppraisalRow]] = {}
+        for row in self.rows:
+            if row.nhse_due is not None and row.state not in {AppraisalState.WITHDRAWN,
+                                                               AppraisalState.DEFERRED}:
+                by_due.setdefault(row.nhse_due, []).append(row)
+        return [NHSEDeadline(due, len(rows), [r for r in rows if r.state not in FINISHED_STATES])
+                for due, rows in sorted(by_due.items())]
+
+
+def administered_organisation(session: Session, actor: Actor, organisation_id: int
+                              ) -> Organisation:
+    """The organisation, if the actor administers it; otherwise NotFound (no hint it exists)."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not is_org_administrator(session, actor, organisation_id):
+        raise NotFound(f"There is no organisation {organisation_id} that you administer.")
+    return organisation
+
+
+def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *,
+                         year: str | None = None, today: date | None = None) -> Dashboard:
+    organisation = administered_organisation(session, actor, organisation_id)
+    year = year or latest_year(session)
+    rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
+    return Dashboard(organisation, year, rows, today or date.today())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: AppraisalRow
+    fppt_status: str
+
+
+def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
+                   year: str | None = None) -> tuple[Organisation, list[Outcome]]:
+    """The chair's view of the board: each director's state and FPPT status (two queries)."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or actor.person_id is None or BoardRole.CHAIR not in current_roles(
+            session, actor.person_id, organisation_id):
+        raise NotFound(f"There is no board {organisation_id} that you chair.")
+    rows = appraisal_rows(session, year=year or latest_year(session),
+                          organisation_ids=[organisation_id])
+    statuses = dict(session.execute(select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
+                                    .where(FPPTAttestation.appraisal_id.in_(  # type: ignore[attr-defined]
+                                        [r.id for r in rows]))).all())
+    return organisation, [Outcome(r, statuses[r.id].label if statuses.get(r.id) else
+                                  "Not confirmed") for r in rows]
+
+
+EXPORT_COLUMNS = ("Director", "Email", "Role", "State", "Self-assessment due", "Review due",
+                  "Sign-off due", "NHS England due", "Meeting date", "Signed by director",
+                  "Signed by appraiser", "Overdue")
+
+
+def _export_rows(dashboard: Dashboard) -> list[list[str]]:
+    def when(value: date | None) -> str:
+        return value.isoformat() if value else ""
+
+    return [[r.appraisee_name, r.appraisee_email, r.role.label, r.state.label,
+             when(r.self_assessment_due), when(r.review_due), when(r.sign_off_due),
+             when(r.nhse_due), when(r.meeting_date), "yes" if r.signed_by_appraisee else "no",
+             "yes" if r.signed_by_appraiser else "no",
+             "yes" if r.overdue(dashboard.today) else "no"] for r in dashboard.rows]
+
+
+def _safe_cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def export_csv(dashboard: Dashboard) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows([[_safe_cell(v) for v in row] for row in _export_rows(dashboard)])
+    return out.getvalue()
+
+
+def export_xlsx(dashboard: Dashboard) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Completion"
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in _export_rows(dashboard):
+        sheet.append([_safe_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,70 @@
+"""Typed dependencies: who is signed in, and the CSRF check of every state-changing request."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from appraisal_store.database import write_session
+from appraisal_store.types import utcnow
+
+from .authentication import SignedIn, resume_session
+
+SESSION_COOKIE = "appraisal_session"
+PRE_SESSION_COOKIE = "appraisal_pre_session"
+CSRF_FIELD = "csrf_token"
+
+
+class SignInRequired(Exception):
+    """No live session: the person is sent to the sign-in page."""
+
+
+def clock_of(request: Request) -> datetime:
+    """Now, from the app's clock (tests replace it; nothing ever sleeps)."""
+    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+    return clock()
+
+
+def current_person(request: Request) -> SignedIn:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise SignInRequired
+    with write_session() as session:
+        signed_in = resume_session(session, secret=secret, now=clock_of(request))
+    if signed_in is None:
+        raise SignInRequired
+    request.state.signed_in = signed_in
+    return signed_in
+
+
+async def form_token(request: Request) -> str:
+    form = await request.form()
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
+
+
+async def checked_csrf(request: Request,
+                       signed_in: Annotated[SignedIn, Depends(current_person)]) -> SignedIn:
+    """The signed-in person, once the form's CSRF token matches their session's."""
+    token = await form_token(request)
+    if not token or not hmac.compare_digest(token, signed_in.csrf_token):
+        raise HTTPException(status_code=403, detail="The form had expired. Go back and try again.")
+    return signed_in
+
+
+async def checked_pre_session_csrf(request: Request) -> None:
+    """Double-submit check for the forms shown before sign-in (cookie and field must match)."""
+    cookie = request.cookies.get(PRE_SESSION_COOKIE, "")
+    token = await form_token(request)
+    if not cookie or not token or not hmac.compare_digest(cookie, token):
+        raise HTTPException(status_code=403, detail="The form had expired. Go back and try again.")
+
+
+CurrentPerson = Annotated[SignedIn, Depends(current_person)]
+Csrf = Annotated[SignedIn, Depends(checked_csrf)]
+PreSessionCsrf = Annotated[None, Depends(checked_pre_session_csrf)]
+Now = Annotated[datetime, Depends(clock_of)]

@@ -1,0 +1,93 @@
+"""Rendering pages: the Jinja2 environment (our pages and the NHS.UK macros) and form errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nhsuk_frontend_jinja
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    select_autoescape,
+)
+
+import templates as template_package
+
+PAGES_DIR = Path(template_package.__file__).parent / "pages"
+NHSUK_DIR = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=ChoiceLoader([FileSystemLoader(PAGES_DIR), FileSystemLoader(NHSUK_DIR)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True, lstrip_blocks=True, undefined=ChainableUndefined,
+    )
+    environment.filters["uk_date"] = uk_date
+    return environment
+
+
+def uk_date(value: Any) -> str:
+    """1 April 2026 (the NHS style), or an empty string."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B %Y}"
+
+
+pages = Jinja2Templates(env=_environment())
+
+
+@dataclass
+class FormErrors:
+    """Errors of one form: each tied to a field id, shown in the summary and beside the field."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+    title: str = "There is a problem"
+
+    def add(self, field_id: str, message: str) -> None:
+        self.items.append((field_id, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def get(self, field_id: str) -> str | None:
+        messages = [m for f, m in self.items if f == field_id]
+        return " ".join(messages) if messages else None
+
+    def summary_list(self) -> list[dict[str, str]]:
+        return [{"text": m, "href": f"#{f}"} for f, m in self.items]
+
+    @classmethod
+    def from_problems(cls, summary: str, problems: list[str], *, default_field: str,
+                      fields: dict[str, str] | None = None) -> FormErrors:
+        """Service problems like ``"reason: say why"`` tied to their fields where known."""
+        errors = cls()
+        known = fields or {}
+        for problem in problems or [summary]:
+            match = re.match(r"^([a-z_]+): (.*)$", problem)
+            if match and match.group(1) in known:
+                errors.add(known[match.group(1)], match.group(2).capitalize())
+            else:
+                errors.add(default_field, problem[:1].upper() + problem[1:])
+        if problems and summary not in problems:
+            errors.title = summary
+        return errors
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    """Render a page with what every page needs (who is signed in, the CSRF token)."""
+    signed_in = getattr(request.state, "signed_in", None)
+    full = {"signed_in": signed_in,
+            "csrf_token": signed_in.csrf_token if signed_in else
+            getattr(request.state, "pre_session_csrf", ""),
+            "errors": FormErrors(), **(context or {})}
+    return pages.TemplateResponse(request, name, full, status_code=status_code)

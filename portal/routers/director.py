@@ -1,0 +1,186 @@
+"""The director's own appraisal: six domain pages, check and submit, FPPT, comments, signing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from appraisal_store.database import write_session
+from appraisal_store.errors import InvalidTransition, ValidationFailed
+from appraisal_store.lifecycle import Party
+from appraisal_store.services.review import comment_as_appraisee
+from appraisal_store.services.self_assessment import (
+    attest_fppt,
+    save_self_assessment,
+    submit_self_assessment,
+)
+from appraisal_store.services.signing import sign
+from competencies.scale import ScaleLabel
+
+from ..appraisal_views import SCALE_OPTIONS, latest_record, own_appraisal
+from ..deps import Csrf, CurrentPerson
+from ..rendering import FormErrors, render
+
+router = APIRouter(prefix="/appraisals/{appraisal_id}")
+
+
+@router.get("")
+def overview(request: Request, appraisal_id: int, me: CurrentPerson,
+             saved: str = "") -> Response:
+    with write_session() as session:
+        view = own_appraisal(session, me.actor, appraisal_id, "overview")
+    return render(request, "director/overview.html", {"view": view, "saved": saved})
+
+
+@router.get("/domains/{domain_id}")
+def domain_page(request: Request, appraisal_id: int, domain_id: str,
+                me: CurrentPerson) -> Response:
+    with write_session() as session:
+        view = own_appraisal(session, me.actor, appraisal_id, f"domain {domain_id}")
+    domain = view.framework.domain(domain_id)
+    return render(request, "director/domain.html", {
+        "view": view, "domain": domain, "scale": SCALE_OPTIONS,
+        "answers": {s.id: view.ratings.get(s.id) for s in domain.statements},
+        "reflection": view.reflections.get(domain_id, "")})
+
+
+@router.post("/domains/{domain_id}")
+async def save_domain(request: Request, appraisal_id: int, domain_id: str, me: Csrf) -> Response:
+    form = await request.form()
+    with write_session() as session:
+        view = own_appraisal(session, me.actor, appraisal_id, f"domain {domain_id}")
+    domain = view.framework.domain(domain_id)
+    answers: dict[str, ScaleLabel | None] = {}
+    errors = FormErrors()
+    for statement in domain.statements:
+        value = str(form.get(f"rating-{statement.id}", ""))
+        if value:
+            try:
+                answers[statement.id] = ScaleLabel(value)
+            except ValueError:
+                errors.add(f"rating-{statement.id}", "Choose one of the answers")
+    reflection = str(form.get("reflection", ""))
+    if not errors:
+        try:
+            with write_session() as session:
+                save_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id,
+                                     ratings={k: v for k, v in answers.items() if v},
+                                     reflections={domain_id: reflection})
+        except (ValidationFailed, InvalidTransition) as error:
+            errors = _errors_of(error, "reflection")
+    if errors:
+        return render(request, "director/domain.html", {
+            "view": view, "domain": domain, "scale": SCALE_OPTIONS, "errors": errors,
+            "answers": answers, "reflection": reflection}, status_code=400)
+    if form.get("action") == "continue":
+        following = view.next_domain(domain_id)
+        target = (f"/appraisals/{appraisal_id}/domains/{following.id}" if following
+                  else f"/appraisals/{appraisal_id}/check")
+        return RedirectResponse(target, status_code=303)
+    return RedirectResponse(f"/appraisals/{appraisal_id}?saved={domain_id}", status_code=303)
+
+
+def _errors_of(error: ValidationFailed | InvalidTransition, default_field: str) -> FormErrors:
+    if isinstance(error, ValidationFailed):
+        return FormErrors.from_problems(error.summary, error.problems,
+                                        default_field=default_field)
+    errors = FormErrors()
+    errors.add(default_field, error.message)
+    return errors
+
+
+@router.get("/check")
+def check_answers(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+    with write_session() as session:
+        view = own_appraisal(session, me.actor, appraisal_id, "check answers")
+    return render(request, "director/check.html", {"view": view})
+
+
+@router.post("/submit")
+def submit(request: Request, appraisal_id: int, me: Csrf) -> Response:
+    try:
+        with write_session() as session:
+            submit_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id)
+    except (ValidationFailed, InvalidTransition) as error:
+        with write_session() as session:
+            view = own_appraisal(session, me.actor, appraisal_id, "check answers")
+        errors = FormErrors()
+        errors.add("submit", error.summary if isinstance(error, ValidationFailed)
+                   else error.message)
+        return render(request, "director/check.html", {"view": view, "errors": errors},
+                      status_code=400)
+    return RedirectResponse(f"/appraisals/{appraisal_id}?saved=submitted", status_code=303)
+
+
+@router.get("/fppt")
+def fppt_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+    with write_session() as session:
+        view = own_appraisal(session, me.actor, appraisal_id, "fppt")
+    return render(request, "director/fppt.html", {"view": view, "confirmed": False})
+
+
+@router.post("/fppt")
+def attest(request: Request, appraisal_id: int, me: Csrf,
+           confirm: Annotated[str, Form()] = "",
+           declaration: Annotated[str, Form()] = "") -> Response:
+    text = declaration if confirm == "yes" else ""
+    try:
+        with write_session() as session:
+            attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
+                        declaration=text or ("I confirm the declaration." if confirm else ""))
+    except (ValidationFailed, InvalidTransition) as error:
+        with write_session() as session:
+            view = own_appraisal(session, me.actor, appraisal_id, "fppt")
+        errors = FormErrors()
+        errors.add("confirm", error.summary if isinstance(error, ValidationFailed)
+                   else error.message)
+        return render(request, "director/fppt.html", {
+            "view": view, "errors": errors, "declaration": declaration}, status_code=400)
+    return RedirectResponse(f"/appraisals/{appraisal_id}?saved=fppt", status_code=303)
+
+
+@router.get("/comments")
+def comments_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+    with write_session() as session:
+        view = own_appraisal(session, me.actor, appraisal_id, "comments")
+    return render(request, "director/comments.html", {
+        "view": view, "comments": view.appraisal.appraisee_comments,
+        "disagreement": view.appraisal.disagreement})
+
+
+@router.post("/comments")
+def save_comments(request: Request, appraisal_id: int, me: Csrf,
+                  comments: Annotated[str, Form()] = "",
+                  disagreement: Annotated[str, Form()] = "") -> Response:
+    try:
+        with write_session() as session:
+            comment_as_appraisee(session=session, actor=me.actor, appraisal_id=appraisal_id,
+                                 comments=comments, disagreement=disagreement)
+    except (ValidationFailed, InvalidTransition) as error:
+        with write_session() as session:
+            view = own_appraisal(session, me.actor, appraisal_id, "comments")
+        return render(request, "director/comments.html", {
+            "view": view, "errors": _errors_of(error, "comments"), "comments": comments,
+            "disagreement": disagreement}, status_code=400)
+    return RedirectResponse(f"/appraisals/{appraisal_id}?saved=comments", status_code=303)
+
+
+@router.post("/sign")
+def sign_record(appraisal_id: int, me: Csrf) -> Response:
+    with write_session() as session:
+        signature = sign(session=session, actor=me.actor, appraisal_id=appraisal_id)
+    if signature.role.value == Party.APPRAISEE.value:
+        return RedirectResponse(f"/appraisals/{appraisal_id}?saved=signed", status_code=303)
+    return RedirectResponse(f"/review/{appraisal_id}?saved=signed", status_code=303)
+
+
+@router.get("/record.pdf")
+def download_record(appraisal_id: int, me: CurrentPerson) -> Response:
+    with write_session() as session:
+        record = latest_record(session, me.actor, appraisal_id)
+    return Response(record.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="appraisal-{appraisal_id}'
+                               f'-v{record.version}.pdf"',
+        "Cache-Control": "no-store"})

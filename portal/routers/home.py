@@ -1,0 +1,38 @@
+"""The home page: what the signed-in person can do, by their roles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from appraisal_store.database import read_session
+from appraisal_store.models import Appointment, Organisation
+from appraisal_store.queries import appraisal_rows, appraiser_queue
+from appraisal_store.vocabulary import BoardRole
+
+from ..deps import CurrentPerson
+from ..rendering import render
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(request: Request, me: CurrentPerson) -> Response:
+    person_id = me.person.id or 0
+    today = date.today()
+    with read_session() as session:
+        mine = appraisal_rows(session, appraisee_id=person_id)
+        queue = appraiser_queue(session, person_id)
+        led = session.execute(
+            select(Organisation.id, Organisation.name, Appointment.role)
+            .join(Appointment, Appointment.organisation_id == Organisation.id)
+            .where(Appointment.person_id == person_id,
+                   Appointment.role.in_([BoardRole.CHAIR, BoardRole.COMPANY_SECRETARY]),  # type: ignore[attr-defined]
+                   Appointment.start_date <= today,
+                   (Appointment.end_date.is_(None)) | (Appointment.end_date >= today))  # type: ignore[union-attr]
+        ).all()
+    return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
+                                         "today": today})

@@ -1,0 +1,100 @@
+"""Sign-in by a one-time link sent by email, and sign-out."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from appraisal_store.database import write_session
+
+from ..authentication import (
+    IDLE_TIMEOUT,
+    RateLimited,
+    end_session,
+    redeem_sign_in_link,
+    request_sign_in_link,
+    start_session,
+)
+from ..deps import PRE_SESSION_COOKIE, SESSION_COOKIE, Csrf, Now, PreSessionCsrf
+from ..rendering import FormErrors, render
+
+router = APIRouter()
+log = logging.getLogger("portal.sign_in")
+
+
+def _with_pre_session_token(request: Request, name: str, context: dict[str, object],
+                            status_code: int = 200) -> Response:
+    token = request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(32)
+    request.state.pre_session_csrf = token
+    response = render(request, name, context, status_code=status_code)
+    response.set_cookie(PRE_SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=request.app.state.secure_cookies, path="/sign-in")
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request) -> Response:
+    return _with_pre_session_token(request, "sign_in/email.html", {"email": ""})
+
+
+@router.post("/sign-in")
+def request_link(request: Request, _: PreSessionCsrf, now: Now,
+                 email: Annotated[str, Form()] = "") -> Response:
+    if "@" not in email or len(email) > 320:
+        errors = FormErrors()
+        errors.add("email", "Enter your email address, like name@trust.nhs.uk")
+        return _with_pre_session_token(request, "sign_in/email.html",
+                                       {"email": email, "errors": errors}, 400)
+    client = request.client.host if request.client else "unknown"
+    try:
+        with write_session() as session:
+            link = request_sign_in_link(session, email=email, client=client,
+                                        base_url=request.app.state.base_url, now=now)
+    except RateLimited as error:
+        return render(request, "error.html", {"title": "Too many requests",
+                                              "message": str(error)}, status_code=429)
+    if link and request.app.state.development:
+        log.warning("Sign-in link for %s (development only): %s", email.strip().lower(), link)
+    return render(request, "sign_in/check_email.html", {"email": email.strip()})
+
+
+@router.get("/sign-in/link")
+def confirm_link_page(request: Request, token: str = "") -> Response:
+    # Opening the link does not use it (mail scanners open links); the button does.
+    return _with_pre_session_token(request, "sign_in/confirm.html", {"token": token})
+
+
+@router.post("/sign-in/link")
+def use_link(request: Request, _: PreSessionCsrf, now: Now,
+             token: Annotated[str, Form()] = "") -> Response:
+    with write_session() as session:
+        person = redeem_sign_in_link(session, token=token, now=now)
+        if person is None:
+            secret = None
+        else:
+            old = request.cookies.get(SESSION_COOKIE)
+            if old:
+                end_session(session, secret=old, now=now)
+            secret = start_session(session, person=person, now=now)
+    if secret is None:
+        return render(request, "sign_in/link_expired.html", status_code=400)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
+                        secure=request.app.state.secure_cookies,
+                        max_age=int(IDLE_TIMEOUT.total_seconds()) * 16)
+    response.delete_cookie(PRE_SESSION_COOKIE, path="/sign-in")
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, _: Csrf, now: Now) -> Response:
+    with write_session() as session:
+        end_session(session, secret=request.cookies.get(SESSION_COOKIE, ""), now=now)
+    request.state.signed_in = None
+    response = render(request, "sign_in/signed_out.html")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
