@@ -67,20 +67,47 @@ def open_(
     review_due: str | None = typer.Option(None, "--review-due"),
     sign_off_due: str | None = typer.Option(None, "--sign-off-due"),
 ) -> None:
-    """Open the cycle: one appraisal per board appointment, invitations queued."""
-    from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
-    from appraisal_store.services.cycles import open_cycles, resolve_dates
+    """Open the cycle: one appraisal per board appointment, invitations queued.
+
+    Runs the ``open_cycle`` flow in batches of organisations; safe to run again.
+    """
+    from appraisal_store.services.cycles import resolve_dates
+    from flows.cycle import run_open_cycle
+
+    from .cycle_flows import progress_bar
 
     codes = organisation_codes(org, all_orgs)
-    dates = resolve_dates(
-        year, self_assessment_due=parse_day(self_assessment_due, "--self-assessment-due"),
-        review_due=parse_day(review_due, "--review-due"),
-        sign_off_due=parse_day(sign_off_due, "--sign-off-due"))
-    with write_session() as session:
-        opened = open_cycles(session=session, actor=Actor.operator(), year=year,
-                             organisation_codes=codes, dates=dates)
+    due = {"self_assessment_due": parse_day(self_assessment_due, "--self-assessment-due"),
+           "review_due": parse_day(review_due, "--review-due"),
+           "sign_off_due": parse_day(sign_off_due, "--sign-off-due")}
+    resolve_dates(year, **due)  # a bad date is refused before Prefect starts
+    with progress_bar("Opening organisations", len(codes)):
+        opened = run_open_cycle(year=year, organisation_codes=codes, **due)
     print_opened(opened)
+
+
+@cycle_app.command("close")
+def close(
+    year: str = typer.Option(..., "--year", help="The financial year, e.g. 2025/26."),
+    org: str | None = typer.Option(None, "--org", help="One organisation's ODS code."),
+    all_orgs: bool = typer.Option(False, "--all", help="Every organisation."),
+    today: str | None = typer.Option(None, "--today", help="Judge overdue as of this date."),
+) -> None:
+    """Close the cycle: mark what is overdue, write the completion reports and the NHS
+    England submission list."""
+    from appraisal_store.services.cycles import parse_year
+    from flows.cycle import run_close_cycle
+
+    from .cycle_flows import progress_bar
+
+    parse_year(year)
+    codes = organisation_codes(org, all_orgs)
+    with progress_bar("Writing reports", len(codes)):
+        reports = run_close_cycle(year=year, organisation_codes=codes,
+                                  today=parse_day(today, "--today"))
+    out.print(f"Marked {reports.newly_overdue} appraisals overdue. Reports for "
+              f"{reports.organisations} organisations and the NHS England submission list "
+              f"({reports.submissions_due} forms due) are in {reports.folder}")
 
 
 @appraisals_app.command("list")

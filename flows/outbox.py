@@ -31,7 +31,7 @@ from appraisal_store.models import OutboxMessage
 from appraisal_store.types import utcnow
 
 from .emails import render_email
-from .runtime import batches, fault_point, flow_settings
+from .runtime import batches, fault_point, flow_settings, report_progress
 
 LEASE = timedelta(minutes=2)
 BACKOFF_FIRST = timedelta(minutes=1)
@@ -188,6 +188,7 @@ def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> 
                 continue
             mark_sent(message_id, moment)
             report.sent += 1
+            report_progress(1)
             fault_point("kill-after-send")
     return report
 

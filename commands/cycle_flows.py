@@ -1,0 +1,116 @@
+"""``appraisal remind``, ``appraisal outbox send``, ``appraisal flows serve``, ``appraisal serve``.
+
+Each runs a Prefect flow (a local temporary Prefect server starts when ``PREFECT_API_URL``
+is unset) and shows a progress bar while it works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .console import out
+from .reporting import parse_day
+
+outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=True)
+flows_app = typer.Typer(help="The Prefect flows that carry the year.", no_args_is_help=True)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar fed by the flows' ``report_progress`` (units of work done)."""
+    from flows.runtime import progress_to
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=True) as progress:
+        bar = progress.add_task(description, total=total)
+
+        def advance(done: int) -> None:
+            progress.advance(bar, done)
+
+        with progress_to(advance):
+            yield advance
+
+
+def send_outbox_now() -> None:
+    """Run ``send_outbox`` once and say what happened."""
+    from appraisal_store.config import settings
+    from flows.outbox import pending_count, run_send_outbox
+
+    with progress_bar("Sending messages", pending_count() or None):
+        report = run_send_outbox()
+    where = settings().smtp_url or str(settings().outbox_dir)
+    out.print(f"Sent {report.sent} messages to {where}; {pending_count()} still queued.")
+    if report.server_down:
+        out.print("The mail server did not answer: the rest stay queued and are retried "
+                  "with backoff.")
+    elif report.failed:
+        out.print(f"{report.failed} messages failed; they are retried with backoff.")
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Send every due message once (SMTP when APPRAISAL_SMTP_URL is set, else .eml files)."""
+    send_outbox_now()
+
+
+def remind(
+    today: str | None = typer.Option(None, "--today", help="Run the sweep as of this date."),
+) -> None:
+    """Queue today's reminders and escalations, then send the outbox once."""
+    from flows.reminder_sweep import run_daily_reminders
+
+    day = parse_day(today, "--today")
+    queued = run_daily_reminders(today=day)
+    out.print(f"Queued {queued} new reminders and escalations"
+              f"{f' for {day.isoformat()}' if day else ''}.")
+    send_outbox_now()
+
+
+@flows_app.command("serve")
+def flows_serve() -> None:
+    """Serve the deployments: reminders daily at 08:00 Europe/London, the outbox every 5 min."""
+    from flows.deployments import serve_deployments
+
+    serve_deployments()
+
+
+@flows_app.command("route")
+def flows_route(appraisal_id: int = typer.Argument(..., help="The appraisal's id.")) -> None:
+    """Do what follows a person's action on one appraisal and send its messages now."""
+    from flows.routing import run_route_appraisal
+
+    report = run_route_appraisal(appraisal_id)
+    out.print(f"Sent {report.sent} messages for appraisal {appraisal_id}.")
+
+
+@flows_app.command("seal")
+def flows_seal(limit: int = typer.Option(500, "--limit", help="Seal at most this many.")) -> None:
+    """Seal the records both parties signed and tell the parties and company secretary."""
+    from flows.routing import run_seal_records
+
+    sealed = run_seal_records(limit=limit)
+    out.print(f"Sealed {len(sealed)} records.")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="The portal's address."),
+    port: int = typer.Option(8000, "--port", help="The portal's port."),
+) -> None:
+    """Start everything: a local Prefect server (unless PREFECT_API_URL is set), the flows'
+    schedules and the portal."""
+    from flows.deployments import serve_stack
+
+    out.print(f"Starting the flows' schedules and the portal on http://{host}:{port}/ ...")
+    serve_stack(host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("remind")(remind)
+    app.command("serve")(serve)
+    app.add_typer(outbox_app, name="outbox")
+    app.add_typer(flows_app, name="flows")
