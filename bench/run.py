@@ -1,0 +1,181 @@
+"""``python -m bench.run``: the national-scale benchmark of issue 6 (what ``make bench`` runs).
+
+Builds the synthetic dataset at each size on SQLite and (when it answers) PostgreSQL,
+measures the cycle's flows, the portal under load and the records, prints a table and
+writes ``bench/results.json``. A temporary Prefect server is started for the run (the flows
+need an API) and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .results import Entry, table, with_floor, write_json
+
+RESULTS = Path(__file__).parent / "results.json"
+RECORDS_RATIO_GOAL = 1.15
+GROWTH_GOAL = 1.5  # per-appraisal cost at the largest size / at the smallest (noise allowed)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--sizes", default="1000,5000,10000",
+                        help="appraisal counts, comma-separated (default 1000,5000,10000)")
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--records", type=int, default=1000,
+                        help="records to render and seal per path (0 skips)")
+    parser.add_argument("--portal-seconds", type=float, default=30.0,
+                        help="load duration per size (0 skips the portal)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds of load, 100 records, sizes 1000 and 10000")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where the stores live (default: a temporary folder)")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.portal_seconds = min(options.portal_seconds, 3.0)
+        options.records = min(options.records, 100)
+        if options.sizes == parser.get_default("sizes"):
+            options.sizes = "1000,10000"
+    options.size_list = [int(s) for s in str(options.sizes).split(",") if s.strip()]
+    return options
+
+
+@contextmanager
+def prefect_server(workdir: Path) -> Iterator[None]:
+    """A temporary Prefect server of this run's own, unless PREFECT_API_URL names one."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    os.environ["PREFECT_HOME"] = str(workdir / "prefect")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start(timeout=120)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        yield
+    finally:
+        server.stop()
+        del os.environ["PREFECT_API_URL"]
+
+
+def _in_child(function: Any, *args: Any) -> Any:
+    """Run ``function(*args)`` in a fresh process (its own imports and peak memory)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def store_measurements(options: argparse.Namespace, workdir: Path,
+                       log: Any) -> list[Entry]:
+    from .scale import measure_store
+    from .stores import postgres_answers
+
+    databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
+    entries: list[Entry] = []
+    for database in databases:
+        if database == "postgres" and not postgres_answers():
+            entries.append(Entry("PostgreSQL", None, "", database, 0,
+                                 note="skipped: PostgreSQL does not answer"))
+            continue
+        for size in options.size_list:
+            log(f"[bold]{database}[/], {size:,} appraisals ...")
+            for raw in _in_child(measure_store, database, size, str(workdir),
+                                 options.portal_seconds, options.clients):
+                entries.append(Entry(**raw))
+        entries += growth(entries, database)
+    return entries
+
+
+def growth(entries: list[Entry], database: str) -> list[Entry]:
+    """Measurement 6: per-appraisal cost at the largest size over that at the smallest."""
+    out = []
+    names = {e.name for e in entries if e.database == database}
+    for name in sorted(names):
+        if not (name.startswith(("1 ", "2 ", "4 portal p95"))):
+            continue
+        series = sorted((e.dataset_size, e.figure) for e in entries
+                        if e.name == name and e.database == database and e.figure)
+        if len(series) < 2:
+            continue
+        (small, small_figure), (large, large_figure) = series[0], series[-1]
+        if name.startswith("4 "):  # a page's latency must not grow at all with the total
+            per_small, per_large, unit = small_figure, large_figure, "ms (p95)"
+        else:
+            per_small, per_large, unit = small_figure / small, large_figure / large, "s/appraisal"
+        grown = Entry(f"6 growth: {name[2:]}", round(per_large, 7), unit, database, large,
+                      note=f"at {large:,} vs {small:,}: " + ", ".join(
+                          f"{n:,}={f:.4g}" for n, f in series))
+        with_floor(grown, round(per_small, 7))
+        grown.goal = f"ratio <= {GROWTH_GOAL}"
+        grown.met = grown.ratio is not None and grown.ratio <= GROWTH_GOAL
+        out.append(grown)
+    return out
+
+
+def records_measurements(count: int, workdir: Path, log: Any) -> list[Entry]:
+    from . import records_bench
+
+    home = workdir / "records-home"
+    records_bench.prepare_seal(home)
+    items = records_bench.record_items(count)
+    entries = []
+    bare_by_processes = {}
+    for processes in (1, 2):
+        log(f"records: {count} x 2 signatures on {processes} process(es) ...")
+        bare = records_bench.bare_loop(items, home, processes)
+        bare_by_processes[processes] = bare
+        entries.append(Entry(f"3 records bare loop, {processes} proc", round(count / bare, 2),
+                             "records/s", "-", count,
+                             details={"seconds": round(bare, 3)}))
+        flowed, what = records_bench.through_flow(items, home, processes)
+        flow_entry = Entry(f"3 records through flow, {processes} proc", round(flowed, 3), "s",
+                           "-", count, note=what,
+                           details={"records_per_second": round(count / flowed, 2)})
+        with_floor(flow_entry, round(bare, 3))
+        flow_entry.goal = f"ratio <= {RECORDS_RATIO_GOAL}"
+        flow_entry.met = flow_entry.ratio is not None and flow_entry.ratio <= RECORDS_RATIO_GOAL
+        entries.append(flow_entry)
+    scaling = Entry("3 records scaling 1 -> 2 proc (bare)",
+                    round(bare_by_processes[1] / bare_by_processes[2], 3), "x speed-up", "-",
+                    count, note=f"{os.cpu_count()} cores")
+    entries.append(scaling)
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rich.console import Console
+
+    options = parse(argv)
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="appraisal-bench-") as temporary:
+        workdir = options.workdir or Path(temporary)
+        workdir.mkdir(parents=True, exist_ok=True)
+        entries: list[Entry] = []
+        with prefect_server(workdir):
+            entries += store_measurements(options, workdir, console.print)
+            if options.records > 0:
+                entries += records_measurements(options.records, workdir, console.print)
+    console.print(table(entries))
+    write_json(options.output, entries, {
+        "sizes": options.size_list, "database": options.database, "records": options.records,
+        "portal_seconds": options.portal_seconds, "clients": options.clients,
+        "argv": sys.argv[1:] if argv is None else argv})
+    console.print(f"wrote {options.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Measurements 1, 2, 4 and 5 at one size on one database, in a process of its own.
+
+The process is the "flow process" of measurement 5: it builds the store, runs the opening
+and the sweep, and its peak resident set is read from the kernel afterwards. The portal
+runs in yet another process, started from here once the flows are done.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .results import Entry, at_most, with_floor
+
+OPEN_GOAL_S = 5.0
+SWEEP_GOAL_S = 2.0
+P95_GOAL_MS = 100.0
+RSS_GOAL_MB = 300.0
+GOAL_SIZE = 10_000  # the time goals are stated for the national headroom size
+
+
+def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
+                  clients: int) -> list[dict[str, Any]]:
+    """Every store-bound measurement at ``size`` appraisals; entries as plain dicts."""
+    from appraisal_store.database import engine
+    from appraisal_store.models import Appraisal, OutboxMessage
+
+    from . import cycle, dataset
+    from .portal_bench import measure_portal
+    from .stores import fresh_store
+
+    entries: list[Entry] = []
+
+    def entry(name: str, figure: float | None, unit: str, **kw: Any) -> Entry:
+        made = Entry(name, None if figure is None else round(figure, 4), unit, database, size,
+                     **kw)
+        entries.append(made)
+        return made
+
+    with fresh_store(database, Path(workdir), f"n{size}") as _:
+        bind = engine()
+        started = time.perf_counter()
+        data = dataset.load(bind, size)
+        entry("dataset load (Core bulk insert)", time.perf_counter() - started, "s",
+              details={"organisations": len(data.organisations), "people": data.people})
+        cycle.warm_up_prefect()
+
+        first = cycle.last_event_id(bind) + 1
+        started = time.perf_counter()
+        what = cycle.open_national_cycle(data.organisations)
+        opened = time.perf_counter() - started
+        last = cycle.last_event_id(bind)
+        appraisals = cycle.count(bind, Appraisal)
+        invitations = cycle.count(bind, OutboxMessage)
+
+        started = time.perf_counter()
+        queued, sweep_what = cycle.sweep_reminders()
+        swept = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        floor, floor_rows = cycle.floor_of_open(bind, first, last)
+        open_entry = with_floor(entry(
+            "1 open national cycle", opened, "s", note=what,
+            details={"appraisals": appraisals, "invitations": invitations,
+                     "floor_rows": floor_rows,
+                     "per_appraisal_ms": round(opened / max(appraisals, 1) * 1000, 4)}),
+            round(floor, 4))
+        sweep_entry = entry(
+            "2 daily reminder sweep", None if queued is None else swept, "s", note=sweep_what,
+            details={"open_appraisals": appraisals, "queued": queued,
+                     "per_appraisal_ms": round(swept / max(appraisals, 1) * 1000, 4)})
+        if size >= GOAL_SIZE:
+            at_most(open_entry, OPEN_GOAL_S)
+            if queued is not None:
+                at_most(sweep_entry, SWEEP_GOAL_S)
+        at_most(entry("5 flow process peak RSS", peak_kb / 1024, "MB",
+                      note="open + sweep process (includes generating the dataset)"),
+                RSS_GOAL_MB)
+
+        if portal_seconds > 0:
+            figures = measure_portal(data, duration=portal_seconds, clients=clients)
+            if not figures.available:
+                entry("4 portal under load", None, "ms", note=figures.note)
+            for page, stats in figures.pages.items():
+                page_entry = entry(f"4 portal p95: {page}", stats["p95_ms"], "ms",
+                                   note=figures.note,
+                                   details={**stats, "path": figures.paths.get(page)})
+                at_most(page_entry, P95_GOAL_MS)
+                page_entry.goal += ", no errors"
+                page_entry.met = bool(page_entry.met) and stats["errors"] == 0
+            if figures.peak_rss_mb is not None:
+                at_most(entry("5 portal process peak RSS", figures.peak_rss_mb, "MB",
+                              note="uvicorn, one worker"), RSS_GOAL_MB)
+    return [asdict(e) for e in entries]
