@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,7 +34,8 @@ from .dataset import Dataset
 
 SESSION_COOKIE = "appraisal_session"
 CHAIR_QUEUE_PATHS = ("/review", "/reviews", "/queue", "/appraiser", "/")
-SECRETARY_PATHS = ("/secretary", "/dashboard", "/status", "/organisation", "/")
+SECRETARY_PATHS = ("/organisations/{organisation_id}/dashboard", "/organisations/{organisation_id}",
+                   "/secretary", "/dashboard", "/")
 
 
 @dataclass
@@ -78,19 +80,26 @@ def _own_appraisal(person_id: int) -> int:
             Appraisal.appraisee_id == person_id).order_by(Appraisal.id.desc())).scalars().first())  # type: ignore[union-attr]
 
 
-def _start_server(port: int) -> subprocess.Popen[bytes]:
+def _organisation_of(person_id: int) -> int:
+    with engine().connect() as connection:
+        return int(connection.execute(select(Appraisal.organisation_id).where(
+            Appraisal.appraisee_id == person_id)).scalars().first())
+
+
+def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """uvicorn serving the portal; its messages (tracebacks of any 500) go to ``log``."""
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "portal.app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
          "--no-access-log"],
-        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"the portal exited: {server.stderr.read().decode()[-800:]}")  # type: ignore[union-attr]
+            raise RuntimeError(f"the portal exited with {server.returncode}")
         try:
             httpx.get(f"{base}/sign-in", timeout=2)
             return
@@ -99,12 +108,14 @@ def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError("the portal did not answer within a minute")
 
 
-def _first_answering(base: str, cookie: str, candidates: tuple[str, ...]) -> str:
-    for path in candidates:
+def _first_answering(base: str, cookie: str, candidates: tuple[str, ...],
+                     **values: int) -> str:
+    for pattern in candidates:
+        path = pattern.format(**values)
         response = httpx.get(f"{base}{path}", cookies={SESSION_COOKIE: cookie}, timeout=30)
         if response.status_code == 200:
             return path
-    return candidates[-1]
+    return candidates[-1].format(**values)
 
 
 class _PeakRss:
@@ -148,7 +159,8 @@ def scenarios(dataset: Dataset, base: str) -> tuple[list[dict[str, Any]], dict[s
         "chair queue": _first_answering(base, chair, CHAIR_QUEUE_PATHS),
         "director domain page": f"/appraisals/{appraisal_id}/domains/{domain.id}",
         "self-assessment save": f"/appraisals/{appraisal_id}/domains/{domain.id}",
-        "secretary dashboard": _first_answering(base, secretary, SECRETARY_PATHS),
+        "secretary dashboard": _first_answering(base, secretary, SECRETARY_PATHS,
+                                                organisation_id=_organisation_of(director_id)),
     }
     return [
         {"name": "chair queue", "method": "GET", "path": paths["chair queue"], "cookie": chair},
@@ -168,11 +180,17 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20) -> P
         return PortalFigures(False, f"not available: portal does not import ({reason})")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start_server(port)
+    from appraisal_store.config import settings
+
+    server = _start_server(port, settings().home / "portal.log")
     try:
         _wait_until_up(base, server)
         rss = _PeakRss(server.pid)
         plan_scenarios, paths = scenarios(dataset, base)
+        for scenario in plan_scenarios:  # first requests (template compilation) untimed
+            httpx.request(scenario["method"], f"{base}{scenario['path']}",
+                          cookies={SESSION_COOKIE: scenario["cookie"]},
+                          data=scenario.get("form"), timeout=60)
         plan = {"base_url": base, "duration": duration, "clients": clients,
                 "cookie_name": SESSION_COOKIE, "scenarios": plan_scenarios}
         client = subprocess.run([sys.executable, "-m", "bench.load_client"],
