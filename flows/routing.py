@@ -103,7 +103,7 @@ def seal_pending(limit: int) -> list[int]:
     records archive is not installed.
     """
     try:
-        from records.archive import seal_pending_records  # type: ignore[import-not-found]
+        from records.archive import seal_pending_records
     except ModuleNotFoundError as error:
         if error.name not in ("records.archive", "records"):
             raise
