@@ -1,0 +1,91 @@
+"""A tiny run of the benchmark code, so that ``make bench`` keeps working.
+
+Asserts the structure of what the benchmark reports, never a timing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appraisal_store import config, database
+from bench import dataset
+from bench.results import Entry, table, write_json
+
+SIZE = 30
+
+
+@pytest.fixture(scope="module", name="prefect_api")
+def prefect_api_fixture() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.runtime import flow_settings
+
+    with prefect_test_harness(server_startup_timeout=60), flow_settings():
+        yield
+
+
+@pytest.fixture(name="isolated_env")
+def isolated_env_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The benchmark points the settings at its own store: put everything back after."""
+    monkeypatch.setenv("APPRAISAL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("APPRAISAL_DATABASE_URL", raising=False)
+    yield tmp_path
+    config.settings.cache_clear()
+    database.reset_engines()
+
+
+def test_dataset_is_deterministic_and_shaped_like_boards() -> None:
+    first, second = dataset.generate(SIZE), dataset.generate(SIZE)
+    assert first == second
+    organisations, people, appointments = first
+    appraised = [a for a in appointments if a["role"].is_board_member]
+    assert len(appraised) == SIZE
+    assert len(people) == len(appointments)
+    assert {o["type"].value for o in organisations} <= {"nhs-trust", "foundation-trust", "icb"}
+    board = [a["role"].value for a in appointments if a["organisation_id"] == 1]
+    assert board.count("chair") == 1 and board.count("company-secretary") == 1
+    assert board.count("senior-independent-director") == 1
+
+
+def test_store_measurements_report_every_figure(prefect_api: None, isolated_env: Path) -> None:
+    from bench.scale import measure_store
+
+    entries = [Entry(**raw) for raw in measure_store("sqlite", SIZE, str(isolated_env),
+                                                     1.0, 2)]
+    by_name = {e.name: e for e in entries}
+    opened = by_name["1 open national cycle"]
+    assert opened.figure and opened.floor and opened.ratio
+    assert opened.details["appraisals"] == SIZE
+    assert opened.details["floor_rows"] > SIZE
+    sweep = by_name["2 daily reminder sweep"]
+    assert sweep.figure is not None and sweep.details["queued"] > 0
+    assert by_name["5 flow process peak RSS"].figure
+    portal = [e for e in entries if e.name.startswith("4 portal")]
+    assert portal, "the portal section reported nothing"
+    for page in portal:
+        assert page.details.get("requests", 0) > 0 or "not available" in page.note
+    assert all(e.database == "sqlite" and e.dataset_size == SIZE for e in entries)
+
+
+def test_bare_loop_and_results_file(tmp_path: Path) -> None:
+    from bench import records_bench
+
+    home = tmp_path / "seal-home"
+    records_bench.prepare_seal(home)
+    items = records_bench.record_items(1)
+    assert records_bench.render_and_seal(items[0], str(home)) > 10_000
+    assert records_bench.bare_loop(items, home, 1) > 0
+
+    entries = [Entry("1 open national cycle", 1.0, "s", "sqlite", SIZE, floor=0.5, ratio=2.0)]
+    output = tmp_path / "results.json"
+    write_json(output, entries, {"sizes": [SIZE]})
+    document = json.loads(output.read_text())
+    entry = document["entries"][0]
+    for key in ("name", "figure", "unit", "floor", "ratio", "goal", "met", "dataset_size",
+                "database", "python", "packages", "cpu_count"):
+        assert key in entry
+    assert table(entries).row_count == 1
