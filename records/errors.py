@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["RecordError", "RenderError", "SealError", "SigningError"]
+__all__ = [
+    "RecordError",
+    "RecordNotSealed",
+    "RenderError",
+    "SealError",
+    "SealingFailed",
+    "SigningError",
+]
 
 
 class RecordError(Exception):
@@ -23,3 +30,22 @@ class SealError(RecordError):
 
 class SigningError(RecordError):
     """A signature could not be added to a record."""
+
+
+class RecordNotSealed(RecordError):
+    """The store holds no sealed record for what was asked (not signed, or not sealed yet)."""
+
+
+class SealingFailed(RecordError):
+    """Some records of a sweep could not be sealed; the others were.
+
+    Attributes:
+        sealed: The appraisal ids sealed by the sweep before it reported the failures.
+        failures: Appraisal id to the reason it could not be sealed.
+    """
+
+    def __init__(self, sealed: list[int], failures: dict[int, str]) -> None:
+        reasons = "; ".join(f"appraisal {key}: {why}" for key, why in sorted(failures.items()))
+        super().__init__(f"{len(failures)} record(s) could not be sealed ({reasons}).")
+        self.sealed = sealed
+        self.failures = failures

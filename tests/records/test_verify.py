@@ -9,12 +9,9 @@ from io import BytesIO
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
-from pyhanko.stamp import TextStamp, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
-from pypdf import PdfWriter
 
 from records.seal import Seal
 from records.verify import KnownRecord, Verdict, verify_record
@@ -25,6 +22,7 @@ from tests.records.parties import (
     sign_as_appraisee,
     sign_as_appraiser,
 )
+from tests.records.tampering import add_a_page_with_pypdf, flip_a_signed_byte, stamp_a_page
 
 NOT_HELD = "This file is not a record held in the store."
 
@@ -77,10 +75,7 @@ def test_a_sealed_record_held_in_the_store_is_accepted(signed_pdf: bytes, seal: 
 
 
 def test_a_flipped_byte_inside_the_signed_range_is_caught(signed_pdf: bytes, seal: Seal) -> None:
-    offset = signed_pdf.index(b"/Producer (ReportLab") + len(b"/Producer (")
-    tampered = bytearray(signed_pdf)
-    tampered[offset] ^= 0x20  # "R" -> "r": still a well-formed PDF, different bytes
-    tampered = bytes(tampered)
+    tampered = flip_a_signed_byte(signed_pdf)
 
     verdict = verify(tampered, seal, held(tampered))
 
@@ -93,25 +88,7 @@ def test_a_flipped_byte_inside_the_signed_range_is_caught(signed_pdf: bytes, sea
     assert not any(s.intact for s in verdict.signatures)
 
 
-def _stamp_a_page(pdf: bytes) -> bytes:
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    TextStamp(writer, TextStampStyle(stamp_text="Rating changed to Almost always")).apply(
-        0, 60, 500
-    )
-    output = BytesIO()
-    writer.write(output)
-    return output.getvalue()
-
-
-def _add_a_page_with_pypdf(pdf: bytes) -> bytes:
-    writer = PdfWriter(BytesIO(pdf), incremental=True)
-    writer.add_blank_page()
-    output = BytesIO()
-    writer.write(output)
-    return output.getvalue()
-
-
-@pytest.mark.parametrize("tamper", [_stamp_a_page, _add_a_page_with_pypdf])
+@pytest.mark.parametrize("tamper", [stamp_a_page, add_a_page_with_pypdf])
 def test_an_update_after_the_last_signature_that_changes_pages_is_caught(
     signed_pdf: bytes, seal: Seal, tamper
 ) -> None:

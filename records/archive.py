@@ -1,0 +1,455 @@
+"""Keep sealed records in the store: seal what was signed, export it, look it up.
+
+Signing (``appraisal_store.services.signing.sign``) records who signed and when; this
+module turns each signature into a sealed PDF in the ``Record`` table. The appraisee's
+signature gives stage ``signed_by_appraisee``; the appraiser's adds the second PAdES
+signature to that very file as an incremental update and gives stage ``complete``. Every
+function is idempotent and safe to re-run after a crash: what is stored is skipped, and
+each appraisal is sealed in one transaction holding its row lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from appraisal_store.actors import Actor
+from appraisal_store.audit import record_event
+from appraisal_store.database import read_session, write_session
+from appraisal_store.errors import NotFound
+from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
+from appraisal_store.outbox import QueuedMessage, queue_messages
+from appraisal_store.services.steps import company_secretaries, context_of
+from appraisal_store.vocabulary import RecordStage, SignatureRole
+from records.build import RECORD_TIME_ZONE, build_content, record_id
+from records.content import RecordContent
+from records.errors import RecordError, RecordNotSealed, SealingFailed, SigningError
+from records.keys import deployment_seal
+from records.render import render_record
+from records.seal import Seal, sign_record
+from records.verify import KnownRecord
+
+__all__ = [
+    "SealedRecord",
+    "export_all_complete",
+    "export_file_name",
+    "export_record",
+    "known_record",
+    "pending_seals",
+    "seal_appraisal",
+    "seal_pending_records",
+]
+
+log = logging.getLogger(__name__)
+
+ARCHIVE_ACTOR = Actor.system("records archive")
+
+# Which record stage a party's signature produces, and the PDF field it signs.
+_STAGE_OF = {
+    SignatureRole.APPRAISEE: RecordStage.SIGNED_BY_APPRAISEE,
+    SignatureRole.APPRAISER: RecordStage.COMPLETE,
+}
+_FIELD_OF = {SignatureRole.APPRAISEE: "Appraisee", SignatureRole.APPRAISER: "Appraiser"}
+
+
+@dataclass(frozen=True)
+class SealedRecord:
+    """A record stored by :func:`seal_appraisal`."""
+
+    appraisal_id: int
+    version: int
+    stage: RecordStage
+    sha256: str
+    record_id: str
+
+
+def pending_seals(session: Session, *, limit: int | None = None) -> list[int]:
+    """Appraisals whose current version carries a signature that has no sealed record yet.
+
+    An appraisee's signature wants a record of stage ``signed_by_appraisee``, an
+    appraiser's one of stage ``complete``. One query, in appraisal id order.
+
+    Args:
+        session: Any session; nothing is written.
+        limit: At most this many ids.
+
+    Returns:
+        The appraisal ids to seal.
+    """
+    sealed = and_(
+        Record.appraisal_id == Signature.appraisal_id,
+        Record.version == Signature.record_version,
+        or_(
+            and_(
+                Signature.role == SignatureRole.APPRAISEE,
+                Record.stage == RecordStage.SIGNED_BY_APPRAISEE,
+            ),
+            and_(Signature.role == SignatureRole.APPRAISER, Record.stage == RecordStage.COMPLETE),
+        ),
+    )
+    statement = (
+        select(Signature.appraisal_id)
+        .join(
+            Appraisal,
+            and_(
+                Appraisal.id == Signature.appraisal_id,
+                Appraisal.record_version == Signature.record_version,
+            ),
+        )
+        .outerjoin(Record, sealed)
+        .where(Record.id.is_(None))  # type: ignore[union-attr]
+        .distinct()
+        .order_by(Signature.appraisal_id)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.execute(statement).scalars())
+
+
+def _store(
+    session: Session,
+    appraisal: Appraisal,
+    stage: RecordStage,
+    pdf: bytes,
+    reason: str,
+) -> SealedRecord:
+    digest = hashlib.sha256(pdf).hexdigest()
+    session.add(
+        Record(
+            appraisal_id=appraisal.id or 0,
+            version=appraisal.record_version,
+            stage=stage,
+            pdf=pdf,
+            sha256=digest,
+            reason=reason,
+        )
+    )
+    session.flush()  # the unique (appraisal, version, stage) is the backstop against a repeat
+    record_event(
+        session,
+        ARCHIVE_ACTOR,
+        "record_sealed",
+        subject_type="appraisal",
+        subject_id=appraisal.id or 0,
+        organisation_id=appraisal.organisation_id,
+        details={"record_version": appraisal.record_version, "stage": stage.value,
+                 "sha256": digest},
+    )
+    return SealedRecord(
+        appraisal.id or 0, appraisal.record_version, stage, digest,
+        record_id(appraisal.id or 0, appraisal.record_version),
+    )
+
+
+def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
+    # The same keys and payload as flows.routing.queue_record_complete: whichever runs
+    # first queues the messages, the other finds them queued.
+    context = context_of(session, appraisal)
+    payload = {
+        "organisation": context.organisation, "year": context.year,
+        "appraisee_name": context.appraisee_name, "appraiser_name": context.appraiser_name,
+        "due": appraisal.sign_off_due.isoformat(),
+        "nhse_due": appraisal.nhse_due.isoformat() if appraisal.nhse_due else None,
+    }
+    recipients = [
+        (context.appraisee_name, context.appraisee_email),
+        (context.appraiser_name, context.appraiser_email),
+    ] + [(p.name, p.email) for p in company_secretaries(session, appraisal.organisation_id)]
+    return [
+        QueuedMessage(
+            f"record_complete:{appraisal.id}:{appraisal.record_version}:{email}",
+            "record_complete", email, name or "", appraisal.id, payload,
+        )
+        for name, email in recipients
+        if email
+    ]
+
+
+def _sign(
+    pdf: bytes, signature: Signature, signer: Person, content: RecordContent, seal: Seal
+) -> bytes:
+    role = content.appraisee_role if signature.role is SignatureRole.APPRAISEE else (
+        content.appraiser_role or "Appraiser")
+    return sign_record(
+        pdf,
+        field_name=_FIELD_OF[signature.role],
+        signer_name=signer.name,
+        signer_role=role,
+        signed_at=signature.signed_at.astimezone(RECORD_TIME_ZONE),
+        seal=seal,
+    )
+
+
+def _version_reason(appraisal: Appraisal, stage: RecordStage) -> str:
+    what = "Signed by the appraisee" if stage is RecordStage.SIGNED_BY_APPRAISEE else (
+        "Signed by both parties")
+    if appraisal.record_version > 1:
+        why = f": {appraisal.closure_reason}" if appraisal.closure_reason else ""
+        what += f"; corrects version {appraisal.record_version - 1}{why}"
+    return what
+
+
+def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[SealedRecord]:
+    """Seal whatever the signatures on the appraisal's current version call for.
+
+    In one transaction holding the appraisal's row lock: if the appraisee has signed and
+    no ``signed_by_appraisee`` record is stored, the record is rendered (deterministic)
+    and signed in the "Appraisee" field; if the appraiser has signed and no ``complete``
+    record is stored, the appraiser's signature is added to the stored first-stage file
+    as an incremental update, and the ``record_complete`` messages (appraisee, appraiser,
+    company secretaries) are queued. Each stored record is audited as ``record_sealed``.
+    Safe to re-run: stored stages are skipped.
+
+    Args:
+        appraisal_id: The appraisal.
+        seal: The seal to sign with; the deployment's (:func:`records.keys.deployment_seal`)
+            by default.
+
+    Returns:
+        The records this call stored (empty when there was nothing to do).
+
+    Raises:
+        NotFound: There is no such appraisal.
+        SealError: No seal is configured (run ``appraisal init``).
+        SigningError / RenderError: The record could not be made; nothing was stored.
+    """
+    with write_session() as session:
+        appraisal = session.execute(
+            select(Appraisal).where(Appraisal.id == appraisal_id).with_for_update()
+        ).scalar_one_or_none()
+        if appraisal is None:
+            raise NotFound(f"There is no appraisal {appraisal_id}.")
+        signatures = {
+            s.role: s
+            for s in session.execute(
+                select(Signature).where(
+                    Signature.appraisal_id == appraisal_id,
+                    Signature.record_version == appraisal.record_version,
+                )
+            ).scalars()
+        }
+        stored = {
+            r.stage: r
+            for r in session.execute(
+                select(Record).where(
+                    Record.appraisal_id == appraisal_id,
+                    Record.version == appraisal.record_version,
+                )
+            ).scalars()
+        }
+        wanted = [role for role in SignatureRole
+                  if role in signatures and _STAGE_OF[role] not in stored]
+        if not wanted:
+            return []
+        if SignatureRole.APPRAISEE not in signatures:
+            raise SigningError(
+                f"Appraisal {appraisal_id} carries the appraiser's signature but not the "
+                "appraisee's; the record cannot be sealed."
+            )
+        seal = seal or deployment_seal()
+        content = build_content(session, appraisal_id)
+        signers = {
+            p.id: p
+            for p in session.execute(
+                select(Person).where(
+                    Person.id.in_([s.signer_id for s in signatures.values()])  # type: ignore[union-attr]
+                )
+            ).scalars()
+        }
+        made: list[SealedRecord] = []
+        first = stored.get(RecordStage.SIGNED_BY_APPRAISEE)
+        if first is not None:
+            pdf = first.pdf
+        else:
+            signature = signatures[SignatureRole.APPRAISEE]
+            pdf = _sign(render_record(content), signature, signers[signature.signer_id],
+                        content, seal)
+            made.append(_store(session, appraisal, RecordStage.SIGNED_BY_APPRAISEE, pdf,
+                               _version_reason(appraisal, RecordStage.SIGNED_BY_APPRAISEE)))
+        if SignatureRole.APPRAISER in wanted:
+            signature = signatures[SignatureRole.APPRAISER]
+            pdf = _sign(pdf, signature, signers[signature.signer_id], content, seal)
+            made.append(_store(session, appraisal, RecordStage.COMPLETE, pdf,
+                               _version_reason(appraisal, RecordStage.COMPLETE)))
+            queue_messages(session, _record_complete_messages(session, appraisal))
+        return made
+
+
+def seal_pending_records(*, limit: int | None = None, seal: Seal | None = None) -> list[int]:
+    """Seal every appraisal :func:`pending_seals` finds, each in its own transaction.
+
+    Idempotent: a re-run seals nothing new. One record that cannot be made does not stop
+    the others; the failures are reported together at the end.
+
+    Args:
+        limit: Seal at most this many appraisals in this run.
+        seal: The seal to sign with; the deployment's by default.
+
+    Returns:
+        The appraisal ids for which a record was stored.
+
+    Raises:
+        SealError: No seal is configured (nothing was sealed).
+        SealingFailed: Some records could not be made; ``sealed`` holds the ids that were.
+    """
+    with read_session() as session:
+        pending = pending_seals(session, limit=limit)
+    if not pending:
+        return []
+    seal = seal or deployment_seal()
+    sealed: list[int] = []
+    failures: dict[int, str] = {}
+    for appraisal_id in pending:
+        try:
+            if seal_appraisal(appraisal_id, seal=seal):
+                sealed.append(appraisal_id)
+        except RecordError as error:
+            log.error("Could not seal the record of appraisal %s: %s", appraisal_id, error)
+            failures[appraisal_id] = error.message
+    if failures:
+        raise SealingFailed(sealed, failures)
+    return sealed
+
+
+_SPELLED = str.maketrans({
+    "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Ð": "D", "ð": "d",
+    "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th",
+})
+
+
+def _slug(text: str) -> str:
+    # Letters without a decomposition (Ł, Ø, Đ, ß...) are spelled out before accents go.
+    spelled = text.translate(_SPELLED)
+    ascii_text = (
+        unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
+    )
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "record"
+
+
+def export_file_name(
+    organisation_code: str, appraisee_name: str, year: str, appraisal_id: int, version: int
+) -> str:
+    """The file name of an exported record.
+
+    For example ``RX1-sian-wyn-ap-gruffydd-2025-26-APR-3-v1.pdf``: organisation code,
+    appraisee, cycle year and record id, ASCII only so any file system takes it.
+    """
+    return (
+        f"{_slug(organisation_code).upper()}-{_slug(appraisee_name)}-{_slug(year)}-"
+        f"{record_id(appraisal_id, version)}.pdf"
+    )
+
+
+def _write(path: Path, pdf: bytes) -> Path:
+    """Write ``pdf`` to ``path`` atomically; an identical file already there is left alone."""
+    path = Path(path)
+    if path.is_file() and path.read_bytes() == pdf:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(pdf)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def export_record(appraisal_id: int, path: Path | str, *, version: int | None = None) -> Path:
+    """Write the sealed, complete record of an appraisal to ``path``.
+
+    Args:
+        appraisal_id: The appraisal.
+        path: The file to write (replaced atomically; parent folders are created).
+        version: Which record version; the latest complete one by default.
+
+    Returns:
+        The path written.
+
+    Raises:
+        RecordNotSealed: No complete record (of that version) is stored.
+        OSError: The file could not be written.
+    """
+    statement = select(Record.pdf).where(
+        Record.appraisal_id == appraisal_id, Record.stage == RecordStage.COMPLETE
+    )
+    if version is not None:
+        statement = statement.where(Record.version == version)
+    with read_session() as session:
+        pdf = session.execute(
+            statement.order_by(Record.version.desc()).limit(1)  # type: ignore[attr-defined]
+        ).scalar_one_or_none()
+    if pdf is None:
+        which = f"version {version} of " if version is not None else ""
+        raise RecordNotSealed(
+            f"There is no sealed record of {which}appraisal {appraisal_id}: both parties "
+            "must sign it, then `appraisal records seal` (or the seal-records flow) seals it."
+        )
+    return _write(Path(path), pdf)
+
+
+def export_all_complete(folder: Path | str) -> list[Path]:
+    """Write the latest complete record of every appraisal into ``folder``.
+
+    Files are named by :func:`export_file_name`; a file already holding the same bytes is
+    left alone, so a re-run only writes what is new.
+
+    Args:
+        folder: Where to write (created if needed).
+
+    Returns:
+        Every record file in the export, in appraisal id order.
+    """
+    latest = (
+        select(Record.appraisal_id, func.max(Record.version).label("version"))
+        .where(Record.stage == RecordStage.COMPLETE)
+        .group_by(Record.appraisal_id)
+        .subquery()
+    )
+    statement = (
+        select(Record.appraisal_id, Record.version, Record.pdf, Organisation.code, Person.name,
+               Cycle.year)
+        .join(latest, and_(Record.appraisal_id == latest.c.appraisal_id,
+                           Record.version == latest.c.version))
+        .join(Appraisal, Appraisal.id == Record.appraisal_id)
+        .join(Organisation, Organisation.id == Appraisal.organisation_id)
+        .join(Person, Person.id == Appraisal.appraisee_id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(Record.stage == RecordStage.COMPLETE)
+        .order_by(Record.appraisal_id)
+        .execution_options(yield_per=100)  # the PDFs are streamed, not all held at once
+    )
+    written: list[Path] = []
+    folder = Path(folder)
+    with read_session() as session:
+        for appraisal_id, version, pdf, code, name, year in session.execute(statement):
+            file_name = export_file_name(code, name, year, appraisal_id, version)
+            written.append(_write(folder / file_name, pdf))
+    return written
+
+
+def known_record(sha256: str) -> KnownRecord | None:
+    """The stored record whose file has this SHA-256 (lower-case hex), for verification.
+
+    Returns:
+        The record's id and version, or None when the store holds no such file.
+    """
+    with read_session() as session:
+        row = session.execute(
+            select(Record.appraisal_id, Record.version)
+            .where(Record.sha256 == sha256.lower())
+            .order_by(Record.id)  # type: ignore[arg-type]
+            .limit(1)
+        ).one_or_none()
+    if row is None:
+        return None
+    appraisal_id, version = row
+    return KnownRecord(record_id(appraisal_id, version), version, str(appraisal_id))

@@ -1,0 +1,250 @@
+"""Build a :class:`RecordContent` from the store: everything the signed record shows.
+
+A handful of set-based queries per appraisal (one per kind of row, never one per
+statement). Every value comes from the data, never the clock, so building twice from
+the same store gives equal content and rendering it gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from appraisal_store.errors import NotFound
+from appraisal_store.models import (
+    Appointment,
+    Appraisal,
+    Cycle,
+    DevelopmentAction,
+    DomainReflection,
+    FPPTAttestation,
+    FrameworkVersion,
+    Objective,
+    ObjectiveReview,
+    Organisation,
+    Person,
+    Rating,
+)
+from appraisal_store.services.frameworks import framework_of
+from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
+from competencies.framework import Domain
+from competencies.scale import ScaleLabel
+from competencies.summary import median_label, summarise_domain
+from records.content import (
+    DevelopmentLine,
+    DomainSection,
+    FPPTSection,
+    LabelCount,
+    ObjectiveLine,
+    ObjectiveReviewLine,
+    RecordContent,
+    StatementLine,
+)
+
+__all__ = ["RECORD_TIME_ZONE", "build_content", "nhse_note", "record_id"]
+
+RECORD_TIME_ZONE = ZoneInfo("Europe/London")
+
+# When the appraiser holds several roles on the board, the one that makes them the
+# appraiser (routing: chair, chief executive, senior independent director) is shown.
+_APPRAISER_ROLE_ORDER = (
+    BoardRole.CHAIR,
+    BoardRole.CHIEF_EXECUTIVE,
+    BoardRole.SENIOR_INDEPENDENT_DIRECTOR,
+    BoardRole.NON_EXECUTIVE_DIRECTOR,
+    BoardRole.EXECUTIVE_DIRECTOR,
+    BoardRole.COMPANY_SECRETARY,
+)
+
+
+def record_id(appraisal_id: int, version: int) -> str:
+    """The identifier printed on a record, e.g. ``APR-12-v2``."""
+    return f"APR-{appraisal_id}-v{version}"
+
+
+def nhse_note(nhse_due: date | None) -> str:
+    """The record's NHS England line: the submission deadline, or that it is held locally."""
+    if nhse_due is None:
+        return "Held locally"
+    return f"Submitted to NHS England by {nhse_due.day} {nhse_due:%B %Y}"
+
+
+def _label(value: ScaleLabel | None) -> str | None:
+    return value.label if value is not None else None
+
+
+def _appraiser_role(appointments: Iterable[Appointment], on: date) -> str:
+    """The appraiser's board role on ``on`` (any of their roles there if none was current)."""
+    rows = list(appointments)
+    current = [a for a in rows if a.start_date <= on and (a.end_date is None or a.end_date >= on)]
+    roles = {a.role for a in current or rows}
+    for role in _APPRAISER_ROLE_ORDER:
+        if role in roles:
+            return role.label
+    return "Appraiser"
+
+
+def _domain_section(
+    domain: Domain,
+    ratings: dict[str, ScaleLabel],
+    reflections: dict[tuple[str, ReflectionAuthor], DomainReflection],
+) -> DomainSection:
+    summary = summarise_domain(domain, ratings)
+    answers = [ratings.get(statement.id) for statement in domain.statements]
+    own = reflections.get((domain.id, ReflectionAuthor.APPRAISEE))
+    appraiser = reflections.get((domain.id, ReflectionAuthor.APPRAISER))
+    return DomainSection(
+        number=domain.number,
+        name=domain.name,
+        what_good_looks_like=domain.what_good_looks_like,
+        statements=tuple(
+            StatementLine(text=statement.text, self_label=_label(answer))
+            for statement, answer in zip(domain.statements, answers, strict=True)
+        ),
+        counts=tuple(LabelCount(label.label, count) for label, count in summary.counts.items()),
+        strong_share=summary.strong_share,
+        flagged=summary.flagged,
+        flag_reason=summary.flag_reason,
+        self_reflection=own.text if own else "",
+        appraiser_commentary=appraiser.text if appraiser else "",
+        self_median_label=_label(median_label(answers)),
+        appraiser_view_label=_label(appraiser.view) if appraiser else None,
+    )
+
+
+def build_content(session: Session, appraisal_id: int) -> RecordContent:
+    """Everything the record of an appraisal's current version shows, read from the store.
+
+    Ratings and reflections come from the appraisal's current revision; ``record_id`` is
+    ``APR-{appraisal_id}-v{record_version}``; ``issued_on`` is the meeting date (the
+    agreed date if no meeting was recorded), so the content never depends on the clock.
+
+    Args:
+        session: Any session; nothing is written.
+        appraisal_id: The appraisal.
+
+    Returns:
+        The record's content, ready for :func:`records.render.render_record`.
+
+    Raises:
+        NotFound: There is no such appraisal.
+    """
+    appraisee, appraiser = aliased(Person), aliased(Person)
+    row = session.execute(
+        select(Appraisal, Organisation, Cycle, Appointment, FrameworkVersion, appraisee, appraiser)
+        .join(Organisation, Organisation.id == Appraisal.organisation_id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Appointment, Appointment.id == Appraisal.appointment_id)
+        .join(FrameworkVersion, FrameworkVersion.id == Appraisal.framework_version_id)
+        .join(appraisee, appraisee.id == Appraisal.appraisee_id)
+        .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+        .where(Appraisal.id == appraisal_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"There is no appraisal {appraisal_id}.")
+    appraisal, organisation, cycle, appointment, version, appraisee_row, appraiser_row = row
+
+    framework = framework_of(session, appraisal.framework_version_id)
+    ratings: dict[str, ScaleLabel] = dict(
+        session.execute(
+            select(Rating.statement_id, Rating.value).where(
+                Rating.appraisal_id == appraisal_id, Rating.revision == appraisal.revision
+            )
+        ).tuples()
+    )
+    reflections = {
+        (r.domain_id, r.author): r
+        for r in session.execute(
+            select(DomainReflection).where(
+                DomainReflection.appraisal_id == appraisal_id,
+                DomainReflection.revision == appraisal.revision,
+            )
+        ).scalars()
+    }
+    reviews = session.execute(
+        select(ObjectiveReview)
+        .where(ObjectiveReview.appraisal_id == appraisal_id)
+        .order_by(ObjectiveReview.id)  # type: ignore[arg-type]
+    ).scalars()
+    objectives = session.execute(
+        select(Objective)
+        .where(Objective.appraisal_id == appraisal_id)
+        .order_by(Objective.position, Objective.id)  # type: ignore[arg-type]
+    ).scalars()
+    actions = session.execute(
+        select(DevelopmentAction)
+        .where(DevelopmentAction.appraisal_id == appraisal_id)
+        .order_by(DevelopmentAction.position, DevelopmentAction.id)  # type: ignore[arg-type]
+    ).scalars()
+    fppt = session.execute(
+        select(FPPTAttestation).where(FPPTAttestation.appraisal_id == appraisal_id)
+    ).scalar_one_or_none()
+
+    agreed_on = (
+        appraisal.agreed_at.astimezone(RECORD_TIME_ZONE).date() if appraisal.agreed_at else None
+    )
+    issued_on = appraisal.meeting_date or agreed_on or cycle.ends_on
+    if appraiser_row is not None:
+        appraiser_appointments = session.execute(
+            select(Appointment).where(
+                Appointment.person_id == appraiser_row.id,
+                Appointment.organisation_id == appraisal.organisation_id,
+            )
+        ).scalars()
+        appraiser_role = _appraiser_role(appraiser_appointments, issued_on)
+    else:
+        appraiser_role = ""
+
+    return RecordContent(
+        record_id=record_id(appraisal_id, appraisal.record_version),
+        organisation_name=organisation.name,
+        organisation_code=organisation.code,
+        organisation_type_label=organisation.type.label,
+        appraisee_name=appraisee_row.name,
+        appraisee_role=appointment.role.label,
+        appraiser_name=appraiser_row.name if appraiser_row is not None else "No appraiser",
+        appraiser_role=appraiser_role,
+        cycle_year=cycle.year,
+        meeting_date=appraisal.meeting_date,
+        framework_name=version.name,
+        framework_version=version.version,
+        framework_hash=f"sha256:{version.content_hash}",
+        domains=tuple(
+            _domain_section(domain, ratings, reflections) for domain in framework.domains
+        ),
+        previous_objectives=tuple(
+            ObjectiveReviewLine(text=r.text, outcome_label=r.outcome.label, comment=r.comment)
+            for r in reviews
+        ),
+        objectives=tuple(
+            ObjectiveLine(
+                kind_label=o.kind.label,
+                is_edi=o.kind is ObjectiveKind.EDI,
+                text=o.text,
+                measure=o.measure,
+                target_date=o.target_date,
+            )
+            for o in objectives
+        ),
+        development_plan=tuple(
+            DevelopmentLine(need=a.need, action=a.action, support=a.support, timescale=a.timescale)
+            for a in actions
+        ),
+        fppt=FPPTSection(
+            last_assessed_on=fppt.last_assessed_on if fppt else None,
+            status_label=fppt.status.label if fppt and fppt.status else "Not confirmed",
+            notes=fppt.notes if fppt else "",
+            self_attested=bool(fppt and fppt.self_attested_at),
+        ),
+        msf_summary=appraisal.msf_summary,
+        appraisee_comments=appraisal.appraisee_comments,
+        appraiser_comments=appraisal.appraiser_comments,
+        disagreement=appraisal.disagreement,
+        issued_on=issued_on,
+        nhse_note=nhse_note(appraisal.nhse_due),
+    )
