@@ -109,8 +109,9 @@ def _load(session: Session, actor: Actor, appraisal: Appraisal, parties: set[Par
           *, review: bool) -> AppraisalView:
     appraisal_id = appraisal.id or 0
     revision = appraisal.revision
-    ratings = {s: v for s, v in session.execute(select(Rating.statement_id, Rating.value).where(
-        Rating.appraisal_id == appraisal_id, Rating.revision == revision))}
+    ratings: dict[str, ScaleLabel] = dict(session.execute(  # type: ignore[arg-type]
+        select(Rating.statement_id, Rating.value).where(
+            Rating.appraisal_id == appraisal_id, Rating.revision == revision)).all())
     reflections: dict[str, str] = {}
     by_appraiser: dict[str, DomainReflection] = {}
     for row in session.execute(select(DomainReflection).where(
