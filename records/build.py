@@ -155,7 +155,7 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
             select(Rating.statement_id, Rating.value).where(
                 Rating.appraisal_id == appraisal_id, Rating.revision == appraisal.revision
             )
-        ).tuples()
+        ).all()
     )
     reflections = {
         (r.domain_id, r.author): r
