@@ -43,15 +43,26 @@ def _prepare_home() -> Path:
     return home
 
 
+REMINDER_DAYS = [date(2026, 1, 12), date(2026, 1, 21), date(2026, 1, 29), date(2026, 1, 30),
+                 date(2026, 2, 6), date(2026, 2, 13), date(2026, 2, 20), date(2026, 3, 2)]
+CLOSED_ON = date(2026, 4, 10)
+
+
 def demo() -> None:
-    """Build the demo: three boards, the 2025/26 cycle, a realistic spread of progress."""
+    """Build the demo: three boards and the 2025/26 cycle, driven by the Prefect flows."""
     from appraisal_store.actors import Actor
+    from appraisal_store.config import settings
     from appraisal_store.database import read_session, write_session
     from appraisal_store.queries import completion_status
     from appraisal_store.schema import upgrade
-    from appraisal_store.services.cycles import CycleDates, open_cycles
     from appraisal_store.services.organisations import add_organisation
     from appraisal_store.services.people import import_people
+    from flows.cycle import run_close_cycle, run_open_cycle
+    from flows.outbox import run_send_outbox
+    from flows.reminder_sweep import run_daily_reminders
+    from flows.routing import run_route_appraisal
+    from records.archive import export_all_complete
+    from records.keys import ensure_deployment_seal
 
     from . import demo_scenario as scenario
     from .demo_boards import ORGANISATIONS, PEOPLE_CSV
@@ -60,6 +71,7 @@ def demo() -> None:
     home = _prepare_home()
     operator = Actor.operator()
     upgrade()
+    ensure_deployment_seal()
     out.print(f"Building the demo in {home.resolve()}")
     with write_session() as session:
         for code, name, kind, region in ORGANISATIONS:
@@ -67,13 +79,15 @@ def demo() -> None:
                              org_type=kind, region=region)
         imported = import_people(session=session, actor=operator, csv_text=PEOPLE_CSV)
     out.print(f"Seeded {len(ORGANISATIONS)} organisations and {imported.people_added} people.")
-    dates = CycleDates(date(2026, 1, 30), date(2026, 2, 27), date(2026, 3, 31))
-    with write_session() as session:
-        opened = open_cycles(session=session, actor=operator, year=YEAR,
-                             organisation_codes=[o[0] for o in ORGANISATIONS], dates=dates,
-                             today=OPENED_ON)
+
+    out.print("[bold]1 December 2025[/]: the open_cycle flow opens 2025/26.")
+    opened = run_open_cycle(year=YEAR, organisation_codes=[o[0] for o in ORGANISATIONS],
+                            self_assessment_due=date(2026, 1, 30), review_due=date(2026, 2, 27),
+                            sign_off_due=date(2026, 3, 31), today=OPENED_ON)
     print_opened(opened)
 
+    out.print("[bold]January to March 2026[/]: directors self-assess, appraisers review, both "
+              "sign; after each action the route_appraisal flow sends what follows.")
     appraisals = scenario.demo_appraisals()
     leaver = next(a for a in appraisals if a.appraisee.label == "Alan Whitfield")
     targets = scenario.plan_targets([a for a in appraisals if a.id != leaver.id])
@@ -82,12 +96,30 @@ def demo() -> None:
         if appraisal.id in targets:
             scenario.advance(appraisal, targets[appraisal.id],
                              returned_once=appraisal.id == returned.id,
-                             after_step=lambda _appraisal_id: None)
+                             after_step=run_route_appraisal)
     scenario.withdraw_leaver(leaver.id, "Left the board on 31 January 2026; a board member "
                                         "reference is to be completed.")
+
+    out.print("The daily_reminders flow runs on a simulated calendar: "
+              + ", ".join(day.strftime("%d %b") for day in REMINDER_DAYS) + ".")
+    reminders = sum(run_daily_reminders(today=day) for day in REMINDER_DAYS)
+    sent = run_send_outbox()
+    out.print(f"{reminders} reminders and escalations queued; the send_outbox flow delivered "
+              f"{sent.sent} emails.")
     with read_session() as session:
-        status = completion_status(session, year=YEAR, today=date(2026, 3, 2))
-    print_status(status)
+        print_status(completion_status(session, year=YEAR, today=REMINDER_DAYS[-1]))
+
+    out.print(f"[bold]{CLOSED_ON:%d %B %Y}[/]: the close_cycle flow marks what is overdue and "
+              "writes the reports.")
+    reports = run_close_cycle(year=YEAR, today=CLOSED_ON)
+    exported = export_all_complete(settings().records_dir)
+    outbox = settings().outbox_dir
+    out.print(f"Reports: {reports.folder.resolve()} ({len(reports.files)} files)")
+    out.print(f"Sealed records: {len(exported)} exported to {settings().records_dir.resolve()}")
+    out.print(f"Emails: {len(list(outbox.glob('*.eml')))} .eml files in {outbox.resolve()}")
+    out.print("Check them: 'appraisal audit verify' and 'appraisal records verify FILE.pdf'. "
+              "See it in the browser: 'appraisal serve', then sign in at /sign-in as, for "
+              "example, margaret.okafor@riverside.example.nhs.uk (the link is printed).")
 
 
 def register(app: typer.Typer) -> None:

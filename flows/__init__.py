@@ -1,0 +1,7 @@
+"""Prefect flows and tasks that carry the year: open, remind, escalate, seal, close."""
+
+import os
+
+# Prefect's temporary local server needs 15 to 22 s to start on a new database and more on a
+# loaded machine; its default 20 s limit fails the demo's first flow. Set before Prefect loads.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
