@@ -1,0 +1,138 @@
+"""``appraisal records``: seal signed records, export them, verify a record file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.text import Text
+
+from .console import out, show_error, show_success
+
+records_app = typer.Typer(help="The sealed PDF records of appraisals.", no_args_is_help=True)
+
+
+def _fail(message: str, details: list[str] | None = None) -> typer.Exit:
+    show_error(message, details)
+    return typer.Exit(1)
+
+
+@records_app.command("seal")
+def seal(
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Seal at most this many."),
+) -> None:
+    """Seal every signature that has no sealed record yet (safe to run again)."""
+    from records.archive import seal_pending_records
+    from records.errors import RecordError, SealingFailed
+
+    try:
+        sealed = seal_pending_records(limit=limit)
+    except SealingFailed as error:
+        if error.sealed:
+            out.print(f"Sealed the records of {len(error.sealed)} appraisals.")
+        raise _fail(
+            f"{len(error.failures)} records could not be sealed.",
+            [f"appraisal {key}: {why}" for key, why in sorted(error.failures.items())],
+        ) from error
+    except RecordError as error:
+        raise _fail(error.message) from error
+    if not sealed:
+        out.print("Nothing to seal: every signature has its sealed record.")
+        return
+    out.print(f"Sealed the records of {len(sealed)} appraisals: "
+              f"{', '.join(str(i) for i in sealed)}.")
+
+
+@records_app.command("export")
+def export(
+    appraisal_id: int = typer.Argument(..., help="The appraisal's number."),
+    output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write."),
+    version: int | None = typer.Option(
+        None, "--version", min=1, help="A record version; the latest by default."
+    ),
+) -> None:
+    """Write the sealed record of an appraisal (signed by both parties) to a file."""
+    from records.archive import export_record
+    from records.errors import RecordError
+
+    try:
+        path = export_record(appraisal_id, output, version=version)
+    except RecordError as error:
+        raise _fail(error.message) from error
+    except OSError as error:
+        raise _fail(f"Cannot write {output}: {error.strerror or error}.") from error
+    show_success(f"Wrote the sealed record of appraisal {appraisal_id} to {path}.")
+
+
+@records_app.command("export-all")
+def export_all(
+    folder: Path | None = typer.Option(
+        None, "--to", help="The folder; APPRAISAL_HOME/records by default."
+    ),
+) -> None:
+    """Write the latest sealed record of every completed appraisal into a folder."""
+    from appraisal_store.config import settings
+    from records.archive import export_all_complete
+
+    target = folder or settings().home / "records"
+    try:
+        written = export_all_complete(target)
+    except OSError as error:
+        raise _fail(f"Cannot write to {target}: {error.strerror or error}.") from error
+    out.print(f"{len(written)} sealed records are in {target}.")
+
+
+def _when(moment: object) -> str:
+    return moment.isoformat(sep=" ", timespec="minutes") if moment else "unknown"  # type: ignore[attr-defined]
+
+
+def _common_name(subject: str | None) -> str:
+    """The seal's common name out of pyHanko's "Organization: ..., Common Name: X"."""
+    if not subject:
+        return "no readable certificate"
+    _, found, name = subject.rpartition("Common Name: ")
+    return f"the seal {name.split(', ')[0]!r}" if found else subject
+
+
+@records_app.command("verify")
+def verify(path: Path = typer.Argument(..., help="The record file to check.")) -> None:
+    """Check a record file: every signature valid and trusted, nothing changed after the
+    last one, and the file held in the store. Exit 0 only when all of that holds."""
+    from records.archive import known_record
+    from records.errors import RecordError
+    from records.keys import trusted_seal_certificates
+    from records.verify import verify_record
+
+    try:
+        pdf = path.read_bytes()
+    except OSError as error:
+        raise _fail(f"Cannot read {path}: {error.strerror or error}.") from error
+    try:
+        trusted = trusted_seal_certificates()
+    except RecordError as error:
+        raise _fail(error.message) from error
+    verdict = verify_record(pdf, trusted_certs=trusted, known_record=known_record)
+
+    out.print(Text(f"File: {path} (SHA-256 {verdict.sha256})"))
+    for report in verdict.signatures:
+        who = report.signer_name or "an unnamed signer"
+        role = f" ({report.role})" if report.role else ""
+        state = "valid" if report.ok else "NOT valid"
+        certificate = _common_name(report.certificate_subject)
+        out.print(Text(
+            f"  {report.field}: signed by {who}{role} on {_when(report.signed_at)}, "
+            f"sealed {_when(report.sealed_at)} with {certificate}: {state}"
+        ))
+    if verdict.record is not None:
+        out.print(Text(f"  Held in the store as record {verdict.record.record_id} "
+                       f"(appraisal {verdict.record.appraisal_id}, version "
+                       f"{verdict.record.version})."))
+    if verdict.ok:
+        show_success("Verdict: VALID. Every signature holds, nothing was changed after "
+                     "signing, and the store holds this exact record.")
+        return
+    raise _fail("Verdict: NOT VALID.", list(verdict.failures))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(records_app, name="records")
