@@ -5,4 +5,6 @@
 - :mod:`records.placement`: ``signature_boxes(pdf)``, where the two signatures go.
 - :mod:`records.seal`: the organisation seal and ``sign_record(...)``.
 - :mod:`records.verify`: ``verify_record(pdf, ...) -> Verdict``.
+- :mod:`records.build`: ``build_content(session, appraisal_id) -> RecordContent``.
+- :mod:`records.archive`: seal signed appraisals into the store, export, look up by SHA-256.
 """

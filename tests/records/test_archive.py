@@ -229,3 +229,15 @@ def test_one_record_that_cannot_be_made_does_not_stop_the_others(
     assert list(raised.value.failures) == [broken]
     assert records_of(broken) == []  # nothing half-stored
     assert pending() == [broken]
+
+
+def test_two_sweeps_at_once_store_each_record_once(board: Board) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    appraisal_id = complete(board, NED1)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: seal_appraisal(appraisal_id), range(2)))
+
+    assert sorted(len(r) for r in results) == [0, 2]  # one sealed both stages, one found them
+    assert len(records_of(appraisal_id)) == 2
