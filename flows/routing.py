@@ -140,8 +140,11 @@ def route_appraisal(appraisal_id: int) -> DeliveryReport:
     invite_to_meeting(appraisal_id)
     with read_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
-        complete = appraisal is not None and appraisal.state is AppraisalState.COMPLETE
-    if complete:
+        # The appraisee's signature is sealed into the record as soon as it is given; the
+        # appraiser's then goes on top as an incremental update.
+        signed = appraisal is not None and appraisal.state in (
+            AppraisalState.SIGNED_BY_APPRAISEE, AppraisalState.COMPLETE)
+    if signed:
         seal_and_announce(50)
     return send_outbox_batches(appraisal_id=appraisal_id)
 

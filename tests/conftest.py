@@ -18,6 +18,9 @@ from appraisal_store import config, database
 from appraisal_store.actors import Actor
 from appraisal_store.schema import upgrade
 
+# Prefect's INFO lines would go to streams pytest closes between tests; warnings still show.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "APPRAISAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -41,6 +44,17 @@ def require_postgres() -> None:
         if IN_CI:
             pytest.fail(f"{reason} (under CI=true the PostgreSQL tests must run)")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", name="prefect_harness")
+def prefect_harness_fixture() -> Iterator[None]:
+    """Prefect's test harness, started once for the session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.runtime import flow_settings
+
+    with prefect_test_harness(server_startup_timeout=90), flow_settings():
+        yield
 
 
 @pytest.fixture(name="home")

@@ -11,6 +11,7 @@ from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
+from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, ContentDelegation, Person
 from ..types import utcnow
 from ..vocabulary import BoardRole
@@ -35,6 +36,7 @@ def extend_deadline(*, session: Session, actor: Actor, appraisal_id: int, deadli
         ValidationFailed: an unknown deadline, no reason, or dates out of order.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("extend_deadline", appraisal.state, parties)
     why = _reason(reason)
     if deadline not in DEADLINES:
         raise ValidationFailed(
@@ -61,6 +63,7 @@ def reassign_appraiser(*, session: Session, actor: Actor, appraisal_id: int,
         ValidationFailed: no reason, or the appraisee would appraise themselves.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("reassign_appraiser", appraisal.state, parties)
     why = _reason(reason)
     person = session.execute(select(Person).where(
         Person.email == appraiser_email.strip().lower())).scalar_one_or_none()
@@ -78,6 +81,7 @@ def reassign_appraiser(*, session: Session, actor: Actor, appraisal_id: int,
 def _close(action: str, *, session: Session, actor: Actor, appraisal_id: int, reason: str
            ) -> Appraisal:
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_transition(action, appraisal.state, parties)  # who and when before the reason
     why = _reason(reason)
     transition(session, actor, appraisal, parties, action, details={"reason": why})
     appraisal.closure_reason = why

@@ -13,6 +13,7 @@ from competencies.scale import ScaleLabel
 
 from ..actors import Actor
 from ..errors import ValidationFailed
+from ..lifecycle import check_transition
 from ..models import (
     Appraisal,
     AppraisalRevision,
@@ -271,6 +272,7 @@ def return_for_changes(*, session: Session, actor: Actor, appraisal_id: int, rea
         ValidationFailed: no reason was given.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_transition("return_for_changes", appraisal.state, parties)  # who before what
     if not reason.strip():
         raise ValidationFailed("Say why you are returning it.",
                                ["reason: write what the appraisee should change"])

@@ -28,7 +28,8 @@ def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 
 @pytest.fixture(name="ready")
-def ready_fixture(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def ready_fixture(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                  prefect_harness: None) -> Path:
     assert invoke(capsys, "init")[0] == 0
     assert invoke(capsys, "org", "add", "RX1", "--name", "Riverside", "--type", "nhs-trust")[0] == 0
     people = tmp_path / "people.csv"

@@ -14,17 +14,6 @@ import pytest
 from tests.conftest import Board, seed_board  # noqa: F401 - re-exported fixtures' types
 
 
-@pytest.fixture(scope="session", name="prefect_harness")
-def prefect_harness_fixture() -> Iterator[None]:
-    """Prefect's test harness, started once for the session (it takes seconds to start)."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    from flows.runtime import flow_settings
-
-    with prefect_test_harness(server_startup_timeout=60), flow_settings():
-        yield
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -14,10 +14,14 @@ from flows.outbox import deliver_messages, due_message_ids, eml_name, pending_co
 from tests.conftest import Board
 from tests.flows.conftest import SmtpServer
 
-NOW = datetime.now(UTC) + timedelta(minutes=1)  # the rows are queued at the real time
+
+def soon() -> datetime:
+    """Just after now: the rows are queued at the real time, so "now" must follow them."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
-def send_all(now: datetime = NOW) -> int:
+def send_all(now: datetime | None = None) -> int:
+    now = now or soon()
     report = deliver_messages(due_message_ids(now=now, limit=10_000), now=now)
     return report.sent
 
@@ -50,6 +54,7 @@ def test_invitations_go_over_smtp_once_with_text_html_and_a_stable_message_id(
 
 
 def test_names_are_escaped_in_html_but_not_in_text(sqlite_board: Board, home: Path) -> None:
+    NOW = soon()
     from flows.emails import render_email
 
     message = OutboxMessage(idempotency_key="x:1", template="returned_for_changes",
@@ -75,6 +80,7 @@ def test_without_smtp_each_message_is_an_eml_file_named_by_its_key(
 
 
 def test_meeting_invitations_carry_an_ics(sqlite_board: Board, home: Path) -> None:
+    NOW = soon()
     from icalendar import Calendar
 
     from flows.emails import render_email
@@ -94,6 +100,7 @@ def test_meeting_invitations_carry_an_ics(sqlite_board: Board, home: Path) -> No
 
 def test_smtp_down_then_up_keeps_messages_queued_then_delivers_all(
         sqlite_board: Board, smtp_server: SmtpServer) -> None:
+    NOW = soon()
     smtp_server.stop()
     report = deliver_messages(due_message_ids(now=NOW, limit=100), now=NOW)
     assert report.server_down and report.sent == 0

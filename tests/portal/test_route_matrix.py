@@ -49,9 +49,10 @@ MATRIX: list[tuple[str, str, dict[str, object]]] = [
                                             "cosec": 404, "ned": 404, "admin": 404}),
     ("POST", "/appraisals/{a}/submit", {"director": 400, "appraiser": 404, "chair": 404,
                                         "cosec": 404, "ned": 404, "admin": 404}),
-    # Without a reason the service refuses first (400, nothing changes); the chair, who may
-    # read the content, sees the review page again with the message.
-    ("POST", "/review/{a}/return", {"director": 404, "appraiser": 400, "chair": 400,
+    # Who may act is checked before what they typed: the appraiser is told to give a reason
+    # (400, nothing changes); the chair, who may read the content but is not the appraiser,
+    # is refused.
+    ("POST", "/review/{a}/return", {"director": 403, "appraiser": 400, "chair": 403,
                                     "cosec": 403, "ned": 404, "admin": 403}),
     ("POST", "/appraisals/{a}/sign", {"director": 409, "appraiser": 409, "chair": 403,
                                       "cosec": 403, "ned": 404, "admin": 403}),
