@@ -102,7 +102,7 @@ def record_events(
         })
         prev = digest
     for start in range(0, len(rows), 2000):
-        session.execute(insert(AuditEvent), rows[start:start + 2000])
+        session.connection().execute(insert(AuditEvent), rows[start:start + 2000])
     session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(last_event_id=event_id, last_hash=prev)
     )

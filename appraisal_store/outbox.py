@@ -38,6 +38,12 @@ def queue_messages(
         return 0
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # One compiled statement over many parameter sets (SQLAlchemy batches them itself):
+    # compiling a multi-row VALUES clause per batch cost more than the inserts. RETURNING
+    # counts the new rows; an executemany's rowcount is not reliable on every driver.
+    statement = (insert(OutboxMessage)
+                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(OutboxMessage.id))
     now = utcnow()
     added = 0
     for start in range(0, len(messages), batch):
@@ -50,9 +56,5 @@ def queue_messages(
             }
             for m in messages[start:start + batch]
         ]
-        statement = insert(OutboxMessage).values(rows).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
-        result = session.execute(statement)
-        added += max(result.rowcount or 0, 0)
+        added += len(session.connection().execute(statement, rows).all())
     return added

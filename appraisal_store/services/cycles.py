@@ -204,11 +204,10 @@ def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
                  dates: CycleDates, framework_version_id: int) -> list[OpenedCycle]:
     rows = [row for plan in plans for row in plan.rows]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Appraisal).on_conflict_do_nothing(
+        index_elements=["cycle_id", "appointment_id"])
     for start in range(0, len(rows), 1000):
-        session.execute(
-            insert(Appraisal).on_conflict_do_nothing(index_elements=["cycle_id", "appointment_id"]),
-            rows[start:start + 1000],
-        )
+        session.connection().execute(statement, rows[start:start + 1000])
     new_keys = {(r["cycle_id"], r["appointment_id"]) for r in rows}
     created = session.execute(
         select(Appraisal.id, Appraisal.cycle_id, Appraisal.appointment_id, Appraisal.state,
