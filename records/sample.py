@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from competencies.names import OFFICIAL_DOMAIN_NAMES
 from competencies.scale import SCALE_LABEL_TEXTS, ScaleLabel
 from competencies.summary import median_label
 from records.content import (
@@ -23,14 +24,8 @@ from records.content import (
 
 __all__ = ["LCF_DOMAIN_NAMES", "SCALE_LABELS", "sample_content"]
 
-LCF_DOMAIN_NAMES: tuple[str, ...] = (
-    "Driving high quality and sustainable outcomes",
-    "Setting strategy and delivering long term transformation",
-    "Promoting equality and inclusion, and reducing health and workforce inequalities",
-    "Providing robust governance and assurance",
-    "Creating a compassionate, just and positive culture",
-    "Building a trusted relationship with partners and communities",
-)
+# The six official names, from the one place the project keeps them.
+LCF_DOMAIN_NAMES: tuple[str, ...] = OFFICIAL_DOMAIN_NAMES
 
 SCALE_LABELS: tuple[str, ...] = SCALE_LABEL_TEXTS
 
