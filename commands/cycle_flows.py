@@ -89,11 +89,21 @@ def flows_route(appraisal_id: int = typer.Argument(..., help="The appraisal's id
 
 
 @flows_app.command("seal")
-def flows_seal(limit: int = typer.Option(500, "--limit", help="Seal at most this many.")) -> None:
+def flows_seal(
+    limit: int = typer.Option(500, "--limit", help="Seal at most this many."),
+    workers: int = typer.Option(
+        0, "--workers", min=0,
+        help="Worker processes that render and sign (default: one a core)."),
+) -> None:
     """Seal the records both parties signed and tell the parties and company secretary."""
-    from flows.routing import run_seal_records
+    from flows.sealing import run_seal_records
+    from records.errors import SealingFailed
 
-    sealed = run_seal_records(limit=limit)
+    try:
+        sealed = run_seal_records(limit=limit, workers=workers or None)
+    except SealingFailed as failed:
+        out.print(f"Sealed {len(failed.sealed)} records; {failed.message}")
+        raise typer.Exit(1) from failed
     out.print(f"Sealed {len(sealed)} records.")
 
 

@@ -35,7 +35,7 @@ def deployments() -> list[Any]:
 
     from .outbox import send_outbox
     from .reminder_sweep import daily_reminders
-    from .routing import seal_records
+    from .sealing import seal_records
 
     return [
         daily_reminders.to_deployment(

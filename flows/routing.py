@@ -120,12 +120,6 @@ def seal_and_announce(limit: int) -> list[int]:
     return sealed
 
 
-@flow(name="seal-records", persist_result=False)
-def seal_records(limit: int = 500) -> list[int]:
-    """Seal pending records (at most ``limit``) and announce them; safe to re-run."""
-    return seal_and_announce(limit)
-
-
 @task(name="queue-meeting-invitations", cache_policy=NO_CACHE, persist_result=False)
 def invite_to_meeting(appraisal_id: int) -> int:
     return queue_meeting_invitations([appraisal_id])
@@ -153,9 +147,3 @@ def run_route_appraisal(appraisal_id: int) -> DeliveryReport:
     """Plain entry point: ``route_appraisal`` with our Prefect settings."""
     with flow_settings():
         return route_appraisal(appraisal_id)
-
-
-def run_seal_records(*, limit: int = 500) -> list[int]:
-    """Plain entry point: ``seal_records`` with our Prefect settings."""
-    with flow_settings():
-        return seal_records(limit)

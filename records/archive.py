@@ -16,6 +16,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select
@@ -45,6 +46,7 @@ __all__ = [
     "known_record",
     "pending_seals",
     "seal_appraisal",
+    "seal_appraisals",
     "seal_pending_records",
 ]
 
@@ -173,17 +175,15 @@ def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[Qu
     ]
 
 
-def _sign(
-    pdf: bytes, signature: Signature, signer: Person, content: RecordContent, seal: Seal
-) -> bytes:
-    role = content.appraisee_role if signature.role is SignatureRole.APPRAISEE else (
+def _sign(pdf: bytes, signed: _Signed, content: RecordContent, seal: Seal) -> bytes:
+    role = content.appraisee_role if signed.role is SignatureRole.APPRAISEE else (
         content.appraiser_role or "Appraiser")
     return sign_record(
         pdf,
-        field_name=_FIELD_OF[signature.role],
-        signer_name=signer.name,
+        field_name=_FIELD_OF[signed.role],
+        signer_name=signed.signer_name,
         signer_role=role,
-        signed_at=signature.signed_at.astimezone(RECORD_TIME_ZONE),
+        signed_at=signed.signed_at.astimezone(RECORD_TIME_ZONE),
         seal=seal,
     )
 
@@ -197,16 +197,104 @@ def _version_reason(appraisal: Appraisal, stage: RecordStage) -> str:
     return what
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """One signature on the current version, with the signer's name."""
+
+    signature_id: int
+    role: SignatureRole
+    signer_name: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one appraisal's signatures call for, as read in one snapshot of the store."""
+
+    record_version: int
+    signatures: dict[SignatureRole, _Signed]
+    stored: dict[RecordStage, tuple[int, bytes]]  # stage -> (record id, pdf)
+    wanted: tuple[SignatureRole, ...]
+
+    def same_as(self, other: _Plan) -> bool:
+        """True when ``other`` was read from the same signatures and stored records."""
+        return (
+            self.record_version == other.record_version
+            and {r: s.signature_id for r, s in self.signatures.items()}
+            == {r: s.signature_id for r, s in other.signatures.items()}
+            and {st: key for st, (key, _) in self.stored.items()}
+            == {st: key for st, (key, _) in other.stored.items()}
+        )
+
+
+def _plan(session: Session, appraisal: Appraisal) -> _Plan:
+    signatures = {
+        role: _Signed(signature_id or 0, role, name, signed_at)
+        for signature_id, role, name, signed_at in session.execute(
+            select(Signature.id, Signature.role, Person.name, Signature.signed_at)
+            .join(Person, Person.id == Signature.signer_id)
+            .where(
+                Signature.appraisal_id == appraisal.id,
+                Signature.record_version == appraisal.record_version,
+            )
+        )
+    }
+    stored = {
+        stage: (record_key, pdf)
+        for record_key, stage, pdf in session.execute(
+            select(Record.id, Record.stage, Record.pdf).where(
+                Record.appraisal_id == appraisal.id,
+                Record.version == appraisal.record_version,
+            )
+        )
+    }
+    wanted = tuple(role for role in SignatureRole
+                   if role in signatures and _STAGE_OF[role] not in stored)
+    if wanted and SignatureRole.APPRAISEE not in signatures:
+        raise SigningError(
+            f"Appraisal {appraisal.id} carries the appraiser's signature but not the "
+            "appraisee's; the record cannot be sealed."
+        )
+    return _Plan(appraisal.record_version, signatures, stored, wanted)
+
+
+def _make(content: RecordContent, plan: _Plan, seal: Seal) -> list[tuple[RecordStage, bytes]]:
+    """Render and sign what ``plan`` wants: CPU only, no database."""
+    made: list[tuple[RecordStage, bytes]] = []
+    first = plan.stored.get(RecordStage.SIGNED_BY_APPRAISEE)
+    if first is not None:
+        pdf = first[1]
+    else:
+        pdf = _sign(render_record(content), plan.signatures[SignatureRole.APPRAISEE],
+                    content, seal)
+        made.append((RecordStage.SIGNED_BY_APPRAISEE, pdf))
+    if SignatureRole.APPRAISER in plan.wanted:
+        pdf = _sign(pdf, plan.signatures[SignatureRole.APPRAISER], content, seal)
+        made.append((RecordStage.COMPLETE, pdf))
+    return made
+
+
+# A plan is made again when the appraisal changed between reading it and storing the
+# result (another sealer stored it, the appraiser signed meanwhile); rarely more than once.
+_ATTEMPTS = 3
+
+
 def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[SealedRecord]:
     """Seal whatever the signatures on the appraisal's current version call for.
 
-    In one transaction holding the appraisal's row lock: if the appraisee has signed and
-    no ``signed_by_appraisee`` record is stored, the record is rendered (deterministic)
-    and signed in the "Appraisee" field; if the appraiser has signed and no ``complete``
-    record is stored, the appraiser's signature is added to the stored first-stage file
-    as an incremental update, and the ``record_complete`` messages (appraisee, appraiser,
-    company secretaries) are queued. Each stored record is audited as ``record_sealed``.
-    Safe to re-run: stored stages are skipped.
+    If the appraisee has signed and no ``signed_by_appraisee`` record is stored, the
+    record is rendered (deterministic) and signed in the "Appraisee" field; if the
+    appraiser has signed and no ``complete`` record is stored, the appraiser's signature
+    is added to the stored first-stage file as an incremental update, and the
+    ``record_complete`` messages (appraisee, appraiser, company secretaries) are queued.
+    Each stored record is audited as ``record_sealed``. Safe to re-run: stored stages are
+    skipped.
+
+    The rendering and signing (about 100 ms of CPU) happen outside any write transaction,
+    so that sealers in several processes run in parallel even on SQLite, whose write lock
+    covers the whole database. The result is stored in one short transaction holding the
+    appraisal's row lock, and only if the signatures and stored stages are still those it
+    was made from; otherwise the plan is made again.
 
     Args:
         appraisal_id: The appraisal.
@@ -221,66 +309,66 @@ def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[Seale
         SealError: No seal is configured (run ``appraisal init``).
         SigningError / RenderError: The record could not be made; nothing was stored.
     """
-    with write_session() as session:
-        appraisal = session.execute(
-            select(Appraisal).where(Appraisal.id == appraisal_id).with_for_update()
-        ).scalar_one_or_none()
-        if appraisal is None:
-            raise NotFound(f"There is no appraisal {appraisal_id}.")
-        signatures = {
-            s.role: s
-            for s in session.execute(
-                select(Signature).where(
-                    Signature.appraisal_id == appraisal_id,
-                    Signature.record_version == appraisal.record_version,
-                )
-            ).scalars()
-        }
-        stored = {
-            r.stage: r
-            for r in session.execute(
-                select(Record).where(
-                    Record.appraisal_id == appraisal_id,
-                    Record.version == appraisal.record_version,
-                )
-            ).scalars()
-        }
-        wanted = [role for role in SignatureRole
-                  if role in signatures and _STAGE_OF[role] not in stored]
-        if not wanted:
-            return []
-        if SignatureRole.APPRAISEE not in signatures:
-            raise SigningError(
-                f"Appraisal {appraisal_id} carries the appraiser's signature but not the "
-                "appraisee's; the record cannot be sealed."
-            )
-        seal = seal or deployment_seal()
-        content = build_content(session, appraisal_id)
-        signers = {
-            p.id: p
-            for p in session.execute(
-                select(Person).where(
-                    Person.id.in_([s.signer_id for s in signatures.values()])  # type: ignore[union-attr]
-                )
-            ).scalars()
-        }
-        made: list[SealedRecord] = []
-        first = stored.get(RecordStage.SIGNED_BY_APPRAISEE)
-        if first is not None:
-            pdf = first.pdf
-        else:
-            signature = signatures[SignatureRole.APPRAISEE]
-            pdf = _sign(render_record(content), signature, signers[signature.signer_id],
-                        content, seal)
-            made.append(_store(session, appraisal, RecordStage.SIGNED_BY_APPRAISEE, pdf,
-                               _version_reason(appraisal, RecordStage.SIGNED_BY_APPRAISEE)))
-        if SignatureRole.APPRAISER in wanted:
-            signature = signatures[SignatureRole.APPRAISER]
-            pdf = _sign(pdf, signature, signers[signature.signer_id], content, seal)
-            made.append(_store(session, appraisal, RecordStage.COMPLETE, pdf,
-                               _version_reason(appraisal, RecordStage.COMPLETE)))
-            queue_messages(session, _record_complete_messages(session, appraisal))
-        return made
+    for _ in range(_ATTEMPTS):
+        with read_session() as session:
+            appraisal = session.get(Appraisal, appraisal_id)
+            if appraisal is None:
+                raise NotFound(f"There is no appraisal {appraisal_id}.")
+            plan = _plan(session, appraisal)
+            if not plan.wanted:
+                return []
+            content = build_content(session, appraisal_id)
+        made = _make(content, plan, seal or deployment_seal())
+        with write_session() as session:
+            appraisal = session.execute(
+                select(Appraisal).where(Appraisal.id == appraisal_id).with_for_update()
+            ).scalar_one()
+            if not _plan(session, appraisal).same_as(plan):
+                continue
+            stored = [
+                _store(session, appraisal, stage, pdf, _version_reason(appraisal, stage))
+                for stage, pdf in made
+            ]
+            if SignatureRole.APPRAISER in plan.wanted:
+                queue_messages(session, _record_complete_messages(session, appraisal))
+            return stored
+    raise SigningError(
+        f"Appraisal {appraisal_id} kept changing while its record was sealed; try again."
+    )
+
+
+def seal_appraisals(appraisal_ids: list[int], *, seal: Seal | None = None) -> list[int]:
+    """Seal each of ``appraisal_ids`` (see :func:`seal_appraisal`), each in its own turn.
+
+    One record that cannot be made does not stop the others; the failures are reported
+    together at the end. A crash loses at most the appraisal being sealed.
+
+    Args:
+        appraisal_ids: The appraisals, e.g. a batch of :func:`pending_seals`.
+        seal: The seal to sign with; the deployment's by default (loaded once per process).
+
+    Returns:
+        The appraisal ids for which a record was stored.
+
+    Raises:
+        SealError: No seal is configured (nothing was sealed).
+        SealingFailed: Some records could not be made; ``sealed`` holds the ids that were.
+    """
+    if not appraisal_ids:
+        return []
+    seal = seal or deployment_seal()
+    sealed: list[int] = []
+    failures: dict[int, str] = {}
+    for appraisal_id in appraisal_ids:
+        try:
+            if seal_appraisal(appraisal_id, seal=seal):
+                sealed.append(appraisal_id)
+        except RecordError as error:
+            log.error("Could not seal the record of appraisal %s: %s", appraisal_id, error)
+            failures[appraisal_id] = error.message
+    if failures:
+        raise SealingFailed(sealed, failures)
+    return sealed
 
 
 def seal_pending_records(*, limit: int | None = None, seal: Seal | None = None) -> list[int]:
@@ -302,21 +390,7 @@ def seal_pending_records(*, limit: int | None = None, seal: Seal | None = None) 
     """
     with read_session() as session:
         pending = pending_seals(session, limit=limit)
-    if not pending:
-        return []
-    seal = seal or deployment_seal()
-    sealed: list[int] = []
-    failures: dict[int, str] = {}
-    for appraisal_id in pending:
-        try:
-            if seal_appraisal(appraisal_id, seal=seal):
-                sealed.append(appraisal_id)
-        except RecordError as error:
-            log.error("Could not seal the record of appraisal %s: %s", appraisal_id, error)
-            failures[appraisal_id] = error.message
-    if failures:
-        raise SealingFailed(sealed, failures)
-    return sealed
+    return seal_appraisals(pending, seal=seal)
 
 
 _SPELLED = str.maketrans({

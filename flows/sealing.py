@@ -1,0 +1,158 @@
+"""Seal what both parties signed, fanned out over processes so every core renders and signs.
+
+``seal_records`` finds the pending appraisals (``records.archive.pending_seals``), splits
+them into a few batches (tens of task runs at most, whatever the number of appraisals:
+the SQLite-backed Prefect server records about 24 task runs a second) and seals each
+batch in a task. With more than one worker and enough work, the batches run on a
+temporary Dask cluster of worker processes (``prefect-dask``): rendering (ReportLab) and
+signing (pyHanko) are CPU-bound, so threads would share one core. With one worker or a
+few appraisals the batches run here, because starting the cluster costs seconds.
+
+Every appraisal is sealed in its own short transaction (``records.archive.seal_appraisal``):
+a crash loses at most the appraisal in hand, and a re-run seals only what is left; the
+unique (appraisal, version, stage) of a record is the backstop against a repeat. The
+rendering and signing run outside any write transaction, so the workers overlap even on
+SQLite, whose write lock covers the whole database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from appraisal_store.database import read_session
+
+from .runtime import batches, flow_settings, report_progress
+
+__all__ = [
+    "FAN_OUT_FROM",
+    "BatchOutcome",
+    "default_workers",
+    "run_seal_records",
+    "seal_batch",
+    "seal_records",
+]
+
+log = logging.getLogger(__name__)
+
+# Below this many pending appraisals the batches are sealed in this process: a Dask
+# cluster of worker processes takes a few seconds to start (each worker imports Prefect,
+# ReportLab and pyHanko), about what 100 records cost on one core.
+FAN_OUT_FROM = 100
+# Four batches a worker keep the workers busy to the end without many task runs.
+BATCHES_PER_WORKER = 4
+LEAST_BATCH = 10
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one batch sealed, and why the others in it could not be."""
+
+    sealed: list[int] = field(default_factory=list)
+    failures: dict[int, str] = field(default_factory=dict)
+
+
+def default_workers() -> int:
+    """The number of worker processes when none is asked for: one a core."""
+    return os.cpu_count() or 1
+
+
+def pending_appraisals(limit: int | None) -> list[int]:
+    """The appraisal ids whose signatures have no sealed record yet, in id order."""
+    from records.archive import pending_seals
+
+    with read_session() as session:
+        return pending_seals(session, limit=limit)
+
+
+@task(name="seal-batch", cache_policy=NO_CACHE, persist_result=False)
+def seal_batch(appraisal_ids: list[int]) -> BatchOutcome:
+    """Render, sign and store the records of a batch of appraisals, one transaction each.
+
+    Runs in a Dask worker process when the flow fans out: the process opens its own
+    database engine and loads the seal once (both are cached per process), and nothing
+    is shared with the flow's process but the ids.
+
+    Returns:
+        The ids sealed and the failures; a record that cannot be made does not stop the
+        others in the batch.
+
+    Raises:
+        SealError: No seal is configured (run ``appraisal init``).
+    """
+    from records.archive import seal_appraisals
+    from records.errors import SealingFailed
+
+    try:
+        return BatchOutcome(sealed=seal_appraisals(appraisal_ids))
+    except SealingFailed as failed:
+        return BatchOutcome(sealed=failed.sealed, failures=failed.failures)
+
+
+def dask_task_runner(workers: int) -> Any:
+    """A temporary local Dask cluster of ``workers`` single-threaded worker processes."""
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": workers, "processes": True, "threads_per_worker": 1,
+        "dashboard_address": None,  # no web dashboard (and no port to collide on)
+    })
+
+
+@flow(name="seal-batches", persist_result=False)
+def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
+    """Seal the batches on the flow's task runner (the Dask cluster ``seal_records`` gives)."""
+    futures = seal_batch.map(chunks)
+    return [future.result() for future in futures]
+
+
+@flow(name="seal-records", persist_result=False)
+def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
+    """Seal pending records (at most ``limit``) on ``workers`` processes and announce them.
+
+    Safe to re-run: what is sealed is skipped. The record-complete messages (appraisee,
+    appraiser, company secretaries) are queued in the same transaction as each complete
+    record, so no crash can leave a sealed record unannounced.
+
+    Args:
+        limit: Seal at most this many appraisals in this run.
+        workers: Worker processes; one a core by default. One worker, or fewer than
+            ``FAN_OUT_FROM`` pending appraisals, seals in this process.
+
+    Returns:
+        The appraisal ids for which a record was stored.
+
+    Raises:
+        SealingFailed: Some records could not be made (the others were stored).
+    """
+    from records.errors import SealingFailed
+
+    workers = max(1, workers or default_workers())
+    pending = pending_appraisals(limit)
+    chunks = batches(pending, most_batches=BATCHES_PER_WORKER * workers,
+                     least_size=LEAST_BATCH)
+    if workers > 1 and len(pending) >= FAN_OUT_FROM:
+        log.info("Sealing %s records in %s batches on %s worker processes",
+                 len(pending), len(chunks), workers)
+        outcomes = seal_batches.with_options(task_runner=dask_task_runner(workers))(chunks)
+    else:
+        outcomes = []
+        for chunk in chunks:
+            outcomes.append(seal_batch(chunk))
+            report_progress(len(chunk))
+    sealed = [appraisal_id for outcome in outcomes for appraisal_id in outcome.sealed]
+    failures = {key: why for outcome in outcomes for key, why in outcome.failures.items()}
+    if failures:
+        raise SealingFailed(sealed, failures)
+    return sealed
+
+
+def run_seal_records(*, limit: int = 500, workers: int | None = None) -> list[int]:
+    """Plain entry point: ``seal_records`` with our Prefect settings."""
+    with flow_settings():
+        return seal_records(limit, workers)

@@ -1,0 +1,71 @@
+"""The seal-records flow fans the pending appraisals out to worker processes (Dask)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from appraisal_store.database import read_session
+from appraisal_store.models import OutboxMessage, Record
+from appraisal_store.vocabulary import RecordStage
+from flows import sealing
+from flows.sealing import seal_records
+from records.archive import known_record
+from records.keys import ensure_deployment_seal, trusted_seal_certificates
+from records.verify import verify_record
+from tests.conftest import Board
+from tests.records.appraisals import NED1, SID, agree, complete, sign
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
+
+FINANCE = "finance@rx1.nhs.uk"
+CEO = "ceo@rx1.nhs.uk"
+
+
+def stored(stage: RecordStage) -> dict[int, bytes]:
+    with read_session() as session:
+        return dict(session.execute(
+            select(Record.appraisal_id, Record.pdf).where(Record.stage == stage)).all())
+
+
+@pytest.fixture(name="board")
+def board_fixture(sqlite_board: Board) -> Board:
+    ensure_deployment_seal()
+    return sqlite_board
+
+
+def test_two_workers_seal_every_signed_appraisal_once(
+    board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    completed = sorted(complete(board, who) for who in (NED1, SID, FINANCE))
+    signed_by_appraisee = agree(board, CEO)
+    sign(board, CEO, by_appraiser=False)
+    monkeypatch.setattr(sealing, "FAN_OUT_FROM", 1)  # fan out even this small board
+
+    sealed = seal_records(limit=100, workers=2)
+
+    assert sorted(sealed) == sorted([*completed, signed_by_appraisee])
+    first, final = stored(RecordStage.SIGNED_BY_APPRAISEE), stored(RecordStage.COMPLETE)
+    assert sorted(first) == sorted(sealed) and sorted(final) == completed
+    for appraisal_id in completed:
+        verdict = verify_record(final[appraisal_id], trusted_certs=trusted_seal_certificates(),
+                                known_record=known_record)
+        assert verdict.ok, verdict.failures
+        assert [s.field for s in verdict.signatures] == ["Appraisee", "Appraiser"]
+        assert final[appraisal_id].startswith(first[appraisal_id])
+    with read_session() as session:
+        announced = session.execute(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.template == "record_complete")).scalar_one()
+    assert announced == 3 * len(completed)  # appraisee, appraiser and company secretary
+
+    assert seal_records(limit=100, workers=2) == []
+    with read_session() as session:
+        assert session.execute(select(func.count()).select_from(Record)).scalar_one() == (
+            len(sealed) + len(completed))
+
+
+def test_one_worker_seals_in_process(board: Board) -> None:
+    appraisal_id = complete(board, NED1)
+
+    assert seal_records(limit=100, workers=1) == [appraisal_id]
+    assert seal_records(limit=100, workers=1) == []
