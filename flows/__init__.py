@@ -5,3 +5,6 @@ import os
 # Prefect's temporary local server needs 15 to 22 s to start on a new database and more on a
 # loaded machine; its default 20 s limit fails the demo's first flow. Set before Prefect loads.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# The server's telemetry cannot reach the internet from an NHS network (or these machines)
+# and logs an error each time it tries.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
