@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -24,8 +26,11 @@ def _current_due_column():  # type: ignore[no-untyped-def]
     )
 
 
+_LATEST_YEAR = select(func.max(Cycle.year))
+
+
 def latest_year(session: Session) -> str | None:
-    return session.execute(select(func.max(Cycle.year))).scalar_one_or_none()
+    return session.execute(_LATEST_YEAR).scalar_one_or_none()
 
 
 @dataclass
@@ -121,22 +126,21 @@ class AppraisalRow:
         return data
 
 
-def appraisal_rows(session: Session, *, year: str | None = None,
-                   organisation_code: str | None = None, state: AppraisalState | None = None,
-                   states: set[AppraisalState] | None = None,
-                   appraiser_id: int | None = None, appraisee_id: int | None = None,
-                   organisation_ids: list[int] | None = None, limit: int | None = None,
-                   order_by_due: bool = False) -> list[AppraisalRow]:
-    """Appraisals as list rows, filtered in SQL (no query per row)."""
+@cache
+def _row_statement() -> tuple[Select[Any], Any, Any]:
+    """The joins behind every list row, built once (building them costs more than running
+    them): the statement, the appraisee alias and the current-due column."""
     appraisee = aliased(Person)
     appraiser = aliased(Person)
     sign_appraisee = aliased(Signature)
     sign_appraiser = aliased(Signature)
     due = _current_due_column().label("current_due")
     statement = (
-        select(Appraisal, Cycle.year, Organisation.code, Organisation.name, appraisee.name,
-               appraisee.email, Appointment.role, Appointment.interim, appraiser.name, due,
-               sign_appraisee.id, sign_appraiser.id)
+        select(Appraisal.id, Cycle.year, Organisation.code, Organisation.name, appraisee.name,
+               appraisee.email, Appointment.role, appraiser.name, Appraisal.state,
+               Appraisal.self_assessment_due, Appraisal.review_due, Appraisal.sign_off_due,
+               due, Appraisal.nhse_due, Appraisal.meeting_date, sign_appraisee.id,
+               sign_appraiser.id, Appointment.interim)
         .join(Cycle, Cycle.id == Appraisal.cycle_id)
         .join(Organisation, Organisation.id == Appraisal.organisation_id)
         .join(Appointment, Appointment.id == Appraisal.appointment_id)
@@ -151,35 +155,54 @@ def appraisal_rows(session: Session, *, year: str | None = None,
             sign_appraiser.record_version == Appraisal.record_version,
             sign_appraiser.role == SignatureRole.APPRAISER))
     )
-    if year:
-        statement = statement.where(Cycle.year == year)
-    if organisation_code:
-        statement = statement.where(Organisation.code == organisation_code.upper())
-    if state:
-        statement = statement.where(Appraisal.state == state)
-    if states:
-        statement = statement.where(Appraisal.state.in_(states))  # type: ignore[attr-defined]
-    if appraiser_id is not None:
-        statement = statement.where(Appraisal.appraiser_id == appraiser_id)
-    if appraisee_id is not None:
-        statement = statement.where(Appraisal.appraisee_id == appraisee_id)
-    if organisation_ids is not None:
-        statement = statement.where(Appraisal.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
+    return statement, appraisee, due
+
+
+_ROW_FILTERS = ("year", "organisation_code", "state", "states", "appraiser_id", "appraisee_id",
+                "organisation_ids")
+
+
+@cache
+def _rows_statement(filters: frozenset[str], order_by_due: bool) -> Select[Any]:
+    """The list-row statement for one combination of filters, built once (bound parameters
+    carry the values, so SQLAlchemy's compiled form is reused too)."""
+    statement, appraisee, due = _row_statement()
+    conditions = {
+        "year": Cycle.year == bindparam("year"),
+        "organisation_code": Organisation.code == bindparam("organisation_code"),
+        "state": Appraisal.state == bindparam("state"),
+        "states": Appraisal.state.in_(bindparam("states", expanding=True)),  # type: ignore[attr-defined]
+        "appraiser_id": Appraisal.appraiser_id == bindparam("appraiser_id"),
+        "appraisee_id": Appraisal.appraisee_id == bindparam("appraisee_id"),
+        "organisation_ids": Appraisal.organisation_id.in_(  # type: ignore[attr-defined]
+            bindparam("organisation_ids", expanding=True)),
+    }
+    for name in _ROW_FILTERS:
+        if name in filters:
+            statement = statement.where(conditions[name])
     if order_by_due:
-        statement = statement.order_by(or_(due.is_(None)), due, Appraisal.id)
-    else:
-        statement = statement.order_by(Organisation.code, appraisee.name, Appraisal.id)
+        return statement.order_by(or_(due.is_(None)), due, Appraisal.id)
+    return statement.order_by(Organisation.code, appraisee.name, Appraisal.id)
+
+
+def appraisal_rows(session: Session, *, year: str | None = None,
+                   organisation_code: str | None = None, state: AppraisalState | None = None,
+                   states: set[AppraisalState] | None = None,
+                   appraiser_id: int | None = None, appraisee_id: int | None = None,
+                   organisation_ids: list[int] | None = None, limit: int | None = None,
+                   order_by_due: bool = False) -> list[AppraisalRow]:
+    """Appraisals as list rows, filtered in SQL (no query per row)."""
+    given = {"year": year or None,
+             "organisation_code": organisation_code.upper() if organisation_code else None,
+             "state": state or None, "states": sorted(states) if states else None,
+             "appraiser_id": appraiser_id, "appraisee_id": appraisee_id,
+             "organisation_ids": organisation_ids}
+    values = {name: value for name, value in given.items() if value is not None}
+    statement = _rows_statement(frozenset(values), order_by_due)
     if limit:
         statement = statement.limit(limit)
-    rows = []
-    for (appraisal, year_label, code, org_name, name, email, role, interim, appraiser_name,
-         current, signed_ee, signed_er) in session.execute(statement):
-        rows.append(AppraisalRow(
-            appraisal.id, year_label, code, org_name, name, email, role, appraiser_name,
-            appraisal.state, appraisal.self_assessment_due, appraisal.review_due,
-            appraisal.sign_off_due, current, appraisal.nhse_due, appraisal.meeting_date,
-            signed_ee is not None, signed_er is not None, interim))
-    return rows
+    return [AppraisalRow(*row[:15], row[15] is not None, row[16] is not None, row[17])
+            for row in session.execute(statement, values)]
 
 
 def appraiser_queue(session: Session, appraiser_id: int) -> list[AppraisalRow]:

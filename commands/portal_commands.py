@@ -12,12 +12,11 @@ def register(app: typer.Typer) -> None:
     def portal(
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        workers: Annotated[int, typer.Option(
+            min=0, help="Worker processes (0: one per core). Sessions live in the database, "
+                        "so any worker answers any request.")] = 0,
     ) -> None:
         """Run the portal for directors, appraisers, chairs and company secretaries."""
-        import uvicorn
+        from portal.server import run_portal
 
-        from portal.app import create_app
-        from portal.assets import fetch_assets
-
-        fetch_assets()
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        run_portal(host=host, port=port, workers=workers)

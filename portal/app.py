@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import RedirectResponse, Response
@@ -23,11 +25,16 @@ from appraisal_store.errors import (
 from appraisal_store.types import utcnow
 
 from .deps import SignInRequired
-from .rendering import render
+from .rendering import pages, render
 from .routers import admin, director, home, review, secretary, sign_in
 from .security import MAX_BODY_BYTES, SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
+# A page is CPU work under one GIL: more threads than this do not answer more pages a
+# second, they only make each page wait longer for the GIL, let reads overtake the writes
+# queued for the store, and stretch the write lock each writer holds. Two let one page
+# wait for the store while another runs. (Starlette's default is 40.)
+PAGE_THREADS = 2
 log = logging.getLogger("portal")
 
 
@@ -70,21 +77,36 @@ def _install_error_pages(app: FastAPI) -> None:
                            titles.get(error.status_code, "There is a problem"), detail)
 
 
+def _limit_page_threads(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
 def create_app(*, clock: Callable[[], datetime] = utcnow,
-               max_body: int = MAX_BODY_BYTES) -> FastAPI:
+               max_body: int = MAX_BODY_BYTES, page_threads: int = PAGE_THREADS) -> FastAPI:
     """The portal application.
 
     Args:
         clock: Gives the current time (UTC, aware): sign-in expiry and idle sessions use it,
             so tests move time instead of sleeping.
         max_body: The largest request body accepted, in bytes.
+        page_threads: Pages (synchronous handlers) run at once in one process; the others
+            wait their turn, first come first served.
     """
     config = settings()
-    app = FastAPI(title="Board appraisal", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Board appraisal", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_limit_page_threads(page_threads))
     app.state.clock = clock
     app.state.base_url = config.base_url
     app.state.secure_cookies = config.base_url.startswith("https://")
     app.state.development = config.is_development
+    # Outside development the templates are compiled once; checking each file's time on
+    # every page would cost a stat per template (and per imported macro file) per request.
+    pages.env.auto_reload = config.is_development
     _install_error_pages(app)
     for router in (sign_in.router, home.router, director.router, review.router,
                    secretary.router, admin.router):

@@ -1,14 +1,19 @@
 """What the director's and the appraiser's pages show, read in a few set-based queries.
 
-Every read of self-assessment content writes a ``content_viewed`` audit event in the same
-transaction (domain.md section 5).
+Every view of self-assessment content is audited (domain.md section 5): the content is read
+in a read session, then a ``content_viewed`` event is committed in a short write of its own
+before anything is shown, so a page never shows content whose view was not recorded and
+page views do not hold the store's write lock while they read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
@@ -18,22 +23,27 @@ from appraisal_store.lifecycle import Party
 from appraisal_store.models import (
     Appraisal,
     AppraisalRevision,
+    Cycle,
     DevelopmentAction,
     DomainReflection,
     FPPTAttestation,
     Objective,
     ObjectiveReview,
+    Organisation,
+    Person,
     Rating,
     Record,
 )
 from appraisal_store.services.access import can_view_content, get_appraisal
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.services.signing import signatures_of
-from appraisal_store.services.steps import AppraisalContext, context_of
+from appraisal_store.services.steps import AppraisalContext
 from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
 from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 from competencies.summary import DomainSummary, summarise_domain
+
+from .store import read_session, write_session
 
 EDITABLE_BY_APPRAISEE = frozenset({AppraisalState.NOT_STARTED, AppraisalState.IN_PREPARATION,
                                    AppraisalState.RETURNED})
@@ -57,23 +67,14 @@ class DomainProgress:
 
 
 @dataclass
-class AppraisalView:
-    """One appraisal as its parties see it: content included."""
+class AnswersView:
+    """The appraisee's answers in an appraisal: what a domain page shows (content)."""
 
     appraisal: Appraisal
     parties: set[Party]
-    context: AppraisalContext
     framework: Framework
     ratings: dict[str, ScaleLabel]
     reflections: dict[str, str]
-    appraiser_reflections: dict[str, DomainReflection] = field(default_factory=dict)
-    objectives: list[Objective] = field(default_factory=list)
-    objective_reviews: list[ObjectiveReview] = field(default_factory=list)
-    development_actions: list[DevelopmentAction] = field(default_factory=list)
-    fppt: FPPTAttestation | None = None
-    signed: set[SignatureRole] = field(default_factory=set)
-    returns: list[AppraisalRevision] = field(default_factory=list)
-    has_record: bool = False
 
     @property
     def editable(self) -> bool:
@@ -94,37 +95,93 @@ class AppraisalView:
         return {d.id: summarise_domain(d, self.ratings) for d in self.framework.domains}
 
     def next_domain(self, domain_id: str) -> Domain | None:
-        ids = [d.id for d in self.framework.domains]
-        position = ids.index(domain_id)
-        return self.framework.domains[position + 1] if position + 1 < len(ids) else None
+        return domain_after(self.framework, domain_id)
 
 
-def _audit_view(session: Session, actor: Actor, appraisal: Appraisal, page: str) -> None:
+@dataclass
+class AppraisalView(AnswersView):
+    """One appraisal as its parties see it: content included."""
+
+    context: AppraisalContext | None = None
+    appraiser_reflections: dict[str, DomainReflection] = field(default_factory=dict)
+    objectives: list[Objective] = field(default_factory=list)
+    objective_reviews: list[ObjectiveReview] = field(default_factory=list)
+    development_actions: list[DevelopmentAction] = field(default_factory=list)
+    fppt: FPPTAttestation | None = None
+    signed: set[SignatureRole] = field(default_factory=set)
+    returns: list[AppraisalRevision] = field(default_factory=list)
+    has_record: bool = False
+
+
+def domain_after(framework: Framework, domain_id: str) -> Domain | None:
+    """The domain that follows ``domain_id``, or None after the last."""
+    ids = [d.id for d in framework.domains]
+    position = ids.index(domain_id)
+    return framework.domains[position + 1] if position + 1 < len(ids) else None
+
+
+def record_content_view(session: Session, actor: Actor, appraisal: Appraisal, page: str) -> None:
+    """The audit event of one view of the appraisal's content (one small insert)."""
     record_event(session, actor, "content_viewed", subject_type="appraisal",
                  subject_id=appraisal.id or 0, organisation_id=appraisal.organisation_id,
                  details={"page": page, "revision": appraisal.revision})
 
 
-def _load(session: Session, actor: Actor, appraisal: Appraisal, parties: set[Party], page: str,
-          *, review: bool) -> AppraisalView:
+@cache
+def _context_statement() -> Select[Any]:
+    appraisee, appraiser = aliased(Person), aliased(Person)
+    return (select(Organisation.name, Organisation.code, Cycle.year, appraisee.name,
+                   appraisee.email, appraiser.name, appraiser.email)
+            .select_from(Appraisal)
+            .join(Organisation, Organisation.id == Appraisal.organisation_id)
+            .join(Cycle, Cycle.id == Appraisal.cycle_id)
+            .join(appraisee, appraisee.id == Appraisal.appraisee_id)
+            .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+            .where(Appraisal.id == bindparam("appraisal_id")))
+
+
+def _context(session: Session, appraisal: Appraisal) -> AppraisalContext:
+    """What ``context_of`` gives (organisation, year, the two people), in one query."""
+    row = session.execute(_context_statement(), {"appraisal_id": appraisal.id}).one()
+    return AppraisalContext(appraisal.id or 0, *row)
+
+
+_RATINGS = select(Rating.statement_id, Rating.value).where(
+    Rating.appraisal_id == bindparam("appraisal_id"), Rating.revision == bindparam("revision"))
+_OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).where(
+    DomainReflection.appraisal_id == bindparam("appraisal_id"),
+    DomainReflection.revision == bindparam("revision"),
+    DomainReflection.author == ReflectionAuthor.APPRAISEE)
+
+
+def _ratings(session: Session, appraisal: Appraisal) -> dict[str, ScaleLabel]:
+    return dict(session.execute(  # type: ignore[arg-type]
+        _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+
+
+def _answers(session: Session, appraisal: Appraisal, parties: set[Party]) -> AnswersView:
+    reflections: dict[str, str] = dict(session.execute(  # type: ignore[arg-type]
+        _OWN_REFLECTIONS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+    return AnswersView(appraisal, parties, framework_of(session, appraisal.framework_version_id),
+                       _ratings(session, appraisal), reflections)
+
+
+def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
+          review: bool) -> AppraisalView:
     appraisal_id = appraisal.id or 0
-    revision = appraisal.revision
-    ratings: dict[str, ScaleLabel] = dict(session.execute(  # type: ignore[arg-type]
-        select(Rating.statement_id, Rating.value).where(
-            Rating.appraisal_id == appraisal_id, Rating.revision == revision)).all())
     reflections: dict[str, str] = {}
     by_appraiser: dict[str, DomainReflection] = {}
     for row in session.execute(select(DomainReflection).where(
             DomainReflection.appraisal_id == appraisal_id,
-            DomainReflection.revision == revision)).scalars():
+            DomainReflection.revision == appraisal.revision)).scalars():
         if row.author is ReflectionAuthor.APPRAISEE:
             reflections[row.domain_id] = row.text
         else:
             by_appraiser[row.domain_id] = row
     view = AppraisalView(
-        appraisal, parties, context_of(session, appraisal),
-        framework_of(session, appraisal.framework_version_id), ratings, reflections,
-        by_appraiser,
+        appraisal, parties, framework_of(session, appraisal.framework_version_id),
+        _ratings(session, appraisal), reflections, context=_context(session, appraisal),
+        appraiser_reflections=by_appraiser,
         fppt=session.execute(select(FPPTAttestation).where(
             FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none(),
         signed=set(signatures_of(session, appraisal)),
@@ -143,16 +200,48 @@ def _load(session: Session, actor: Actor, appraisal: Appraisal, parties: set[Par
         AppraisalRevision.appraisal_id == appraisal_id,
         AppraisalRevision.returned_at.is_not(None))  # type: ignore[union-attr]
         .order_by(AppraisalRevision.revision)).scalars())
-    _audit_view(session, actor, appraisal, page)
     return view
 
 
-def own_appraisal(session: Session, actor: Actor, appraisal_id: int, page: str) -> AppraisalView:
-    """The director's own appraisal; anybody else's is NotFound, never a hint that it exists."""
+def _own(session: Session, actor: Actor, appraisal_id: int) -> tuple[Appraisal, set[Party]]:
     appraisal, parties = get_appraisal(session, actor, appraisal_id)
     if Party.APPRAISEE not in parties:
         raise NotFound(f"There is no appraisal {appraisal_id} that you can see.")
-    return _load(session, actor, appraisal, parties, page, review=False)
+    return appraisal, parties
+
+
+def own_appraisal(session: Session, actor: Actor, appraisal_id: int) -> AppraisalView:
+    """The director's own appraisal; anybody else's is NotFound, never a hint that it exists.
+
+    Reads content: show it only after ``record_content_view`` (or use ``show_own_appraisal``).
+    """
+    appraisal, parties = _own(session, actor, appraisal_id)
+    return _load(session, appraisal, parties, review=False)
+
+
+def show_own_answers(actor: Actor, appraisal_id: int, page: str) -> AnswersView:
+    """The director's answers (a domain page), read without a lock, the view audited."""
+    with read_session() as session:
+        appraisal, parties = _own(session, actor, appraisal_id)
+        view = _answers(session, appraisal, parties)
+    with write_session() as session:
+        record_content_view(session, actor, appraisal, page)
+    return view
+
+
+def own_framework(session: Session, actor: Actor, appraisal_id: int) -> Framework:
+    """The framework of the director's own appraisal (NotFound as above; no content read)."""
+    appraisal, _ = _own(session, actor, appraisal_id)
+    return framework_of(session, appraisal.framework_version_id)
+
+
+def show_own_appraisal(actor: Actor, appraisal_id: int, page: str) -> AppraisalView:
+    """``own_appraisal`` read without a lock, its view audited before it is returned."""
+    with read_session() as session:
+        view = own_appraisal(session, actor, appraisal_id)
+    with write_session() as session:
+        record_content_view(session, actor, view.appraisal, page)
+    return view
 
 
 def reviewed_appraisal(session: Session, actor: Actor, appraisal_id: int) -> AppraisalView:
@@ -168,7 +257,16 @@ def reviewed_appraisal(session: Session, actor: Actor, appraisal_id: int) -> App
     if Party.APPRAISER not in parties and not can_view_content(session, actor, appraisal):
         raise NotAllowed("You can see the status of this appraisal, not its content. The chair "
                          "can delegate access to content to the company secretary.")
-    return _load(session, actor, appraisal, parties, "review", review=True)
+    return _load(session, appraisal, parties, review=True)
+
+
+def show_reviewed_appraisal(actor: Actor, appraisal_id: int) -> AppraisalView:
+    """``reviewed_appraisal`` read without a lock, its view audited before it is returned."""
+    with read_session() as session:
+        view = reviewed_appraisal(session, actor, appraisal_id)
+    with write_session() as session:
+        record_content_view(session, actor, view.appraisal, "review")
+    return view
 
 
 def domain_ids(session: Session, actor: Actor, appraisal_id: int) -> list[str]:
@@ -192,5 +290,5 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
                              .limit(1)).scalar_one_or_none()
     if record is None:
         raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")
-    _audit_view(session, actor, appraisal, "record")
+    record_content_view(session, actor, appraisal, "record")
     return record

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
@@ -21,7 +21,8 @@ from appraisal_store.outbox import QueuedMessage, queue_messages
 
 TOKEN_LIFETIME = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
-# Touching last_seen_at on every request would make every page a write; once a minute will do.
+# Touching last_seen_at on every request would make every page a write (on SQLite the one
+# write lock); once a minute will do: the idle timeout is thirty.
 TOUCH_EVERY = timedelta(minutes=1)
 RATE_WINDOW = timedelta(minutes=15)
 MAX_REQUESTS_PER_ADDRESS = 5
@@ -108,23 +109,50 @@ def start_session(session: Session, *, person: Person, now: datetime) -> str:
     return secret
 
 
-def resume_session(session: Session, *, secret: str, now: datetime) -> SignedIn | None:
-    """The live session behind the cookie, or None (unknown, ended or idle too long)."""
-    row = session.execute(select(PortalSession).where(
-        PortalSession.session_hash == digest(secret))).scalar_one_or_none()
-    if row is None or row.ended_at is not None:
+@dataclass(frozen=True)
+class FoundSession:
+    """A session row as read for a request (read-only): is it live, and is it due a touch?"""
+
+    signed_in: SignedIn
+    last_seen_at: datetime
+    ended_at: datetime | None
+
+    def idle(self, now: datetime) -> bool:
+        return now - self.last_seen_at > IDLE_TIMEOUT
+
+    def due_touch(self, now: datetime) -> bool:
+        return now - self.last_seen_at > TOUCH_EVERY
+
+
+# Built once (building a statement costs more than running it); the hash is a parameter.
+_FIND_SESSION = (
+    select(PortalSession.id, PortalSession.csrf_token, PortalSession.last_seen_at,
+           PortalSession.ended_at, Person)
+    .join(Person, Person.id == PortalSession.person_id)
+    .where(PortalSession.session_hash == bindparam("session_hash")))
+
+
+def find_session(session: Session, *, secret: str) -> FoundSession | None:
+    """The session behind the cookie and its person, in one read (no lock, no write)."""
+    found = session.execute(_FIND_SESSION, {"session_hash": digest(secret)}).first()
+    if found is None:
         return None
-    if now - row.last_seen_at > IDLE_TIMEOUT:
-        session.execute(update(PortalSession).where(PortalSession.id == row.id)
-                        .values(ended_at=now))
-        return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        session.execute(update(PortalSession).where(PortalSession.id == row.id)
-                        .values(last_seen_at=now))
-    person = session.get(Person, row.person_id)
-    if person is None:
-        return None
-    return SignedIn(person, row.id or 0, row.csrf_token)
+    session_id, csrf_token, last_seen_at, ended_at, person = found
+    return FoundSession(SignedIn(person, session_id, csrf_token), last_seen_at, ended_at)
+
+
+def end_idle_session(session: Session, *, session_id: int, now: datetime) -> None:
+    session.execute(update(PortalSession).where(
+        PortalSession.id == session_id, PortalSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .values(ended_at=now))
+
+
+def touch_session(session: Session, *, session_id: int, now: datetime) -> None:
+    """Move last_seen_at on; never later than ``now`` and never on an ended session."""
+    session.execute(update(PortalSession).where(
+        PortalSession.id == session_id, PortalSession.ended_at.is_(None),  # type: ignore[union-attr]
+        PortalSession.last_seen_at < now)
+        .values(last_seen_at=now))
 
 
 def end_session(session: Session, *, secret: str, now: datetime) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
@@ -19,6 +19,7 @@ from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import current_roles, is_org_administrator
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, BoardRole
 
+_ORGANISATION = select(Organisation).where(Organisation.id == bindparam("organisation_id"))
 CHART_WIDTH = 600
 BAR_HEIGHT = 24
 LABEL_WIDTH = 190
@@ -86,7 +87,8 @@ class Dashboard:
 def administered_organisation(session: Session, actor: Actor, organisation_id: int
                               ) -> Organisation:
     """The organisation, if the actor administers it; otherwise NotFound (no hint it exists)."""
-    organisation = session.get(Organisation, organisation_id)
+    organisation = session.execute(_ORGANISATION, {"organisation_id": organisation_id}
+                                   ).scalar_one_or_none()
     if organisation is None or not is_org_administrator(session, actor, organisation_id):
         raise NotFound(f"There is no organisation {organisation_id} that you administer.")
     return organisation

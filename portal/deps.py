@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from appraisal_store.database import write_session
 from appraisal_store.types import utcnow
 
-from .authentication import SignedIn, resume_session
+from .authentication import SignedIn, end_idle_session, find_session, touch_session
+from .store import read_session, write_session
 
 SESSION_COOKIE = "appraisal_session"
 PRE_SESSION_COOKIE = "appraisal_pre_session"
@@ -30,15 +30,29 @@ def clock_of(request: Request) -> datetime:
 
 
 def current_person(request: Request) -> SignedIn:
+    """The person behind the session cookie, or SignInRequired.
+
+    A read, not a write: last_seen_at moves at most once a minute, and an idle session is
+    ended when it is next presented, each in a short write of its own.
+    """
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise SignInRequired
-    with write_session() as session:
-        signed_in = resume_session(session, secret=secret, now=clock_of(request))
-    if signed_in is None:
+    with read_session() as session:
+        found = find_session(session, secret=secret)
+    if found is None or found.ended_at is not None:
         raise SignInRequired
-    request.state.signed_in = signed_in
-    return signed_in
+    now = clock_of(request)
+    session_id = found.signed_in.session_id
+    if found.idle(now):
+        with write_session() as session:
+            end_idle_session(session, session_id=session_id, now=now)
+        raise SignInRequired
+    if found.due_touch(now):
+        with write_session() as session:
+            touch_session(session, session_id=session_id, now=now)
+    request.state.signed_in = found.signed_in
+    return found.signed_in
 
 
 async def form_token(request: Request) -> str:

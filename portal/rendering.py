@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from jinja2 import (
     FileSystemLoader,
     select_autoescape,
 )
+from markupsafe import Markup
 
 import templates as template_package
 
@@ -32,7 +34,21 @@ def _environment() -> Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=ChainableUndefined,
     )
     environment.filters["uk_date"] = uk_date
+    environment.globals["rendered_once"] = _rendered_once(environment)
     return environment
+
+
+def _rendered_once(environment: Environment) -> Callable[[str], Markup]:
+    """``rendered_once(name)``: a template that needs no context (the NHS.UK header), rendered
+    once per process; again on every use while templates reload (development)."""
+    done: dict[str, Markup] = {}
+
+    def rendered_once(name: str) -> Markup:
+        if environment.auto_reload or name not in done:
+            done[name] = Markup(environment.get_template(name).render())
+        return done[name]
+
+    return rendered_once
 
 
 def uk_date(value: Any) -> str:

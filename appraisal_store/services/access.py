@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from ..actors import Actor
@@ -13,19 +13,23 @@ from ..lifecycle import Party
 from ..models import Appointment, Appraisal, ContentDelegation
 from ..vocabulary import BoardRole
 
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_CURRENT_ROLES = select(Appointment.role).where(
+    Appointment.person_id == bindparam("person_id"),
+    Appointment.organisation_id == bindparam("organisation_id"),
+    Appointment.start_date <= bindparam("day"),
+    (Appointment.end_date.is_(None)) | (Appointment.end_date >= bindparam("day")),  # type: ignore[union-attr]
+)
+_APPRAISAL = select(Appraisal).where(Appraisal.id == bindparam("appraisal_id"))
+_APPRAISAL_FOR_UPDATE = _APPRAISAL.with_for_update()
+
 
 def current_roles(session: Session, person_id: int, organisation_id: int,
                   *, on: date | None = None) -> set[BoardRole]:
     """The roles ``person_id`` holds on the organisation's board on ``on`` (today by default)."""
-    day = on or date.today()
-    rows = session.execute(
-        select(Appointment.role).where(
-            Appointment.person_id == person_id,
-            Appointment.organisation_id == organisation_id,
-            Appointment.start_date <= day,
-            (Appointment.end_date.is_(None)) | (Appointment.end_date >= day),  # type: ignore[union-attr]
-        )
-    ).scalars()
+    rows = session.execute(_CURRENT_ROLES, {
+        "person_id": person_id, "organisation_id": organisation_id, "day": on or date.today(),
+    }).scalars()
     return set(rows)
 
 
@@ -90,10 +94,8 @@ def has_delegation(session: Session, person_id: int, organisation_id: int) -> bo
 def get_appraisal(session: Session, actor: Actor, appraisal_id: int, *,
                   for_update: bool = False) -> tuple[Appraisal, set[Party]]:
     """Load an appraisal the actor stands to; anyone else gets NotFound, never a hint."""
-    statement = select(Appraisal).where(Appraisal.id == appraisal_id)
-    if for_update:
-        statement = statement.with_for_update()
-    appraisal = session.execute(statement).scalar_one_or_none()
+    statement = _APPRAISAL_FOR_UPDATE if for_update else _APPRAISAL
+    appraisal = session.execute(statement, {"appraisal_id": appraisal_id}).scalar_one_or_none()
     if appraisal is None:
         raise NotFound(f"There is no appraisal {appraisal_id} that you can see.")
     found = parties(session, actor, appraisal)

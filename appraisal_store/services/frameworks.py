@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from competencies.errors import FrameworkError
@@ -76,13 +76,14 @@ def current_framework_version(session: Session, actor: Actor) -> FrameworkVersio
 
 
 _frameworks: dict[str, Framework] = {}
+_CONTENT_HASH = select(FrameworkVersion.content_hash).where(
+    FrameworkVersion.id == bindparam("framework_version_id"))
 
 
 def framework_of(session: Session, framework_version_id: int) -> Framework:
     """The framework an appraisal pinned (a stored version never changes, so it is cached)."""
     content_hash = session.execute(
-        select(FrameworkVersion.content_hash).where(FrameworkVersion.id == framework_version_id)
-    ).scalar_one_or_none()
+        _CONTENT_HASH, {"framework_version_id": framework_version_id}).scalar_one_or_none()
     if content_hash is None:
         raise NotFound(f"There is no framework version {framework_version_id}.")
     framework = _frameworks.get(content_hash)

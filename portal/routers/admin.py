@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.errors import AppraisalError, NotFound, ValidationFailed
 from appraisal_store.lifecycle import Party
 from appraisal_store.models import Appraisal, Organisation
@@ -25,6 +25,7 @@ from appraisal_store.vocabulary import OrgType
 
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..rendering import FormErrors, render
+from ..store import read_session, write_session
 
 router = APIRouter()
 
@@ -91,8 +92,9 @@ async def upload_people(request: Request, me: Csrf,
         errors = FormErrors()
         errors.add("people_csv", "The file must be a CSV saved as UTF-8")
         return _admin_page(request, errors=errors)
-    return _admin_action(request, {}, "people_csv", lambda session: import_people(
-        session=session, actor=me.actor, csv_text=text), "people")
+    return await run_in_threadpool(
+        _admin_action, request, {}, "people_csv", lambda session: import_people(
+            session=session, actor=me.actor, csv_text=text), "people")
 
 
 @router.post("/admin/cycles")

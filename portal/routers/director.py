@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
-from appraisal_store.database import write_session
 from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.lifecycle import Party
 from appraisal_store.services.review import comment_as_appraisee
@@ -19,9 +20,17 @@ from appraisal_store.services.self_assessment import (
 from appraisal_store.services.signing import sign
 from competencies.scale import ScaleLabel
 
-from ..appraisal_views import SCALE_OPTIONS, latest_record, own_appraisal
-from ..deps import Csrf, CurrentPerson
+from ..appraisal_views import (
+    SCALE_OPTIONS,
+    domain_after,
+    latest_record,
+    own_framework,
+    show_own_answers,
+    show_own_appraisal,
+)
+from ..deps import Csrf, CurrentPerson, SignedIn
 from ..rendering import FormErrors, render
+from ..store import read_session, write_session
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
@@ -29,16 +38,14 @@ router = APIRouter(prefix="/appraisals/{appraisal_id}")
 @router.get("")
 def overview(request: Request, appraisal_id: int, me: CurrentPerson,
              saved: str = "") -> Response:
-    with write_session() as session:
-        view = own_appraisal(session, me.actor, appraisal_id, "overview")
+    view = show_own_appraisal(me.actor, appraisal_id, "overview")
     return render(request, "director/overview.html", {"view": view, "saved": saved})
 
 
 @router.get("/domains/{domain_id}")
 def domain_page(request: Request, appraisal_id: int, domain_id: str,
                 me: CurrentPerson) -> Response:
-    with write_session() as session:
-        view = own_appraisal(session, me.actor, appraisal_id, f"domain {domain_id}")
+    view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
     domain = view.framework.domain(domain_id)
     return render(request, "director/domain.html", {
         "view": view, "domain": domain, "scale": SCALE_OPTIONS,
@@ -49,9 +56,16 @@ def domain_page(request: Request, appraisal_id: int, domain_id: str,
 @router.post("/domains/{domain_id}")
 async def save_domain(request: Request, appraisal_id: int, domain_id: str, me: Csrf) -> Response:
     form = await request.form()
-    with write_session() as session:
-        view = own_appraisal(session, me.actor, appraisal_id, f"domain {domain_id}")
-    domain = view.framework.domain(domain_id)
+    # The store is synchronous: off the event loop, so that a wait for the write lock (or
+    # for PostgreSQL) holds up this request only.
+    return await run_in_threadpool(_save_domain, request, appraisal_id, domain_id, me, form)
+
+
+def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: SignedIn,
+                 form: FormData) -> Response:
+    with read_session() as session:
+        framework = own_framework(session, me.actor, appraisal_id)
+    domain = framework.domain(domain_id)
     answers: dict[str, ScaleLabel | None] = {}
     errors = FormErrors()
     for statement in domain.statements:
@@ -70,12 +84,13 @@ async def save_domain(request: Request, appraisal_id: int, domain_id: str, me: C
                                      reflections={domain_id: reflection})
         except (ValidationFailed, InvalidTransition) as error:
             errors = _errors_of(error, "reflection")
-    if errors:
+    if errors:  # the page again, with the appraisal's content: a view, audited as one
+        view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
         return render(request, "director/domain.html", {
             "view": view, "domain": domain, "scale": SCALE_OPTIONS, "errors": errors,
             "answers": answers, "reflection": reflection}, status_code=400)
     if form.get("action") == "continue":
-        following = view.next_domain(domain_id)
+        following = domain_after(framework, domain_id)
         target = (f"/appraisals/{appraisal_id}/domains/{following.id}" if following
                   else f"/appraisals/{appraisal_id}/check")
         return RedirectResponse(target, status_code=303)
@@ -93,8 +108,7 @@ def _errors_of(error: ValidationFailed | InvalidTransition, default_field: str) 
 
 @router.get("/check")
 def check_answers(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
-    with write_session() as session:
-        view = own_appraisal(session, me.actor, appraisal_id, "check answers")
+    view = show_own_appraisal(me.actor, appraisal_id, "check answers")
     return render(request, "director/check.html", {"view": view})
 
 
@@ -104,8 +118,7 @@ def submit(request: Request, appraisal_id: int, me: Csrf) -> Response:
         with write_session() as session:
             submit_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id)
     except (ValidationFailed, InvalidTransition) as error:
-        with write_session() as session:
-            view = own_appraisal(session, me.actor, appraisal_id, "check answers")
+        view = show_own_appraisal(me.actor, appraisal_id, "check answers")
         errors = FormErrors()
         errors.add("submit", error.summary if isinstance(error, ValidationFailed)
                    else error.message)
@@ -116,8 +129,7 @@ def submit(request: Request, appraisal_id: int, me: Csrf) -> Response:
 
 @router.get("/fppt")
 def fppt_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
-    with write_session() as session:
-        view = own_appraisal(session, me.actor, appraisal_id, "fppt")
+    view = show_own_appraisal(me.actor, appraisal_id, "fppt")
     return render(request, "director/fppt.html", {"view": view, "confirmed": False})
 
 
@@ -131,8 +143,7 @@ def attest(request: Request, appraisal_id: int, me: Csrf,
             attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
                         declaration=text or ("I confirm the declaration." if confirm else ""))
     except (ValidationFailed, InvalidTransition) as error:
-        with write_session() as session:
-            view = own_appraisal(session, me.actor, appraisal_id, "fppt")
+        view = show_own_appraisal(me.actor, appraisal_id, "fppt")
         errors = FormErrors()
         errors.add("confirm", error.summary if isinstance(error, ValidationFailed)
                    else error.message)
@@ -143,8 +154,7 @@ def attest(request: Request, appraisal_id: int, me: Csrf,
 
 @router.get("/comments")
 def comments_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
-    with write_session() as session:
-        view = own_appraisal(session, me.actor, appraisal_id, "comments")
+    view = show_own_appraisal(me.actor, appraisal_id, "comments")
     return render(request, "director/comments.html", {
         "view": view, "comments": view.appraisal.appraisee_comments,
         "disagreement": view.appraisal.disagreement})
@@ -159,8 +169,7 @@ def save_comments(request: Request, appraisal_id: int, me: Csrf,
             comment_as_appraisee(session=session, actor=me.actor, appraisal_id=appraisal_id,
                                  comments=comments, disagreement=disagreement)
     except (ValidationFailed, InvalidTransition) as error:
-        with write_session() as session:
-            view = own_appraisal(session, me.actor, appraisal_id, "comments")
+        view = show_own_appraisal(me.actor, appraisal_id, "comments")
         return render(request, "director/comments.html", {
             "view": view, "errors": _errors_of(error, "comments"), "comments": comments,
             "disagreement": disagreement}, status_code=400)

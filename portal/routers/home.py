@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import Appointment, Organisation
 from appraisal_store.queries import appraisal_rows, appraiser_queue
 from appraisal_store.vocabulary import BoardRole
 
 from ..deps import CurrentPerson
 from ..rendering import render
+from ..store import read_session
 
 router = APIRouter()
 

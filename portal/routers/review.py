@@ -9,17 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.queries import appraiser_queue
 from appraisal_store.services import review
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind
 from competencies.scale import ScaleLabel
 
-from ..appraisal_views import SCALE_OPTIONS, domain_ids, reviewed_appraisal
+from ..appraisal_views import SCALE_OPTIONS, domain_ids, show_reviewed_appraisal
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..rendering import FormErrors, render
+from ..store import read_session, write_session
 
 router = APIRouter()
 OBJECTIVE_ROWS = 4
@@ -38,8 +39,7 @@ def queue(request: Request, me: CurrentPerson) -> Response:
 
 def _page(request: Request, me: SignedIn, appraisal_id: int, *, errors: FormErrors | None = None,
           posted: dict[str, str] | None = None, saved: str = "") -> Response:
-    with write_session() as session:
-        view = reviewed_appraisal(session, me.actor, appraisal_id)
+    view = show_reviewed_appraisal(me.actor, appraisal_id)
     return render(request, "review/review.html", {
         "view": view, "scale": SCALE_OPTIONS, "errors": errors or FormErrors(),
         "posted": posted or {}, "saved": saved, "objective_rows": OBJECTIVE_ROWS,
@@ -56,12 +56,18 @@ def review_page(request: Request, appraisal_id: int, me: CurrentPerson,
 async def _act(request: Request, me: SignedIn, appraisal_id: int, step: str,
                action: Callable[[Session], object]) -> Response:
     """Run one service call; on a refusal show the page again with the reason and the input."""
+    form = await request.form()
+    posted = {k: str(v) for k, v in form.items()}
+    # Off the event loop: a wait for the store's write lock holds up this request only.
+    return await run_in_threadpool(_run_action, request, me, appraisal_id, step, action, posted)
+
+
+def _run_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
+                action: Callable[[Session], object], posted: dict[str, str]) -> Response:
     try:
         with write_session() as session:
             action(session)
     except (ValidationFailed, InvalidTransition) as error:
-        form = await request.form()
-        posted = {k: str(v) for k, v in form.items()}
         if isinstance(error, ValidationFailed):
             errors = FormErrors.from_problems(error.summary, error.problems,
                                               default_field=f"{step}-form", fields=FIELDS)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from appraisal_store.database import read_session
-
 from ..dashboard import board_outcomes, completion_dashboard, export_csv, export_xlsx
 from ..deps import CurrentPerson
 from ..rendering import render
+from ..store import read_session
 
 router = APIRouter(prefix="/organisations/{organisation_id}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,8 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from appraisal_store.database import write_session
-
 from ..authentication import (
     IDLE_TIMEOUT,
     RateLimited,
@@ -21,6 +19,7 @@ from ..authentication import (
 )
 from ..deps import PRE_SESSION_COOKIE, SESSION_COOKIE, Csrf, Now, PreSessionCsrf
 from ..rendering import FormErrors, render
+from ..store import write_session
 
 router = APIRouter()
 log = logging.getLogger("portal.sign_in")

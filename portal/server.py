@@ -1,0 +1,65 @@
+"""Running the portal under uvicorn: one process per core by default.
+
+Sessions, sign-in tokens and rate limits live in the store, so any worker can answer any
+request; several workers let the portal use every core (one Python process runs Python on
+one core at a time).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+APP_FACTORY = "portal.server:create_served_app"
+GIL_SWITCH_INTERVAL = 0.001  # seconds
+
+
+def default_workers() -> int:
+    """One worker process per core the portal may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def uvicorn_options(*, host: str, port: int, workers: int | None) -> dict[str, object]:
+    """What ``uvicorn.run`` is given for the portal (workers ``None`` or 0: one per core)."""
+    return {"host": host, "port": port, "workers": workers or default_workers(),
+            "factory": True, "log_level": "info"}
+
+
+def run_portal(*, host: str, port: int, workers: int | None = None) -> None:
+    """Serve the portal in the foreground until interrupted.
+
+    Args:
+        host: Address to listen on.
+        port: Port to listen on.
+        workers: Worker processes (None or 0: one per core). Each imports the app afresh
+            (``portal.app:create_app``), so nothing built in this process is shared.
+    """
+    import uvicorn
+
+    from .assets import fetch_assets
+
+    fetch_assets()
+    uvicorn.run(APP_FACTORY, **uvicorn_options(host=host, port=port,  # type: ignore[arg-type]
+                                                workers=workers))
+
+
+
+def create_served_app() -> FastAPI:
+    """The portal as ``appraisal portal`` serves it (the uvicorn factory of every worker).
+
+    The interpreter hands the GIL between threads every 5 ms by default; a page thread that
+    holds the store's write turn and waits for the GIL after each SQLite call would hold
+    the turn, and every writer behind it, that much longer. A 1 ms interval keeps that wait
+    short at a negligible cost.
+    """
+    from .app import create_app
+
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    return create_app()

@@ -1,0 +1,132 @@
+"""How the portal is served and kept cheap: sessions read without writing, workers, audit.
+
+No timings here: each test checks a behaviour the speed work must not break.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from appraisal_store.database import read_session
+from appraisal_store.models import AuditEvent, PortalSession
+from commands.main import run
+from competencies.loader import default_framework
+from portal import server
+from portal.authentication import IDLE_TIMEOUT, TOUCH_EVERY
+from tests.conftest import Board
+
+
+def _session_row(person_id: int) -> PortalSession:
+    with read_session() as session:
+        row = session.execute(select(PortalSession).where(
+            PortalSession.person_id == person_id).order_by(
+                PortalSession.id.desc())).scalars().first()  # type: ignore[union-attr]
+    assert row is not None
+    return row
+
+
+def test_last_seen_moves_at_most_once_a_minute(app, clock, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    chair = sign_in_as("chair@rx1.nhs.uk")
+    signed_in_at = _session_row(chair.person_id).last_seen_at
+    clock.now += TOUCH_EVERY / 2
+    assert chair.get("/").status_code == 200
+    assert _session_row(chair.person_id).last_seen_at == signed_in_at
+    clock.now += TOUCH_EVERY
+    assert chair.get("/").status_code == 200
+    assert _session_row(chair.person_id).last_seen_at == clock.now
+
+
+def test_idle_timeout_still_ends_a_session_kept_alive_by_touches(app, clock, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    chair = sign_in_as("chair@rx1.nhs.uk")
+    for _ in range(3):  # used every 20 minutes: alive, though 60 minutes after sign-in
+        clock.now += timedelta(minutes=20)
+        assert chair.get("/").status_code == 200
+    clock.now += IDLE_TIMEOUT + timedelta(seconds=1)
+    assert chair.get("/").status_code == 303
+    assert _session_row(chair.person_id).ended_at == clock.now
+    clock.now += timedelta(seconds=1)  # ended stays ended, however fresh the clock
+    assert chair.get("/").status_code == 303
+
+
+def _views(appraisal_id: int) -> int:
+    with read_session() as session:
+        return int(session.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "content_viewed",
+            AuditEvent.subject_id == str(appraisal_id))).scalar_one())
+
+
+def test_every_domain_page_view_is_audited_and_a_save_is_not_a_view(  # type: ignore[no-untyped-def]
+        sqlite_board: Board, sign_in_as) -> None:
+    director = sign_in_as("finance@rx1.nhs.uk")
+    appraisal_id = sqlite_board.appraisals["finance@rx1.nhs.uk"]
+    domain = default_framework().domains[0]
+    page = f"/appraisals/{appraisal_id}/domains/{domain.id}"
+    before = _views(appraisal_id)
+    assert director.get(page).status_code == 200
+    assert director.get(page).status_code == 200
+    assert _views(appraisal_id) == before + 2
+    saved = director.post(page, {"action": "save", "reflection": "Good year.",
+                                 f"rating-{domain.statements[0].id}": "frequently"})
+    assert saved.status_code == 303
+    assert _views(appraisal_id) == before + 2  # a redirect shows no content
+    refused = director.post(page, {"action": "save", "reflection": "Kept as typed.",
+                                   f"rating-{domain.statements[0].id}": "sometimes-maybe"})
+    assert refused.status_code == 400 and "Kept as typed." in refused.text
+    assert _views(appraisal_id) == before + 3  # the page shown again is a view
+
+
+def test_another_directors_domain_page_is_not_found_and_not_audited(  # type: ignore[no-untyped-def]
+        sqlite_board: Board, sign_in_as) -> None:
+    director = sign_in_as("finance@rx1.nhs.uk")
+    other = sqlite_board.appraisals["ceo@rx1.nhs.uk"]
+    domain = default_framework().domains[0]
+    before = _views(other)
+    assert director.get(f"/appraisals/{other}/domains/{domain.id}").status_code == 404
+    assert director.post(f"/appraisals/{other}/domains/{domain.id}",
+                         {"action": "save"}).status_code == 404
+    assert _views(other) == before
+
+
+@pytest.fixture(name="served")
+def served_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What ``appraisal portal`` hands to uvicorn, captured instead of serving."""
+    captured: dict[str, Any] = {}
+    import uvicorn
+
+    from portal import assets
+
+    monkeypatch.setattr(assets, "fetch_assets", lambda: None)
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: captured.update(
+        target=target, **options))
+    return captured
+
+
+def test_portal_command_runs_one_worker_per_core_by_default(served: dict[str, Any]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--port", "8123"])
+    assert not exited.value.code
+    assert served["target"] == server.APP_FACTORY and served["factory"] is True
+    assert served["workers"] == server.default_workers() >= 1
+    assert served["port"] == 8123 and served["host"] == "127.0.0.1"
+
+
+def test_portal_command_takes_a_number_of_workers(served: dict[str, Any]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--workers", "3"])
+    assert not exited.value.code
+    assert served["workers"] == 3
+
+
+def test_portal_command_refuses_a_negative_number_of_workers(served: dict[str, Any]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--workers", "-1"])
+    assert exited.value.code == 2 and not served
+
+
+def test_the_served_factory_builds_the_app() -> None:
+    module, name = server.APP_FACTORY.split(":")
+    assert module == server.__name__ and callable(getattr(server, name))
