@@ -1,6 +1,7 @@
 """Measurement 4 (and the portal half of 5): the portal under load, over loopback.
 
-The portal runs under uvicorn in a process of its own; people are signed in by writing
+The portal runs as a deployment would run it: uvicorn with one worker process per core
+(``portal.server``), in processes of its own; people are signed in by writing
 ``PortalSession`` rows directly (what ``portal.authentication.start_session`` stores: the
 SHA-256 of the cookie's secret and a CSRF token); the load comes from
 ``bench.load_client`` in another process. The paths of the chair's queue and the company
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,10 @@ from sqlalchemy import insert, select
 from appraisal_store.database import engine
 from appraisal_store.models import Appraisal, Person, PortalSession
 from appraisal_store.types import utcnow
+from portal.server import APP_FACTORY, default_workers
 
 from .dataset import Dataset
+from .results import Entry, at_most
 
 SESSION_COOKIE = "appraisal_session"
 CHAIR_QUEUE_PATHS = ("/review", "/reviews", "/queue", "/appraiser", "/")
@@ -44,7 +47,9 @@ class PortalFigures:
     note: str = ""
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
-    peak_rss_mb: float | None = None
+    peak_rss_mb: float | None = None  # all the portal's processes together
+    workers: int = 1
+    peak_worker_rss_mb: float | None = None  # the largest single worker
 
 
 def free_port() -> int:
@@ -86,12 +91,13 @@ def _organisation_of(person_id: int) -> int:
             Appraisal.appraisee_id == person_id)).scalars().first())
 
 
-def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    """uvicorn serving the portal; its messages (tracebacks of any 500) go to ``log``."""
+def _start_server(port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
+    """uvicorn serving the portal with ``workers`` processes, as ``appraisal portal`` does;
+    its messages (tracebacks of any 500) go to ``log``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "portal.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", "--factory", APP_FACTORY,
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         "--log-level", "warning", "--no-access-log"],
         env={**os.environ}, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
 
 
@@ -119,11 +125,15 @@ def _first_answering(base: str, cookie: str, candidates: tuple[str, ...],
 
 
 class _PeakRss:
-    """Samples a process's resident set every 50 ms in a thread; keeps the peak."""
+    """Samples the resident set of a process and its children every 50 ms in a thread.
+
+    Keeps the peak of the sum (the supervisor and every worker) and of the largest process.
+    """
 
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.peak = 0
+        self.peak_single = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -131,15 +141,24 @@ class _PeakRss:
     def _sample(self) -> None:
         while not self._stop.is_set():
             try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
+                tree = [self.process, *self.process.children(recursive=True)]
             except psutil.Error:
                 return
+            sizes = []
+            for member in tree:
+                try:
+                    sizes.append(member.memory_info().rss)
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, sum(sizes))
+            self.peak_single = max(self.peak_single, max(sizes, default=0))
             self._stop.wait(0.05)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """(peak of all processes together, peak of the largest one), in MB."""
         self._stop.set()
         self._thread.join()
-        return self.peak / 2**20
+        return self.peak / 2**20, self.peak_single / 2**20
 
 
 def scenarios(dataset: Dataset, base: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -173,38 +192,99 @@ def scenarios(dataset: Dataset, base: str) -> tuple[list[dict[str, Any]], dict[s
     ], paths
 
 
-def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20) -> PortalFigures:
-    """Serve the configured store and put it under ``clients`` concurrent clients."""
+def _run_load(plan: dict[str, Any]) -> dict[str, Any]:
+    client = subprocess.run([sys.executable, "-m", "bench.load_client"],
+                            input=json.dumps(plan), capture_output=True, text=True, check=True)
+    return dict(json.loads(client.stdout))
+
+
+def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
+                   workers: int | None = None) -> PortalFigures:
+    """Serve the configured store and put it under ``clients`` concurrent clients.
+
+    Args:
+        workers: uvicorn worker processes; None is one per core, as ``appraisal portal``.
+    """
     reason = portal_importable()
     if reason:
         return PortalFigures(False, f"not available: portal does not import ({reason})")
+    workers = workers or default_workers()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     from appraisal_store.config import settings
 
-    server = _start_server(port, settings().home / "portal.log")
+    server = _start_server(port, settings().home / "portal.log", workers)
     try:
         _wait_until_up(base, server)
         rss = _PeakRss(server.pid)
         plan_scenarios, paths = scenarios(dataset, base)
-        for scenario in plan_scenarios:  # first requests (template compilation) untimed
-            httpx.request(scenario["method"], f"{base}{scenario['path']}",
-                          cookies={SESSION_COOKIE: scenario["cookie"]},
-                          data=scenario.get("form"), timeout=60)
         plan = {"base_url": base, "duration": duration, "clients": clients,
                 "cookie_name": SESSION_COOKIE, "scenarios": plan_scenarios}
-        client = subprocess.run([sys.executable, "-m", "bench.load_client"],
-                                input=json.dumps(plan), capture_output=True, text=True,
-                                check=True)
-        figures = json.loads(client.stdout)
+        # Untimed: every worker compiles its templates and fills its connection pool.
+        _run_load({**plan, "duration": min(2.0, max(duration / 5, 0.5))})
+        figures = _run_load(plan)
         fallback = [n for n, p in paths.items() if p == "/"]
-        note = f"{clients} clients, {duration:g} s"
+        note = (f"{clients} clients, {duration:g} s; uvicorn, {workers} worker process"
+                f"{'es' if workers != 1 else ''} (one per core, as `appraisal portal` runs), "
+                f"load generator in its own process on the same machine")
         if fallback:
             note += f"; FALLBACK to the home page for {', '.join(fallback)}"
-        return PortalFigures(True, note, figures["pages"], paths, rss.stop())
+        total, single = rss.stop()
+        return PortalFigures(True, note, figures["pages"], paths, total, workers, single)
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+P95_GOAL_MS = 100.0
+RSS_GOAL_MB = 300.0
+
+
+def portal_entries(figures: PortalFigures, database: str, size: int) -> list[Entry]:
+    """Measurements 4 and the portal half of 5 as entries."""
+    entries: list[Entry] = []
+    if not figures.available:
+        entries.append(Entry("4 portal under load", None, "ms", database, size,
+                             note=figures.note))
+    for page, stats in figures.pages.items():
+        page_entry = at_most(Entry(f"4 portal p95: {page}", stats["p95_ms"], "ms", database,
+                                   size, note=figures.note,
+                                   details={**stats, "path": figures.paths.get(page)}),
+                             P95_GOAL_MS)
+        page_entry.goal += ", no errors"
+        page_entry.met = bool(page_entry.met) and stats["errors"] == 0
+        entries.append(page_entry)
+    if figures.peak_rss_mb is not None:
+        entries.append(at_most(Entry(
+            "5 portal process peak RSS", round(figures.peak_rss_mb, 1), "MB", database, size,
+            note=f"uvicorn supervisor and {figures.workers} worker(s) together; the largest "
+                 f"worker {figures.peak_worker_rss_mb or 0:.0f} MB",
+            details={"workers": figures.workers,
+                     "largest_worker_mb": round(figures.peak_worker_rss_mb or 0, 1)}),
+            RSS_GOAL_MB))
+    return entries
+
+
+def measure_portal_section(database: str, size: int, workdir: str, portal_seconds: float,
+                           clients: int) -> list[dict[str, Any]]:
+    """Only the portal (``python -m bench.run --only portal``): build the store at ``size``,
+    open the cycle through the service (no Prefect needed: the pages see the same rows the
+    flow writes), and measure the portal. Entries as plain dicts."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.services.cycles import open_cycles, resolve_dates
+
+    from . import dataset as synthetic
+    from .stores import fresh_store
+
+    with fresh_store(database, Path(workdir), f"portal{size}"):
+        data = synthetic.load(engine(), size)
+        with write_session() as session:
+            open_cycles(session=session, actor=Actor.system("open-cycle flow"),
+                        year=synthetic.YEAR, organisation_codes=data.organisations,
+                        dates=resolve_dates(synthetic.YEAR), today=synthetic.OPENED_ON)
+        figures = measure_portal(data, duration=portal_seconds, clients=clients)
+        return [asdict(e) for e in portal_entries(figures, database, size)]

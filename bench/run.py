@@ -37,6 +37,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load, 100 records, sizes 1000 and 10000")
+    parser.add_argument("--only", choices=("all", "portal"), default="all",
+                        help="portal: only measurements 4 and 5 of the portal (no Prefect "
+                             "server, no flows, no records)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -80,9 +83,11 @@ def _in_child(function: Any, *args: Any) -> Any:
 
 def store_measurements(options: argparse.Namespace, workdir: Path,
                        log: Any) -> list[Entry]:
+    from .portal_bench import measure_portal_section
     from .scale import measure_store
     from .stores import postgres_answers
 
+    measure = measure_portal_section if options.only == "portal" else measure_store
     databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
     entries: list[Entry] = []
     for database in databases:
@@ -92,7 +97,7 @@ def store_measurements(options: argparse.Namespace, workdir: Path,
             continue
         for size in options.size_list:
             log(f"[bold]{database}[/], {size:,} appraisals ...")
-            for raw in _in_child(measure_store, database, size, str(workdir),
+            for raw in _in_child(measure, database, size, str(workdir),
                                  options.portal_seconds, options.clients):
                 entries.append(Entry(**raw))
         entries += growth(entries, database)
@@ -164,14 +169,18 @@ def main(argv: list[str] | None = None) -> int:
         workdir = options.workdir or Path(temporary)
         workdir.mkdir(parents=True, exist_ok=True)
         entries: list[Entry] = []
-        with prefect_server(workdir):
+        if options.only == "portal":
             entries += store_measurements(options, workdir, console.print)
-            if options.records > 0:
-                entries += records_measurements(options.records, workdir, console.print)
+        else:
+            with prefect_server(workdir):
+                entries += store_measurements(options, workdir, console.print)
+                if options.records > 0:
+                    entries += records_measurements(options.records, workdir, console.print)
     console.print(table(entries))
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,
         "portal_seconds": options.portal_seconds, "clients": options.clients,
+        "only": options.only,
         "argv": sys.argv[1:] if argv is None else argv})
     console.print(f"wrote {options.output}")
     return 0

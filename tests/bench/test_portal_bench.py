@@ -1,0 +1,83 @@
+"""The portal part of the benchmark: its options, its HTTP client, its figures' shape.
+
+Structure only; nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appraisal_store import config, database
+from bench.load_client import read_response, request_bytes
+from bench.results import Entry
+from bench.run import parse
+
+SIZE = 30
+
+
+def test_only_portal_option() -> None:
+    assert parse([]).only == "all"
+    options = parse(["--only", "portal", "--sizes", "10000", "--portal-seconds", "30"])
+    assert options.only == "portal" and options.size_list == [10000]
+    with pytest.raises(SystemExit):
+        parse(["--only", "records"])
+
+
+def _read(raw: bytes) -> tuple[int, bool, bytes]:
+    async def go() -> tuple[int, bool, bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(raw + b"NEXT")
+        reader.feed_eof()
+        status, keep = await read_response(reader)
+        return status, keep, await reader.read()
+
+    return asyncio.run(go())
+
+
+def test_load_client_reads_whole_responses_and_leaves_the_next() -> None:
+    sized = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"
+    assert _read(sized) == (200, True, b"NEXT")
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+    assert _read(chunked) == (200, True, b"NEXT")
+    closing = b"HTTP/1.1 303 See Other\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    assert _read(closing)[:2] == (303, False)
+
+
+def test_load_client_request_carries_cookie_and_form() -> None:
+    request = request_bytes("127.0.0.1:8000", "appraisal_session", {
+        "method": "POST", "path": "/x", "cookie": "c00k1e",
+        "form": {"csrf_token": "t", "reflection": "a & b"}})
+    head, body = request.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"POST /x HTTP/1.1\r\n")
+    assert b"Cookie: appraisal_session=c00k1e" in head
+    assert f"Content-Length: {len(body)}".encode() in head
+    assert body == b"csrf_token=t&reflection=a+%26+b"
+
+
+@pytest.fixture(name="isolated_env")
+def isolated_env_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    monkeypatch.setenv("APPRAISAL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("APPRAISAL_DATABASE_URL", raising=False)
+    yield tmp_path
+    config.settings.cache_clear()
+    database.reset_engines()
+
+
+def test_portal_section_reports_every_page_and_the_memory(isolated_env: Path) -> None:
+    from bench.portal_bench import measure_portal_section
+
+    entries = [Entry(**raw) for raw in measure_portal_section("sqlite", SIZE,
+                                                              str(isolated_env), 1.0, 2)]
+    pages = {e.name: e for e in entries if e.name.startswith("4 portal p95")}
+    assert set(pages) == {f"4 portal p95: {page}" for page in (
+        "chair queue", "director domain page", "self-assessment save", "secretary dashboard")}
+    for page in pages.values():
+        assert page.details["requests"] > 0 and page.details["errors"] == 0
+        assert "worker" in page.note
+    memory = next(e for e in entries if e.name == "5 portal process peak RSS")
+    assert memory.figure and memory.details["workers"] >= 1
