@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from .actors import Actor
@@ -63,15 +64,25 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_event_id=0, last_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    return head
+# Built once: these run on every audited change, where building the statement cost more
+# than executing it.
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_LOCK_HEAD = select(_HEAD.c.last_event_id, _HEAD.c.last_hash).where(
+    _HEAD.c.id == 1).with_for_update()
+_CREATE_HEAD = _HEAD.insert().values(id=1, last_event_id=0, last_hash=GENESIS_HASH)
+_MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(
+    last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
+_INSERT_EVENTS = AuditEvent.__table__.insert()  # type: ignore[attr-defined]
+
+
+def _lock_head(connection: Connection) -> tuple[int, str]:
+    """The chain's head, locked until the transaction ends (FOR UPDATE on PostgreSQL; on
+    SQLite the writer already holds the database's write lock)."""
+    row = connection.execute(_LOCK_HEAD).first()
+    if row is None:
+        connection.execute(_CREATE_HEAD)
+        return 0, GENESIS_HASH
+    return int(row[0]), str(row[1])
 
 
 def record_events(
@@ -81,8 +92,8 @@ def record_events(
     if not events:
         return
     moment = (at or utcnow()).astimezone(UTC)
-    head = _lock_head(session)
-    event_id, prev = head.last_event_id, head.last_hash
+    connection = session.connection()
+    event_id, prev = _lock_head(connection)
     rows: list[dict[str, Any]] = []
     for pending in events:
         event_id += 1
@@ -102,11 +113,8 @@ def record_events(
         })
         prev = digest
     for start in range(0, len(rows), 2000):
-        session.connection().execute(insert(AuditEvent), rows[start:start + 2000])
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_event_id=event_id, last_hash=prev)
-    )
-    session.expire(head)
+        connection.execute(_INSERT_EVENTS, rows[start:start + 2000])
+    connection.execute(_MOVE_HEAD, {"event_id": event_id, "event_hash": prev})
 
 
 def record_event(
