@@ -110,13 +110,25 @@ def flows_seal(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="The portal's address."),
     port: int = typer.Option(8000, "--port", help="The portal's port."),
+    workers: int = typer.Option(0, "--workers", help="Portal processes (0: one per core)."),
 ) -> None:
     """Start everything: a local Prefect server (unless PREFECT_API_URL is set), the flows'
     schedules and the portal."""
+    import atexit
+    import subprocess
+    import sys
+
     from flows.deployments import serve_stack
 
+    def start_portal() -> None:
+        # Its own process (with its own workers): the flows' process stays the scheduler.
+        portal = subprocess.Popen([sys.executable, "-m", "commands.main", "portal",
+                                   "--host", host, "--port", str(port),
+                                   "--workers", str(workers)])
+        atexit.register(portal.terminate)
+
     out.print(f"Starting the flows' schedules and the portal on http://{host}:{port}/ ...")
-    serve_stack(host=host, port=port)
+    serve_stack(start_companions=start_portal)
 
 
 def register(app: typer.Typer) -> None:

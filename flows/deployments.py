@@ -2,8 +2,8 @@
 
 Reminders run every day at 08:00 Europe/London (Prefect's cron follows the clock change);
 the outbox every 5 minutes; sealing every 15. ``serve_stack`` starts a local Prefect
-server when ``PREFECT_API_URL`` is unset, the portal when it is installed, and serves the
-deployments in the foreground until interrupted.
+server when ``PREFECT_API_URL`` is unset, what the caller starts beside it (the portal),
+and serves the deployments in the foreground until interrupted.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -95,34 +94,20 @@ def local_prefect_server(port: int = LOCAL_PREFECT_PORT, timeout: float = 90) ->
             server.kill()
 
 
-def start_portal(host: str, port: int) -> threading.Thread | None:
-    """Run the portal (``portal.app:create_app``) with uvicorn in a thread, when installed."""
-    try:
-        from portal.app import create_app  # type: ignore[attr-defined]
-    except ImportError:
-        log.warning("The portal is not installed: serving the flows only.")
-        return None
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port,
-                                           log_level="info"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, name="portal", daemon=True)
-    thread.start()
-    return thread
-
-
-def serve_stack(*, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """The embedded stack: a Prefect server (unless PREFECT_API_URL is set), the portal and
-    the deployments, in the foreground until interrupted."""
+def serve_stack(*, start_companions: Callable[[], object] | None = None) -> None:
+    """The embedded stack in the foreground until interrupted: a Prefect server (unless
+    PREFECT_API_URL is set), then ``start_companions`` (the command line starts the portal
+    there, once the API address is known), then the deployments."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     if PREFECT_API_URL.value():
-        start_portal(host, port)
+        if start_companions:
+            start_companions()
         serve_deployments()
         return
     with local_prefect_server() as api_url:
-        os.environ["PREFECT_API_URL"] = api_url  # for the flow runs Prefect starts
+        os.environ["PREFECT_API_URL"] = api_url  # for the flow runs and the portal
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            start_portal(host, port)
+            if start_companions:
+                start_companions()
             serve_deployments()
