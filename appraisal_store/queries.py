@@ -13,7 +13,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .deadlines import DUE_KIND_BY_STATE
-from .models import Appointment, Appraisal, Cycle, Organisation, Person, Signature
+from .models import (
+    Appointment,
+    Appraisal,
+    ContentDelegation,
+    Cycle,
+    Organisation,
+    Person,
+    Signature,
+)
 from .vocabulary import AppraisalState, BoardRole, SignatureRole
 
 
@@ -210,3 +218,32 @@ def appraiser_queue(session: Session, appraiser_id: int) -> list[AppraisalRow]:
     waiting = {AppraisalState.SUBMITTED, AppraisalState.IN_REVIEW,
                AppraisalState.SIGNED_BY_APPRAISEE}
     return appraisal_rows(session, appraiser_id=appraiser_id, states=waiting, order_by_due=True)
+
+
+@dataclass(frozen=True)
+class SecretaryAccess:
+    """A company secretary in post and whether the chair has delegated content to them."""
+
+    name: str
+    email: str
+    delegated: bool
+
+
+def secretary_access(session: Session, organisation_id: int, *, on: date | None = None
+                     ) -> list[SecretaryAccess]:
+    """The organisation's company secretaries in post, with their access to content."""
+    day = on or date.today()
+    live = (select(ContentDelegation.delegate_id)
+            .where(ContentDelegation.organisation_id == organisation_id,
+                   ContentDelegation.revoked_at.is_(None))  # type: ignore[union-attr]
+            .scalar_subquery())
+    rows = session.execute(
+        select(Person.name, Person.email, Person.id.in_(live))  # type: ignore[union-attr]
+        .join(Appointment, Appointment.person_id == Person.id)
+        .where(Appointment.organisation_id == organisation_id,
+               Appointment.role == BoardRole.COMPANY_SECRETARY,
+               Appointment.start_date <= day,
+               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr]
+        .order_by(Person.name)
+    ).all()
+    return [SecretaryAccess(name, email, bool(delegated)) for name, email, delegated in rows]

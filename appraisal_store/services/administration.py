@@ -129,14 +129,8 @@ def reopen_for_correction(*, session: Session, actor: Actor, appraisal_id: int, 
     return appraisal
 
 
-def delegate_content(*, session: Session, actor: Actor, organisation_id: int,
-                     delegate_email: str) -> ContentDelegation:
-    """The chair lets the company secretary see appraisal content for the organisation.
-
-    Raises:
-        NotAllowed: only the organisation's chair delegates.
-        ValidationFailed: the delegate is not the organisation's company secretary.
-    """
+def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
+                         delegate_email: str) -> Person:
     if actor.person_id is None or BoardRole.CHAIR not in current_roles(
             session, actor.person_id, organisation_id):
         raise NotAllowed("Only the organisation's chair can delegate access to content.")
@@ -145,14 +139,60 @@ def delegate_content(*, session: Session, actor: Actor, organisation_id: int,
     if person is None or BoardRole.COMPANY_SECRETARY not in current_roles(
             session, person.id or 0, organisation_id):
         raise ValidationFailed(f"{delegate_email} is not this organisation's company secretary.")
+    return person
+
+
+def _live_delegation(session: Session, organisation_id: int, delegate_id: int
+                     ) -> ContentDelegation | None:
+    return session.execute(select(ContentDelegation).where(
+        ContentDelegation.organisation_id == organisation_id,
+        ContentDelegation.delegate_id == delegate_id,
+        ContentDelegation.revoked_at.is_(None),  # type: ignore[union-attr]
+    )).scalars().first()
+
+
+def delegate_content(*, session: Session, actor: Actor, organisation_id: int,
+                     delegate_email: str) -> ContentDelegation:
+    """The chair lets the company secretary see appraisal content for the organisation.
+
+    Granting it again changes nothing. Every view of content stays audited.
+
+    Raises:
+        NotAllowed: only the organisation's chair delegates.
+        ValidationFailed: the delegate is not the organisation's company secretary.
+    """
+    person = _chair_and_secretary(session, actor, organisation_id, delegate_email)
+    existing = _live_delegation(session, organisation_id, person.id or 0)
+    if existing is not None:
+        return existing
     delegation = ContentDelegation(organisation_id=organisation_id, delegate_id=person.id or 0,
-                                   granted_by_id=actor.person_id)
+                                   granted_by_id=actor.person_id or 0)
     session.add(delegation)
     session.flush()
     record_events(session, actor, [PendingEvent("content_delegated", "organisation",
                                                 organisation_id, organisation_id,
                                                 {"delegate_id": person.id})])
     return delegation
+
+
+def revoke_content_delegation(*, session: Session, actor: Actor, organisation_id: int,
+                              delegate_email: str) -> bool:
+    """The chair withdraws the company secretary's access to content; True if it was held.
+
+    Raises:
+        NotAllowed: only the organisation's chair revokes.
+        ValidationFailed: the delegate is not the organisation's company secretary.
+    """
+    person = _chair_and_secretary(session, actor, organisation_id, delegate_email)
+    existing = _live_delegation(session, organisation_id, person.id or 0)
+    if existing is None:
+        return False
+    existing.revoked_at = utcnow()
+    session.add(existing)
+    record_events(session, actor, [PendingEvent("content_delegation_revoked", "organisation",
+                                                organisation_id, organisation_id,
+                                                {"delegate_id": person.id})])
+    return True
 
 
 def mark_overdue(*, session: Session, actor: Actor, today: date,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from appraisal_store.errors import NotFound
+from appraisal_store.queries import secretary_access
+from appraisal_store.services import administration
 
 from ..dashboard import board_outcomes, completion_dashboard, export_csv, export_xlsx
-from ..deps import CurrentPerson
+from ..deps import Csrf, CurrentPerson
 from ..rendering import render
-from ..store import read_session
+from ..store import read_session, write_session
 
 router = APIRouter(prefix="/organisations/{organisation_id}")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,5 +55,22 @@ def outcomes(request: Request, organisation_id: int, me: CurrentPerson,
              year: str | None = None) -> Response:
     with read_session() as session:
         organisation, rows = board_outcomes(session, me.actor, organisation_id, year=year)
+        secretaries = secretary_access(session, organisation_id)
     return render(request, "secretary/outcomes.html",
-                  {"organisation": organisation, "outcomes": rows})
+                  {"organisation": organisation, "outcomes": rows, "secretaries": secretaries,
+                   "done": request.query_params.get("done", "")})
+
+
+@router.post("/delegation")
+def delegation(organisation_id: int, me: Csrf, delegate_email: Annotated[str, Form()] = "",
+               action: Annotated[str, Form()] = "") -> Response:
+    """The chair grants or withdraws the company secretary's access to appraisal content."""
+    changes = {"grant": administration.delegate_content,
+               "revoke": administration.revoke_content_delegation}
+    if action not in changes:
+        raise NotFound("There is no such page.")
+    with write_session() as session:
+        changes[action](session=session, actor=me.actor, organisation_id=organisation_id,
+                        delegate_email=delegate_email)
+    return RedirectResponse(f"/organisations/{organisation_id}/outcomes?done={action}",
+                            status_code=303)

@@ -7,6 +7,8 @@ re-rendered); the other cells are the exact status expected.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Board
@@ -17,7 +19,7 @@ EMAILS = {"director": "finance@rx1.nhs.uk", "appraiser": "ceo@rx1.nhs.uk",
           "ned": "ned1@rx1.nhs.uk", "admin": "ned2@rx1.nhs.uk"}
 OK = "ok"
 # (method, path, {role: expected}); {a} is the appraisal, {o} the organisation.
-MATRIX: list[tuple[str, str, dict[str, object]]] = [
+MATRIX: list[tuple[Any, ...]] = [  # (method, path, expected by role[, form])
     ("GET", "/", dict.fromkeys(ROLES, OK)),
     ("GET", "/queue", dict.fromkeys(ROLES, OK)),
     ("GET", "/appraisals/{a}", {"director": OK, "appraiser": 404, "chair": 404, "cosec": 404,
@@ -60,19 +62,23 @@ MATRIX: list[tuple[str, str, dict[str, object]]] = [
                                                "cosec": 400, "ned": 404, "admin": 400}),
     ("POST", "/admin/cycles", {"director": 404, "appraiser": 404, "chair": 404, "cosec": 404,
                                "ned": 404, "admin": 400}),
+    # Only the chair grants the company secretary access to content.
+    ("POST", "/organisations/{o}/delegation", {"director": 403, "appraiser": 403, "chair": 303,
+                                              "cosec": 403, "ned": 403, "admin": 403},
+     {"action": "grant", "delegate_email": "cosec@rx1.nhs.uk"}),
 ]
-CELLS = [(method, path, role, expected[role]) for method, path, expected in MATRIX
-         for role in ROLES]
+CELLS = [(row[0], row[1], role, row[2][role], row[3] if len(row) > 3 else {"action": "save"})
+         for row in MATRIX for role in ROLES]
 
 
-@pytest.mark.parametrize(("method", "path", "role", "expected"), CELLS,
-                         ids=[f"{m} {p} as {r}" for m, p, r, _ in CELLS])
+@pytest.mark.parametrize(("method", "path", "role", "expected", "form"), CELLS,
+                         ids=[f"{m} {p} as {r}" for m, p, r, _, _ in CELLS])
 def test_route_matrix(sqlite_board: Board, sign_in_as, method: str, path: str, role: str,  # type: ignore[no-untyped-def]
-                      expected: object) -> None:
+                      expected: object, form: dict[str, str]) -> None:
     client = sign_in_as(EMAILS[role], admin=role == "admin")
     url = path.format(a=sqlite_board.appraisals["finance@rx1.nhs.uk"],
                       o=sqlite_board.organisation_id)
-    response = client.get(url) if method == "GET" else client.post(url, {"action": "save"})
+    response = client.get(url) if method == "GET" else client.post(url, form)
     if expected == OK:
         assert response.status_code == 200, response.text[:300]
     else:
