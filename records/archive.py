@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
@@ -227,7 +227,7 @@ class _Plan:
         )
 
 
-def _plan(session: Session, appraisal: Appraisal) -> _Plan:
+def _plan(session: Session, appraisal: Appraisal, *, with_pdfs: bool = True) -> _Plan:
     signatures = {
         role: _Signed(signature_id or 0, role, name, signed_at)
         for signature_id, role, name, signed_at in session.execute(
@@ -239,10 +239,11 @@ def _plan(session: Session, appraisal: Appraisal) -> _Plan:
             )
         )
     }
+    pdf_column = Record.pdf if with_pdfs else literal(b"")
     stored = {
         stage: (record_key, pdf)
         for record_key, stage, pdf in session.execute(
-            select(Record.id, Record.stage, Record.pdf).where(
+            select(Record.id, Record.stage, pdf_column).where(
                 Record.appraisal_id == appraisal.id,
                 Record.version == appraisal.record_version,
             )
@@ -323,7 +324,7 @@ def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[Seale
             appraisal = session.execute(
                 select(Appraisal).where(Appraisal.id == appraisal_id).with_for_update()
             ).scalar_one()
-            if not _plan(session, appraisal).same_as(plan):
+            if not _plan(session, appraisal, with_pdfs=False).same_as(plan):
                 continue
             stored = [
                 _store(session, appraisal, stage, pdf, _version_reason(appraisal, stage))
