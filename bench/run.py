@@ -131,33 +131,10 @@ def growth(entries: list[Entry], database: str) -> list[Entry]:
 
 
 def records_measurements(count: int, workdir: Path, log: Any) -> list[Entry]:
+    """Measurement 3: the real seal-records flow against its floor (bench/records_bench.py)."""
     from . import records_bench
 
-    home = workdir / "records-home"
-    records_bench.prepare_seal(home)
-    items = records_bench.record_items(count)
-    entries = []
-    bare_by_processes = {}
-    for processes in (1, 2):
-        log(f"records: {count} x 2 signatures on {processes} process(es) ...")
-        bare = records_bench.bare_loop(items, home, processes)
-        bare_by_processes[processes] = bare
-        entries.append(Entry(f"3 records bare loop, {processes} proc", round(count / bare, 2),
-                             "records/s", "-", count,
-                             details={"seconds": round(bare, 3)}))
-        flowed, what = records_bench.through_flow(items, home, processes)
-        flow_entry = Entry(f"3 records through flow, {processes} proc", round(flowed, 3), "s",
-                           "-", count, note=what,
-                           details={"records_per_second": round(count / flowed, 2)})
-        with_floor(flow_entry, round(bare, 3))
-        flow_entry.goal = f"ratio <= {RECORDS_RATIO_GOAL}"
-        flow_entry.met = flow_entry.ratio is not None and flow_entry.ratio <= RECORDS_RATIO_GOAL
-        entries.append(flow_entry)
-    scaling = Entry("3 records scaling 1 -> 2 proc (bare)",
-                    round(bare_by_processes[1] / bare_by_processes[2], 3), "x speed-up", "-",
-                    count, note=f"{os.cpu_count()} cores")
-    entries.append(scaling)
-    return entries
+    return records_bench.records_measurements(count, workdir, log)
 
 
 def main(argv: list[str] | None = None) -> int:

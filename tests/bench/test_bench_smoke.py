@@ -18,14 +18,9 @@ from bench.results import Entry, table, write_json
 SIZE = 30
 
 
-@pytest.fixture(scope="module", name="prefect_api")
-def prefect_api_fixture() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    from flows.runtime import flow_settings
-
-    with prefect_test_harness(server_startup_timeout=60), flow_settings():
-        yield
+@pytest.fixture(name="prefect_api")
+def prefect_api_fixture(prefect_harness: None) -> None:
+    """The session's shared Prefect test harness (one per test process)."""
 
 
 @pytest.fixture(name="isolated_env")
@@ -89,3 +84,14 @@ def test_bare_loop_and_results_file(tmp_path: Path) -> None:
                 "database", "python", "packages", "cpu_count"):
         assert key in entry
     assert table(entries).row_count == 1
+
+
+def test_records_measurement_compares_the_flow_with_its_floor(prefect_api: None,
+                                                              isolated_env: Path) -> None:
+    from bench.records_bench import records_measurements
+
+    entries = records_measurements(2, isolated_env, lambda _line: None)
+    names = [e.name for e in entries]
+    assert any("floor" in n or "bare" in n for n in names), names
+    assert any("flow" in n for n in names), names
+    assert all(e.figure is not None and e.figure > 0 for e in entries if e.unit == "records/s")
