@@ -20,6 +20,7 @@ RXR,Siân Ŵyn ap Gruffydd,sian.apgruffydd@riverside.example.nhs.uk,senior-indep
 RXR,Zoë Łukasiewicz,zoe.lukasiewicz@riverside.example.nhs.uk,non-executive-director,2022-11-01,,no
 RXR,Nguyễn Thị Hoa,hoa.nguyen@riverside.example.nhs.uk,non-executive-director,2023-02-01,,no
 RXR,Alan Whitfield,alan.whitfield@riverside.example.nhs.uk,non-executive-director,2018-01-01,,no
+RXR,Fatima Hussain,fatima.hussain@riverside.example.nhs.uk,non-executive-director,2024-06-01,,no
 RXR,Ruth Clarke,ruth.clarke@riverside.example.nhs.uk,company-secretary,2019-01-01,,no
 RYF,Fiona MacLeod,fiona.macleod@fellside.example.nhs.uk,chair,2020-06-01,,no
 RYF,Kwame Boateng,kwame.boateng@fellside.example.nhs.uk,chief-executive,2021-01-04,,no
@@ -30,6 +31,8 @@ RYF,Eleanor Hughes,eleanor.hughes@fellside.example.nhs.uk,senior-independent-dir
 RYF,Bartholomew Achterberg-Smythe,bart.achterberg@fellside.example.nhs.uk,non-executive-director,2021-05-01,,no
 RYF,Aisha Rahman,aisha.rahman@fellside.example.nhs.uk,non-executive-director,2022-04-01,,no
 RYF,Owen Jones,owen.jones@fellside.example.nhs.uk,non-executive-director,2017-04-01,2025-09-30,no
+RYF,Oluwaseun Bakare,oluwaseun.bakare@fellside.example.nhs.uk,non-executive-director,2023-10-02,,no
+RYF,Máiréad Byrne,mairead.byrne@fellside.example.nhs.uk,executive-director,2022-02-14,,no
 RYF,Samuel Adeyemi,samuel.adeyemi@fellside.example.nhs.uk,company-secretary,2021-02-01,,no
 QWE,Catherine Bell,catherine.bell@northmoors.example.nhs.uk,chair,2022-07-01,,no
 QWE,Michael Turner,michael.turner@northmoors.example.nhs.uk,chief-executive,2022-07-01,,no
@@ -38,5 +41,7 @@ QWE,Imran Qureshi,imran.qureshi@northmoors.example.nhs.uk,executive-director,202
 QWE,Deborah Fenwick,deborah.fenwick@northmoors.example.nhs.uk,senior-independent-director,2022-07-01,,no
 QWE,Ngozi Eze,ngozi.eze@northmoors.example.nhs.uk,non-executive-director,2023-01-09,,no
 QWE,Peter Halloran,peter.halloran@northmoors.example.nhs.uk,non-executive-director,2022-07-01,,no
+QWE,Tomasz Nowak,tomasz.nowak@northmoors.example.nhs.uk,non-executive-director,2023-04-03,,no
+QWE,Rhiannon Price,rhiannon.price@northmoors.example.nhs.uk,executive-director,2024-02-05,,no
 QWE,Joanne Whittaker,joanne.whittaker@northmoors.example.nhs.uk,company-secretary,2022-07-01,,no
 """

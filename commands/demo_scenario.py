@@ -20,7 +20,7 @@ S = AppraisalState
 # Where each board's appraisals are left, in the order of the appraisees' names: a realistic
 # spread for a company secretary to chase in February.
 TARGETS = [S.COMPLETE, S.SUBMITTED, S.NOT_STARTED, S.RETURNED, S.IN_REVIEW, S.IN_PREPARATION,
-           S.AGREED, S.COMPLETE, S.SIGNED_BY_APPRAISEE, S.COMPLETE]
+           S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE, S.COMPLETE]
 _ORDER = [S.NOT_STARTED, S.IN_PREPARATION, S.SUBMITTED, S.IN_REVIEW, S.AGREED,
           S.SIGNED_BY_APPRAISEE, S.COMPLETE]
 _PATTERN = [ScaleLabel.ALMOST_ALWAYS, ScaleLabel.FREQUENTLY, ScaleLabel.FREQUENTLY,

@@ -22,7 +22,7 @@ def test_the_demo_runs_the_year_through_the_flows(
     by_state = status["by_state"]
     assert by_state["complete"] >= 3 and by_state["withdrawn"] == 1 and by_state["deferred"] == 1
     assert {"not_started", "in_preparation", "submitted", "in_review", "returned",
-            "agreed"} <= set(by_state)
+            "agreed", "signed_by_appraisee"} <= set(by_state)
     records = sorted((home / "records").glob("*.pdf"))
     assert len(records) == by_state["complete"]
     assert len(list((home / "outbox").glob("*.eml"))) > 50
