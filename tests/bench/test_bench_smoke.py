@@ -6,12 +6,10 @@ Asserts the structure of what the benchmark reports, never a timing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from appraisal_store import config, database
 from bench import dataset
 from bench.results import Entry, table, write_json
 
@@ -21,16 +19,6 @@ SIZE = 30
 @pytest.fixture(name="prefect_api")
 def prefect_api_fixture(prefect_harness: None) -> None:
     """The session's shared Prefect test harness (one per test process)."""
-
-
-@pytest.fixture(name="isolated_env")
-def isolated_env_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """The benchmark points the settings at its own store: put everything back after."""
-    monkeypatch.setenv("APPRAISAL_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("APPRAISAL_DATABASE_URL", raising=False)
-    yield tmp_path
-    config.settings.cache_clear()
-    database.reset_engines()
 
 
 def test_dataset_is_deterministic_and_shaped_like_boards() -> None:

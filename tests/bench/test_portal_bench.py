@@ -6,12 +6,10 @@ Structure only; nothing here is timed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from appraisal_store import config, database
 from bench.load_client import read_response, request_bytes
 from bench.results import Entry
 from bench.run import parse
@@ -57,15 +55,6 @@ def test_load_client_request_carries_cookie_and_form() -> None:
     assert b"Cookie: appraisal_session=c00k1e" in head
     assert f"Content-Length: {len(body)}".encode() in head
     assert body == b"csrf_token=t&reflection=a+%26+b"
-
-
-@pytest.fixture(name="isolated_env")
-def isolated_env_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    monkeypatch.setenv("APPRAISAL_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("APPRAISAL_DATABASE_URL", raising=False)
-    yield tmp_path
-    config.settings.cache_clear()
-    database.reset_engines()
 
 
 def test_portal_section_reports_every_page_and_the_memory(isolated_env: Path) -> None:

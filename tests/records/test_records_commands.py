@@ -7,23 +7,15 @@ from pathlib import Path
 import pytest
 
 from appraisal_store import database
-from commands.main import run
 from records.build import build_content
 from records.keys import deployment_seal, ensure_deployment_seal
 from records.render import render_record
 from records.seal import Seal, ensure_seal, load_seal
+from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
 from tests.records.appraisals import NED1, agree, complete
 from tests.records.parties import sign_as_appraisee, sign_as_appraiser
 from tests.records.tampering import add_a_page_with_pypdf, flip_a_signed_byte, stamp_a_page
-
-
-def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        run(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return int(exited.value.code or 0), captured.out, captured.err
 
 
 @pytest.fixture(name="board")
