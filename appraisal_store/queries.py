@@ -247,3 +247,21 @@ def secretary_access(session: Session, organisation_id: int, *, on: date | None 
         .order_by(Person.name)
     ).all()
     return [SecretaryAccess(name, email, bool(delegated)) for name, email, delegated in rows]
+
+
+def company_secretaries(session: Session, organisation_ids: set[int], *,
+                        on: date | None = None) -> dict[int, list[tuple[str, str]]]:
+    """(name, email) of the company secretaries in post, per organisation, in one query."""
+    day = on or date.today()
+    found: dict[int, list[tuple[str, str]]] = {}
+    for organisation_id, name, email in session.execute(
+        select(Appointment.organisation_id, Person.name, Person.email)
+        .join(Person, Person.id == Appointment.person_id)
+        .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
+               Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+               Appointment.start_date <= day,
+               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr]
+        .order_by(Person.email)
+    ):
+        found.setdefault(organisation_id, []).append((name, email))
+    return found

@@ -16,29 +16,13 @@ from sqlalchemy.orm import aliased
 
 from appraisal_store.database import read_session, write_session
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
-from appraisal_store.models import Appointment, Appraisal, Cycle, Organisation, Person
+from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.outbox import queue_messages
-from appraisal_store.vocabulary import BoardRole
+from appraisal_store.queries import company_secretaries
 
 from .calendar import england
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .runtime import batches, flow_settings
-
-
-def company_secretaries(organisation_ids: set[int]) -> dict[int, tuple[Contact, ...]]:
-    """The company secretaries in post, per organisation, in one query."""
-    found: dict[int, list[Contact]] = {}
-    with read_session() as session:
-        for organisation_id, name, email in session.execute(
-            select(Appointment.organisation_id, Person.name, Person.email)
-            .join(Person, Person.id == Appointment.person_id)
-            .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
-                   Appointment.end_date.is_(None),  # type: ignore[union-attr]
-                   Appointment.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
-            .order_by(Person.email)
-        ):
-            found.setdefault(organisation_id, []).append(Contact(name, email))
-    return {k: tuple(v) for k, v in found.items()}
 
 
 def open_appraisal_ids(*, year: str | None = None) -> list[int]:
@@ -75,7 +59,9 @@ def open_appraisals(*, year: str | None = None, id_range: tuple[int, int] | None
         statement = statement.where(Appraisal.id.between(*id_range))  # type: ignore[union-attr]
     with read_session() as session:
         rows = session.execute(statement).all()
-    secretaries = company_secretaries({row[2] for row in rows})
+        secretaries = {org: tuple(Contact(name, email) for name, email in people)
+                       for org, people in company_secretaries(
+                           session, {row[2] for row in rows}).items()}
     result = []
     for (appraisal_id, state, organisation_id, self_due, review_due, sign_off_due, org_name,
          year_label, ee_name, ee_email, er_name, er_email) in rows:

@@ -10,23 +10,20 @@ Every step is keyed, so a repeat or a re-run after a crash changes nothing.
 
 from __future__ import annotations
 
-import logging
-
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from appraisal_store.database import read_session, write_session
-from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record
+from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.outbox import QueuedMessage, queue_messages
-from appraisal_store.services.steps import company_secretaries
-from appraisal_store.vocabulary import AppraisalState, RecordStage
+from appraisal_store.vocabulary import AppraisalState
+from records.archive import seal_appraisal
 
 from .outbox import DeliveryReport, send_outbox_batches
 from .runtime import flow_settings
 
-log = logging.getLogger(__name__)
 MEETING_STATES = (AppraisalState.SUBMITTED, AppraisalState.IN_REVIEW)
 
 
@@ -66,58 +63,14 @@ def queue_meeting_invitations(appraisal_ids: list[int]) -> int:
         return queue_messages(session, messages)
 
 
-def queue_record_complete(appraisal_ids: list[int] | None = None) -> int:
-    """Tell appraisee, appraiser and company secretaries of every sealed, complete record.
+@task(name="seal-record", cache_policy=NO_CACHE, persist_result=False)
+def seal_signed_record(appraisal_id: int) -> int:
+    """Seal what this appraisal's signatures call for; returns how many records were stored.
 
-    Set-based and keyed ``record_complete:{appraisal_id}:{version}:{email}``: it finds every
-    complete appraisal whose current record version is sealed, so a crash between the seal
-    and this step is made good by the next run.
+    ``records.archive`` queues the record-complete messages in the same transaction as the
+    complete record, so nothing is left for a later pass.
     """
-    finished = (AppraisalState.COMPLETE, AppraisalState.SUBMITTED_TO_NHSE)
-    statement = _people(appraisal_ids, finished).join(Record, and_(
-        Record.appraisal_id == Appraisal.id, Record.version == Appraisal.record_version,
-        Record.stage == RecordStage.COMPLETE))
-    messages: list[QueuedMessage] = []
-    with write_session() as session:
-        for appraisal, org, year, ee_name, ee_email, er_name, er_email in session.execute(
-                statement):
-            payload = {"organisation": org, "year": year, "appraisee_name": ee_name,
-                       "appraiser_name": er_name, "due": appraisal.sign_off_due.isoformat(),
-                       "nhse_due": appraisal.nhse_due.isoformat() if appraisal.nhse_due
-                       else None}
-            recipients = [(ee_name, ee_email), (er_name, er_email)] + [
-                (p.name, p.email) for p in company_secretaries(session, appraisal.organisation_id)]
-            for name, email in recipients:
-                if email:
-                    messages.append(QueuedMessage(
-                        f"record_complete:{appraisal.id}:{appraisal.record_version}:{email}",
-                        "record_complete", email, name, appraisal.id, payload))
-        return queue_messages(session, messages)
-
-
-def seal_pending(limit: int) -> list[int]:
-    """Render and seal the records whose signatures have no sealed record yet.
-
-    Delegates to ``records.archive.seal_pending_records`` (imported lazily: the records
-    package owns rendering and sealing). Returns the appraisal ids sealed; [] when the
-    records archive is not installed.
-    """
-    try:
-        from records.archive import seal_pending_records
-    except ModuleNotFoundError as error:
-        if error.name not in ("records.archive", "records"):
-            raise
-        log.warning("records.archive is not available: no record was sealed")
-        return []
-    return list(seal_pending_records(limit=limit))
-
-
-@task(name="seal-records", cache_policy=NO_CACHE, persist_result=False)
-def seal_and_announce(limit: int) -> list[int]:
-    """Seal what both parties signed, then queue the record-complete messages."""
-    sealed = seal_pending(limit)
-    queue_record_complete()
-    return sealed
+    return len(seal_appraisal(appraisal_id))
 
 
 @task(name="queue-meeting-invitations", cache_policy=NO_CACHE, persist_result=False)
@@ -139,7 +92,7 @@ def route_appraisal(appraisal_id: int) -> DeliveryReport:
         signed = appraisal is not None and appraisal.state in (
             AppraisalState.SIGNED_BY_APPRAISEE, AppraisalState.COMPLETE)
     if signed:
-        seal_and_announce(50)
+        seal_signed_record(appraisal_id)
     return send_outbox_batches(appraisal_id=appraisal_id)
 
 

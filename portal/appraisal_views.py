@@ -9,11 +9,8 @@ page views do not hold the store's write lock while they read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
@@ -23,21 +20,18 @@ from appraisal_store.lifecycle import Party
 from appraisal_store.models import (
     Appraisal,
     AppraisalRevision,
-    Cycle,
     DevelopmentAction,
     DomainReflection,
     FPPTAttestation,
     Objective,
     ObjectiveReview,
-    Organisation,
-    Person,
     Rating,
     Record,
 )
 from appraisal_store.services.access import can_view_content, get_appraisal
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.services.signing import signatures_of
-from appraisal_store.services.steps import AppraisalContext
+from appraisal_store.services.steps import AppraisalContext, context_of
 from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
 from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
@@ -127,25 +121,6 @@ def record_content_view(session: Session, actor: Actor, appraisal: Appraisal, pa
                  details={"page": page, "revision": appraisal.revision})
 
 
-@cache
-def _context_statement() -> Select[Any]:
-    appraisee, appraiser = aliased(Person), aliased(Person)
-    return (select(Organisation.name, Organisation.code, Cycle.year, appraisee.name,
-                   appraisee.email, appraiser.name, appraiser.email)
-            .select_from(Appraisal)
-            .join(Organisation, Organisation.id == Appraisal.organisation_id)
-            .join(Cycle, Cycle.id == Appraisal.cycle_id)
-            .join(appraisee, appraisee.id == Appraisal.appraisee_id)
-            .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
-            .where(Appraisal.id == bindparam("appraisal_id")))
-
-
-def _context(session: Session, appraisal: Appraisal) -> AppraisalContext:
-    """What ``context_of`` gives (organisation, year, the two people), in one query."""
-    row = session.execute(_context_statement(), {"appraisal_id": appraisal.id}).one()
-    return AppraisalContext(appraisal.id or 0, *row)
-
-
 _RATINGS = select(Rating.statement_id, Rating.value).where(
     Rating.appraisal_id == bindparam("appraisal_id"), Rating.revision == bindparam("revision"))
 _OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).where(
@@ -180,7 +155,7 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
             by_appraiser[row.domain_id] = row
     view = AppraisalView(
         appraisal, parties, framework_of(session, appraisal.framework_version_id),
-        _ratings(session, appraisal), reflections, context=_context(session, appraisal),
+        _ratings(session, appraisal), reflections, context=context_of(session, appraisal),
         appraiser_reflections=by_appraiser,
         fppt=session.execute(select(FPPTAttestation).where(
             FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none(),

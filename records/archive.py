@@ -28,7 +28,8 @@ from appraisal_store.database import read_session, write_session
 from appraisal_store.errors import NotFound
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
 from appraisal_store.outbox import QueuedMessage, queue_messages
-from appraisal_store.services.steps import company_secretaries, context_of
+from appraisal_store.queries import company_secretaries
+from appraisal_store.services.steps import context_of
 from appraisal_store.vocabulary import RecordStage, SignatureRole
 from records.build import RECORD_TIME_ZONE, build_content, record_id
 from records.content import RecordContent
@@ -152,8 +153,7 @@ def _store(
 
 
 def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
-    # The same keys and payload as flows.routing.queue_record_complete: whichever runs
-    # first queues the messages, the other finds them queued.
+    # Queued in the same transaction as the complete record, so a crash loses neither.
     context = context_of(session, appraisal)
     payload = {
         "organisation": context.organisation, "year": context.year,
@@ -164,7 +164,8 @@ def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[Qu
     recipients = [
         (context.appraisee_name, context.appraisee_email),
         (context.appraiser_name, context.appraiser_email),
-    ] + [(p.name, p.email) for p in company_secretaries(session, appraisal.organisation_id)]
+    ] + company_secretaries(session, {appraisal.organisation_id}).get(
+        appraisal.organisation_id, [])
     return [
         QueuedMessage(
             f"record_complete:{appraisal.id}:{appraisal.record_version}:{email}",

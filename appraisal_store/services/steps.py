@@ -6,16 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
 from ..lifecycle import Party, check_edit, check_transition
-from ..models import Appointment, Appraisal, Cycle, Organisation, Person
+from ..models import Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..types import utcnow
-from ..vocabulary import BoardRole
 from .access import get_appraisal
 
 
@@ -42,17 +42,26 @@ class AppraisalContext:
         return data
 
 
+def _context_statement():  # type: ignore[no-untyped-def]
+    appraisee, appraiser = aliased(Person), aliased(Person)
+    return (select(Organisation.name, Organisation.code, Cycle.year, appraisee.name,
+                   appraisee.email, appraiser.name, appraiser.email)
+            .select_from(Appraisal)
+            .join(Organisation, Organisation.id == Appraisal.organisation_id)
+            .join(Cycle, Cycle.id == Appraisal.cycle_id)
+            .join(appraisee, appraisee.id == Appraisal.appraisee_id)
+            .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+            .where(Appraisal.id == bindparam("appraisal_id")))
+
+
+# Built once: it runs on every change that sends a message and on every page of an appraisal.
+_CONTEXT = _context_statement()
+
+
 def context_of(session: Session, appraisal: Appraisal) -> AppraisalContext:
-    organisation = session.get(Organisation, appraisal.organisation_id)
-    cycle = session.get(Cycle, appraisal.cycle_id)
-    appraisee = session.get(Person, appraisal.appraisee_id)
-    appraiser = session.get(Person, appraisal.appraiser_id) if appraisal.appraiser_id else None
-    assert organisation and cycle and appraisee
-    return AppraisalContext(
-        appraisal.id or 0, organisation.name, organisation.code, cycle.year,
-        appraisee.name, appraisee.email,
-        appraiser.name if appraiser else None, appraiser.email if appraiser else None,
-    )
+    """The organisation, year and both people of an appraisal, in one query."""
+    row = session.execute(_CONTEXT, {"appraisal_id": appraisal.id}).one()
+    return AppraisalContext(appraisal.id or 0, *row)
 
 
 def begin(session: Session, actor: Actor, appraisal_id: int) -> tuple[Appraisal, set[Party]]:
@@ -85,14 +94,3 @@ def edit(session: Session, actor: Actor, appraisal: Appraisal, parties: set[Part
     session.add(appraisal)
     record_event(session, actor, kind, subject_type="appraisal", subject_id=appraisal.id or 0,
                  organisation_id=appraisal.organisation_id, details=details or {})
-
-
-def company_secretaries(session: Session, organisation_id: int) -> list[Person]:
-    """The organisation's company secretaries in post (they hear of finished records)."""
-    return list(session.execute(
-        select(Person).join(Appointment, Appointment.person_id == Person.id).where(
-            Appointment.organisation_id == organisation_id,
-            Appointment.role == BoardRole.COMPANY_SECRETARY,
-            Appointment.end_date.is_(None),  # type: ignore[union-attr]
-        )
-    ).scalars())
