@@ -39,8 +39,3 @@ def current_due(appraisal: HasDueDates) -> tuple[str, date] | None:
     if kind is None:
         return None
     return kind, getattr(appraisal, f"{kind}_due")
-
-
-def is_overdue(appraisal: HasDueDates, today: date) -> bool:
-    due = current_due(appraisal)
-    return due is not None and due[1] < today

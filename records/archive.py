@@ -155,12 +155,7 @@ def _store(
 def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
     # Queued in the same transaction as the complete record, so a crash loses neither.
     context = context_of(session, appraisal)
-    payload = {
-        "organisation": context.organisation, "year": context.year,
-        "appraisee_name": context.appraisee_name, "appraiser_name": context.appraiser_name,
-        "due": appraisal.sign_off_due.isoformat(),
-        "nhse_due": appraisal.nhse_due.isoformat() if appraisal.nhse_due else None,
-    }
+    payload = context.payload(due=appraisal.sign_off_due, nhse_due=appraisal.nhse_due)
     recipients = [
         (context.appraisee_name, context.appraisee_email),
         (context.appraiser_name, context.appraiser_email),

@@ -76,11 +76,6 @@ def can_view_content(session: Session, actor: Actor, appraisal: Appraisal) -> bo
     return False
 
 
-def can_view_status(session: Session, actor: Actor, appraisal: Appraisal) -> bool:
-    """Status, dates and signatures: anyone with content access, and administrators."""
-    return bool(parties(session, actor, appraisal)) or can_view_content(session, actor, appraisal)
-
-
 def has_delegation(session: Session, person_id: int, organisation_id: int) -> bool:
     return session.execute(
         select(ContentDelegation.id).where(
