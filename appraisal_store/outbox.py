@@ -8,10 +8,14 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from .models import OutboxMessage
 from .types import utcnow
+
+_COLUMNS = ("idempotency_key", "template", "recipient_email", "recipient_name", "appraisal_id",
+            "payload", "created_at", "attempts", "next_attempt_at")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,44 @@ class QueuedMessage:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+def _insert_new(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id: RETURNING counts
+    the new rows (an executemany's rowcount is not reliable on every driver)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(OutboxMessage.id))
+
+
+_psycopg_sql: dict[type, str] = {}
+
+
+def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """One single-row insert per message, pipelined by psycopg, RETURNING counted per row.
+
+    SQLAlchemy would send an executemany with RETURNING as multi-row VALUES statements
+    ("insertmanyvalues"), which psycopg re-parses character by character (tens of
+    milliseconds per thousand rows); psycopg's own pipelined executemany prepares the short
+    statement once and costs about a third of the client CPU for the same server work.
+    """
+    from psycopg.types.json import Json
+
+    dialect = type(connection.dialect)
+    if dialect not in _psycopg_sql:
+        _psycopg_sql[dialect] = str(_insert_new("postgresql").compile(
+            dialect=connection.dialect, column_keys=list(_COLUMNS)))
+    for row in rows:
+        row["payload"] = Json(row["payload"])
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    added = 0
+    with cursor:
+        cursor.executemany(_psycopg_sql[dialect], rows, returning=True)
+        while True:
+            added += max(cursor.rowcount, 0)
+            if not cursor.nextset():
+                break
+    return added
+
+
 def queue_messages(
     session: Session, messages: Sequence[QueuedMessage], *, batch: int = 2000
 ) -> int:
@@ -36,14 +78,11 @@ def queue_messages(
     """
     if not messages:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    connection = session.connection()
+    on_psycopg = connection.dialect.driver == "psycopg"
     # One compiled statement over many parameter sets (SQLAlchemy batches them itself):
-    # compiling a multi-row VALUES clause per batch cost more than the inserts. RETURNING
-    # counts the new rows; an executemany's rowcount is not reliable on every driver.
-    statement = (insert(OutboxMessage)
-                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                 .returning(OutboxMessage.id))
+    # compiling a multi-row VALUES clause per batch cost more than the inserts.
+    statement = None if on_psycopg else _insert_new(connection.dialect.name)
     now = utcnow()
     added = 0
     for start in range(0, len(messages), batch):
@@ -56,5 +95,8 @@ def queue_messages(
             }
             for m in messages[start:start + batch]
         ]
-        added += len(session.connection().execute(statement, rows).all())
+        if on_psycopg:
+            added += _queue_with_psycopg(connection, rows)
+        else:
+            added += len(connection.execute(statement, rows).all())
     return added
