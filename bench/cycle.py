@@ -63,8 +63,10 @@ def sweep_reminders(today: date = REMINDER_DAY) -> tuple[int | None, str]:
 
 
 def warm_up_prefect() -> None:
-    """Pay Prefect's import and first API round trips outside any timing (a weekend sweep)."""
+    """Pay the imports (Prefect's, the flows' modules) and Prefect's first API round trips
+    outside any timing: a weekend sweep, and the open flow looked up once."""
     sweep_reminders(date(2026, 1, 31))
+    _open_cycle_flow()
 
 
 def count(bind: Engine, table: Any) -> int:
