@@ -6,8 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -48,7 +49,7 @@ class OpenedCycle:
 @dataclass
 class _Plan:
     organisation: Organisation
-    cycle: Cycle
+    cycle_id: int
     rows: list[dict[str, object]] = field(default_factory=list)
     excluded: int = 0
     already_open: int = 0
@@ -93,7 +94,7 @@ def resolve_dates(year: str, *, self_assessment_due: date | None = None,
     return dates
 
 
-def _board_leads(appointments: Sequence[Appointment], on: date) -> BoardLeads:
+def _board_leads(appointments: Sequence[Row[Any]], on: date) -> BoardLeads:
     def holder(*roles: BoardRole) -> int | None:
         holders = sorted((a.start_date, a.person_id) for a in appointments
                          if a.role in roles and a.start_date <= on
@@ -132,20 +133,24 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
                                [f"unknown organisation '{c}'" for c in unknown])
     framework = current_framework_version(session, actor)
     org_ids = [o.id for o in organisations.values()]
-    appointments_by_org: dict[int, list[Appointment]] = {}
+    # Plain rows, not ORM objects: building ten thousand SQLModel instances cost more than
+    # reading them.
+    appointments_by_org: dict[int, list[Row[Any]]] = {}
     for appointment in session.execute(
-        select(Appointment).where(Appointment.organisation_id.in_(org_ids))  # type: ignore[attr-defined]
-    ).scalars():
+        select(Appointment.id, Appointment.person_id, Appointment.organisation_id,
+               Appointment.role, Appointment.start_date, Appointment.end_date)
+        .where(Appointment.organisation_id.in_(org_ids))  # type: ignore[attr-defined]
+    ):
         appointments_by_org.setdefault(appointment.organisation_id, []).append(appointment)
-    cycles = _get_or_create_cycles(session, organisations.values(), year, starts, ends, dates)
-    already = _existing_appointment_ids(session, [c.id for c in cycles.values()])
+    cycles = _get_or_create_cycles(session, org_ids, year, starts, ends, dates)
+    already = _existing_appointment_ids(session, list(cycles.values()))
 
     plans: list[_Plan] = []
     for code in codes:
         organisation = organisations[code]
-        cycle = cycles[organisation.id]  # type: ignore[index]
-        plan = _Plan(organisation, cycle,
-                     already_open=sum(1 for c in already.values() if c == cycle.id))
+        cycle_id = cycles[organisation.id]  # type: ignore[index]
+        plan = _Plan(organisation, cycle_id,
+                     already_open=sum(1 for c in already.values() if c == cycle_id))
         appointments = appointments_by_org.get(organisation.id or 0, [])
         leads = _board_leads(appointments, max(min(opened_on, ends), starts))
         for appointment in appointments:
@@ -160,7 +165,7 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
                                   appraisee_id=appointment.person_id, leads=leads)
             late = appointment.start_date >= late_from
             plan.rows.append({
-                "cycle_id": cycle.id, "appointment_id": appointment.id,
+                "cycle_id": cycle_id, "appointment_id": appointment.id,
                 "organisation_id": organisation.id, "appraisee_id": appointment.person_id,
                 "appraiser_id": route.appraiser_id, "routing_basis": route.basis,
                 "framework_version_id": framework.id,
@@ -176,24 +181,35 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
     return _write_plans(session, actor, plans, year, dates, framework.id or 0)
 
 
-def _get_or_create_cycles(session: Session, organisations: object, year: str, starts: date,
-                          ends: date, dates: CycleDates) -> dict[int, Cycle]:
-    orgs = list(organisations)  # type: ignore[call-overload]
-    found = {c.organisation_id: c for c in session.execute(
-        select(Cycle).where(Cycle.year == year,
-                            Cycle.organisation_id.in_([o.id for o in orgs]))  # type: ignore[attr-defined]
-    ).scalars()}
-    for organisation in orgs:
-        if organisation.id not in found:
-            cycle = Cycle(organisation_id=organisation.id, year=year, starts_on=starts,
-                          ends_on=ends, **vars(dates))
-            session.add(cycle)
-            found[organisation.id] = cycle
-    session.flush()
-    return found
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _existing_appointment_ids(session: Session, cycle_ids: list[int | None]) -> dict[int, int]:
+def _get_or_create_cycles(session: Session, organisation_ids: list[int | None], year: str,
+                          starts: date, ends: date, dates: CycleDates) -> dict[int, int]:
+    """The year's cycle id of each organisation, created where missing (organisation id ->
+    cycle id). A cycle another run created meanwhile is kept: its key is (organisation,
+    year)."""
+    def found() -> dict[int, int]:
+        return dict(session.execute(
+            select(Cycle.organisation_id, Cycle.id).where(
+                Cycle.year == year,
+                Cycle.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
+        ).tuples().all())
+
+    cycles = found()
+    missing = [{"organisation_id": o, "year": year, "starts_on": starts, "ends_on": ends,
+                **vars(dates)} for o in organisation_ids if o not in cycles]
+    if not missing:
+        return cycles
+    session.connection().execute(
+        _insert(session)(Cycle).on_conflict_do_nothing(
+            index_elements=["organisation_id", "year"]), missing)
+    return found()
+
+
+def _existing_appointment_ids(session: Session, cycle_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(
         select(Appraisal.appointment_id, Appraisal.cycle_id).where(
             Appraisal.cycle_id.in_(cycle_ids))  # type: ignore[attr-defined]
@@ -203,8 +219,7 @@ def _existing_appointment_ids(session: Session, cycle_ids: list[int | None]) -> 
 def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
                  dates: CycleDates, framework_version_id: int) -> list[OpenedCycle]:
     rows = [row for plan in plans for row in plan.rows]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Appraisal).on_conflict_do_nothing(
+    statement = _insert(session)(Appraisal).on_conflict_do_nothing(
         index_elements=["cycle_id", "appointment_id"])
     for start in range(0, len(rows), 1000):
         session.connection().execute(statement, rows[start:start + 1000])
@@ -213,7 +228,7 @@ def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
         select(Appraisal.id, Appraisal.cycle_id, Appraisal.appointment_id, Appraisal.state,
                Appraisal.appraiser_id, Appraisal.organisation_id, Person.name, Person.email)
         .join(Person, Person.id == Appraisal.appraisee_id)
-        .where(Appraisal.cycle_id.in_({p.cycle.id for p in plans}))  # type: ignore[attr-defined]
+        .where(Appraisal.cycle_id.in_({p.cycle_id for p in plans}))  # type: ignore[attr-defined]
     ).all()
     events: list[PendingEvent] = []
     invitations: list[QueuedMessage] = []
@@ -232,7 +247,7 @@ def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
                 {"organisation": organisation.name, "year": year,
                  "due": dates.self_assessment_due.isoformat()}))
     for plan in plans:
-        events.append(PendingEvent("cycle_opened", "cycle", plan.cycle.id or 0,
+        events.append(PendingEvent("cycle_opened", "cycle", plan.cycle_id,
                                    plan.organisation.id, {"year": year, "dates": vars(dates)}))
     record_events(session, actor, events)
     queue_messages(session, invitations)
