@@ -92,6 +92,9 @@ def record_events(
     if not events:
         return
     moment = (at or utcnow()).astimezone(UTC)
+    # The caller's pending changes go first: the head is locked from here to the commit,
+    # and every audited change in the store waits for it.
+    session.flush()
     connection = session.connection()
     event_id, prev = _lock_head(connection)
     rows: list[dict[str, Any]] = []

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Executable, event
+from sqlalchemy.engine import Engine, Result, make_url
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
@@ -108,3 +108,16 @@ def read_session(bind: Engine | None = None) -> Iterator[Session]:
     """A session for reading; nothing it does is committed."""
     with Session(bind or engine(), expire_on_commit=False) as session:
         yield session
+
+
+def run_columns(session: Session, statement: Executable,
+                parameters: dict[str, Any] | None = None) -> Result[Any]:
+    """Run a statement that loads no ORM entity on the session's connection.
+
+    ``Session.execute`` takes every statement through the ORM's execution path, about a
+    tenth of a millisecond a statement: more than SQLite takes to run a small indexed query,
+    and paid on every page. A statement of plain columns gains nothing from it. Pending
+    changes are flushed first, as the ORM's autoflush would.
+    """
+    session.flush()
+    return session.connection().execute(statement, parameters or {})

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from .database import run_columns
 from .deadlines import DUE_KIND_BY_STATE
 from .models import (
     Appointment,
@@ -38,7 +39,7 @@ _LATEST_YEAR = select(func.max(Cycle.year))
 
 
 def latest_year(session: Session) -> str | None:
-    return session.execute(_LATEST_YEAR).scalar_one_or_none()
+    return run_columns(session, _LATEST_YEAR).scalar_one_or_none()
 
 
 @dataclass
@@ -210,7 +211,7 @@ def appraisal_rows(session: Session, *, year: str | None = None,
     if limit:
         statement = statement.limit(limit)
     return [AppraisalRow(*row[:15], row[15] is not None, row[16] is not None, row[17])
-            for row in session.execute(statement, values)]
+            for row in run_columns(session, statement, values)]
 
 
 def appraiser_queue(session: Session, appraiser_id: int) -> list[AppraisalRow]:

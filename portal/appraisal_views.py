@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from appraisal_store.actors import Actor
 from appraisal_store.audit import record_event
+from appraisal_store.database import run_columns
 from appraisal_store.errors import NotAllowed, NotFound
 from appraisal_store.lifecycle import Party
 from appraisal_store.models import (
@@ -130,13 +131,14 @@ _OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).whe
 
 
 def _ratings(session: Session, appraisal: Appraisal) -> dict[str, ScaleLabel]:
-    return dict(session.execute(  # type: ignore[arg-type]
-        _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+    return dict(run_columns(  # type: ignore[arg-type]
+        session, _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
 
 
 def _answers(session: Session, appraisal: Appraisal, parties: set[Party]) -> AnswersView:
-    reflections: dict[str, str] = dict(session.execute(  # type: ignore[arg-type]
-        _OWN_REFLECTIONS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+    reflections: dict[str, str] = dict(run_columns(  # type: ignore[arg-type]
+        session, _OWN_REFLECTIONS,
+        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
     return AnswersView(appraisal, parties, framework_of(session, appraisal.framework_version_id),
                        _ratings(session, appraisal), reflections)
 

@@ -13,13 +13,15 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
+from appraisal_store.database import run_columns
 from appraisal_store.errors import NotFound
 from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import current_roles, is_org_administrator
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, BoardRole
 
-_ORGANISATION = select(Organisation).where(Organisation.id == bindparam("organisation_id"))
+_ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
+    Organisation.id == bindparam("organisation_id"))
 CHART_WIDTH = 600
 BAR_HEIGHT = 24
 LABEL_WIDTH = 190
@@ -41,8 +43,17 @@ class NHSEDeadline:
 
 
 @dataclass(frozen=True)
+class BoardName:
+    """What the dashboard shows of its organisation."""
+
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Dashboard:
-    organisation: Organisation
+    organisation: BoardName
     year: str | None
     rows: list[AppraisalRow]
     today: date
@@ -85,13 +96,12 @@ class Dashboard:
 
 
 def administered_organisation(session: Session, actor: Actor, organisation_id: int
-                              ) -> Organisation:
+                              ) -> BoardName:
     """The organisation, if the actor administers it; otherwise NotFound (no hint it exists)."""
-    organisation = session.execute(_ORGANISATION, {"organisation_id": organisation_id}
-                                   ).scalar_one_or_none()
-    if organisation is None or not is_org_administrator(session, actor, organisation_id):
+    found = run_columns(session, _ORGANISATION, {"organisation_id": organisation_id}).first()
+    if found is None or not is_org_administrator(session, actor, organisation_id):
         raise NotFound(f"There is no organisation {organisation_id} that you administer.")
-    return organisation
+    return BoardName(*found)
 
 
 def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *,

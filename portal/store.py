@@ -1,7 +1,8 @@
 """The portal's sessions on the store: short ones, on an engine that keeps its connections.
 
-A page reads in a read session (on SQLite a plain ``BEGIN``, which takes no lock) and only
-what changes something opens a write session, kept as short as the change itself.
+A page reads in a read session (on SQLite a plain ``BEGIN``, which takes no lock; on
+PostgreSQL no transaction at all, see ``_read_engine``) and only what changes something
+opens a write session, kept as short as the change itself.
 
 On SQLite a write session holds the database's single write lock. A writer that finds it
 taken is left to SQLite's busy handler, which sleeps in growing steps (up to 100 ms at a
@@ -19,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from appraisal_store import database
@@ -57,10 +58,29 @@ def _write_turn() -> AbstractContextManager[None]:
     return _sqlite_write_turn(Path(f"{url.database}.portal-writers"))
 
 
+_read_engines: dict[Engine, Engine] = {}
+
+
+def _read_engine() -> Engine:
+    """The engine of read sessions.
+
+    On PostgreSQL it runs in autocommit. The portal reads under READ COMMITTED, where every
+    statement takes a snapshot of its own whether or not a transaction surrounds it, so a
+    transaction would add nothing but its BEGIN and ROLLBACK: two round trips a session,
+    a fifth of a page's. On SQLite the read transaction is kept: there it is what gives the
+    page's statements one snapshot.
+    """
+    pooled = database.pooled_engine()
+    if pooled not in _read_engines:
+        _read_engines[pooled] = (pooled if pooled.dialect.name == "sqlite"
+                                 else pooled.execution_options(isolation_level="AUTOCOMMIT"))
+    return _read_engines[pooled]
+
+
 @contextmanager
 def read_session() -> Iterator[Session]:
     """A session for reading; nothing it does is committed."""
-    with database.read_session(database.pooled_engine()) as session:
+    with database.read_session(_read_engine()) as session:
         yield session
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from ..actors import Actor
+from ..database import run_columns
 from ..errors import NotFound
 from ..lifecycle import Party
 from ..models import Appointment, Appraisal, ContentDelegation
@@ -27,7 +28,7 @@ _APPRAISAL_FOR_UPDATE = _APPRAISAL.with_for_update()
 def current_roles(session: Session, person_id: int, organisation_id: int,
                   *, on: date | None = None) -> set[BoardRole]:
     """The roles ``person_id`` holds on the organisation's board on ``on`` (today by default)."""
-    rows = session.execute(_CURRENT_ROLES, {
+    rows = run_columns(session, _CURRENT_ROLES, {
         "person_id": person_id, "organisation_id": organisation_id, "day": on or date.today(),
     }).scalars()
     return set(rows)

@@ -13,6 +13,7 @@ from competencies.loader import default_framework, framework_from_dict, load_fra
 
 from ..actors import Actor
 from ..audit import record_event
+from ..database import run_columns
 from ..errors import NotFound, ValidationFailed
 from ..models import FrameworkVersion
 
@@ -81,9 +82,12 @@ _CONTENT_HASH = select(FrameworkVersion.content_hash).where(
 
 
 def framework_of(session: Session, framework_version_id: int) -> Framework:
-    """The framework an appraisal pinned (a stored version never changes, so it is cached)."""
-    content_hash = session.execute(
-        _CONTENT_HASH, {"framework_version_id": framework_version_id}).scalar_one_or_none()
+    """The framework an appraisal pinned (a stored version never changes, so it is cached,
+    and its hash is looked up once a session)."""
+    known = session.info.setdefault("framework_hashes", {})
+    content_hash = known.get(framework_version_id) or run_columns(
+        session, _CONTENT_HASH, {"framework_version_id": framework_version_id}
+    ).scalar_one_or_none()
     if content_hash is None:
         raise NotFound(f"There is no framework version {framework_version_id}.")
     framework = _frameworks.get(content_hash)
@@ -92,4 +96,5 @@ def framework_of(session: Session, framework_version_id: int) -> Framework:
             select(FrameworkVersion.content).where(FrameworkVersion.id == framework_version_id)
         ).scalar_one()
         framework = _frameworks[content_hash] = framework_from_dict(content)
+    known[framework_version_id] = content_hash
     return framework

@@ -11,6 +11,7 @@ from competencies.scale import ScaleLabel
 
 from ..actors import Actor
 from ..errors import ValidationFailed
+from ..lifecycle import check_edit
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..outbox import QueuedMessage
 from ..types import utcnow
@@ -44,9 +45,7 @@ def save_self_assessment(
         ValidationFailed: an unknown statement or domain, or a text too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
-    edit(session, actor, appraisal, parties, "edit_self_assessment",
-         details={"revision": appraisal.revision, "statements": sorted(ratings),
-                  "reflections": sorted(reflections or {})})
+    check_edit("edit_self_assessment", appraisal.state, parties)
     framework = framework_of(session, appraisal.framework_version_id)
     known_statements = set(framework.statement_ids())
     known_domains = {d.id for d in framework.domains}
@@ -70,6 +69,11 @@ def save_self_assessment(
     for domain_id, text in (reflections or {}).items():
         _put_reflection(session, appraisal_id, revision, domain_id, ReflectionAuthor.APPRAISEE,
                         text.strip())
+    # Audited last: the event takes the audit chain's head, which every audited change in
+    # the store waits for (a row lock on PostgreSQL), so it is held only until the commit.
+    edit(session, actor, appraisal, parties, "edit_self_assessment",
+         details={"revision": revision, "statements": sorted(ratings),
+                  "reflections": sorted(reflections or {})})
     return appraisal
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
+from ..database import run_columns
 from ..lifecycle import Party, check_edit, check_transition
 from ..models import Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
@@ -60,7 +61,7 @@ _CONTEXT = _context_statement()
 
 def context_of(session: Session, appraisal: Appraisal) -> AppraisalContext:
     """The organisation, year and both people of an appraisal, in one query."""
-    row = session.execute(_CONTEXT, {"appraisal_id": appraisal.id}).one()
+    row = run_columns(session, _CONTEXT, {"appraisal_id": appraisal.id}).one()
     return AppraisalContext(appraisal.id or 0, *row)
 
 

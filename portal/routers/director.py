@@ -18,6 +18,7 @@ from appraisal_store.services.self_assessment import (
     submit_self_assessment,
 )
 from appraisal_store.services.signing import sign
+from competencies.framework import Domain
 from competencies.scale import ScaleLabel
 
 from ..appraisal_views import (
@@ -30,7 +31,7 @@ from ..appraisal_views import (
 )
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..rendering import FormErrors, render
-from ..store import read_session, write_session
+from ..store import write_session
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
@@ -63,9 +64,38 @@ async def save_domain(request: Request, appraisal_id: int, domain_id: str, me: C
 
 def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: SignedIn,
                  form: FormData) -> Response:
-    with read_session() as session:
-        framework = own_framework(session, me.actor, appraisal_id)
-    domain = framework.domain(domain_id)
+    # One write session for the whole save: the framework is read inside it, which costs
+    # less than a read session of its own before it.
+    answers: dict[str, ScaleLabel | None] = {}
+    errors = FormErrors()
+    reflection = str(form.get("reflection", ""))
+    try:
+        with write_session() as session:
+            framework = own_framework(session, me.actor, appraisal_id)
+            domain = framework.domain(domain_id)
+            answers, errors = _answers_in(form, domain)
+            if not errors:
+                save_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id,
+                                     ratings={k: v for k, v in answers.items() if v},
+                                     reflections={domain_id: reflection})
+    except (ValidationFailed, InvalidTransition) as error:
+        errors = _errors_of(error, "reflection")
+    if errors:  # the page again, with the appraisal's content: a view, audited as one
+        view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
+        return render(request, "director/domain.html", {
+            "view": view, "domain": view.framework.domain(domain_id), "scale": SCALE_OPTIONS,
+            "errors": errors, "answers": answers, "reflection": reflection}, status_code=400)
+    if form.get("action") == "continue":
+        following = domain_after(framework, domain_id)
+        target = (f"/appraisals/{appraisal_id}/domains/{following.id}" if following
+                  else f"/appraisals/{appraisal_id}/check")
+        return RedirectResponse(target, status_code=303)
+    return RedirectResponse(f"/appraisals/{appraisal_id}?saved={domain_id}", status_code=303)
+
+
+def _answers_in(form: FormData, domain: Domain) -> tuple[dict[str, ScaleLabel | None],
+                                                         FormErrors]:
+    """The ratings the form gives for the domain's statements, and what is wrong with them."""
     answers: dict[str, ScaleLabel | None] = {}
     errors = FormErrors()
     for statement in domain.statements:
@@ -75,26 +105,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
                 answers[statement.id] = ScaleLabel(value)
             except ValueError:
                 errors.add(f"rating-{statement.id}", "Choose one of the answers")
-    reflection = str(form.get("reflection", ""))
-    if not errors:
-        try:
-            with write_session() as session:
-                save_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id,
-                                     ratings={k: v for k, v in answers.items() if v},
-                                     reflections={domain_id: reflection})
-        except (ValidationFailed, InvalidTransition) as error:
-            errors = _errors_of(error, "reflection")
-    if errors:  # the page again, with the appraisal's content: a view, audited as one
-        view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
-        return render(request, "director/domain.html", {
-            "view": view, "domain": domain, "scale": SCALE_OPTIONS, "errors": errors,
-            "answers": answers, "reflection": reflection}, status_code=400)
-    if form.get("action") == "continue":
-        following = domain_after(framework, domain_id)
-        target = (f"/appraisals/{appraisal_id}/domains/{following.id}" if following
-                  else f"/appraisals/{appraisal_id}/check")
-        return RedirectResponse(target, status_code=303)
-    return RedirectResponse(f"/appraisals/{appraisal_id}?saved={domain_id}", status_code=303)
+    return answers, errors
 
 
 def _errors_of(error: ValidationFailed | InvalidTransition, default_field: str) -> FormErrors:

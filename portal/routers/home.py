@@ -21,7 +21,7 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request, me: CurrentPerson) -> Response:
-    person_id = me.person.id or 0
+    person_id = me.person.id
     today = date.today()
     with read_session() as session:
         mine = appraisal_rows(session, appraisee_id=person_id)

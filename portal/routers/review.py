@@ -33,7 +33,7 @@ FIELDS = {"objectives": "objective-1-text", "development_plan": "action-1-need",
 @router.get("/queue")
 def queue(request: Request, me: CurrentPerson) -> Response:
     with read_session() as session:
-        rows = appraiser_queue(session, me.person.id or 0)
+        rows = appraiser_queue(session, me.person.id)
     return render(request, "review/queue.html", {"rows": rows, "today": date.today()})
 
 

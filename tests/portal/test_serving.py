@@ -130,3 +130,56 @@ def test_portal_command_refuses_a_negative_number_of_workers(served: dict[str, A
 def test_the_served_factory_builds_the_app() -> None:
     module, name = server.APP_FACTORY.split(":")
     assert module == server.__name__ and callable(getattr(server, name))
+
+
+def test_page_threads_suit_the_store() -> None:
+    from portal.app import PAGE_THREADS_SERVER_DATABASE, PAGE_THREADS_SQLITE, default_page_threads
+
+    assert default_page_threads("sqlite:////tmp/appraisal.db") == PAGE_THREADS_SQLITE
+    assert (default_page_threads("postgresql+psycopg://u@127.0.0.1/db")
+            == PAGE_THREADS_SERVER_DATABASE > PAGE_THREADS_SQLITE)
+
+
+def _transaction_began_with_the_statement(session: Any) -> bool:
+    from sqlalchemy import text
+
+    return bool(session.execute(text(
+        "SELECT xact_start = query_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+    )).scalar_one())
+
+
+@pytest.mark.postgres
+def test_portal_reads_on_postgresql_run_without_a_transaction(  # type: ignore[no-untyped-def]
+        home, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each statement of a read is a transaction of its own (no BEGIN and ROLLBACK round
+    trips); a write session is still one transaction."""
+    from sqlalchemy import text
+
+    from appraisal_store import config, database
+    from portal import store as portal_store
+
+    monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
+    config.settings.cache_clear()
+    database.reset_engines()
+    with portal_store.read_session() as session:
+        session.execute(text("SELECT 1"))
+        assert _transaction_began_with_the_statement(session)
+    with portal_store.write_session() as session:
+        session.execute(text("SELECT 1"))
+        assert not _transaction_began_with_the_statement(session)
+
+
+def test_a_save_audits_the_edit_after_its_changes(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    """The edit event is the save's last event (it holds the chain's head to the commit),
+    after the start of the self-assessment on a first save."""
+    director = sign_in_as("finance@rx1.nhs.uk")
+    appraisal_id = sqlite_board.appraisals["finance@rx1.nhs.uk"]
+    domain = default_framework().domains[0]
+    saved = director.post(f"/appraisals/{appraisal_id}/domains/{domain.id}", {
+        "action": "save", "reflection": "First save.",
+        f"rating-{domain.statements[0].id}": "frequently"})
+    assert saved.status_code == 303
+    with read_session() as session:
+        actions = list(session.execute(select(AuditEvent.action).where(
+            AuditEvent.subject_id == str(appraisal_id)).order_by(AuditEvent.id)).scalars())
+    assert actions[-2:] == ["start_self_assessment", "edit_self_assessment"]
