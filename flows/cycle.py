@@ -54,7 +54,7 @@ def open_cycle(year: str, organisation_codes: list[str], self_assessment_due: da
     resolve_dates(year, self_assessment_due=self_assessment_due, review_due=review_due,
                   sign_off_due=sign_off_due)  # refuse bad dates before any batch runs
     opened: list[OpenedCycle] = []
-    for batch in batches(list(organisation_codes), most_batches=12, least_size=20):
+    for batch in batches(list(organisation_codes), most_batches=6, least_size=20):
         opened += open_organisations(year, batch, self_assessment_due, review_due,
                                      sign_off_due, today)
         report_progress(len(batch))

@@ -104,7 +104,7 @@ def daily_reminders(today: date | None = None) -> int:
     if not england().is_working_day(day):
         return 0
     ranges = [(batch[0], batch[-1])
-              for batch in batches(open_appraisal_ids(), most_batches=8, least_size=1000)]
+              for batch in batches(open_appraisal_ids(), most_batches=4, least_size=1000)]
     # One after another: on SQLite the batches' writes take turns anyway.
     return sum(queue_reminder_batch(id_range, day) for id_range in ranges)
 
