@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from openpyxl import Workbook
 from sqlalchemy import bindparam, select
@@ -53,25 +54,27 @@ class BoardName:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """One board's status; each figure is worked out once (the page uses several twice)."""
+
     organisation: BoardName
     year: str | None
     rows: list[AppraisalRow]
     today: date
 
-    @property
+    @cached_property
     def counts(self) -> dict[AppraisalState, int]:
         found = Counter(row.state for row in self.rows)
         return {state: found[state] for state in AppraisalState if found[state]}
 
-    @property
+    @cached_property
     def complete(self) -> int:
         return sum(1 for row in self.rows if row.state in FINISHED_STATES)
 
-    @property
+    @cached_property
     def overdue(self) -> list[AppraisalRow]:
         return [row for row in self.rows if row.overdue(self.today)]
 
-    @property
+    @cached_property
     def bars(self) -> list[Bar]:
         counts = self.counts
         most = max(counts.values(), default=1)
@@ -79,11 +82,11 @@ class Dashboard:
         return [Bar(state.label, count, i * (BAR_HEIGHT + 8), max(2, room * count // most))
                 for i, (state, count) in enumerate(counts.items())]
 
-    @property
+    @cached_property
     def chart_height(self) -> int:
         return max(1, len(self.counts)) * (BAR_HEIGHT + 8)
 
-    @property
+    @cached_property
     def nhse_deadlines(self) -> list[NHSEDeadline]:
         """30 June (chairs) and 30 September (NEDs): who still has to finish."""
         by_due: dict[date, list[AppraisalRow]] = {}

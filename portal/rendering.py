@@ -23,6 +23,13 @@ from markupsafe import Markup
 
 import templates as template_package
 
+# The NHS.UK tag colour of each appraisal state (the ``state_tag`` macro).
+STATE_COLOURS = {
+    "complete": "green", "submitted_to_nhse": "green", "agreed": "blue",
+    "signed_by_appraisee": "blue", "submitted": "purple", "in_review": "purple",
+    "returned": "orange", "in_preparation": "yellow", "not_started": "grey",
+    "withdrawn": "grey", "deferred": "grey",
+}
 PAGES_DIR = Path(template_package.__file__).parent / "pages"
 NHSUK_DIR = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
@@ -34,6 +41,7 @@ def _environment() -> Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=ChainableUndefined,
     )
     environment.filters["uk_date"] = uk_date
+    environment.globals["state_colours"] = STATE_COLOURS
     environment.globals["rendered_once"] = _rendered_once(environment)
     return environment
 

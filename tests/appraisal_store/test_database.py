@@ -1,0 +1,57 @@
+"""The engine's care of its connections."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from appraisal_store import database
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_that_died_while_idle_is_replaced(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = database.make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = create_engine(postgres_url)
+        with admin.connect() as connection:  # as a restart of the server would
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                      {"pid": first}).scalar_one()
+        admin.dispose()
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # idle long enough
+        with engine.connect() as connection:
+            second = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert second != first
+    finally:
+        engine.dispose()
+
+
+def _last_statement(admin_url: str, pid: int) -> str:
+    admin = create_engine(admin_url)
+    try:
+        with admin.connect() as connection:
+            return str(connection.execute(text(
+                "SELECT query FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar_one())
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("idle_window", "pinged"), [(3600.0, False), (0.0, True)])
+def test_a_connection_is_pinged_only_after_the_idle_window(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch, idle_window: float,
+        pinged: bool) -> None:
+    """Within the window the pool trusts a connection (no round trip before use); after it,
+    the checkout pings (the backend's last statement is then the ping)."""
+    engine = database.make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", idle_window)
+        with engine.connect() as connection:
+            assert connection.connection.driver_connection.info.backend_pid == pid
+            assert (_last_statement(postgres_url, pid) == ";") is pinged
+    finally:
+        engine.dispose()
