@@ -148,8 +148,11 @@ def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
                  len(pending), len(chunks), workers)
         import dask
 
+        # The runner imports distributed first: setting a key of a configuration section
+        # not loaded yet would drop the whole section when the ``set`` ends.
+        runner = dask_task_runner(workers)
         with dask.config.set(_WORKER_CONFIG):
-            outcomes = seal_batches.with_options(task_runner=dask_task_runner(workers))(chunks)
+            outcomes = seal_batches.with_options(task_runner=runner)(chunks)
     else:
         outcomes = []
         for chunk in chunks:

@@ -58,6 +58,12 @@ def test_two_workers_seal_every_signed_appraisal_once(
             OutboxMessage.template == "record_complete")).scalar_one()
     assert announced == 3 * len(completed)  # appraisee, appraiser and company secretary
 
+    # The workers ran without Dask's profiler; this process's Dask configuration is intact.
+    import dask
+
+    assert dask.config.get("distributed.worker.profile.enabled") is True
+    assert dask.config.get("distributed.comm.timeouts.connect")
+
     assert seal_records(limit=100, workers=2) == []
     with read_session() as session:
         assert session.execute(select(func.count()).select_from(Record)).scalar_one() == (
