@@ -1,8 +1,9 @@
 """Measurement 3: render and seal records (two signatures each), the flow against its floor.
 
 :func:`records_measurements` is the measurement ``bench/run.py`` reports. It builds a
-SQLite store in which ``2 x count`` appraisals are signed by both parties but not sealed
-(written in bulk), then times on 1 and on 2 processes:
+store (SQLite, or PostgreSQL when ``bench/run.py`` finds it) in which ``2 x count``
+appraisals are signed by both parties but not sealed (written in bulk), then times on 1
+and on 2 processes:
 
 - the FLOOR: a bare loop over ``count`` of them calling ``records.build.build_content``,
   ``records.render.render_record`` and two ``records.seal.sign_record`` directly: no
@@ -182,6 +183,7 @@ class SignedSet:
     home: Path
     appraisal_ids: list[int]
     store_appraisals: int
+    database: str = "sqlite"
 
 
 def prepare_signed_appraisals(bind: Any, signed: int) -> list[int]:
@@ -293,14 +295,14 @@ def floor_record(appraisal_id: int, seal: Any) -> int:
 _worker_seal: Any = None
 
 
-def _floor_worker_start(url: str, home: str) -> None:
+def _floor_worker_start(url: str, home: str, database: str = "sqlite") -> None:
     """A floor pool worker: point at the store and load the seal, once per process."""
     global _worker_seal
     from records.keys import deployment_seal
 
     from .stores import Store, use_store
 
-    use_store(Store("sqlite", url, Path(home)))
+    use_store(Store(database, url, Path(home)))
     _worker_seal = deployment_seal()
 
 
@@ -323,7 +325,7 @@ def floor_loop(signed: SignedSet, appraisal_ids: list[int], processes: int) -> f
     from flows.sealing import BATCHES_PER_WORKER, LEAST_BATCH
 
     if processes == 1:
-        _floor_worker_start(signed.url, str(signed.home))  # warm: imports and the seal
+        _floor_worker_start(signed.url, str(signed.home), signed.database)  # warm
         started = time.perf_counter()
         _floor_batch(appraisal_ids)
         return time.perf_counter() - started
@@ -332,7 +334,7 @@ def floor_loop(signed: SignedSet, appraisal_ids: list[int], processes: int) -> f
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with context.Pool(processes, initializer=_floor_worker_start,
-                      initargs=(signed.url, str(signed.home))) as pool:
+                      initargs=(signed.url, str(signed.home), signed.database)) as pool:
         list(pool.imap_unordered(_floor_batch, chunks))
     return time.perf_counter() - started
 
@@ -347,17 +349,20 @@ def flow_run(count: int, processes: int) -> tuple[float, int]:
 
 
 def records_measurements(count: int, workdir: Path, log: Any,
-                         store_appraisals: int | None = None) -> list[Entry]:
+                         store_appraisals: int | None = None,
+                         database: str = "sqlite") -> list[Entry]:
     """Measurement 3: the flow against its floor on 1 and 2 processes, and the scaling.
 
     Needs a Prefect API (``bench/run.py`` starts one). The store is a SQLite file in
-    ``workdir``; the settings of this process point at it during the measurement.
+    ``workdir`` or a throw-away PostgreSQL schema; the settings of this process point at
+    it during the measurement.
 
     Args:
         count: Records per path (each path seals its own ``count`` appraisals).
         workdir: Where the store goes.
         log: Called with progress lines.
         store_appraisals: Board members in the store (default: just enough for 2 x count).
+        database: "sqlite" or "postgres" (see ``bench.stores``).
     """
     from appraisal_store.actors import Actor
     from appraisal_store.database import engine, write_session
@@ -373,7 +378,7 @@ def records_measurements(count: int, workdir: Path, log: Any,
     size = max(store_appraisals or 0, int(count * 2 * 1.1) + 30)
     entries: list[Entry] = []
     try:
-        with fresh_store("sqlite", workdir, f"records-{count}") as store:
+        with fresh_store(database, workdir, f"records-{count}") as store:
             log(f"records: preparing {2 * count:,} signed appraisals in a store of {size:,} ...")
             data = dataset.load(engine(), size)
             with write_session() as session:
@@ -382,7 +387,7 @@ def records_measurements(count: int, workdir: Path, log: Any,
                             today=OPENED_ON)
             ids = prepare_signed_appraisals(engine(), 2 * count)
             ensure_deployment_seal()
-            signed = SignedSet(store.url, store.home, ids, size)
+            signed = SignedSet(store.url, store.home, ids, size, database)
             run_seal_records(limit=0)  # warm: this process's first flow run and API calls
             times: dict[tuple[str, int], float] = {}
             cpu: dict[tuple[str, int], float] = {}
@@ -405,14 +410,14 @@ def records_measurements(count: int, workdir: Path, log: Any,
                 floor_cpu, flow_cpu = cpu["floor", processes], cpu["flow", processes]
                 entries.append(Entry(
                     f"3 records floor (bare loop), {processes} proc", round(count / floor, 2),
-                    "records/s", "sqlite", count,
+                    "records/s", database, count,
                     note="build_content + render + 2 signatures, nothing stored",
                     details={"seconds": round(floor, 3),
                              "cpu_ms_per_record": round(floor_cpu / count * 1000, 1),
                              "load_average_1min": load}))
                 entry = Entry(
                     f"3 records through flow, {processes} proc", round(flowed, 3), "s",
-                    "sqlite", count, note="flow flows.sealing.seal_records"
+                    database, count, note="flow flows.sealing.seal_records"
                     + (" (Dask, worker processes)" if processes > 1 else " (in process)"),
                     details={"records_per_second": round(count / flowed, 2),
                              "cpu_ms_per_record": round(flow_cpu / count * 1000, 1),
@@ -425,7 +430,7 @@ def records_measurements(count: int, workdir: Path, log: Any,
             for path in ("floor", "flow"):
                 entries.append(Entry(
                     f"3 records scaling 1 -> 2 proc ({path})",
-                    round(times[path, 1] / times[path, 2], 3), "x speed-up", "sqlite", count,
+                    round(times[path, 1] / times[path, 2], 3), "x speed-up", database, count,
                     note=f"{os.cpu_count()} cores"))
     finally:
         for key, value in saved.items():

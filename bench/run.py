@@ -37,9 +37,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load, 100 records, sizes 1000 and 10000")
-    parser.add_argument("--only", choices=("all", "portal"), default="all",
+    parser.add_argument("--only", choices=("all", "portal", "records"), default="all",
                         help="portal: only measurements 4 and 5 of the portal (no Prefect "
-                             "server, no flows, no records)")
+                             "server, no flows, no records); records: only measurement 3")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -130,11 +130,21 @@ def growth(entries: list[Entry], database: str) -> list[Entry]:
     return out
 
 
-def records_measurements(count: int, workdir: Path, log: Any) -> list[Entry]:
-    """Measurement 3: the real seal-records flow against its floor (bench/records_bench.py)."""
+def records_measurements(options: argparse.Namespace, workdir: Path,
+                         log: Any) -> list[Entry]:
+    """Measurement 3: the real seal-records flow against its floor (bench/records_bench.py),
+    on each database asked for (PostgreSQL when it answers)."""
     from . import records_bench
+    from .stores import postgres_answers
 
-    return records_bench.records_measurements(count, workdir, log)
+    databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
+    entries: list[Entry] = []
+    for database in databases:
+        if database == "postgres" and not postgres_answers():
+            continue  # store_measurements already says PostgreSQL was skipped
+        entries += records_bench.records_measurements(options.records, workdir, log,
+                                                      database=database)
+    return entries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,9 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             entries += store_measurements(options, workdir, console.print)
         else:
             with prefect_server(workdir):
-                entries += store_measurements(options, workdir, console.print)
+                if options.only == "all":
+                    entries += store_measurements(options, workdir, console.print)
                 if options.records > 0:
-                    entries += records_measurements(options.records, workdir, console.print)
+                    entries += records_measurements(options, workdir, console.print)
     console.print(table(entries))
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,
