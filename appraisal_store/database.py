@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Executable, event
+from sqlalchemy import Executable, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, Result, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool, QueuePool
@@ -70,6 +72,7 @@ def _ping_when_idle(engine: Engine) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute(";")
             cursor.close()
+            dbapi_connection.rollback()  # the driver began a transaction for the ping
         except Exception as error:  # noqa: BLE001 - any failure: the pool opens a new one
             raise DisconnectionError(str(error)) from error
 
@@ -159,3 +162,26 @@ def run_columns(session: Session, statement: Executable,
     """
     session.flush()
     return session.connection().execute(statement, parameters or {})
+
+
+@cache
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...],
+                      changed: tuple[str, ...]) -> Executable:
+    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
+    statement = module.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in changed})
+
+
+def upsert(session: Session, table: Table, rows: list[dict[str, Any]], *,
+           keys: tuple[str, ...], changed: tuple[str, ...]) -> None:
+    """Insert ``rows``, or where one with the same ``keys`` (a unique constraint) exists,
+    update its ``changed`` columns: one statement, instead of a read and a write per row.
+
+    Both stores speak ``INSERT ... ON CONFLICT DO UPDATE``; the statement is built once.
+    """
+    if rows:
+        session.flush()
+        dialect = session.get_bind().dialect.name
+        session.connection().execute(_upsert_statement(dialect, table, keys, changed), rows)

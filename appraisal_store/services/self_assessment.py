@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from competencies.scale import ScaleLabel
 
 from ..actors import Actor
+from ..database import upsert
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
@@ -20,6 +21,8 @@ from .frameworks import framework_of
 from .steps import begin, context_of, edit, transition
 
 MAX_TEXT = 20_000
+_RATINGS = Rating.__table__  # type: ignore[attr-defined]
+_REFLECTIONS = DomainReflection.__table__  # type: ignore[attr-defined]
 
 
 def _check_text(field: str, text: str, problems: list[str]) -> None:
@@ -58,37 +61,26 @@ def save_self_assessment(
     if appraisal.state in (AppraisalState.NOT_STARTED, AppraisalState.RETURNED):
         transition(session, actor, appraisal, parties, "start_self_assessment")
     revision = appraisal.revision
-    if ratings:
+    cleared = [s for s, v in ratings.items() if v is None]
+    if cleared:
         session.execute(delete(Rating).where(
             Rating.appraisal_id == appraisal_id, Rating.revision == revision,
-            Rating.statement_id.in_(list(ratings))))  # type: ignore[attr-defined]
-        rows = [{"appraisal_id": appraisal_id, "revision": revision, "statement_id": s,
-                 "value": ScaleLabel(v)} for s, v in ratings.items() if v is not None]
-        if rows:
-            session.execute(insert(Rating), rows)
-    for domain_id, text in (reflections or {}).items():
-        _put_reflection(session, appraisal_id, revision, domain_id, ReflectionAuthor.APPRAISEE,
-                        text.strip())
+            Rating.statement_id.in_(cleared)))  # type: ignore[attr-defined]
+    upsert(session, _RATINGS, [
+        {"appraisal_id": appraisal_id, "revision": revision, "statement_id": s,
+         "value": ScaleLabel(v)} for s, v in ratings.items() if v is not None],
+        keys=("appraisal_id", "revision", "statement_id"), changed=("value",))
+    upsert(session, _REFLECTIONS, [
+        {"appraisal_id": appraisal_id, "revision": revision, "domain_id": domain_id,
+         "author": ReflectionAuthor.APPRAISEE, "text": text.strip()}
+        for domain_id, text in (reflections or {}).items()],
+        keys=("appraisal_id", "revision", "domain_id", "author"), changed=("text",))
     # Audited last: the event takes the audit chain's head, which every audited change in
     # the store waits for (a row lock on PostgreSQL), so it is held only until the commit.
     edit(session, actor, appraisal, parties, "edit_self_assessment",
          details={"revision": revision, "statements": sorted(ratings),
                   "reflections": sorted(reflections or {})})
     return appraisal
-
-
-def _put_reflection(session: Session, appraisal_id: int, revision: int, domain_id: str,
-                    author: ReflectionAuthor, text: str) -> None:
-    row = session.execute(select(DomainReflection).where(
-        DomainReflection.appraisal_id == appraisal_id, DomainReflection.revision == revision,
-        DomainReflection.domain_id == domain_id, DomainReflection.author == author,
-    )).scalar_one_or_none()
-    if row is None:
-        row = DomainReflection(appraisal_id=appraisal_id, revision=revision, domain_id=domain_id,
-                               author=author, text=text)
-    else:
-        row.text = text
-    session.add(row)
 
 
 def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaration: str

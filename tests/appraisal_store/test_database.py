@@ -28,12 +28,14 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced(
         engine.dispose()
 
 
-def _last_statement(admin_url: str, pid: int) -> str:
+def _last_statement_at(admin_url: str, pid: int) -> object:
+    """When the backend ``pid`` last received a statement."""
     admin = create_engine(admin_url)
     try:
         with admin.connect() as connection:
-            return str(connection.execute(text(
-                "SELECT query FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar_one())
+            return connection.execute(text(
+                "SELECT query_start FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": pid}).scalar_one()
     finally:
         admin.dispose()
 
@@ -44,14 +46,15 @@ def test_a_connection_is_pinged_only_after_the_idle_window(
         postgres_url: str, monkeypatch: pytest.MonkeyPatch, idle_window: float,
         pinged: bool) -> None:
     """Within the window the pool trusts a connection (no round trip before use); after it,
-    the checkout pings (the backend's last statement is then the ping)."""
+    the checkout pings (the backend then has received a statement since)."""
     engine = database.make_engine(postgres_url)
     try:
         with engine.connect() as connection:
             pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        last_use = _last_statement_at(postgres_url, pid)
         monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", idle_window)
         with engine.connect() as connection:
             assert connection.connection.driver_connection.info.backend_pid == pid
-            assert (_last_statement(postgres_url, pid) == ";") is pinged
+            assert (_last_statement_at(postgres_url, pid) != last_use) is pinged
     finally:
         engine.dispose()
