@@ -17,8 +17,8 @@ from .results import Entry, at_most, with_floor
 
 OPEN_GOAL_S = 5.0
 SWEEP_GOAL_S = 2.0
-P95_GOAL_MS = 100.0
 RSS_GOAL_MB = 300.0
+PREFECT_SETTLE_S = 2.0
 GOAL_SIZE = 10_000  # the time goals are stated for the national headroom size
 
 
@@ -29,7 +29,7 @@ def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
     from appraisal_store.models import Appraisal, OutboxMessage
 
     from . import cycle, dataset
-    from .portal_bench import measure_portal
+    from .portal_bench import measure_portal, portal_entries
     from .stores import fresh_store
 
     entries: list[Entry] = []
@@ -49,6 +49,7 @@ def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
         cycle.warm_up_prefect()
 
         first = cycle.last_event_id(bind) + 1
+        time.sleep(PREFECT_SETTLE_S)
         started = time.perf_counter()
         what = cycle.open_national_cycle(data.organisations)
         opened = time.perf_counter() - started
@@ -56,6 +57,10 @@ def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
         appraisals = cycle.count(bind, Appraisal)
         invitations = cycle.count(bind, OutboxMessage)
 
+        # Untimed: let Prefect's temporary server finish recording the opening's runs. A flow
+        # started while it still writes them can meet its SQLite lock and get a 503, which
+        # Prefect's client retries after about two seconds (seen in runs back to back).
+        time.sleep(PREFECT_SETTLE_S)
         started = time.perf_counter()
         queued, sweep_what = cycle.sweep_reminders()
         swept = time.perf_counter() - started
@@ -82,16 +87,5 @@ def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
 
         if portal_seconds > 0:
             figures = measure_portal(data, duration=portal_seconds, clients=clients)
-            if not figures.available:
-                entry("4 portal under load", None, "ms", note=figures.note)
-            for page, stats in figures.pages.items():
-                page_entry = entry(f"4 portal p95: {page}", stats["p95_ms"], "ms",
-                                   note=figures.note,
-                                   details={**stats, "path": figures.paths.get(page)})
-                at_most(page_entry, P95_GOAL_MS)
-                page_entry.goal += ", no errors"
-                page_entry.met = bool(page_entry.met) and stats["errors"] == 0
-            if figures.peak_rss_mb is not None:
-                at_most(entry("5 portal process peak RSS", figures.peak_rss_mb, "MB",
-                              note="uvicorn, one worker"), RSS_GOAL_MB)
+            entries += portal_entries(figures, database, size)
     return [asdict(e) for e in entries]

@@ -22,7 +22,7 @@ def test_only_portal_option() -> None:
     options = parse(["--only", "portal", "--sizes", "10000", "--portal-seconds", "30"])
     assert options.only == "portal" and options.size_list == [10000]
     with pytest.raises(SystemExit):
-        parse(["--only", "records"])
+        parse(["--only", "flows-and-coffee"])
 
 
 def _read(raw: bytes) -> tuple[int, bool, bytes]:
