@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Executable, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +18,11 @@ from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
 from .config import settings
+
+try:
+    import fcntl
+except ImportError:  # not on a POSIX system: the in-process queue alone
+    fcntl = None  # type: ignore[assignment]
 
 # Writers on SQLite take the write lock at BEGIN, so that a transaction which reads the audit
 # head and then writes never fails half-way with "database is locked" (a deferred transaction
@@ -142,6 +148,50 @@ def write_session(bind: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# On SQLite a write session holds the database's single write lock. A writer that finds it
+# taken is left to SQLite's busy handler, which sleeps in growing steps (up to 100 ms at a
+# time) and polls, so under load a writer waits far longer than the lock is held. Writers
+# that expect company (the portal's workers, the sealing workers) queue for their turn
+# instead: a lock in the process and an advisory file lock across processes, each woken as
+# soon as the one before it finishes. The queue is an optimisation, not what keeps the data
+# safe: SQLite's own lock still does.
+_turn_in_process = threading.Lock()
+_turn_files: dict[Path, IO[bytes]] = {}
+
+
+@contextmanager
+def _sqlite_write_turn(path: Path) -> Iterator[None]:
+    with _turn_in_process:
+        if fcntl is None:
+            yield
+            return
+        handle = _turn_files.get(path)
+        if handle is None:
+            handle = _turn_files[path] = path.open("ab")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _write_turn(bind: Engine) -> AbstractContextManager[None]:
+    url = bind.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return nullcontext()
+    return _sqlite_write_turn(Path(f"{url.database}.writers"))
+
+
+@contextmanager
+def queued_write_session(bind: Engine | None = None) -> Iterator[Session]:
+    """``write_session`` for a writer among many: on SQLite it waits for its turn in a
+    queue instead of in SQLite's busy handler. Not to be nested in another write session
+    of the same thread (nor can a write session on SQLite be)."""
+    bound = bind or engine()
+    with _write_turn(bound), write_session(bound) as session:
+        yield session
 
 
 @contextmanager

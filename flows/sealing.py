@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 # cluster of worker processes takes a few seconds to start (each worker imports Prefect,
 # ReportLab and pyHanko), about what 100 records cost on one core.
 FAN_OUT_FROM = 100
-# Four batches a worker keep the workers busy to the end without many task runs.
-BATCHES_PER_WORKER = 4
+# Eight batches a worker keep the workers busy to the end (the last batch, which may run
+# alone, is an eighth of a share) without many task runs.
+BATCHES_PER_WORKER = 8
 LEAST_BATCH = 10
 
 

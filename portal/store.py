@@ -4,59 +4,20 @@ A page reads in a read session (on SQLite a plain ``BEGIN``, which takes no lock
 PostgreSQL no transaction at all, see ``_read_engine``) and only what changes something
 opens a write session, kept as short as the change itself.
 
-On SQLite a write session holds the database's single write lock. A writer that finds it
-taken is left to SQLite's busy handler, which sleeps in growing steps (up to 100 ms at a
-time) and polls, so under load a page waits far longer than the lock is held. The portal's
-writers therefore queue for their turn (a lock in the process, and an advisory file lock
-across the worker processes) and each is woken as soon as the one before it finishes.
-The queue is an optimisation, not what keeps the data safe: SQLite's own lock still does.
+On SQLite the portal's writers queue for their turn across the worker processes
+(``appraisal_store.database.queued_write_session``) instead of sleeping in SQLite's busy
+handler.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
-from typing import IO
+from contextlib import contextmanager
 
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from appraisal_store import database
-from appraisal_store.config import settings
-
-try:
-    import fcntl
-except ImportError:  # not on a POSIX system: the in-process queue alone
-    fcntl = None  # type: ignore[assignment]
-
-_turn_in_process = threading.Lock()
-_turn_files: dict[Path, IO[bytes]] = {}
-
-
-@contextmanager
-def _sqlite_write_turn(path: Path) -> Iterator[None]:
-    with _turn_in_process:
-        if fcntl is None:
-            yield
-            return
-        handle = _turn_files.get(path)
-        if handle is None:
-            handle = _turn_files[path] = path.open("ab")
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _write_turn() -> AbstractContextManager[None]:
-    url = make_url(settings().database)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return nullcontext()
-    return _sqlite_write_turn(Path(f"{url.database}.portal-writers"))
-
 
 _read_engines: dict[Engine, Engine] = {}
 
@@ -90,5 +51,5 @@ def write_session() -> Iterator[Session]:
 
     Keep it short: on SQLite every other writer of the portal waits for it.
     """
-    with _write_turn(), database.write_session(database.pooled_engine()) as session:
+    with database.queued_write_session(database.pooled_engine()) as session:
         yield session

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from appraisal_store.actors import Actor
 from appraisal_store.audit import record_event
-from appraisal_store.database import read_session, write_session
+from appraisal_store.database import queued_write_session, read_session
 from appraisal_store.errors import NotFound
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
 from appraisal_store.outbox import QueuedMessage, queue_messages
@@ -316,7 +316,8 @@ def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[Seale
                 return []
             content = build_content(session, appraisal_id)
         made = _make(content, plan, seal or deployment_seal())
-        with write_session() as session:
+        # Queued: the sealing workers each store a record every few tenths of a second.
+        with queued_write_session() as session:
             appraisal = session.execute(
                 select(Appraisal).where(Appraisal.id == appraisal_id).with_for_update()
             ).scalar_one()
