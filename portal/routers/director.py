@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from appraisal_store.errors import InvalidTransition, ValidationFailed
+from appraisal_store.errors import InvalidTransition, NotFound, ValidationFailed
 from appraisal_store.lifecycle import Party
 from appraisal_store.services.review import comment_as_appraisee
 from appraisal_store.services.self_assessment import (
@@ -18,7 +18,7 @@ from appraisal_store.services.self_assessment import (
     submit_self_assessment,
 )
 from appraisal_store.services.signing import sign
-from competencies.framework import Domain
+from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 
 from ..appraisal_views import (
@@ -47,7 +47,7 @@ def overview(request: Request, appraisal_id: int, me: CurrentPerson,
 def domain_page(request: Request, appraisal_id: int, domain_id: str,
                 me: CurrentPerson) -> Response:
     view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
-    domain = view.framework.domain(domain_id)
+    domain = _domain(view.framework, domain_id)
     return render(request, "director/domain.html", {
         "view": view, "domain": domain, "scale": SCALE_OPTIONS,
         "answers": {s.id: view.ratings.get(s.id) for s in domain.statements},
@@ -72,7 +72,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     try:
         with write_session() as session:
             framework = own_framework(session, me.actor, appraisal_id)
-            domain = framework.domain(domain_id)
+            domain = _domain(framework, domain_id)
             answers, errors = _answers_in(form, domain)
             if not errors:
                 save_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id,
@@ -91,6 +91,13 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
                   else f"/appraisals/{appraisal_id}/check")
         return RedirectResponse(target, status_code=303)
     return RedirectResponse(f"/appraisals/{appraisal_id}?saved={domain_id}", status_code=303)
+
+
+def _domain(framework: Framework, domain_id: str) -> Domain:
+    try:
+        return framework.domain(domain_id)
+    except KeyError:
+        raise NotFound(f"There is no domain '{domain_id}' in this appraisal.") from None
 
 
 def _answers_in(form: FormData, domain: Domain) -> tuple[dict[str, ScaleLabel | None],

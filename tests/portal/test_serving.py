@@ -183,3 +183,12 @@ def test_a_save_audits_the_edit_after_its_changes(sqlite_board: Board, sign_in_a
         actions = list(session.execute(select(AuditEvent.action).where(
             AuditEvent.subject_id == str(appraisal_id)).order_by(AuditEvent.id)).scalars())
     assert actions[-2:] == ["start_self_assessment", "edit_self_assessment"]
+
+
+def test_an_unknown_domain_is_a_page_not_found(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    director = sign_in_as("finance@rx1.nhs.uk")
+    appraisal_id = sqlite_board.appraisals["finance@rx1.nhs.uk"]
+    page = f"/appraisals/{appraisal_id}/domains/no-such-domain"
+    shown = director.get(page)
+    assert shown.status_code == 404 and "There is no domain" in shown.text
+    assert director.post(page, {"action": "save", "reflection": "x"}).status_code == 404
