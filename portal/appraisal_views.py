@@ -196,14 +196,25 @@ def own_appraisal(session: Session, actor: Actor, appraisal_id: int) -> Appraisa
     return _load(session, appraisal, parties, review=False)
 
 
-def show_own_answers(actor: Actor, appraisal_id: int, page: str) -> AnswersView:
-    """The director's answers (a domain page), read without a lock, the view audited."""
+def domain_of(framework: Framework, domain_id: str) -> Domain:
+    """The framework's domain ``domain_id``, or NotFound (a page address can name any)."""
+    try:
+        return framework.domain(domain_id)
+    except KeyError:
+        raise NotFound(f"There is no domain '{domain_id}' in this appraisal.") from None
+
+
+def show_own_domain(actor: Actor, appraisal_id: int, domain_id: str
+                    ) -> tuple[AnswersView, Domain]:
+    """The director's answers and the domain of a domain page, read without a lock; the
+    view is audited once the domain is known to exist (before that, nothing is shown)."""
     with read_session() as session:
         appraisal, parties = _own(session, actor, appraisal_id)
         view = _answers(session, appraisal, parties)
+    domain = domain_of(view.framework, domain_id)
     with write_session() as session:
-        record_content_view(session, actor, appraisal, page)
-    return view
+        record_content_view(session, actor, appraisal, f"domain {domain_id}")
+    return view, domain
 
 
 def own_framework(session: Session, actor: Actor, appraisal_id: int) -> Framework:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from appraisal_store.errors import InvalidTransition, NotFound, ValidationFailed
+from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.lifecycle import Party
 from appraisal_store.services.review import comment_as_appraisee
 from appraisal_store.services.self_assessment import (
@@ -18,16 +18,17 @@ from appraisal_store.services.self_assessment import (
     submit_self_assessment,
 )
 from appraisal_store.services.signing import sign
-from competencies.framework import Domain, Framework
+from competencies.framework import Domain
 from competencies.scale import ScaleLabel
 
 from ..appraisal_views import (
     SCALE_OPTIONS,
     domain_after,
+    domain_of,
     latest_record,
     own_framework,
-    show_own_answers,
     show_own_appraisal,
+    show_own_domain,
 )
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..rendering import FormErrors, render
@@ -46,8 +47,7 @@ def overview(request: Request, appraisal_id: int, me: CurrentPerson,
 @router.get("/domains/{domain_id}")
 def domain_page(request: Request, appraisal_id: int, domain_id: str,
                 me: CurrentPerson) -> Response:
-    view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
-    domain = _domain(view.framework, domain_id)
+    view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
     return render(request, "director/domain.html", {
         "view": view, "domain": domain, "scale": SCALE_OPTIONS,
         "answers": {s.id: view.ratings.get(s.id) for s in domain.statements},
@@ -72,7 +72,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     try:
         with write_session() as session:
             framework = own_framework(session, me.actor, appraisal_id)
-            domain = _domain(framework, domain_id)
+            domain = domain_of(framework, domain_id)
             answers, errors = _answers_in(form, domain)
             if not errors:
                 save_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id,
@@ -81,9 +81,9 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     except (ValidationFailed, InvalidTransition) as error:
         errors = _errors_of(error, "reflection")
     if errors:  # the page again, with the appraisal's content: a view, audited as one
-        view = show_own_answers(me.actor, appraisal_id, f"domain {domain_id}")
+        view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
         return render(request, "director/domain.html", {
-            "view": view, "domain": view.framework.domain(domain_id), "scale": SCALE_OPTIONS,
+            "view": view, "domain": domain, "scale": SCALE_OPTIONS,
             "errors": errors, "answers": answers, "reflection": reflection}, status_code=400)
     if form.get("action") == "continue":
         following = domain_after(framework, domain_id)
@@ -91,13 +91,6 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
                   else f"/appraisals/{appraisal_id}/check")
         return RedirectResponse(target, status_code=303)
     return RedirectResponse(f"/appraisals/{appraisal_id}?saved={domain_id}", status_code=303)
-
-
-def _domain(framework: Framework, domain_id: str) -> Domain:
-    try:
-        return framework.domain(domain_id)
-    except KeyError:
-        raise NotFound(f"There is no domain '{domain_id}' in this appraisal.") from None
 
 
 def _answers_in(form: FormData, domain: Domain) -> tuple[dict[str, ScaleLabel | None],

@@ -185,10 +185,12 @@ def test_a_save_audits_the_edit_after_its_changes(sqlite_board: Board, sign_in_a
     assert actions[-2:] == ["start_self_assessment", "edit_self_assessment"]
 
 
-def test_an_unknown_domain_is_a_page_not_found(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_domain_is_a_page_not_found_and_not_a_view(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
     director = sign_in_as("finance@rx1.nhs.uk")
     appraisal_id = sqlite_board.appraisals["finance@rx1.nhs.uk"]
     page = f"/appraisals/{appraisal_id}/domains/no-such-domain"
+    before = _views(appraisal_id)
     shown = director.get(page)
     assert shown.status_code == 404 and "There is no domain" in shown.text
     assert director.post(page, {"action": "save", "reflection": "x"}).status_code == 404
+    assert _views(appraisal_id) == before  # nothing was shown, so no view is recorded
