@@ -185,7 +185,8 @@ def test_a_save_audits_the_edit_after_its_changes(sqlite_board: Board, sign_in_a
     assert actions[-2:] == ["start_self_assessment", "edit_self_assessment"]
 
 
-def test_an_unknown_domain_is_a_page_not_found_and_not_a_view(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_domain_is_a_page_not_found_and_not_a_view(  # type: ignore[no-untyped-def]
+        sqlite_board: Board, sign_in_as) -> None:
     director = sign_in_as("finance@rx1.nhs.uk")
     appraisal_id = sqlite_board.appraisals["finance@rx1.nhs.uk"]
     page = f"/appraisals/{appraisal_id}/domains/no-such-domain"
