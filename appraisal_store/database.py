@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
@@ -214,11 +214,15 @@ def run_columns(session: Session, statement: Executable,
     return session.connection().execute(statement, parameters or {})
 
 
+def dialect_insert(dialect: str) -> Callable[[Any], Any]:
+    """The INSERT of ``dialect`` ("sqlite" or "postgresql"): both know ``ON CONFLICT``."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 @cache
 def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...],
                       changed: tuple[str, ...]) -> Executable:
-    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
-    statement = module.insert(table)
+    statement = dialect_insert(dialect)(table)
     return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: statement.excluded[name] for name in changed})

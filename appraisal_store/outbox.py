@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from .database import dialect_insert
 from .models import OutboxMessage
 from .types import utcnow
 
@@ -33,8 +32,8 @@ class QueuedMessage:
 def _insert_new(dialect: str) -> Any:
     """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id: RETURNING counts
     the new rows (an executemany's rowcount is not reliable on every driver)."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return (dialect_insert(dialect)(OutboxMessage)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(OutboxMessage.id))
 
 

@@ -9,12 +9,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
+from ..database import dialect_insert
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
@@ -182,8 +181,8 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
 
 
 def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    """The store's INSERT, which knows ON CONFLICT DO NOTHING."""
+    return dialect_insert(session.get_bind().dialect.name)
 
 
 def _get_or_create_cycles(session: Session, organisation_ids: list[int | None], year: str,
