@@ -72,7 +72,18 @@ _LOCK_HEAD = select(_HEAD.c.last_event_id, _HEAD.c.last_hash).where(
 _CREATE_HEAD = _HEAD.insert().values(id=1, last_event_id=0, last_hash=GENESIS_HASH)
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(
     last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
-_INSERT_EVENTS = AuditEvent.__table__.insert()  # type: ignore[attr-defined]
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_INSERT_EVENTS = _EVENTS.insert()
+# PostgreSQL only (SQLite has no data-modifying WITH): one event is written and the head
+# moved by one statement. The head stays locked from its read to the commit and every
+# audited request (each save, each view of content) queues behind it, so a round trip
+# saved while holding it is saved for every request in the queue. The parameters have
+# names of their own so that no event column is mistaken for a column of the head.
+_INSERT_EVENT_MOVING_HEAD = _EVENTS.insert().values({
+    column.name: bindparam(f"event_{column.name}", type_=column.type) for column in _EVENTS.c
+}).add_cte(_HEAD.update().where(_HEAD.c.id == 1).values(
+    last_event_id=bindparam("head_event_id"), last_hash=bindparam("head_hash"),
+).cte("moved_head"))
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
@@ -115,6 +126,11 @@ def record_events(
             "prev_hash": prev, "hash": digest,
         })
         prev = digest
+    if len(rows) == 1 and connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_EVENT_MOVING_HEAD, {
+            **{f"event_{name}": value for name, value in rows[0].items()},
+            "head_event_id": event_id, "head_hash": prev})
+        return
     for start in range(0, len(rows), 2000):
         connection.execute(_INSERT_EVENTS, rows[start:start + 2000])
     connection.execute(_MOVE_HEAD, {"event_id": event_id, "event_hash": prev})

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from appraisal_store import database
 from appraisal_store.actors import Actor
 from appraisal_store.audit import record_event, verify_chain
-from appraisal_store.models import AuditEvent
+from appraisal_store.models import AuditEvent, AuditHead
 from tests.conftest import Board
 
 
@@ -53,6 +53,22 @@ def test_deleting_an_event_or_the_newest_events_is_caught(board: Board) -> None:
     with database.engine().begin() as connection:
         connection.execute(delete(AuditEvent).where(AuditEvent.id == 3))
     assert _verify().broken_at == 4
+
+
+def test_each_event_moves_the_head_with_it(store: Engine) -> None:
+    # On PostgreSQL a single event and the head's move are one statement; on SQLite two.
+    for n in range(3):
+        with database.write_session() as session:
+            record_event(session, Actor.system("probe"), "probe", subject_type="probe",
+                         subject_id=n, details={"n": n, "when": "2026-11-23"})
+        with database.read_session() as session:
+            head = session.get(AuditHead, 1)
+            newest = session.get(AuditEvent, n + 1)
+            assert head is not None and newest is not None
+            assert (head.last_event_id, head.last_hash) == (newest.id, newest.hash)
+            assert newest.details == {"n": n, "when": "2026-11-23"}
+    report = _verify()
+    assert report.ok and report.verified == 3
 
 
 def test_concurrent_writers_never_fork_the_chain(store: Engine) -> None:
