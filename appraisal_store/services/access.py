@@ -22,7 +22,10 @@ _CURRENT_ROLES = select(Appointment.role).where(
     (Appointment.end_date.is_(None)) | (Appointment.end_date >= bindparam("day")),  # type: ignore[union-attr]
 )
 _APPRAISAL = select(Appraisal).where(Appraisal.id == bindparam("appraisal_id"))
-_APPRAISAL_FOR_UPDATE = _APPRAISAL.with_for_update()
+# The lock's read must win over what the session already holds: an appraisal read earlier
+# in the same session (the portal reads it to find its framework) keeps its old
+# attributes otherwise, and a submission committed in between would go unseen.
+_APPRAISAL_FOR_UPDATE = _APPRAISAL.with_for_update().execution_options(populate_existing=True)
 
 
 def current_roles(session: Session, person_id: int, organisation_id: int,

@@ -149,3 +149,27 @@ def test_a_failed_service_call_writes_nothing(board: Board) -> None:
         events_after = session.execute(select(func.count()).select_from(
             __import__("appraisal_store.models", fromlist=["AuditEvent"]).AuditEvent)).scalar()
     assert events_after == events_before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_change_sees_what_was_committed_before_its_lock(board: Board) -> None:
+    # The portal's save reads the appraisal (to find its framework) before the service
+    # locks it. A submission committed in between must be what the lock sees: else the
+    # answers would be written into a submitted revision.
+    from sqlalchemy import update
+
+    from appraisal_store.services.access import get_appraisal
+
+    appraisal_id = board.appraisals[NED]
+    with database.write_session() as session:
+        # A plain read, no lock; the object is kept, so the session's identity map holds it.
+        seen, _ = get_appraisal(session, board.actor(NED), appraisal_id)
+        assert seen.state is AppraisalState.NOT_STARTED
+        with database.engine().begin() as other:
+            other.execute(update(Appraisal).where(Appraisal.id == appraisal_id)
+                          .values(state=AppraisalState.SUBMITTED))
+        with pytest.raises(InvalidTransition, match="submitted"):
+            self_assessment.save_self_assessment(
+                session=session, actor=board.actor(NED), appraisal_id=appraisal_id,
+                ratings={framework_of(session, 1).statement_ids()[0]: ScaleLabel.FREQUENTLY})
