@@ -42,6 +42,9 @@ _LAST = ("Adeyemi", "Brown", "Chowdhury", "Davies", "Evans", "Fraser", "Gill", "
          "Iqbal", "Jones", "Khan", "Lewis", "Murphy", "Nowak", "O'Brien", "Patel", "Quinn",
          "Roberts", "Singh", "Taylor", "Ugwu", "Walsh", "Young", "Łukasiewicz")
 _BATCH = 2000
+# The year's appraisals cover appointments made before 2025; later ones may be deferred.
+YEAR_STARTS = 2025
+_DIRECTORS_LISTED = 100
 
 
 @dataclass
@@ -55,6 +58,9 @@ class Dataset:
     director_email: str = ""
     secretary_email: str = ""
     people: int = 0
+    # Directors whose appraisal is open for their self-assessment (appointed before the
+    # year, so not deferred), in id order: the portal's load signs each client in as one.
+    director_emails: list[str] = field(default_factory=list)
 
 
 def board_roles(rng: random.Random) -> list[BoardRole]:
@@ -137,4 +143,13 @@ def load(bind: Engine, appraisals: int, *, seed: int = SEED) -> Dataset:
         secretary_email=next(p["email"] for p in people
                              if p["email"].startswith("company-secretary")),
         people=len(people),
+        director_emails=open_directors(people, appointments)[:_DIRECTORS_LISTED],
     )
+
+
+def open_directors(people: list[dict], appointments: list[dict]) -> list[str]:
+    """Emails of the executive and non-executive directors appointed before the year (so
+    their appraisal opens, not deferred), in appointment order."""
+    return [people[a["person_id"] - 1]["email"] for a in appointments
+            if a["role"] in (BoardRole.EXECUTIVE_DIRECTOR, BoardRole.NON_EXECUTIVE_DIRECTOR)
+            and a["start_date"].year < YEAR_STARTS]

@@ -2,8 +2,10 @@
 
 Runs in a process of its own so that it does not compete with the server for the GIL.
 The plan names the base URL, the duration, the number of concurrent clients and the
-scenarios (each a name, a method, a path, a session cookie and an optional form body).
-Every client loops over the scenarios in turn, starting at a different one.
+scenarios (each a name, a method, a path, a session cookie and an optional form body):
+one list for every client, or a list per client (client ``n`` takes list ``n`` modulo
+their number), so that each client can be a different person. Every client loops over
+its scenarios in turn, starting at a different one.
 
 Each client is one keep-alive HTTP/1.1 connection written with asyncio streams, as ``wrk``
 does: on a 2-core machine the load generator shares the cores with the portal, and httpx
@@ -79,7 +81,7 @@ async def _client(number: int, plan: dict[str, Any], stop_at: float,
     base = urlsplit(plan["base_url"])
     host, port = base.hostname or "127.0.0.1", base.port or 80
     scenarios = [(s["name"], s["method"], request_bytes(base.netloc, plan["cookie_name"], s))
-                 for s in plan["scenarios"]]
+                 for s in scenarios_of(plan, number)]
     connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     turn = number
     try:
@@ -120,8 +122,17 @@ async def _closed(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] 
     return None
 
 
+def scenarios_of(plan: dict[str, Any], client: int) -> list[dict[str, Any]]:
+    """The scenarios client number ``client`` runs."""
+    given = plan["scenarios"]
+    if given and isinstance(given[0], list):
+        return list(given[client % len(given)])
+    return list(given)
+
+
 async def run(plan: dict[str, Any]) -> dict[str, Any]:
-    names = [s["name"] for s in plan["scenarios"]]
+    names = list(dict.fromkeys(s["name"] for c in range(plan["clients"])
+                               for s in scenarios_of(plan, c)))
     latencies: dict[str, list[float]] = {n: [] for n in names}
     errors: dict[str, list[str]] = {n: [] for n in names}
     started = time.perf_counter()

@@ -161,35 +161,52 @@ class _PeakRss:
         return self.peak / 2**20, self.peak_single / 2**20
 
 
-def scenarios(dataset: Dataset, base: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The four pages of issue 6, signed in as the sample board's people."""
+def scenarios(dataset: Dataset, base: str, clients: int
+              ) -> tuple[list[list[dict[str, Any]]], dict[str, str]]:
+    """The four pages of issue 6 for each of ``clients`` clients.
+
+    Every client is a different director, on their own appraisal: one person edits one
+    appraisal, and a director's save holds that appraisal's row lock (so that a save cannot
+    race a submission), so twenty clients saving one appraisal would measure a queue on
+    one row that no board sees. The chair's queue and the company secretary's dashboard
+    are read by everyone as the same chair and secretary (reads take no lock).
+    """
     from competencies.loader import default_framework
     from competencies.scale import ScaleLabel
 
+    directors = dataset.director_emails[:clients] or [dataset.director_email]
+    if len(directors) < clients:
+        raise RuntimeError(f"the dataset has {len(directors)} directors to sign in as, "
+                           f"{clients} clients want one each")
     chair, _, _ = _sign_in(dataset.chair_email)
-    director, director_csrf, director_id = _sign_in(dataset.director_email)
     secretary, _, _ = _sign_in(dataset.secretary_email)
-    appraisal_id = _own_appraisal(director_id)
     domain = default_framework().domains[0]
-    form = {"csrf_token": director_csrf, "reflection": "Steady progress on the board's work.",
-            "action": "save",
-            **{f"rating-{s.id}": ScaleLabel.FREQUENTLY.value for s in domain.statements}}
-    paths = {
-        "chair queue": _first_answering(base, chair, CHAIR_QUEUE_PATHS),
-        "director domain page": f"/appraisals/{appraisal_id}/domains/{domain.id}",
-        "self-assessment save": f"/appraisals/{appraisal_id}/domains/{domain.id}",
-        "secretary dashboard": _first_answering(base, secretary, SECRETARY_PATHS,
-                                                organisation_id=_organisation_of(director_id)),
-    }
-    return [
-        {"name": "chair queue", "method": "GET", "path": paths["chair queue"], "cookie": chair},
-        {"name": "director domain page", "method": "GET",
-         "path": paths["director domain page"], "cookie": director},
-        {"name": "self-assessment save", "method": "POST",
-         "path": paths["self-assessment save"], "cookie": director, "form": form},
-        {"name": "secretary dashboard", "method": "GET", "path": paths["secretary dashboard"],
-         "cookie": secretary},
-    ], paths
+    per_client: list[list[dict[str, Any]]] = []
+    paths: dict[str, str] = {}
+    for email in directors:
+        director, csrf, director_id = _sign_in(email)
+        page = f"/appraisals/{_own_appraisal(director_id)}/domains/{domain.id}"
+        form = {"csrf_token": csrf, "reflection": "Steady progress on the board's work.",
+                "action": "save",
+                **{f"rating-{s.id}": ScaleLabel.FREQUENTLY.value for s in domain.statements}}
+        if not paths:
+            paths = {
+                "chair queue": _first_answering(base, chair, CHAIR_QUEUE_PATHS),
+                "director domain page": page, "self-assessment save": page,
+                "secretary dashboard": _first_answering(
+                    base, secretary, SECRETARY_PATHS,
+                    organisation_id=_organisation_of(director_id)),
+            }
+        per_client.append([
+            {"name": "chair queue", "method": "GET", "path": paths["chair queue"],
+             "cookie": chair},
+            {"name": "director domain page", "method": "GET", "path": page, "cookie": director},
+            {"name": "self-assessment save", "method": "POST", "path": page,
+             "cookie": director, "form": form},
+            {"name": "secretary dashboard", "method": "GET",
+             "path": paths["secretary dashboard"], "cookie": secretary},
+        ])
+    return per_client, paths
 
 
 def _run_load(plan: dict[str, Any]) -> dict[str, Any]:
@@ -217,14 +234,15 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
     try:
         _wait_until_up(base, server)
         rss = _PeakRss(server.pid)
-        plan_scenarios, paths = scenarios(dataset, base)
+        per_client, paths = scenarios(dataset, base, clients)
         plan = {"base_url": base, "duration": duration, "clients": clients,
-                "cookie_name": SESSION_COOKIE, "scenarios": plan_scenarios}
+                "cookie_name": SESSION_COOKIE, "scenarios": per_client}
         # Untimed: every worker compiles its templates and fills its connection pool.
         _run_load({**plan, "duration": min(2.0, max(duration / 5, 0.5))})
         figures = _run_load(plan)
         fallback = [n for n, p in paths.items() if p == "/"]
-        note = (f"{clients} clients, {duration:g} s; uvicorn, {workers} worker process"
+        note = (f"{clients} clients, each a different director, {duration:g} s; "
+                f"uvicorn, {workers} worker process"
                 f"{'es' if workers != 1 else ''} (one per core, as `appraisal portal` runs), "
                 f"load generator in its own process on the same machine")
         if fallback:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load_client import read_response, request_bytes
+from bench.load_client import read_response, request_bytes, scenarios_of
 from bench.results import Entry
 from bench.run import parse
 
@@ -55,6 +55,31 @@ def test_load_client_request_carries_cookie_and_form() -> None:
     assert b"Cookie: appraisal_session=c00k1e" in head
     assert f"Content-Length: {len(body)}".encode() in head
     assert body == b"csrf_token=t&reflection=a+%26+b"
+
+
+def test_load_client_gives_each_client_its_own_scenarios_or_the_shared_ones() -> None:
+    shared = {"clients": 3, "scenarios": [{"name": "a"}, {"name": "b"}]}
+    assert [scenarios_of(shared, n) for n in range(3)] == [shared["scenarios"]] * 3
+    own = {"clients": 3, "scenarios": [[{"name": "a", "cookie": "x"}],
+                                       [{"name": "a", "cookie": "y"}]]}
+    assert [scenarios_of(own, n)[0]["cookie"] for n in range(3)] == ["x", "y", "x"]
+
+
+def test_the_dataset_lists_distinct_open_directors_to_sign_in_as() -> None:
+    from bench.dataset import YEAR_STARTS, generate, open_directors
+
+    _, people, appointments = generate(1000)
+    emails = open_directors(people, appointments)
+    assert len(emails) == len(set(emails)) >= 20
+    person = {p["email"]: p["id"] for p in people}
+    appointment = {a["person_id"]: a for a in appointments}
+    for email in emails:
+        chosen = appointment[person[email]]
+        assert chosen["role"].value in ("executive-director", "non-executive-director")
+        assert chosen["start_date"].year < YEAR_STARTS
+    late = [a for a in appointments if a["start_date"].year >= YEAR_STARTS
+            and a["role"].value in ("executive-director", "non-executive-director")]
+    assert late, "some directors are appointed in the year (deferred), and left out"
 
 
 def test_portal_section_reports_every_page_and_the_memory(isolated_env: Path) -> None:
