@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import LargeBinary, bindparam, select, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -53,15 +53,35 @@ def event_hash(
     organisation_id: int | None,
     details: dict[str, Any],
 ) -> str:
-    """The SHA-256 that chains one event to the one before it."""
-    body = json.dumps(
-        [event_id, prev_hash, _timestamp(occurred_at), actor_id, actor_label, action,
-         subject_type, subject_id, organisation_id, details],
+    """The SHA-256 that chains one event to the one before it.
+
+    It is taken over the compact JSON array ``[event_id, prev_hash, occurred_at (ISO, UTC,
+    microseconds), actor_id, actor_label, action, subject_type, subject_id,
+    organisation_id, details]`` (keys sorted, UTF-8).
+    """
+    tail = _hashed_tail(occurred_at=occurred_at, actor_id=actor_id, actor_label=actor_label,
+                        action=action, subject_type=subject_type, subject_id=subject_id,
+                        organisation_id=organisation_id, details=details)
+    return hashlib.sha256(_hashed_head(event_id, prev_hash) + tail).hexdigest()
+
+
+def _hashed_head(event_id: int, prev_hash: str) -> bytes:
+    """The start of the hashed array, up to and including the comma after ``prev_hash``."""
+    return f'[{event_id},"{prev_hash}",'.encode("ascii")
+
+
+def _hashed_tail(*, occurred_at: datetime, actor_id: int | None, actor_label: str,
+                 action: str, subject_type: str, subject_id: str, organisation_id: int | None,
+                 details: dict[str, Any]) -> bytes:
+    """The rest of the hashed array, after ``prev_hash``: what is known before the head."""
+    rest = json.dumps(
+        [_timestamp(occurred_at), actor_id, actor_label, action, subject_type, subject_id,
+         organisation_id, details],
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return rest[1:].encode("utf-8")
 
 
 # Built once: these run on every audited change, where building the statement cost more
@@ -74,16 +94,37 @@ _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(
     last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
 _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 _INSERT_EVENTS = _EVENTS.insert()
-# PostgreSQL only (SQLite has no data-modifying WITH): one event is written and the head
-# moved by one statement. The head stays locked from its read to the commit and every
-# audited request (each save, each view of content) queues behind it, so a round trip
-# saved while holding it is saved for every request in the queue. The parameters have
-# names of their own so that no event column is mistaken for a column of the head.
-_INSERT_EVENT_MOVING_HEAD = _EVENTS.insert().values({
-    column.name: bindparam(f"event_{column.name}", type_=column.type) for column in _EVENTS.c
-}).add_cte(_HEAD.update().where(_HEAD.c.id == 1).values(
-    last_event_id=bindparam("head_event_id"), last_hash=bindparam("head_hash"),
-).cte("moved_head"))
+# PostgreSQL only (SQLite has no data-modifying WITH): one event is chained, written and
+# the head moved by one statement, the server hashing the event's bytes with the head it
+# has just locked. The head stays locked from there to the commit and every audited
+# request (each save, each view of content) queues behind it: the statement replaces a
+# locking read, the hashing here and a write, two round trips each waiting for the GIL.
+# The bytes hashed are the same as ``event_hash`` hashes: the array's start is written
+# by the server from the head, the rest (``:tail``) here; ``verify_chain`` recomputes all.
+_CHAIN_ONE_EVENT = text("""
+WITH head AS (
+    SELECT last_event_id + 1 AS event_id, last_hash AS prev_hash
+    FROM audithead WHERE id = 1 FOR UPDATE
+), event AS (
+    SELECT event_id, prev_hash,
+           encode(sha256(convert_to('[' || event_id || ',"' || prev_hash || '",', 'UTF8')
+                         || :tail), 'hex') AS hash
+    FROM head
+), moved AS (
+    UPDATE audithead SET last_event_id = event.event_id, last_hash = event.hash
+    FROM event WHERE audithead.id = 1
+)
+INSERT INTO auditevent (id, occurred_at, actor_id, actor_label, action, subject_type,
+                        subject_id, organisation_id, details, prev_hash, hash)
+SELECT event_id, :occurred_at, :actor_id, :actor_label, :action, :subject_type,
+       :subject_id, :organisation_id, :details, prev_hash, hash
+FROM event
+RETURNING id
+""").bindparams(
+    bindparam("tail", type_=LargeBinary()),
+    bindparam("occurred_at", type_=_EVENTS.c.occurred_at.type),
+    bindparam("details", type_=_EVENTS.c.details.type),
+)
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
@@ -107,6 +148,9 @@ def record_events(
     # and every audited change in the store waits for it.
     session.flush()
     connection = session.connection()
+    if len(events) == 1 and connection.dialect.name == "postgresql" and _chain_one_on_server(
+            connection, actor, events[0], moment):
+        return
     event_id, prev = _lock_head(connection)
     rows: list[dict[str, Any]] = []
     for pending in events:
@@ -126,14 +170,27 @@ def record_events(
             "prev_hash": prev, "hash": digest,
         })
         prev = digest
-    if len(rows) == 1 and connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_EVENT_MOVING_HEAD, {
-            **{f"event_{name}": value for name, value in rows[0].items()},
-            "head_event_id": event_id, "head_hash": prev})
-        return
     for start in range(0, len(rows), 2000):
         connection.execute(_INSERT_EVENTS, rows[start:start + 2000])
     connection.execute(_MOVE_HEAD, {"event_id": event_id, "event_hash": prev})
+
+
+def _chain_one_on_server(connection: Connection, actor: Actor, pending: PendingEvent,
+                         moment: datetime) -> bool:
+    """Chain ``pending`` in one statement (PostgreSQL); False if there is no head yet."""
+    details = _canonical_details(pending.details)
+    subject_id = str(pending.subject_id)
+    tail = _hashed_tail(
+        occurred_at=moment, actor_id=actor.person_id, actor_label=actor.label,
+        action=pending.action, subject_type=pending.subject_type, subject_id=subject_id,
+        organisation_id=pending.organisation_id, details=details)
+    written = connection.execute(_CHAIN_ONE_EVENT, {
+        "tail": tail, "occurred_at": moment, "actor_id": actor.person_id,
+        "actor_label": actor.label, "action": pending.action,
+        "subject_type": pending.subject_type, "subject_id": subject_id,
+        "organisation_id": pending.organisation_id, "details": details,
+    }).first()
+    return written is not None
 
 
 def record_event(

@@ -56,17 +56,23 @@ def test_deleting_an_event_or_the_newest_events_is_caught(board: Board) -> None:
 
 
 def test_each_event_moves_the_head_with_it(store: Engine) -> None:
-    # On PostgreSQL a single event and the head's move are one statement; on SQLite two.
+    # On PostgreSQL a single event is hashed by the server and written with the head's
+    # move in one statement; the chain must verify as if Python had hashed it (names and
+    # details beyond ASCII included).
     for n in range(3):
         with database.write_session() as session:
-            record_event(session, Actor.system("probe"), "probe", subject_type="probe",
-                         subject_id=n, details={"n": n, "when": "2026-11-23"})
+            record_event(session, Actor.person(n + 1, f"Siân Wyn ap Gruffydd {n}"), "probe",
+                         subject_type="probe", subject_id=n, organisation_id=n or None,
+                         details={"n": n, "when": "2026-11-23", "name": "Łukasz Żółć",
+                                  "quote": 'a "b" \\ c'})
         with database.read_session() as session:
             head = session.get(AuditHead, 1)
             newest = session.get(AuditEvent, n + 1)
             assert head is not None and newest is not None
             assert (head.last_event_id, head.last_hash) == (newest.id, newest.hash)
-            assert newest.details == {"n": n, "when": "2026-11-23"}
+            assert newest.details == {"n": n, "when": "2026-11-23", "name": "Łukasz Żółć",
+                                      "quote": 'a "b" \\ c'}
+            assert newest.actor_label.startswith("Siân")
     report = _verify()
     assert report.ok and report.verified == 3
 
