@@ -193,6 +193,22 @@ def _chain_one_on_server(connection: Connection, actor: Actor, pending: PendingE
     return written is not None
 
 
+def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent) -> bool:
+    """Append ``event`` as a transaction of its own, if this connection can: one statement
+    on a PostgreSQL connection in autocommit, so no BEGIN or COMMIT travels and the head
+    is locked only inside the server, for the statement.
+
+    Returns:
+        False, with nothing written, where it cannot (SQLite, a connection that is not in
+        autocommit, a store with no event yet): append the event with ``record_events``
+        in a transaction instead.
+    """
+    if (connection.dialect.name != "postgresql"
+            or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"):
+        return False
+    return _chain_one_on_server(connection, actor, event, utcnow().astimezone(UTC))
+
+
 def record_event(
     session: Session,
     actor: Actor,

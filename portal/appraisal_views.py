@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.audit import record_event
+from appraisal_store.audit import PendingEvent, record_events
 from appraisal_store.database import run_columns
 from appraisal_store.errors import NotAllowed, NotFound
 from appraisal_store.lifecycle import Party
@@ -38,7 +38,7 @@ from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 from competencies.summary import DomainSummary, summarise_domain
 
-from .store import read_session, write_session
+from .store import read_session, record_alone
 
 EDITABLE_BY_APPRAISEE = frozenset({AppraisalState.NOT_STARTED, AppraisalState.IN_PREPARATION,
                                    AppraisalState.RETURNED})
@@ -115,11 +115,15 @@ def domain_after(framework: Framework, domain_id: str) -> Domain | None:
     return framework.domains[position + 1] if position + 1 < len(ids) else None
 
 
+def content_view(appraisal: Appraisal, page: str) -> PendingEvent:
+    """The audit event of one view of the appraisal's content."""
+    return PendingEvent("content_viewed", "appraisal", appraisal.id or 0,
+                        appraisal.organisation_id, {"page": page, "revision": appraisal.revision})
+
+
 def record_content_view(session: Session, actor: Actor, appraisal: Appraisal, page: str) -> None:
-    """The audit event of one view of the appraisal's content (one small insert)."""
-    record_event(session, actor, "content_viewed", subject_type="appraisal",
-                 subject_id=appraisal.id or 0, organisation_id=appraisal.organisation_id,
-                 details={"page": page, "revision": appraisal.revision})
+    """Audit one view of the appraisal's content in the session's transaction."""
+    record_events(session, actor, [content_view(appraisal, page)])
 
 
 _RATINGS = select(Rating.statement_id, Rating.value).where(
@@ -212,8 +216,7 @@ def show_own_domain(actor: Actor, appraisal_id: int, domain_id: str
         appraisal, parties = _own(session, actor, appraisal_id)
         view = _answers(session, appraisal, parties)
     domain = domain_of(view.framework, domain_id)
-    with write_session() as session:
-        record_content_view(session, actor, appraisal, f"domain {domain_id}")
+    record_alone(actor, content_view(appraisal, f"domain {domain_id}"))
     return view, domain
 
 
@@ -227,8 +230,7 @@ def show_own_appraisal(actor: Actor, appraisal_id: int, page: str) -> AppraisalV
     """``own_appraisal`` read without a lock, its view audited before it is returned."""
     with read_session() as session:
         view = own_appraisal(session, actor, appraisal_id)
-    with write_session() as session:
-        record_content_view(session, actor, view.appraisal, page)
+    record_alone(actor, content_view(view.appraisal, page))
     return view
 
 
@@ -252,8 +254,7 @@ def show_reviewed_appraisal(actor: Actor, appraisal_id: int) -> AppraisalView:
     """``reviewed_appraisal`` read without a lock, its view audited before it is returned."""
     with read_session() as session:
         view = reviewed_appraisal(session, actor, appraisal_id)
-    with write_session() as session:
-        record_content_view(session, actor, view.appraisal, "review")
+    record_alone(actor, content_view(view.appraisal, "review"))
     return view
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from appraisal_store import database
+from appraisal_store.actors import Actor
+from appraisal_store.audit import PendingEvent, record_event_alone, record_events
 
 _read_engines: dict[Engine, Engine] = {}
 
@@ -53,3 +55,19 @@ def write_session() -> Iterator[Session]:
     """
     with database.queued_write_session(database.pooled_engine()) as session:
         yield session
+
+
+def record_alone(actor: Actor, event: PendingEvent) -> None:
+    """Audit ``event`` in a transaction of its own (a view of content: nothing else changes).
+
+    On PostgreSQL it is one statement in autocommit (``record_event_alone``): every audited
+    request queues for the audit chain's head, and this way the head is never held while a
+    round trip travels. Elsewhere, a write session of its own.
+    """
+    engine = _read_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            if record_event_alone(connection, actor, event):
+                return
+    with write_session() as session:
+        record_events(session, actor, [event])

@@ -195,3 +195,35 @@ def test_an_unknown_domain_is_a_page_not_found_and_not_a_view(  # type: ignore[n
     assert shown.status_code == 404 and "There is no domain" in shown.text
     assert director.post(page, {"action": "save", "reflection": "x"}).status_code == 404
     assert _views(appraisal_id) == before  # nothing was shown, so no view is recorded
+
+
+@pytest.mark.postgres
+def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type: ignore[no-untyped-def]
+        home, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view of content is its own transaction: on PostgreSQL one statement in autocommit
+    (the audit head is never held across a round trip), its hash the one Python computes.
+    A connection in a transaction is refused, writing nothing."""
+    from appraisal_store import config, database
+    from appraisal_store.actors import Actor
+    from appraisal_store.audit import PendingEvent, record_event_alone, verify_chain
+    from appraisal_store.models import AuditHead
+    from appraisal_store.schema import upgrade
+    from portal import store as portal_store
+
+    monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
+    config.settings.cache_clear()
+    database.reset_engines()
+    upgrade()
+    viewer = Actor.person(7, "Siân Wyn")
+    event = PendingEvent("content_viewed", "appraisal", 3, 1, {"page": "domain d1"})
+    with portal_store.write_session() as session:  # in a transaction: not alone
+        assert not record_event_alone(session.connection(), viewer, event)
+    with read_session() as session:
+        assert session.get(AuditHead, 1).last_event_id == 0  # type: ignore[union-attr]
+    with portal_store._read_engine().connect() as connection:
+        assert record_event_alone(connection, viewer, event)
+    portal_store.record_alone(viewer, event)
+    with read_session() as session:
+        assert session.get(AuditHead, 1).last_event_id == 2  # type: ignore[union-attr]
+        report = verify_chain(session)
+        assert report.ok and report.verified == 2
