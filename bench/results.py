@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -50,6 +51,23 @@ def with_floor(entry: Entry, floor: float | None) -> Entry:
     return entry
 
 
+def reference_work_seconds() -> float:
+    """CPU seconds this machine takes for a fixed piece of pure-Python work, best of three.
+
+    The same code on the same dataset runs at different speeds on different machines, and
+    on shared ones from hour to hour (seen here: twice as slow from one day to the next).
+    Taken at the end of a run, it lets two runs' figures be compared.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for number in range(3_000_000):
+            total += number * number % 7
+        best = min(best, time.process_time() - started)
+    return round(best, 3)
+
+
 def environment() -> dict[str, Any]:
     versions = {}
     for name in PACKAGES:
@@ -58,7 +76,8 @@ def environment() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpu_count": os.cpu_count(), "packages": versions}
+            "cpu_count": os.cpu_count(), "packages": versions,
+            "reference_work_cpu_s": reference_work_seconds()}
 
 
 def write_json(path: Path, entries: list[Entry], options: dict[str, Any]) -> None:

@@ -71,6 +71,7 @@ def test_bare_loop_and_results_file(tmp_path: Path) -> None:
     for key in ("name", "figure", "unit", "floor", "ratio", "goal", "met", "dataset_size",
                 "database", "python", "packages", "cpu_count"):
         assert key in entry
+    assert document["environment"]["reference_work_cpu_s"] > 0  # to compare machines by
     assert table(entries).row_count == 1
 
 
