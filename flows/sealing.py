@@ -8,11 +8,12 @@ temporary Dask cluster of worker processes (``prefect-dask``): rendering (Report
 signing (pyHanko) are CPU-bound, so threads would share one core. With one worker or a
 few appraisals the batches run here, because starting the cluster costs seconds.
 
-Every appraisal is sealed in its own short transaction (``records.archive.seal_appraisal``):
-a crash loses at most the appraisal in hand, and a re-run seals only what is left; the
-unique (appraisal, version, stage) of a record is the backstop against a repeat. The
-rendering and signing run outside any write transaction, so the workers overlap even on
-SQLite, whose write lock covers the whole database.
+Every appraisal is sealed in its own short transaction (``records.archive.seal_appraisals``):
+a crash loses at most the two appraisals in hand (one being stored while the next is
+made), and a re-run seals only what is left; the unique (appraisal, version, stage) of a
+record is the backstop against a repeat. The rendering and signing run outside any write
+transaction, so the workers overlap even on SQLite, whose write lock covers the whole
+database.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ import logging
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.audit import record_event
+from appraisal_store.audit import PendingEvent, record_events
 from appraisal_store.database import queued_write_session, read_session
 from appraisal_store.errors import NotFound
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
@@ -117,39 +118,26 @@ def pending_seals(session: Session, *, limit: int | None = None) -> list[int]:
     return list(session.execute(statement).scalars())
 
 
-def _store(
-    session: Session,
-    appraisal: Appraisal,
-    stage: RecordStage,
-    pdf: bytes,
-    reason: str,
-) -> SealedRecord:
-    digest = hashlib.sha256(pdf).hexdigest()
-    session.add(
-        Record(
-            appraisal_id=appraisal.id or 0,
-            version=appraisal.record_version,
-            stage=stage,
-            pdf=pdf,
-            sha256=digest,
-            reason=reason,
-        )
-    )
+def _store(session: Session, appraisal: Appraisal,
+           made: list[tuple[RecordStage, bytes]]) -> list[SealedRecord]:
+    """Add the made stages and audit them (one append to the chain for all of them)."""
+    appraisal_id, version = appraisal.id or 0, appraisal.record_version
+    rows = [
+        Record(appraisal_id=appraisal_id, version=version, stage=stage, pdf=pdf,
+               sha256=hashlib.sha256(pdf).hexdigest(),
+               reason=_version_reason(appraisal, stage))
+        for stage, pdf in made
+    ]
+    session.add_all(rows)
     session.flush()  # the unique (appraisal, version, stage) is the backstop against a repeat
-    record_event(
-        session,
-        ARCHIVE_ACTOR,
-        "record_sealed",
-        subject_type="appraisal",
-        subject_id=appraisal.id or 0,
-        organisation_id=appraisal.organisation_id,
-        details={"record_version": appraisal.record_version, "stage": stage.value,
-                 "sha256": digest},
-    )
-    return SealedRecord(
-        appraisal.id or 0, appraisal.record_version, stage, digest,
-        record_id(appraisal.id or 0, appraisal.record_version),
-    )
+    record_events(session, ARCHIVE_ACTOR, [
+        PendingEvent("record_sealed", "appraisal", appraisal_id, appraisal.organisation_id,
+                     {"record_version": version, "stage": row.stage.value,
+                      "sha256": row.sha256})
+        for row in rows
+    ])
+    return [SealedRecord(appraisal_id, version, row.stage, row.sha256,
+                         record_id(appraisal_id, version)) for row in rows]
 
 
 def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
@@ -276,6 +264,46 @@ def _make(content: RecordContent, plan: _Plan, seal: Seal) -> list[tuple[RecordS
 _ATTEMPTS = 3
 
 
+@dataclass(frozen=True)
+class _Made:
+    """One appraisal's records, made from ``plan`` and not stored yet."""
+
+    appraisal_id: int
+    plan: _Plan
+    stages: list[tuple[RecordStage, bytes]]
+
+
+def _read_and_make(appraisal_id: int, seal: Seal) -> _Made | None:
+    """Read the plan and the content in one snapshot, then render and sign (no lock held);
+    None when nothing is wanted."""
+    with read_session() as session:
+        appraisal = session.get(Appraisal, appraisal_id)
+        if appraisal is None:
+            raise NotFound(f"There is no appraisal {appraisal_id}.")
+        plan = _plan(session, appraisal)
+        if not plan.wanted:
+            return None
+        content = build_content(session, appraisal_id)
+    return _Made(appraisal_id, plan, _make(content, plan, seal))
+
+
+def _store_made(made: _Made) -> list[SealedRecord] | None:
+    """Store ``made`` in one transaction holding the appraisal's row lock, with its audit
+    events and (for a complete record) its messages; None, storing nothing, when the
+    signatures or stored stages are no longer those it was made from."""
+    # Queued: the sealing workers each store a record every few tenths of a second.
+    with queued_write_session() as session:
+        appraisal = session.execute(
+            select(Appraisal).where(Appraisal.id == made.appraisal_id).with_for_update()
+        ).scalar_one()
+        if not _plan(session, appraisal, with_pdfs=False).same_as(made.plan):
+            return None
+        stored = _store(session, appraisal, made.stages)
+        if SignatureRole.APPRAISER in made.plan.wanted:
+            queue_messages(session, _record_complete_messages(session, appraisal))
+        return stored
+
+
 def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[SealedRecord]:
     """Seal whatever the signatures on the appraisal's current version call for.
 
@@ -307,39 +335,54 @@ def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[Seale
         SigningError / RenderError: The record could not be made; nothing was stored.
     """
     for _ in range(_ATTEMPTS):
-        with read_session() as session:
-            appraisal = session.get(Appraisal, appraisal_id)
-            if appraisal is None:
-                raise NotFound(f"There is no appraisal {appraisal_id}.")
-            plan = _plan(session, appraisal)
-            if not plan.wanted:
-                return []
-            content = build_content(session, appraisal_id)
-        made = _make(content, plan, seal or deployment_seal())
-        # Queued: the sealing workers each store a record every few tenths of a second.
-        with queued_write_session() as session:
-            appraisal = session.execute(
-                select(Appraisal).where(Appraisal.id == appraisal_id).with_for_update()
-            ).scalar_one()
-            if not _plan(session, appraisal, with_pdfs=False).same_as(plan):
-                continue
-            stored = [
-                _store(session, appraisal, stage, pdf, _version_reason(appraisal, stage))
-                for stage, pdf in made
-            ]
-            if SignatureRole.APPRAISER in plan.wanted:
-                queue_messages(session, _record_complete_messages(session, appraisal))
+        made = _read_and_make(appraisal_id, seal or deployment_seal())
+        if made is None:
+            return []
+        stored = _store_made(made)
+        if stored is not None:
             return stored
     raise SigningError(
         f"Appraisal {appraisal_id} kept changing while its record was sealed; try again."
     )
 
 
+@dataclass
+class _Sweep:
+    """What a sweep sealed and what it could not, in the order of its appraisals."""
+
+    seal: Seal
+    sealed: list[int] = field(default_factory=list)
+    failures: dict[int, str] = field(default_factory=dict)
+
+    def failed(self, appraisal_id: int, error: RecordError) -> None:
+        log.error("Could not seal the record of appraisal %s: %s", appraisal_id, error)
+        self.failures[appraisal_id] = error.message
+
+    def settle(self, made: _Made, storing: Future[list[SealedRecord] | None]) -> None:
+        """Wait for the store of ``made``; make it again here if the appraisal changed."""
+        try:
+            stored = storing.result()
+            if stored is None:
+                stored = seal_appraisal(made.appraisal_id, seal=self.seal)
+        except RecordError as error:
+            self.failed(made.appraisal_id, error)
+            return
+        if stored:
+            self.sealed.append(made.appraisal_id)
+
+
 def seal_appraisals(appraisal_ids: list[int], *, seal: Seal | None = None) -> list[int]:
     """Seal each of ``appraisal_ids`` (see :func:`seal_appraisal`), each in its own turn.
 
+    One writer thread stores each appraisal (its own transaction and row lock, as
+    :func:`seal_appraisal`) while this thread reads, renders and signs the next one, so
+    the store's round trips and SQLite's write queue overlap the CPU work. At most one
+    record is being stored and one made at a time. An appraisal that changed between its
+    reading and its storing is made again, after the store before it.
+
     One record that cannot be made does not stop the others; the failures are reported
-    together at the end. A crash loses at most the appraisal being sealed.
+    together at the end. Any other error stops the sweep once the store in hand has
+    finished. A crash loses at most the two appraisals in hand; a re-run seals them.
 
     Args:
         appraisal_ids: The appraisals, e.g. a batch of :func:`pending_seals`.
@@ -354,19 +397,36 @@ def seal_appraisals(appraisal_ids: list[int], *, seal: Seal | None = None) -> li
     """
     if not appraisal_ids:
         return []
-    seal = seal or deployment_seal()
-    sealed: list[int] = []
-    failures: dict[int, str] = {}
-    for appraisal_id in appraisal_ids:
+    sweep = _Sweep(seal or deployment_seal())
+    in_hand: tuple[_Made, Future[list[SealedRecord] | None]] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="record-store") as writer:
         try:
-            if seal_appraisal(appraisal_id, seal=seal):
-                sealed.append(appraisal_id)
-        except RecordError as error:
-            log.error("Could not seal the record of appraisal %s: %s", appraisal_id, error)
-            failures[appraisal_id] = error.message
-    if failures:
-        raise SealingFailed(sealed, failures)
-    return sealed
+            for appraisal_id in appraisal_ids:
+                made: _Made | None = None
+                error: RecordError | None = None
+                try:
+                    made = _read_and_make(appraisal_id, sweep.seal)
+                except RecordError as not_made:
+                    error = not_made
+                if in_hand is not None:
+                    held, in_hand = in_hand, None
+                    sweep.settle(*held)
+                if error is not None:
+                    sweep.failed(appraisal_id, error)
+                elif made is not None:
+                    in_hand = made, writer.submit(_store_made, made)
+            if in_hand is not None:
+                held, in_hand = in_hand, None
+                sweep.settle(*held)
+        finally:
+            if in_hand is not None:  # this thread failed: the store in hand finishes first
+                lost = in_hand[1].exception()
+                if lost is not None:
+                    log.error("Storing the record of appraisal %s failed as well",
+                              in_hand[0].appraisal_id, exc_info=lost)
+    if sweep.failures:
+        raise SealingFailed(sweep.sealed, sweep.failures)
+    return sweep.sealed
 
 
 def seal_pending_records(*, limit: int | None = None, seal: Seal | None = None) -> list[int]:

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from appraisal_store import database
+from appraisal_store.actors import Actor
 from appraisal_store.audit import verify_chain
 from appraisal_store.models import AuditEvent, OutboxMessage, Record
 from appraisal_store.vocabulary import RecordStage
@@ -20,12 +22,13 @@ from records.archive import (
     known_record,
     pending_seals,
     seal_appraisal,
+    seal_appraisals,
     seal_pending_records,
 )
 from records.errors import RecordNotSealed, SealingFailed
 from records.keys import ensure_deployment_seal, trusted_seal_certificates
 from records.verify import verify_record
-from tests.conftest import Board
+from tests.conftest import Board, seed_board
 from tests.records.appraisals import (
     CHAIR,
     NED1,
@@ -241,3 +244,122 @@ def test_two_sweeps_at_once_store_each_record_once(board: Board) -> None:
 
     assert sorted(len(r) for r in results) == [0, 2]  # one sealed both stages, one found them
     assert len(records_of(appraisal_id)) == 2
+
+
+# --- The sweep stores each appraisal on a writer thread while it makes the next one.
+
+
+@pytest.fixture(name="any_board")
+def any_board_fixture(store: Engine, operator: Actor) -> Board:
+    """The seeded board with a seal, on SQLite and on PostgreSQL."""
+    ensure_deployment_seal()
+    return seed_board(operator)
+
+
+def sealed_counts(appraisal_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per appraisal: records stored, record_sealed events, record_complete messages."""
+    with database.read_session() as session:
+        assert verify_chain(session).ok
+        return {appraisal_id: (
+            session.execute(select(func.count()).select_from(Record).where(
+                Record.appraisal_id == appraisal_id)).scalar_one(),
+            session.execute(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == "record_sealed",
+                AuditEvent.subject_id == str(appraisal_id))).scalar_one(),
+            session.execute(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.template == "record_complete",
+                OutboxMessage.appraisal_id == appraisal_id)).scalar_one(),
+        ) for appraisal_id in appraisal_ids}
+
+
+def test_a_sweep_stores_each_appraisal_once_in_order(any_board: Board) -> None:
+    ids = sorted(complete(any_board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
+
+    assert seal_pending_records() == ids
+    assert seal_appraisals(ids) == []
+
+    assert sealed_counts(ids) == dict.fromkeys(ids, (2, 2, 3))
+
+
+def test_a_store_that_fails_is_reported_and_the_others_stored(
+    any_board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = sorted(complete(any_board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
+    broken = ids[1]
+    import records.archive as archive
+    from records.errors import SigningError
+
+    real = archive._store
+
+    def store(session, appraisal, made):  # type: ignore[no-untyped-def]
+        stored = real(session, appraisal, made)  # written, then rolled back with the error
+        if appraisal.id == broken:
+            raise SigningError("The seal refused this record")
+        return stored
+
+    monkeypatch.setattr(archive, "_store", store)
+    with pytest.raises(SealingFailed) as raised:
+        seal_pending_records()
+
+    assert raised.value.sealed == [ids[0], ids[2]]
+    assert raised.value.failures == {broken: "The seal refused this record"}
+    assert sealed_counts(ids)[broken] == (0, 0, 0)
+    assert pending() == [broken]
+    monkeypatch.setattr(archive, "_store", real)
+    assert seal_pending_records() == [broken]
+    assert sealed_counts(ids) == dict.fromkeys(ids, (2, 2, 3))
+
+
+def test_an_error_in_the_writer_stops_the_sweep_and_a_rerun_finishes_it(
+    any_board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = sorted(complete(any_board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
+    import records.archive as archive
+
+    real = archive.queue_messages
+
+    def queue(session, messages):  # type: ignore[no-untyped-def]
+        if messages[0].appraisal_id == ids[1]:
+            raise ConnectionError("the store went away")
+        return real(session, messages)
+
+    monkeypatch.setattr(archive, "queue_messages", queue)
+    with pytest.raises(ConnectionError):
+        seal_pending_records()
+
+    counts = sealed_counts(ids)
+    assert counts[ids[0]] == (2, 2, 3)
+    assert counts[ids[1]] == counts[ids[2]] == (0, 0, 0)  # rolled back; made, never stored
+    monkeypatch.setattr(archive, "queue_messages", real)
+    assert seal_pending_records() == ids[1:]
+    assert sealed_counts(ids) == dict.fromkeys(ids, (2, 2, 3))
+
+
+def test_an_appraisal_signed_while_its_record_is_made_is_made_again(
+    any_board: Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changing = agree(any_board, SID)
+    sign(any_board, SID, by_appraiser=False)
+    steady = complete(any_board, NED1)
+    import records.archive as archive
+    from appraisal_store.services import signing
+
+    real = archive.render_record
+    rendered: list[str] = []
+
+    def render(content):  # type: ignore[no-untyped-def]
+        rendered.append(content.record_id)
+        if rendered == [f"APR-{changing}-v1"]:
+            with database.write_session() as session:  # the chair signs meanwhile
+                signing.sign(session=session, actor=any_board.actor(CHAIR),
+                             appraisal_id=changing)
+        return real(content)
+
+    monkeypatch.setattr(archive, "render_record", render)
+    assert seal_appraisals([changing, steady]) == [changing, steady]
+
+    assert rendered.count(f"APR-{changing}-v1") == 2  # its first making was not stored
+    first, final = records_of(changing)
+    assert (first.stage, final.stage) == (RecordStage.SIGNED_BY_APPRAISEE, RecordStage.COMPLETE)
+    assert final.pdf.startswith(first.pdf)
+    assert sealed_counts([changing, steady]) == {changing: (2, 2, 3), steady: (2, 2, 3)}
