@@ -177,7 +177,8 @@ def record_events(
 
 def _chain_one_on_server(connection: Connection, actor: Actor, pending: PendingEvent,
                          moment: datetime) -> bool:
-    """Chain ``pending`` in one statement (PostgreSQL); False if there is no head yet."""
+    """Chain ``pending`` in one statement (PostgreSQL); False, writing nothing, if the
+    chain has no head row yet (``_lock_head`` creates it)."""
     details = _canonical_details(pending.details)
     subject_id = str(pending.subject_id)
     tail = _hashed_tail(
@@ -200,8 +201,9 @@ def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent
 
     Returns:
         False, with nothing written, where it cannot (SQLite, a connection that is not in
-        autocommit, a store with no event yet): append the event with ``record_events``
-        in a transaction instead.
+        autocommit, a store whose chain has no head row: ``schema.upgrade`` writes it, a
+        store migrated by Alembic alone has none until its first event): append the
+        event with ``record_events`` in a transaction instead.
     """
     if (connection.dialect.name != "postgresql"
             or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"):
