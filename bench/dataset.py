@@ -55,7 +55,6 @@ class Dataset:
     organisations: list[str] = field(default_factory=list)
     # One sample board: the people the portal load signs in as.
     chair_email: str = ""
-    director_email: str = ""
     secretary_email: str = ""
     people: int = 0
     # Directors whose appraisal is open for their self-assessment (appointed before the
@@ -139,7 +138,6 @@ def load(bind: Engine, appraisals: int, *, seed: int = SEED) -> Dataset:
         appraisals=appraisals,
         organisations=[o["code"] for o in organisations],
         chair_email=f"chair.0@{first}.nhs.example",
-        director_email=f"executive-director.2@{first}.nhs.example",
         secretary_email=next(p["email"] for p in people
                              if p["email"].startswith("company-secretary")),
         people=len(people),

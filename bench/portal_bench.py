@@ -174,38 +174,34 @@ def scenarios(dataset: Dataset, base: str, clients: int
     from competencies.loader import default_framework
     from competencies.scale import ScaleLabel
 
-    directors = dataset.director_emails[:clients] or [dataset.director_email]
+    directors = dataset.director_emails[:clients]
     if len(directors) < clients:
         raise RuntimeError(f"the dataset has {len(directors)} directors to sign in as, "
                            f"{clients} clients want one each")
     chair, _, _ = _sign_in(dataset.chair_email)
     secretary, _, _ = _sign_in(dataset.secretary_email)
     domain = default_framework().domains[0]
-    per_client: list[list[dict[str, Any]]] = []
-    paths: dict[str, str] = {}
-    for email in directors:
-        director, csrf, director_id = _sign_in(email)
-        page = f"/appraisals/{_own_appraisal(director_id)}/domains/{domain.id}"
-        form = {"csrf_token": csrf, "reflection": "Steady progress on the board's work.",
-                "action": "save",
-                **{f"rating-{s.id}": ScaleLabel.FREQUENTLY.value for s in domain.statements}}
-        if not paths:
-            paths = {
-                "chair queue": _first_answering(base, chair, CHAIR_QUEUE_PATHS),
-                "director domain page": page, "self-assessment save": page,
-                "secretary dashboard": _first_answering(
-                    base, secretary, SECRETARY_PATHS,
-                    organisation_id=_organisation_of(director_id)),
-            }
-        per_client.append([
-            {"name": "chair queue", "method": "GET", "path": paths["chair queue"],
-             "cookie": chair},
-            {"name": "director domain page", "method": "GET", "path": page, "cookie": director},
-            {"name": "self-assessment save", "method": "POST", "path": page,
-             "cookie": director, "form": form},
-            {"name": "secretary dashboard", "method": "GET",
-             "path": paths["secretary dashboard"], "cookie": secretary},
-        ])
+    signed_in = [_sign_in(email) for email in directors]
+    pages = [f"/appraisals/{_own_appraisal(person_id)}/domains/{domain.id}"
+             for _, _, person_id in signed_in]
+    paths = {
+        "chair queue": _first_answering(base, chair, CHAIR_QUEUE_PATHS),
+        "director domain page": pages[0], "self-assessment save": pages[0],
+        "secretary dashboard": _first_answering(
+            base, secretary, SECRETARY_PATHS,
+            organisation_id=_organisation_of(signed_in[0][2])),
+    }
+    per_client = [[
+        {"name": "chair queue", "method": "GET", "path": paths["chair queue"], "cookie": chair},
+        {"name": "director domain page", "method": "GET", "path": page, "cookie": director},
+        {"name": "self-assessment save", "method": "POST", "path": page, "cookie": director,
+         "form": {"csrf_token": csrf, "reflection": "Steady progress on the board's work.",
+                  "action": "save",
+                  **{f"rating-{s.id}": ScaleLabel.FREQUENTLY.value
+                     for s in domain.statements}}},
+        {"name": "secretary dashboard", "method": "GET", "path": paths["secretary dashboard"],
+         "cookie": secretary},
+    ] for (director, csrf, _), page in zip(signed_in, pages, strict=True)]
     return per_client, paths
 
 
