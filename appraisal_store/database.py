@@ -115,7 +115,8 @@ def engine() -> Engine:
 
 
 def pooled_engine() -> Engine:
-    """The process-wide engine for a long-lived server that opens many short sessions.
+    """The process-wide engine for a long-lived process that opens many short sessions
+    (the portal, a sealing worker).
 
     On SQLite the default engine opens a connection per session (no connection ever outlives
     a short command or crosses a fork); opening one and setting its pragmas costs about a

@@ -363,3 +363,18 @@ def test_an_appraisal_signed_while_its_record_is_made_is_made_again(
     assert (first.stage, final.stage) == (RecordStage.SIGNED_BY_APPRAISEE, RecordStage.COMPLETE)
     assert final.pdf.startswith(first.pdf)
     assert sealed_counts([changing, steady]) == {changing: (2, 2, 3), steady: (2, 2, 3)}
+
+
+def test_a_sweep_on_sqlite_keeps_its_connections(board: Board) -> None:
+    # Opening a SQLite connection per session, and closing it, made every record pay for
+    # the pragmas and for a checkpoint of the write-ahead log when the last one closed.
+    from sqlalchemy import event
+
+    ids = sorted(complete(board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
+    opened: list[object] = []
+    event.listen(database.pooled_engine(), "connect", lambda *_: opened.append(1))
+    event.listen(database.engine(), "connect", lambda *_: opened.append(1))
+
+    assert seal_appraisals(ids) == ids
+
+    assert len(opened) <= 2  # the reader and the writer thread, each at most once
