@@ -75,3 +75,25 @@ def test_one_worker_seals_in_process(board: Board) -> None:
 
     assert seal_records(limit=100, workers=1) == [appraisal_id]
     assert seal_records(limit=100, workers=1) == []
+
+
+def test_only_a_dask_worker_freezes_what_it_has_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setattr(sealing, "_frozen", False)
+    sealing._freeze_what_is_loaded()  # the flow's own process (e.g. `appraisal serve`)
+    assert gc.get_freeze_count() == 0 and not sealing._frozen
+
+    def freeze_in_worker() -> int:
+        sealing._freeze_what_is_loaded()
+        return gc.get_freeze_count()
+
+    try:
+        with LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            assert client.submit(freeze_in_worker).result() > 0
+        assert sealing._frozen
+    finally:
+        gc.unfreeze()  # the worker was a thread of this process
