@@ -58,3 +58,22 @@ def test_a_connection_is_pinged_only_after_the_idle_window(
             assert (_last_statement_at(postgres_url, pid) != last_use) is pinged
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_stores_a_sealed_pdf_without_compressing_it_again(
+        postgres_url: str) -> None:
+    # The PDF's streams are compressed already; pglz spent the server's CPU on every
+    # record for nothing (the stored size equalled the file's).
+    from appraisal_store.schema import upgrade
+
+    engine = database.make_engine(postgres_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            storage = connection.execute(text(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'record'::regclass "
+                "AND attname = 'pdf'")).scalar_one()
+        assert storage == "e"  # EXTERNAL: out of line, never compressed
+    finally:
+        engine.dispose()
