@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -136,6 +137,32 @@ def reset_engines() -> None:
     for cached in _engines.values():
         cached.dispose()
     _engines.clear()
+
+
+# What a forked child inherited and must never use nor close (see _start_afresh_after_fork).
+_inherited: list[Any] = []
+
+
+def _start_afresh_after_fork() -> None:
+    """In a child forked from this process (the sealing workers are), start with no
+    engines and a write queue of its own.
+
+    The inherited connections belong to the parent, which goes on using them: a statement
+    from the child would interleave with the parent's on the same socket or SQLite handle,
+    and closing one would end the parent's PostgreSQL session (libpq says goodbye to the
+    server). So they are kept referenced, never closed, for the child's life. The write
+    queue's file handle shares its lock with the parent's (one open file), and the
+    in-process lock may have been held by a thread that does not exist in the child.
+    """
+    global _turn_in_process
+    _inherited.append((dict(_engines), dict(_turn_files)))
+    _engines.clear()
+    _turn_files.clear()
+    _turn_in_process = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_start_afresh_after_fork)
 
 
 @contextmanager

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import threading
+
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from appraisal_store import database
 
@@ -77,3 +81,55 @@ def test_postgresql_stores_a_sealed_pdf_without_compressing_it_again(
         assert storage == "e"  # EXTERNAL: out of line, never compressed
     finally:
         engine.dispose()
+
+
+def _backend_of_a_session() -> int | str:
+    """This process's store, through ``pooled_engine()``: PostgreSQL's backend pid, or on
+    SQLite the identity of the driver connection (distinct per process by construction)."""
+    with database.read_session(database.pooled_engine()) as session:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        return id(connection.connection.driver_connection)
+
+
+def _child_session_and_write_turn() -> tuple[int | str, int, bool]:
+    """In the forked child: the child's backend, the engines it inherited in use, and
+    whether it can take the write queue's in-process lock (held in the parent)."""
+    inherited_in_use = len(database._engines)
+    backend = _backend_of_a_session()
+    got_turn = database._turn_in_process.acquire(timeout=5)
+    if got_turn:
+        database._turn_in_process.release()
+    gc.collect()  # what was inherited and dropped would be closed now, ending the parent's
+    return backend, inherited_in_use, got_turn
+
+
+def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_open(
+        store: Engine) -> None:
+    """The sealing workers are forked from the flow's process: a child must neither talk on
+    the parent's connection nor close it, and must not wait on a lock the parent held."""
+    parent_backend = _backend_of_a_session()
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_the_write_turn() -> None:  # a parent thread mid-write at the fork
+        with database._turn_in_process:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_write_turn)
+    holder.start()
+    held.wait(5)
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            child_backend, inherited_in_use, got_turn = pool.apply(
+                _child_session_and_write_turn)
+    finally:
+        release.set()
+        holder.join()
+
+    assert inherited_in_use == 0
+    assert got_turn
+    assert child_backend != parent_backend
+    assert _backend_of_a_session() == parent_backend  # the parent's connection lives on
