@@ -8,7 +8,9 @@ and on 2 processes:
 - the FLOOR: a bare loop over ``count`` of them calling ``records.build.build_content``,
   ``records.render.render_record`` and two ``records.seal.sign_record`` directly: no
   Prefect, nothing stored; on 2 processes a ``multiprocessing`` pool ('spawn', each
-  worker loads the seal once; the pool's start is timed, as the Dask cluster's is);
+  worker loads the seal once; the pool's start is timed, as the Dask cluster's is). It is
+  timed in two halves, one just before the flow and one just after, so that a drift in
+  the machine's speed weighs on the floor and the flow alike;
 - the FLOW: the real ``flows.sealing.seal_records`` flow over the same ``count`` (batches
   mapped over a Dask cluster of worker processes; in process on 1 worker), which also
   stores each record, audits it and queues its messages.
@@ -319,24 +321,52 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def floor_loop(signed: SignedSet, appraisal_ids: list[int], processes: int) -> float:
-    """Seconds for the floor over ``appraisal_ids`` on ``processes`` processes."""
-    from flows.runtime import batches
-    from flows.sealing import BATCHES_PER_WORKER, LEAST_BATCH
+class FloorRunner:
+    """Times the floor over lists of appraisals on ``processes`` processes.
 
-    if processes == 1:
-        _floor_worker_start(signed.url, str(signed.home), signed.database)  # warm
+    On more than one process a single pool ('spawn') serves every call and its start is
+    timed in the first, as the flow's cluster start is timed once in the flow: the floor
+    can then be measured in two halves, one before the flow and one after, at no cost
+    the flow does not also pay.
+    """
+
+    def __init__(self, signed: SignedSet, processes: int) -> None:
+        self.signed, self.processes = signed, processes
+        self._pool: Any = None
+
+    def __enter__(self) -> FloorRunner:
+        if self.processes == 1:  # warm, as the flow's own process is
+            _floor_worker_start(self.signed.url, str(self.signed.home), self.signed.database)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()  # reaped: the workers' CPU counts in RUSAGE_CHILDREN
+
+    def __call__(self, appraisal_ids: list[int]) -> float:
+        """Seconds for the floor over ``appraisal_ids``."""
+        from flows.runtime import batches
+        from flows.sealing import BATCHES_PER_WORKER, LEAST_BATCH
+
         started = time.perf_counter()
-        _floor_batch(appraisal_ids)
+        if self.processes == 1:
+            _floor_batch(appraisal_ids)
+            return time.perf_counter() - started
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("spawn").Pool(
+                self.processes, initializer=_floor_worker_start,
+                initargs=(self.signed.url, str(self.signed.home), self.signed.database))
+        chunks = batches(appraisal_ids, most_batches=BATCHES_PER_WORKER * self.processes,
+                         least_size=LEAST_BATCH)
+        list(self._pool.imap_unordered(_floor_batch, chunks))
         return time.perf_counter() - started
-    chunks = batches(appraisal_ids, most_batches=BATCHES_PER_WORKER * processes,
-                     least_size=LEAST_BATCH)
-    started = time.perf_counter()
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(processes, initializer=_floor_worker_start,
-                      initargs=(signed.url, str(signed.home), signed.database)) as pool:
-        list(pool.imap_unordered(_floor_batch, chunks))
-    return time.perf_counter() - started
+
+
+def floor_loop(signed: SignedSet, appraisal_ids: list[int], processes: int) -> float:
+    """Seconds for the floor over ``appraisal_ids`` on ``processes`` processes, in one go."""
+    with FloorRunner(signed, processes) as floor:
+        return floor(appraisal_ids)
 
 
 def flow_run(count: int, processes: int) -> tuple[float, int]:
@@ -392,16 +422,25 @@ def records_measurements(count: int, workdir: Path, log: Any,
             times: dict[tuple[str, int], float] = {}
             cpu: dict[tuple[str, int], float] = {}
             load = [round(os.getloadavg()[0], 2)]
+            halves: dict[int, list[float]] = {}
             for processes, chunk in ((1, ids[:count]), (2, ids[count:])):
-                log(f"records: {count} x (build, render, 2 signatures) on {processes} "
-                    f"process(es), floor ...")
+                # The floor is timed in two halves, one before the flow and one after, so
+                # that a change in the machine's speed during the run (seen here: 15% from
+                # one minute to the next) weighs on both alike, not on whichever runs second.
+                middle = len(chunk) // 2
                 before = cpu_seconds()
-                times["floor", processes] = floor_loop(signed, chunk, processes)
-                cpu["floor", processes] = cpu_seconds() - before
-                log(f"records: the same through the seal-records flow on {processes} ...")
-                before = cpu_seconds()
-                times["flow", processes], sealed = flow_run(count, processes)
-                cpu["flow", processes] = cpu_seconds() - before
+                with FloorRunner(signed, processes) as time_floor:
+                    log(f"records: {middle} x (build, render, 2 signatures) on {processes} "
+                        f"process(es), floor, first half ...")
+                    halves[processes] = [time_floor(chunk[:middle])]
+                    log(f"records: {count} through the seal-records flow on {processes} ...")
+                    flow_started = cpu_seconds()
+                    times["flow", processes], sealed = flow_run(count, processes)
+                    cpu["flow", processes] = cpu_seconds() - flow_started
+                    log(f"records: {len(chunk) - middle} x floor, second half ...")
+                    halves[processes].append(time_floor(chunk[middle:]))
+                cpu["floor", processes] = cpu_seconds() - before - cpu["flow", processes]
+                times["floor", processes] = sum(halves[processes])
                 load.append(round(os.getloadavg()[0], 2))
                 if sealed != count:
                     raise RuntimeError(f"the flow sealed {sealed} records, not {count}")
@@ -413,6 +452,8 @@ def records_measurements(count: int, workdir: Path, log: Any,
                     "records/s", database, count,
                     note="build_content + render + 2 signatures, nothing stored",
                     details={"seconds": round(floor, 3),
+                             "seconds_before_and_after_the_flow": [
+                                 round(half, 3) for half in halves[processes]],
                              "cpu_ms_per_record": round(floor_cpu / count * 1000, 1),
                              "load_average_1min": load}))
                 entry = Entry(

@@ -84,3 +84,7 @@ def test_records_measurement_compares_the_flow_with_its_floor(prefect_api: None,
     assert any("floor" in n or "bare" in n for n in names), names
     assert any("flow" in n for n in names), names
     assert all(e.figure is not None and e.figure > 0 for e in entries if e.unit == "records/s")
+    for floor in (e for e in entries if e.unit == "records/s"):
+        before, after = floor.details["seconds_before_and_after_the_flow"]
+        assert before > 0 and after > 0  # timed on both sides of the flow
+        assert floor.details["seconds"] == pytest.approx(before + after, abs=0.002)
