@@ -144,8 +144,8 @@ _inherited: list[Any] = []
 
 
 def _start_afresh_after_fork() -> None:
-    """In a child forked from this process (the sealing workers are), start with no
-    engines and a write queue of its own.
+    """In a child forked from this process, start with no engines and a write queue of
+    its own (``multiprocessing`` forks by default on Linux before Python 3.14).
 
     The inherited connections belong to the parent, which goes on using them: a statement
     from the child would interleave with the parent's on the same socket or SQLite handle,

@@ -44,8 +44,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Below this many pending appraisals the batches are sealed in this process: a Dask
-# cluster of worker processes takes a second or two to start (a scheduler, a nanny and a
-# forked worker each) and to stop, what a few dozen records cost on one core.
+# cluster of worker processes takes a few seconds to start (each worker imports Prefect,
+# ReportLab and pyHanko), about what 100 records cost on one core.
 FAN_OUT_FROM = 100
 # Eight batches a worker keep the workers busy to the end (the last batch, which may run
 # alone, is an eighth of a share) without many task runs.
@@ -140,15 +140,13 @@ _WORKER_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.admin.system-monitor.disk": False,
     "distributed.worker.memory.monitor-interval": "1s",
-    # Workers are forked from this process, which has already imported Prefect, Dask,
-    # ReportLab, pyHanko and the store: a spawned worker imported them all again, about
-    # 4 s of CPU a worker before its first record (measured: 6.5 s of CPU a worker outside
-    # the records with spawn, 2.5 s with fork, over 200 records each). Forking a process
-    # that runs threads is safe here because what a child would inherit in use is reset
-    # after the fork: Prefect restarts its event loops and services, the store forgets
-    # its engines and write queue (``appraisal_store.database``), and logging renews its
-    # locks. The child's first job is the Dask worker, started afresh in its only thread.
-    "distributed.worker.multiprocessing-method": "fork",
+    # Workers are spawned (Dask's default), not forked from this process, although a
+    # spawned worker imports Prefect, Dask, ReportLab and pyHanko again, about 4 s of CPU
+    # a worker before its first record (measured: 6.5 s of CPU a worker outside the
+    # records when spawned, 2.5 s when forked, over 200 records each). Forked, a worker
+    # inherits every lock the flow's other threads held at that instant: in a benchmark
+    # run one worker hung for good in Rich's console lock, taken by a log line being
+    # written when it was forked. A spawned worker starts with nothing held.
 }
 
 

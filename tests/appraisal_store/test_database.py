@@ -107,8 +107,9 @@ def _child_session_and_write_turn() -> tuple[int | str, int, bool]:
 
 def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_open(
         store: Engine) -> None:
-    """The sealing workers are forked from the flow's process: a child must neither talk on
-    the parent's connection nor close it, and must not wait on a lock the parent held."""
+    """A child forked from a process using the store (``multiprocessing``'s default on
+    Linux) must neither talk on the parent's connection nor close it, and must not wait on
+    a lock the parent held."""
     parent_backend = _backend_of_a_session()
     held = threading.Event()
     release = threading.Event()
