@@ -363,12 +363,6 @@ class FloorRunner:
         return time.perf_counter() - started
 
 
-def floor_loop(signed: SignedSet, appraisal_ids: list[int], processes: int) -> float:
-    """Seconds for the floor over ``appraisal_ids`` on ``processes`` processes, in one go."""
-    with FloorRunner(signed, processes) as floor:
-        return floor(appraisal_ids)
-
-
 def flow_run(count: int, processes: int) -> tuple[float, int]:
     """Seconds for the real ``seal_records`` flow over the next ``count`` pending appraisals."""
     from flows.sealing import run_seal_records

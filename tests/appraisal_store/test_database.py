@@ -85,7 +85,8 @@ def test_postgresql_stores_a_sealed_pdf_without_compressing_it_again(
 
 def _backend_of_a_session() -> int | str:
     """This process's store, through ``pooled_engine()``: PostgreSQL's backend pid, or on
-    SQLite the identity of the driver connection (distinct per process by construction)."""
+    SQLite the address of the driver connection (a connection a child opens cannot have
+    the address of the inherited one, which the child keeps)."""
     with database.read_session(database.pooled_engine()) as session:
         connection = session.connection()
         if connection.dialect.name == "postgresql":
