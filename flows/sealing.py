@@ -140,13 +140,14 @@ _WORKER_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.admin.system-monitor.disk": False,
     "distributed.worker.memory.monitor-interval": "1s",
-    # Workers are spawned (Dask's default), not forked from this process, although a
-    # spawned worker imports Prefect, Dask, ReportLab and pyHanko again, about 4 s of CPU
-    # a worker before its first record (measured: 6.5 s of CPU a worker outside the
-    # records when spawned, 2.5 s when forked, over 200 records each). Forked, a worker
-    # inherits every lock the flow's other threads held at that instant: in a benchmark
-    # run one worker hung for good in Rich's console lock, taken by a log line being
-    # written when it was forked. A spawned worker starts with nothing held.
+    # Workers are spawned, not forked from this process, although a spawned worker imports
+    # Prefect, Dask, ReportLab and pyHanko again, about 4 s of CPU a worker before its
+    # first record (measured: 6.5 s of CPU a worker outside the records when spawned, 2.5 s
+    # when forked, over 200 records each). Forked, a worker inherits every lock the flow's
+    # other threads held at that instant: in a benchmark run one worker hung for good in
+    # Rich's console lock, taken by a log line being written when it was forked. A spawned
+    # worker starts with nothing held. Dask's default today; said here so that it stays.
+    "distributed.worker.multiprocessing-method": "spawn",
 }
 
 
