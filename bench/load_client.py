@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 EXPECTED = {"GET": {200}, "POST": {200, 303}}
+RAW = ("latencies_s", "error_names")  # a page's own measurements, beside its figures
 
 
 class ResponseError(Exception):
@@ -142,18 +143,27 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
     wall = time.perf_counter() - started
     return {
         "wall_seconds": wall,
-        "pages": {
-            name: {
-                "requests": len(latencies[name]) + len(errors[name]),
-                "errors": len(errors[name]),
-                "error_samples": sorted(set(errors[name]))[:5],
-                "p50_ms": _ms(percentile(latencies[name], 0.50)),
-                "p95_ms": _ms(percentile(latencies[name], 0.95)),
-                "p99_ms": _ms(percentile(latencies[name], 0.99)),
-                "requests_per_second": (len(latencies[name]) + len(errors[name])) / wall,
-            }
-            for name in names
-        },
+        "pages": {name: page_figures(latencies[name], errors[name], wall) for name in names},
+    }
+
+
+def page_figures(latencies: list[float], errors: list[str], wall: float) -> dict[str, Any]:
+    """One page's figures from its latencies (seconds) and errors over ``wall`` seconds.
+
+    The latencies and errors themselves are kept (``RAW``) so that the figures of several
+    runs of the same page can be put together (``bench.portal_bench.combined``), their
+    percentiles taken afresh.
+    """
+    return {
+        "requests": len(latencies) + len(errors),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+        "p50_ms": _ms(percentile(latencies, 0.50)),
+        "p95_ms": _ms(percentile(latencies, 0.95)),
+        "p99_ms": _ms(percentile(latencies, 0.99)),
+        "requests_per_second": (len(latencies) + len(errors)) / wall,
+        "latencies_s": [round(v, 6) for v in latencies],
+        "error_names": list(errors),
     }
 
 

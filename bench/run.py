@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=1000,
                         help="records to render and seal per path (0 skips)")
     parser.add_argument("--portal-seconds", type=float, default=30.0,
-                        help="load duration per size (0 skips the portal)")
+                        help="load per size, in two halves (0 skips the portal)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load, 100 records, sizes 1000 and 10000")
@@ -81,13 +81,24 @@ def _in_child(function: Any, *args: Any) -> Any:
         return pool.apply(function, args)
 
 
-def store_measurements(options: argparse.Namespace, workdir: Path,
-                       log: Any) -> list[Entry]:
-    from .portal_bench import measure_portal_section
-    from .scale import measure_store
-    from .stores import postgres_answers
+def store_measurements(options: argparse.Namespace, workdir: Path, log: Any,
+                       run: Callable[..., Any] | None = None) -> list[Entry]:
+    """Measurements 1, 2, 4, 5 and 6 on each database asked for (PostgreSQL when it answers).
 
-    measure = measure_portal_section if options.only == "portal" else measure_store
+    Every size's store is made and filled first, each in a process of its own (the flows'
+    measurements, or only the opening for ``--only portal``); the portal is then loaded at
+    every size in turn, twice (``bench.portal_bench.measure_portal_at_sizes``); the stores
+    are dropped at the end.
+
+    Args:
+        run: how a size is prepared, ``run(function, *args)``: by default in a fresh
+            process (``_in_child``).
+    """
+    from .portal_bench import measure_portal_at_sizes, prepare_portal_store
+    from .scale import measure_flows
+    from .stores import create_store, drop_store, postgres_answers
+
+    prepare = prepare_portal_store if options.only == "portal" else measure_flows
     databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
     entries: list[Entry] = []
     for database in databases:
@@ -95,11 +106,23 @@ def store_measurements(options: argparse.Namespace, workdir: Path,
             entries.append(Entry("PostgreSQL", None, "", database, 0,
                                  note="skipped: PostgreSQL does not answer"))
             continue
-        for size in options.size_list:
-            log(f"[bold]{database}[/], {size:,} appraisals ...")
-            for raw in _in_child(measure, database, size, str(workdir),
-                                 options.portal_seconds, options.clients):
-                entries.append(Entry(**raw))
+        made = []
+        try:
+            prepared = {}
+            for size in options.size_list:
+                log(f"[bold]{database}[/], {size:,} appraisals ...")
+                store = create_store(database, workdir, f"n{size}")
+                made.append(store)
+                raw, data = (run or _in_child)(prepare, store, size)
+                entries += [Entry(**r) for r in raw]
+                prepared[size] = (store, data)
+            if options.portal_seconds > 0:
+                log(f"[bold]{database}[/], the portal at each size in turn, then in reverse ...")
+                entries += measure_portal_at_sizes(prepared, seconds=options.portal_seconds,
+                                                   clients=options.clients)
+        finally:
+            for store in made:
+                drop_store(store)
         entries += growth(entries, database)
     return entries
 

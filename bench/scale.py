@@ -1,8 +1,10 @@
-"""Measurements 1, 2, 4 and 5 at one size on one database, in a process of its own.
+"""Measurements 1, 2 and the flows' half of 5 at one size on one database, in a process of
+its own.
 
-The process is the "flow process" of measurement 5: it builds the store, runs the opening
-and the sweep, and its peak resident set is read from the kernel afterwards. The portal
-runs in yet another process, started from here once the flows are done.
+The process is the "flow process" of measurement 5: it fills the store, runs the opening
+and the sweep, and its peak resident set is read from the kernel afterwards. The store is
+kept for the portal's load (``bench.portal_bench.measure_portal_at_sizes``), which runs once
+every size is ready.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import resource
 import time
 from dataclasses import asdict
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .results import Entry, at_most, with_floor
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+    from .stores import Store
 
 OPEN_GOAL_S = 5.0
 SWEEP_GOAL_S = 2.0
@@ -22,15 +27,18 @@ PREFECT_SETTLE_S = 2.0
 GOAL_SIZE = 10_000  # the time goals are stated for the national headroom size
 
 
-def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
-                  clients: int) -> list[dict[str, Any]]:
-    """Every store-bound measurement at ``size`` appraisals; entries as plain dicts."""
-    from appraisal_store.database import engine
+def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Dataset]:
+    """Fill ``store`` with ``size`` appraisals' boards and measure the opening and the sweep.
+
+    Returns the entries as plain dicts, and the dataset for the portal's load.
+    """
+    from appraisal_store.database import engine, reset_engines
     from appraisal_store.models import Appraisal, OutboxMessage
 
     from . import cycle, dataset
-    from .portal_bench import measure_portal, portal_entries
-    from .stores import fresh_store
+    from .stores import use_store
+
+    database = store.database
 
     entries: list[Entry] = []
 
@@ -40,7 +48,8 @@ def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
         entries.append(made)
         return made
 
-    with fresh_store(database, Path(workdir), f"n{size}") as _:
+    use_store(store)
+    try:
         bind = engine()
         started = time.perf_counter()
         data = dataset.load(bind, size)
@@ -84,8 +93,6 @@ def measure_store(database: str, size: int, workdir: str, portal_seconds: float,
         at_most(entry("5 flow process peak RSS", peak_kb / 1024, "MB",
                       note="open + sweep process (includes generating the dataset)"),
                 RSS_GOAL_MB)
-
-        if portal_seconds > 0:
-            figures = measure_portal(data, duration=portal_seconds, clients=clients)
-            entries += portal_entries(figures, database, size)
-    return [asdict(e) for e in entries]
+    finally:
+        reset_engines()
+    return [asdict(e) for e in entries], data

@@ -20,6 +20,7 @@ class Store:
     database: str  # "sqlite" or "postgres"
     url: str
     home: Path
+    schema: str | None = None  # PostgreSQL: the schema that holds it, dropped with it
 
 
 def postgres_answers() -> bool:
@@ -43,9 +44,13 @@ def use_store(store: Store) -> None:
     database.reset_engines()
 
 
-@contextmanager
-def fresh_store(database: str, workdir: Path, label: str) -> Iterator[Store]:
-    """A migrated, empty store of ``database`` kind; removed on exit."""
+def create_store(database: str, workdir: Path, label: str) -> Store:
+    """A migrated, empty store of ``database`` kind; ``drop_store`` removes it.
+
+    Nothing in this process is pointed at it (``use_store`` does that), so a store can be
+    made here and filled and measured in other processes.
+    """
+    from appraisal_store.database import make_engine
     from appraisal_store.schema import upgrade
 
     home = workdir / f"{database}-{label}"
@@ -58,22 +63,44 @@ def fresh_store(database: str, workdir: Path, label: str) -> Iterator[Store]:
         url = f"sqlite:///{path}"
     else:
         schema = f"bench_{label}_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
+        _as_admin(f'CREATE SCHEMA "{schema}"')
         url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    store = Store(database, url, home)
-    use_store(store)
+    migrating = make_engine(url)
+    try:
+        upgrade(migrating)
+    except BaseException:
+        migrating.dispose()
+        drop_store(Store(database, url, home, schema))
+        raise
+    migrating.dispose()
+    return Store(database, url, home, schema)
+
+
+def drop_store(store: Store) -> None:
+    """Remove what ``create_store`` made (a SQLite file stays in its folder, which the
+    benchmark's work folder takes away)."""
+    if store.schema:
+        _as_admin(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE')
+
+
+def _as_admin(statement: str) -> None:
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def fresh_store(database: str, workdir: Path, label: str) -> Iterator[Store]:
+    """A migrated, empty store of ``database`` kind that this process uses; removed on exit."""
     from appraisal_store import database as store_database
 
-    upgrade(store_database.engine())
+    store = create_store(database, workdir, label)
     try:
+        use_store(store)
         yield store
     finally:
         store_database.reset_engines()
-        if schema:
-            admin = create_engine(POSTGRES_URL)
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        drop_store(store)

@@ -35,10 +35,13 @@ def test_dataset_is_deterministic_and_shaped_like_boards() -> None:
 
 
 def test_store_measurements_report_every_figure(prefect_api: None, isolated_env: Path) -> None:
-    from bench.scale import measure_store
+    from bench.run import parse, store_measurements
 
-    entries = [Entry(**raw) for raw in measure_store("sqlite", SIZE, str(isolated_env),
-                                                     1.0, 2)]
+    options = parse(["--sizes", str(SIZE), "--database", "sqlite", "--portal-seconds", "1",
+                     "--clients", "2"])
+    # Prepared in this process, where the test harness's Prefect API is.
+    entries = store_measurements(options, isolated_env, lambda _line: None,
+                                 run=lambda function, *args: function(*args))
     by_name = {e.name: e for e in entries}
     opened = by_name["1 open national cycle"]
     assert opened.figure and opened.floor and opened.ratio

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bench.load_client import read_response, request_bytes, scenarios_of
-from bench.results import Entry
 from bench.run import parse
 
 SIZE = 30
@@ -82,16 +81,52 @@ def test_the_dataset_lists_distinct_open_directors_to_sign_in_as() -> None:
     assert late, "some directors are appointed in the year (deferred), and left out"
 
 
-def test_portal_section_reports_every_page_and_the_memory(isolated_env: Path) -> None:
-    from bench.portal_bench import measure_portal_section
+def test_portal_is_loaded_at_every_size_twice_and_reports_each_page_and_the_memory(
+        isolated_env: Path) -> None:
+    from bench.portal_bench import in_both_orders, measure_portal_at_sizes, prepare_portal_store
+    from bench.stores import create_store, drop_store
 
-    entries = [Entry(**raw) for raw in measure_portal_section("sqlite", SIZE,
-                                                              str(isolated_env), 1.0, 2)]
-    pages = {e.name: e for e in entries if e.name.startswith("4 portal p95")}
-    assert set(pages) == {f"4 portal p95: {page}" for page in (
-        "chair queue", "director domain page", "self-assessment save", "secretary dashboard")}
-    for page in pages.values():
-        assert page.details["requests"] > 0 and page.details["errors"] == 0
-        assert "worker" in page.note
-    memory = next(e for e in entries if e.name == "5 portal process peak RSS")
-    assert memory.figure and memory.details["workers"] >= 1
+    assert in_both_orders([1, 5, 10]) == [1, 5, 10, 10, 5, 1]
+    sizes = (SIZE, 2 * SIZE)
+    stores = {size: create_store("sqlite", isolated_env, f"p{size}") for size in sizes}
+    try:
+        prepared = {size: (store, prepare_portal_store(store, size)[1])
+                    for size, store in stores.items()}
+        entries = measure_portal_at_sizes(prepared, seconds=2.0, clients=2)
+    finally:
+        for store in stores.values():
+            drop_store(store)
+    for size in sizes:
+        mine = [e for e in entries if e.dataset_size == size]
+        pages = {e.name: e for e in mine if e.name.startswith("4 portal p95")}
+        assert set(pages) == {f"4 portal p95: {page}" for page in (
+            "chair queue", "director domain page", "self-assessment save",
+            "secretary dashboard")}
+        for page in pages.values():
+            assert page.details["requests"] > 0 and page.details["errors"] == 0
+            assert "worker" in page.note and "2 such loads" in page.note
+            each = page.details["p95_ms_of_each_load"]
+            assert len(each) == 2 and all(each)  # one half in each pass
+            assert not set(page.details) & {"latencies_s", "error_names"}  # not in the file
+        memory = next(e for e in mine if e.name == "5 portal process peak RSS")
+        assert memory.figure and memory.details["workers"] >= 1
+
+
+def test_two_loads_put_together_pool_their_latencies() -> None:
+    from bench.load_client import page_figures
+    from bench.portal_bench import PortalFigures, combined
+
+    def load(latencies: list[float], errors: list[str], rss: float) -> PortalFigures:
+        return PortalFigures(True, "n", {"page": page_figures(latencies, errors, 2.0)},
+                             {"page": "/p"}, rss, 2, rss / 2, 2.0)
+
+    fast = load([0.010] * 90 + [0.050] * 10, [], 100.0)
+    slow = load([0.030] * 90 + [0.090] * 10, ["HTTP 500"], 150.0)
+    both = combined([fast, slow])
+    page = both.pages["page"]
+    assert page["requests"] == 201 and page["errors"] == 1
+    # The pooled percentiles: neither the mean (70) nor the worst (90) of the loads' p95.
+    assert page["p95_ms"] == 50.0 and page["p50_ms"] == 30.0
+    assert page["requests_per_second"] == pytest.approx(201 / 4.0)
+    assert both.runs == 2 and both.runs_p95_ms == {"page": [50.0, 90.0]}
+    assert both.peak_rss_mb == 150.0 and both.wall_seconds == 4.0
