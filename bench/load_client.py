@@ -136,13 +136,14 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
                                for s in scenarios_of(plan, c)))
     latencies: dict[str, list[float]] = {n: [] for n in names}
     errors: dict[str, list[str]] = {n: [] for n in names}
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     stop_at = started + plan["duration"]
     await asyncio.gather(*(_client(i, plan, stop_at, latencies, errors)
                            for i in range(plan["clients"])))
     wall = time.perf_counter() - started
     return {
         "wall_seconds": wall,
+        "cpu_seconds": time.process_time() - cpu_started,  # this load generator's own
         "pages": {name: page_figures(latencies[name], errors[name], wall) for name in names},
     }
 

@@ -61,6 +61,9 @@ class PortalFigures:
     workers: int = 1
     peak_worker_rss_mb: float | None = None  # the largest single worker
     wall_seconds: float = 0.0
+    # CPU seconds spent during the load: "portal" (uvicorn's processes), "database" (the
+    # PostgreSQL server's processes; SQLite runs inside the portal's) and "load generator".
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     runs: int = 1  # how many loads these figures put together (``combined``)
     runs_p95_ms: dict[str, list[float | None]] = field(default_factory=dict)
 
@@ -85,8 +88,9 @@ def combined(runs: list[PortalFigures]) -> PortalFigures:
     return PortalFigures(
         True, first.note, pages, first.paths,
         max(run.peak_rss_mb or 0 for run in runs), first.workers,
-        max(run.peak_worker_rss_mb or 0 for run in runs), wall, len(runs),
-        {name: [run.pages[name]["p95_ms"] for run in runs] for name in first.pages})
+        max(run.peak_worker_rss_mb or 0 for run in runs), wall,
+        {part: sum(run.cpu_seconds.get(part, 0.0) for run in runs) for part in first.cpu_seconds},
+        len(runs), {name: [run.pages[name]["p95_ms"] for run in runs] for name in first.pages})
 
 
 def free_port() -> int:
@@ -159,6 +163,35 @@ def _first_answering(base: str, cookie: str, candidates: tuple[str, ...],
         if response.status_code == 200:
             return path
     return candidates[-1].format(**values)
+
+
+def _cpu_of(processes: list[psutil.Process]) -> float:
+    """User and system CPU seconds of ``processes`` so far (those that have ended count 0)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _database_server_processes(url: str) -> list[psutil.Process]:
+    """The PostgreSQL server's processes, when the store is PostgreSQL on this machine.
+
+    Every ``postgres`` process is taken (the postmaster, its helpers and every backend), so
+    anything else the same server does during the load counts too; the benchmark's machine
+    has nothing else on it.
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or parsed.host not in (
+            None, "", "localhost", "127.0.0.1", "::1"):
+        return []
+    return [process for process in psutil.process_iter(["name"])
+            if (process.info["name"] or "").startswith("postgres")]
 
 
 class _PeakRss:
@@ -272,7 +305,12 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
                 "cookie_name": SESSION_COOKIE, "scenarios": per_client}
         # Untimed: every worker compiles its templates and fills its connection pool.
         _run_load({**plan, "duration": min(2.0, max(duration / 5, 0.5))})
+        portal = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+        database = _database_server_processes(settings().database)
+        before = _cpu_of(portal), _cpu_of(database)
         figures = _run_load(plan)
+        cpu = {"portal": _cpu_of(portal) - before[0], "database": _cpu_of(database) - before[1],
+               "load generator": figures["cpu_seconds"]}
         fallback = [n for n, p in paths.items() if p == "/"]
         note = (f"{clients} clients, each a different director, {duration:g} s; "
                 f"uvicorn, {workers} worker process"
@@ -282,7 +320,7 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
             note += f"; FALLBACK to the home page for {', '.join(fallback)}"
         total, single = rss.stop()
         return PortalFigures(True, note, figures["pages"], paths, total, workers, single,
-                             figures["wall_seconds"])
+                             figures["wall_seconds"], cpu)
     finally:
         server.terminate()
         try:
@@ -316,6 +354,17 @@ def portal_entries(figures: PortalFigures, database: str, size: int) -> list[Ent
         page_entry.goal += ", no errors"
         page_entry.met = bool(page_entry.met) and stats["errors"] == 0
         entries.append(page_entry)
+    requests = sum(stats["requests"] for stats in figures.pages.values())
+    if figures.cpu_seconds and requests:
+        per_request = {part: round(seconds / requests * 1000, 3)
+                       for part, seconds in figures.cpu_seconds.items()}
+        entries.append(Entry(
+            "4 portal CPU per request", per_request["portal"], "ms", database, size,
+            note="CPU of the portal's processes over every request of the four pages; beside "
+                 "it the database server's and the load generator's, on the same cores",
+            details={"cpu_ms_per_request": per_request, "requests": requests,
+                     "requests_per_second": round(requests / figures.wall_seconds, 1),
+                     "cores": os.cpu_count()}))
     if figures.peak_rss_mb is not None:
         entries.append(at_most(Entry(
             "5 portal process peak RSS", round(figures.peak_rss_mb, 1), "MB", database, size,

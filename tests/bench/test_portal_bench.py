@@ -110,6 +110,11 @@ def test_portal_is_loaded_at_every_size_twice_and_reports_each_page_and_the_memo
             assert not set(page.details) & {"latencies_s", "error_names"}  # not in the file
         memory = next(e for e in mine if e.name == "5 portal process peak RSS")
         assert memory.figure and memory.details["workers"] >= 1
+        cpu = next(e for e in mine if e.name == "4 portal CPU per request")
+        parts = cpu.details["cpu_ms_per_request"]
+        assert cpu.figure == parts["portal"] > 0 and parts["load generator"] > 0
+        assert parts["database"] == 0  # SQLite runs inside the portal's processes
+        assert cpu.details["requests"] == sum(p.details["requests"] for p in pages.values())
 
 
 def test_two_loads_put_together_pool_their_latencies() -> None:
@@ -118,7 +123,8 @@ def test_two_loads_put_together_pool_their_latencies() -> None:
 
     def load(latencies: list[float], errors: list[str], rss: float) -> PortalFigures:
         return PortalFigures(True, "n", {"page": page_figures(latencies, errors, 2.0)},
-                             {"page": "/p"}, rss, 2, rss / 2, 2.0)
+                             {"page": "/p"}, rss, 2, rss / 2, 2.0,
+                             {"portal": rss / 100, "database": 0.5})
 
     fast = load([0.010] * 90 + [0.050] * 10, [], 100.0)
     slow = load([0.030] * 90 + [0.090] * 10, ["HTTP 500"], 150.0)
@@ -130,3 +136,4 @@ def test_two_loads_put_together_pool_their_latencies() -> None:
     assert page["requests_per_second"] == pytest.approx(201 / 4.0)
     assert both.runs == 2 and both.runs_p95_ms == {"page": [50.0, 90.0]}
     assert both.peak_rss_mb == 150.0 and both.wall_seconds == 4.0
+    assert both.cpu_seconds == {"portal": 2.5, "database": 1.0}
