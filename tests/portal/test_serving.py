@@ -140,6 +140,23 @@ def test_page_threads_suit_the_store() -> None:
             == PAGE_THREADS_SERVER_DATABASE > PAGE_THREADS_SQLITE)
 
 
+def test_the_gil_is_handed_on_every_millisecond_only_on_sqlite() -> None:
+    assert server.gil_switch_interval("sqlite:////tmp/appraisal.db") == 0.001
+    assert server.gil_switch_interval("postgresql+psycopg://u@127.0.0.1/db") is None
+
+
+def test_the_served_app_sets_the_switch_interval_of_its_store(sqlite_board: Board) -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        server.create_served_app()  # the test store is SQLite
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
+
+
 def _transaction_began_with_the_statement(session: Any) -> bool:
     from sqlalchemy import text
 
