@@ -58,9 +58,9 @@ def gil_switch_interval(database_url: str) -> float | None:
     On SQLite, 1 ms: a page thread that holds the store's write turn and waits for the GIL
     after each SQLite call would hold the turn, and every writer behind it, that much
     longer. On PostgreSQL there is no such turn (locks are the server's, and the audit
-    chain's head is taken and let go within one statement), and each worker runs more page
-    threads (``portal.app.default_page_threads``): forced hand-overs every 1 ms cost the
-    workers about a quarter more CPU a request than the default, in A/B runs of the
+    chain's head is taken and let go within one statement), and forced hand-overs every
+    1 ms, among page threads that each give the GIL up at every round trip, cost the
+    workers about a quarter more CPU a request than the default in A/B runs of the
     benchmark's load (7.0 against 5.2 to 5.6 ms a request), and the throughput with it.
     """
     from sqlalchemy.engine import make_url

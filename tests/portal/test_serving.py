@@ -132,12 +132,18 @@ def test_the_served_factory_builds_the_app() -> None:
     assert module == server.__name__ and callable(getattr(server, name))
 
 
-def test_page_threads_suit_the_store() -> None:
-    from portal.app import PAGE_THREADS_SERVER_DATABASE, PAGE_THREADS_SQLITE, default_page_threads
+def test_a_worker_runs_two_pages_at_a_time(sqlite_board: Board) -> None:
+    import anyio
+    import anyio.to_thread
 
-    assert default_page_threads("sqlite:////tmp/appraisal.db") == PAGE_THREADS_SQLITE
-    assert (default_page_threads("postgresql+psycopg://u@127.0.0.1/db")
-            == PAGE_THREADS_SERVER_DATABASE > PAGE_THREADS_SQLITE)
+    from portal.app import PAGE_THREADS, create_app
+
+    async def page_threads(app: Any) -> int:
+        async with app.router.lifespan_context(app):
+            return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    assert anyio.run(page_threads, create_app()) == PAGE_THREADS == 2
+    assert anyio.run(page_threads, create_app(page_threads=5)) == 5
 
 
 def test_the_gil_is_handed_on_every_millisecond_only_on_sqlite() -> None:
