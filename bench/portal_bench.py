@@ -166,23 +166,26 @@ def _first_answering(base: str, cookie: str, candidates: tuple[str, ...],
 
 
 def _cpu_of(processes: list[psutil.Process]) -> float:
-    """User and system CPU seconds of ``processes`` so far (those that have ended count 0)."""
+    """User and system CPU seconds of ``processes`` so far, with their children that have
+    ended and been reaped (a PostgreSQL backend that exits moves its CPU to the postmaster's
+    children); a process of the list that has ended itself counts 0."""
     total = 0.0
     for process in processes:
         try:
             times = process.cpu_times()
         except psutil.Error:
             continue
-        total += times.user + times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
 def _database_server_processes(url: str) -> list[psutil.Process]:
     """The PostgreSQL server's processes, when the store is PostgreSQL on this machine.
 
-    Every ``postgres`` process is taken (the postmaster, its helpers and every backend), so
-    anything else the same server does during the load counts too; the benchmark's machine
-    has nothing else on it.
+    Every ``postgres`` process running when the load starts is taken (the postmaster, its
+    helpers and every backend; the untimed warm-up has opened the portal's connections by
+    then), so anything else those processes do during the load counts too; the
+    benchmark's machine has nothing else on it.
     """
     from sqlalchemy.engine import make_url
 
