@@ -391,18 +391,13 @@ def measure_portal_at_sizes(prepared: dict[int, tuple[Store, Dataset]], *, secon
     Each size gets ``seconds`` of load in two halves, one in each pass of
     ``in_both_orders``, pooled by ``combined``.
     """
-    from appraisal_store.database import reset_engines
-
-    from .stores import use_store
+    from .stores import store_in_use
 
     loads: dict[int, list[PortalFigures]] = {size: [] for size in prepared}
-    try:
-        for size in in_both_orders(list(prepared)):
-            store, data = prepared[size]
-            use_store(store)
+    for size in in_both_orders(list(prepared)):
+        store, data = prepared[size]
+        with store_in_use(store):
             loads[size].append(measure_portal(data, duration=seconds / 2, clients=clients))
-    finally:
-        reset_engines()
     entries: list[Entry] = []
     for size, (store, _) in prepared.items():
         entries += portal_entries(combined(loads[size]), store.database, size)

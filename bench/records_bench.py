@@ -398,83 +398,71 @@ def records_measurements(count: int, workdir: Path, log: Any,
     from .results import Entry, with_floor
     from .stores import fresh_store
 
-    saved = {k: os.environ.get(k) for k in ("APPRAISAL_HOME", "APPRAISAL_DATABASE_URL")}
     size = max(store_appraisals or 0, int(count * 2 * 1.1) + 30)
     entries: list[Entry] = []
-    try:
-        with fresh_store(database, workdir, f"records-{count}") as store:
-            log(f"records: preparing {2 * count:,} signed appraisals in a store of {size:,} ...")
-            data = dataset.load(engine(), size)
-            with write_session() as session:
-                open_cycles(session=session, actor=Actor.system("benchmark"), year=YEAR,
-                            organisation_codes=data.organisations, dates=resolve_dates(YEAR),
-                            today=OPENED_ON)
-            ids = prepare_signed_appraisals(engine(), 2 * count)
-            ensure_deployment_seal()
-            signed = SignedSet(store.url, store.home, ids, size, database)
-            run_seal_records(limit=0)  # warm: this process's first flow run and API calls
-            times: dict[tuple[str, int], float] = {}
-            cpu: dict[tuple[str, int], float] = {}
-            load = [round(os.getloadavg()[0], 2)]
-            halves: dict[int, list[float]] = {}
-            for processes, chunk in ((1, ids[:count]), (2, ids[count:])):
-                # The floor is timed in two halves, one before the flow and one after, so
-                # that a change in the machine's speed during the run (seen here: 15% from
-                # one minute to the next) weighs on both alike, not on whichever runs second.
-                middle = len(chunk) // 2
-                before = cpu_seconds()
-                with FloorRunner(signed, processes) as time_floor:
-                    log(f"records: {middle} x (build, render, 2 signatures) on {processes} "
-                        f"process(es), floor, first half ...")
-                    halves[processes] = [time_floor(chunk[:middle])]
-                    log(f"records: {count} through the seal-records flow on {processes} ...")
-                    flow_started = cpu_seconds()
-                    times["flow", processes], sealed = flow_run(count, processes)
-                    cpu["flow", processes] = cpu_seconds() - flow_started
-                    log(f"records: {len(chunk) - middle} x floor, second half ...")
-                    halves[processes].append(time_floor(chunk[middle:]))
-                cpu["floor", processes] = cpu_seconds() - before - cpu["flow", processes]
-                times["floor", processes] = sum(halves[processes])
-                load.append(round(os.getloadavg()[0], 2))
-                if sealed != count:
-                    raise RuntimeError(f"the flow sealed {sealed} records, not {count}")
-            for processes in (1, 2):
-                floor, flowed = times["floor", processes], times["flow", processes]
-                floor_cpu, flow_cpu = cpu["floor", processes], cpu["flow", processes]
-                entries.append(Entry(
-                    f"3 records floor (bare loop), {processes} proc", round(count / floor, 2),
-                    "records/s", database, count,
-                    note="build_content + render + 2 signatures, nothing stored",
-                    details={"seconds": round(floor, 3),
-                             "seconds_before_and_after_the_flow": [
-                                 round(half, 3) for half in halves[processes]],
-                             "cpu_ms_per_record": round(floor_cpu / count * 1000, 1),
-                             "load_average_1min": load}))
-                entry = Entry(
-                    f"3 records through flow, {processes} proc", round(flowed, 3), "s",
-                    database, count, note="flow flows.sealing.seal_records"
-                    + (" (Dask, worker processes)" if processes > 1 else " (in process)"),
-                    details={"records_per_second": round(count / flowed, 2),
-                             "cpu_ms_per_record": round(flow_cpu / count * 1000, 1),
-                             "cpu_ratio": round(flow_cpu / floor_cpu, 3),
-                             "store_appraisals": size, "load_average_1min": load})
-                with_floor(entry, round(floor, 3))
-                entry.goal = f"ratio <= {RECORDS_RATIO_GOAL}"
-                entry.met = entry.ratio is not None and entry.ratio <= RECORDS_RATIO_GOAL
-                entries.append(entry)
-            for path in ("floor", "flow"):
-                entries.append(Entry(
-                    f"3 records scaling 1 -> 2 proc ({path})",
-                    round(times[path, 1] / times[path, 2], 3), "x speed-up", database, count,
-                    note=f"{os.cpu_count()} cores"))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        from appraisal_store import config, database
-
-        config.settings.cache_clear()
-        database.reset_engines()
+    with fresh_store(database, workdir, f"records-{count}") as store:
+        log(f"records: preparing {2 * count:,} signed appraisals in a store of {size:,} ...")
+        data = dataset.load(engine(), size)
+        with write_session() as session:
+            open_cycles(session=session, actor=Actor.system("benchmark"), year=YEAR,
+                        organisation_codes=data.organisations, dates=resolve_dates(YEAR),
+                        today=OPENED_ON)
+        ids = prepare_signed_appraisals(engine(), 2 * count)
+        ensure_deployment_seal()
+        signed = SignedSet(store.url, store.home, ids, size, database)
+        run_seal_records(limit=0)  # warm: this process's first flow run and API calls
+        times: dict[tuple[str, int], float] = {}
+        cpu: dict[tuple[str, int], float] = {}
+        load = [round(os.getloadavg()[0], 2)]
+        halves: dict[int, list[float]] = {}
+        for processes, chunk in ((1, ids[:count]), (2, ids[count:])):
+            # The floor is timed in two halves, one before the flow and one after, so
+            # that a change in the machine's speed during the run (seen here: 15% from
+            # one minute to the next) weighs on both alike, not on whichever runs second.
+            middle = len(chunk) // 2
+            before = cpu_seconds()
+            with FloorRunner(signed, processes) as time_floor:
+                log(f"records: {middle} x (build, render, 2 signatures) on {processes} "
+                    f"process(es), floor, first half ...")
+                halves[processes] = [time_floor(chunk[:middle])]
+                log(f"records: {count} through the seal-records flow on {processes} ...")
+                flow_started = cpu_seconds()
+                times["flow", processes], sealed = flow_run(count, processes)
+                cpu["flow", processes] = cpu_seconds() - flow_started
+                log(f"records: {len(chunk) - middle} x floor, second half ...")
+                halves[processes].append(time_floor(chunk[middle:]))
+            cpu["floor", processes] = cpu_seconds() - before - cpu["flow", processes]
+            times["floor", processes] = sum(halves[processes])
+            load.append(round(os.getloadavg()[0], 2))
+            if sealed != count:
+                raise RuntimeError(f"the flow sealed {sealed} records, not {count}")
+        for processes in (1, 2):
+            floor, flowed = times["floor", processes], times["flow", processes]
+            floor_cpu, flow_cpu = cpu["floor", processes], cpu["flow", processes]
+            entries.append(Entry(
+                f"3 records floor (bare loop), {processes} proc", round(count / floor, 2),
+                "records/s", database, count,
+                note="build_content + render + 2 signatures, nothing stored",
+                details={"seconds": round(floor, 3),
+                         "seconds_before_and_after_the_flow": [
+                             round(half, 3) for half in halves[processes]],
+                         "cpu_ms_per_record": round(floor_cpu / count * 1000, 1),
+                         "load_average_1min": load}))
+            entry = Entry(
+                f"3 records through flow, {processes} proc", round(flowed, 3), "s",
+                database, count, note="flow flows.sealing.seal_records"
+                + (" (Dask, worker processes)" if processes > 1 else " (in process)"),
+                details={"records_per_second": round(count / flowed, 2),
+                         "cpu_ms_per_record": round(flow_cpu / count * 1000, 1),
+                         "cpu_ratio": round(flow_cpu / floor_cpu, 3),
+                         "store_appraisals": size, "load_average_1min": load})
+            with_floor(entry, round(floor, 3))
+            entry.goal = f"ratio <= {RECORDS_RATIO_GOAL}"
+            entry.met = entry.ratio is not None and entry.ratio <= RECORDS_RATIO_GOAL
+            entries.append(entry)
+        for path in ("floor", "flow"):
+            entries.append(Entry(
+                f"3 records scaling 1 -> 2 proc ({path})",
+                round(times[path, 1] / times[path, 2], 3), "x speed-up", database, count,
+                note=f"{os.cpu_count()} cores"))
     return entries

@@ -34,6 +34,9 @@ def postgres_answers() -> bool:
         return False
 
 
+_STORE_SETTINGS = ("APPRAISAL_HOME", "APPRAISAL_DATABASE_URL")  # what ``use_store`` sets
+
+
 def use_store(store: Store) -> None:
     """Point this process's settings and engines at ``store``."""
     from appraisal_store import config, database
@@ -93,14 +96,31 @@ def _as_admin(statement: str) -> None:
 
 
 @contextmanager
-def fresh_store(database: str, workdir: Path, label: str) -> Iterator[Store]:
-    """A migrated, empty store of ``database`` kind that this process uses; removed on exit."""
-    from appraisal_store import database as store_database
+def store_in_use(store: Store) -> Iterator[Store]:
+    """This process pointed at ``store`` for the block, and afterwards at what it used
+    before (its settings and engines as they were)."""
+    from appraisal_store import config, database
 
-    store = create_store(database, workdir, label)
+    saved = {key: os.environ.get(key) for key in _STORE_SETTINGS}
+    use_store(store)
     try:
-        use_store(store)
         yield store
     finally:
-        store_database.reset_engines()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        config.settings.cache_clear()
+        database.reset_engines()
+
+
+@contextmanager
+def fresh_store(database: str, workdir: Path, label: str) -> Iterator[Store]:
+    """A migrated, empty store of ``database`` kind that this process uses; removed on exit."""
+    store = create_store(database, workdir, label)
+    try:
+        with store_in_use(store):
+            yield store
+    finally:
         drop_store(store)

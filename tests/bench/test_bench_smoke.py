@@ -91,3 +91,19 @@ def test_records_measurement_compares_the_flow_with_its_floor(prefect_api: None,
         before, after = floor.details["seconds_before_and_after_the_flow"]
         assert before > 0 and after > 0  # timed on both sides of the flow
         assert floor.details["seconds"] == pytest.approx(before + after, abs=0.002)
+
+
+def test_a_store_in_use_is_let_go_after_the_block(isolated_env: Path) -> None:
+    import os
+
+    from appraisal_store.config import settings
+    from bench.stores import create_store, drop_store, store_in_use
+
+    before = os.environ.get("APPRAISAL_DATABASE_URL"), settings().database
+    store = create_store("sqlite", isolated_env, "in-use")
+    try:
+        with store_in_use(store):
+            assert os.environ["APPRAISAL_DATABASE_URL"] == store.url == settings().database
+        assert (os.environ.get("APPRAISAL_DATABASE_URL"), settings().database) == before
+    finally:
+        drop_store(store)
