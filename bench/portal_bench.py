@@ -308,7 +308,8 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
                 "cookie_name": SESSION_COOKIE, "scenarios": per_client}
         # Untimed: every worker compiles its templates and fills its connection pool.
         _run_load({**plan, "duration": min(2.0, max(duration / 5, 0.5))})
-        portal = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+        supervisor = psutil.Process(server.pid)
+        portal = [supervisor, *supervisor.children(recursive=True)]
         database = _database_server_processes(settings().database)
         before = _cpu_of(portal), _cpu_of(database)
         figures = _run_load(plan)
@@ -409,19 +410,16 @@ def prepare_portal_store(store: Store, size: int) -> tuple[list[dict[str, Any]],
     and open the cycle through the service (no Prefect needed: the pages see the same rows
     the flow writes). No entries of its own; the dataset for the portal's load."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import reset_engines, write_session
+    from appraisal_store.database import write_session
     from appraisal_store.services.cycles import open_cycles, resolve_dates
 
     from . import dataset as synthetic
-    from .stores import use_store
+    from .stores import store_in_use
 
-    use_store(store)
-    try:
+    with store_in_use(store):
         data = synthetic.load(engine(), size)
         with write_session() as session:
             open_cycles(session=session, actor=Actor.system("open-cycle flow"),
                         year=synthetic.YEAR, organisation_codes=data.organisations,
                         dates=resolve_dates(synthetic.YEAR), today=synthetic.OPENED_ON)
-    finally:
-        reset_engines()
     return [], data

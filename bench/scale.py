@@ -32,11 +32,11 @@ def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Datase
 
     Returns the entries as plain dicts, and the dataset for the portal's load.
     """
-    from appraisal_store.database import engine, reset_engines
+    from appraisal_store.database import engine
     from appraisal_store.models import Appraisal, OutboxMessage
 
     from . import cycle, dataset
-    from .stores import use_store
+    from .stores import store_in_use
 
     database = store.database
 
@@ -48,8 +48,7 @@ def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Datase
         entries.append(made)
         return made
 
-    use_store(store)
-    try:
+    with store_in_use(store):
         bind = engine()
         started = time.perf_counter()
         data = dataset.load(bind, size)
@@ -93,6 +92,4 @@ def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Datase
         at_most(entry("5 flow process peak RSS", peak_kb / 1024, "MB",
                       note="open + sweep process (includes generating the dataset)"),
                 RSS_GOAL_MB)
-    finally:
-        reset_engines()
     return [asdict(e) for e in entries], data
