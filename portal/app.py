@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from appraisal_store.config import settings
@@ -25,8 +25,18 @@ from appraisal_store.errors import (
 from appraisal_store.types import utcnow
 
 from .deps import SignInRequired
+from .parking import send_to_sign_in
 from .rendering import pages, render
-from .routers import admin, director, home, review, secretary, sign_in
+from .routers import (
+    admin,
+    director,
+    home,
+    keep_alive,
+    review,
+    review_tasks,
+    secretary,
+    sign_in,
+)
 from .security import MAX_BODY_BYTES, SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -51,7 +61,7 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, _: SignInRequired) -> Response:
-        return RedirectResponse("/sign-in", status_code=303)
+        return await send_to_sign_in(request)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> Response:
@@ -114,6 +124,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     pages.env.auto_reload = config.is_development
     _install_error_pages(app)
     for router in (sign_in.router, home.router, director.router, review.router,
+                   review_tasks.router, keep_alive.router,
                    secretary.router, admin.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

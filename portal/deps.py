@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request
 
 from appraisal_store.types import utcnow
 
-from .authentication import SignedIn, end_idle_session, find_session, touch_session
+from .authentication import IDLE_TIMEOUT, SignedIn, end_idle_session, find_session, touch_session
 from .store import read_session, write_session
 
 SESSION_COOKIE = "appraisal_session"
@@ -48,10 +48,14 @@ def current_person(request: Request) -> SignedIn:
         with write_session() as session:
             end_idle_session(session, session_id=session_id, now=now)
         raise SignInRequired
+    seen = found.last_seen_at
     if found.due_touch(now):
         with write_session() as session:
             touch_session(session, session_id=session_id, now=now)
+        seen = now
     request.state.signed_in = found.signed_in
+    # When the session will end if nothing else happens (the timeout warning shows it).
+    request.state.session_ends_at = seen + IDLE_TIMEOUT
     return found.signed_in
 
 

@@ -18,6 +18,7 @@ from ..authentication import (
     start_session,
 )
 from ..deps import PRE_SESSION_COOKIE, SESSION_COOKIE, Csrf, Now, PreSessionCsrf
+from ..parking import NEXT_COOKIE, returned_to
 from ..rendering import FormErrors, render
 from ..store import write_session
 
@@ -81,7 +82,8 @@ def use_link(request: Request, _: PreSessionCsrf, now: Now,
             secret = start_session(session, person=person, now=now)
     if secret is None:
         return render(request, "sign_in/link_expired.html", status_code=400)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(returned_to(request), status_code=303)
+    response.delete_cookie(NEXT_COOKIE, path="/sign-in")
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
                         secure=request.app.state.secure_cookies,
                         max_age=int(IDLE_TIMEOUT.total_seconds()) * 16)

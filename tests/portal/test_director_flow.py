@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
-from appraisal_store.database import read_session
+from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, AuditEvent
+from appraisal_store.services import review
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import AppraisalState
 from tests.conftest import Board
@@ -23,6 +26,12 @@ def _state(appraisal_id: int) -> AppraisalState:
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal
         return appraisal.state
+
+
+def _record_meeting(board: Board, appraisal_id: int) -> None:
+    with write_session() as session:
+        review.save_review(session=session, actor=board.actor("ceo@rx1.nhs.uk"),
+                           appraisal_id=appraisal_id, meeting_date=date(2026, 1, 20))
 
 
 def _answer_all(director, appraisal_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -54,9 +63,10 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     assert director.post(f"/appraisals/{appraisal_id}/submit").status_code == 303
     assert appraiser.post(f"/review/{appraisal_id}/begin").status_code == 303
     domains = _framework(appraisal_id).domains
-    commentary = {f"commentary-{d.id}": "Good" for d in domains}
-    commentary.update({f"view-{d.id}": "frequently" for d in domains}, meeting_date="2026-01-20")
-    assert appraiser.post(f"/review/{appraisal_id}/commentary", commentary).status_code == 303
+    for d in domains:  # the review is a task list: a page per domain, each with its save
+        assert appraiser.post(f"/review/{appraisal_id}/commentary/{d.id}", {
+            "commentary": "Good", "view": "frequently"}).status_code == 303
+    _record_meeting(sqlite_board, appraisal_id)  # the meeting has its own page
     refused = appraiser.post(f"/review/{appraisal_id}/agree")
     assert refused.status_code == 400 and "cannot be agreed yet" in refused.text
     assert appraiser.post(f"/review/{appraisal_id}/objectives", {
@@ -65,7 +75,8 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     assert appraiser.post(f"/review/{appraisal_id}/plan", {
         "action-1-need": "Digital", "action-1-action": "Course"}).status_code == 303
     assert appraiser.post(f"/review/{appraisal_id}/fppt", {
-        "last_assessed_on": "2025-10-01", "status": "fit_and_proper"}).status_code == 303
+        "last_assessed_on-day": "1", "last_assessed_on-month": "10",
+        "last_assessed_on-year": "2025", "status": "fit_and_proper"}).status_code == 303
     assert appraiser.post(f"/review/{appraisal_id}/agree").status_code == 303
     assert director.post(f"/appraisals/{appraisal_id}/sign").status_code == 303
     assert appraiser.post(f"/appraisals/{appraisal_id}/sign").status_code == 303
