@@ -21,6 +21,7 @@ if (dialog && typeof dialog.showModal === "function") {
   let endsAt = Date.now() + Number(dialog.dataset.secondsLeft) * 1000;
   let over = false;
   let dismissed = false;
+  let asking = false;
 
   const tick = () => {
     const left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
@@ -32,7 +33,7 @@ if (dialog && typeof dialog.showModal === "function") {
     } else if (!over) {
       countdown.textContent = words(left);
     }
-    if (left <= WARN_AT_SECONDS && !dialog.open && !dismissed) {
+    if (left <= WARN_AT_SECONDS && !dialog.open && !dismissed && !asking) {
       dialog.showModal();
     }
   };
@@ -44,6 +45,7 @@ if (dialog && typeof dialog.showModal === "function") {
     }
     const body = new FormData();
     body.append("csrf_token", token);
+    asking = true;
     try {
       const response = await fetch("/session/keep-alive", {
         method: "POST", body, credentials: "same-origin", redirect: "manual",
@@ -56,6 +58,8 @@ if (dialog && typeof dialog.showModal === "function") {
       }
     } catch {
       // The network failed: the countdown goes on, and a save still keeps the text.
+    } finally {
+      asking = false;
     }
     endsAt = Date.now();
     tick();

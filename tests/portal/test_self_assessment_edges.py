@@ -93,3 +93,13 @@ def test_an_extension_date_is_typed_as_day_month_and_year(
     with read_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
     assert appraisal and appraisal.review_due == date(2026, 3, 20)
+
+
+def test_the_design_systems_css_asks_for_no_fonts_from_elsewhere() -> None:
+    from portal.assets import STATIC_DIR, fetch_assets, without_font_faces
+
+    css = (b"a{color:red}@font-face{font-family:Frutiger W01;src:url(https://assets.nhs.uk/"
+           b"fonts/x.woff2) format(\"woff2\")}b{font-family:Frutiger W01,Arial,sans-serif}")
+    assert without_font_faces(css) == b"a{color:red}b{font-family:Frutiger W01,Arial,sans-serif}"
+    fetch_assets()
+    assert b"@font-face" not in (STATIC_DIR / "nhsuk-frontend.min.css").read_bytes()
