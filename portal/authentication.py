@@ -115,7 +115,7 @@ def request_sign_in_link(session: Session, *, email: str, client: str, base_url:
                             created_at=now, expires_at=now + TOKEN_LIFETIME))
     if person is None:
         return None
-    return SignInLetter(f"sign_in:{digest(token)}", person.email, person.name, token,
+    return SignInLetter(f"sign_in:{digest(token)[:32]}", person.email, person.name, token,
                         sign_in_link(base_url, token), now + TOKEN_LIFETIME)
 
 

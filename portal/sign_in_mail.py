@@ -87,6 +87,12 @@ class SignInPostman:
         threading.Thread(target=self._deliver_waiting, name="sign-in-postman",
                          daemon=True).start()
 
+    @property
+    def idle(self) -> bool:
+        """No letter waiting and none being delivered."""
+        with self._lock:
+            return not self._waiting and not self._working
+
     def _deliver_waiting(self) -> None:
         while True:
             with self._lock:

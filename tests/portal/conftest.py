@@ -84,12 +84,19 @@ def sign_in_as_fixture(app, clock: Clock  # type: ignore[no-untyped-def]
     return sign_in
 
 
+def plain_text(email: Message) -> str:
+    """The plain-text part of an email, decoded."""
+    for part in email.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8").replace("\r\n", "\n")
+    raise AssertionError("the email has no plain-text part")
+
+
 def link_token(email: Message) -> str:
     """The token in a sign-in email's link (the fragment after ``/sign-in/link#``)."""
-    assert isinstance(email, EmailMessage)
-    body = email.get_body(preferencelist=("plain",))
-    assert body is not None
-    found = LINK_TOKEN.search(body.get_content())
+    found = LINK_TOKEN.search(plain_text(email))
     assert found, "no sign-in link in the email"
     return found.group(1)
 

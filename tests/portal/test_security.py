@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from appraisal_store.database import read_session, write_session
-from appraisal_store.models import OutboxMessage, SignInToken
+from appraisal_store.models import SignInToken
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from portal.authentication import MAX_REQUESTS_PER_ADDRESS
