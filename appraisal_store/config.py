@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +25,33 @@ class Settings(BaseSettings):
     seal_password: str | None = None
     mail_from: str = "Board appraisal <appraisal@localhost>"
     secret_key: str | None = None
+    # A portal session ends this long after sign-in however busy it is (and after 30
+    # minutes idle before that).
+    session_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # Comma-separated addresses or networks of the proxies (load balancers) in front of the
+    # portal whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _entries(value):
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"APPRAISAL_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(write e.g. 10.0.0.5, 10.0.0.0/8 or fd00::/8, separated by commas)"
+                ) from None
+        return value
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_lifetime_hours)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(entry, strict=False) for entry in _entries(self.trusted_proxies))
 
     @property
     def database(self) -> str:
@@ -50,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+
+def _entries(listed: str) -> list[str]:
+    return [entry.strip() for entry in listed.split(",") if entry.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -1,42 +1,47 @@
 """Sending the outbox: claim each due message, render it, deliver it, mark it sent.
 
-Delivery is over SMTP when ``APPRAISAL_SMTP_URL`` is set (``smtp://host:port``), otherwise
-each message is written as ``APPRAISAL_HOME/outbox/{key}.eml`` (atomically: a temporary
-file, then a rename). Each message is claimed in its own short transaction (a lease, so
-two senders never take the same one), and marked sent in its own short transaction right
-after the server accepted it. A failure counts an attempt and backs off exponentially; the
-message stays queued. The only window for a repeat is a crash between the server's
-acceptance and the mark: the repeat then carries the same Message-ID.
+Delivery is ``flows.postbox``'s: over SMTP when ``APPRAISAL_SMTP_URL`` is set, otherwise
+an .eml file in ``APPRAISAL_HOME/outbox/``. Each message is claimed in its own short
+transaction (a lease, so two senders never take the same one), and marked sent in its own
+short transaction right after the server accepted it. A failure counts an attempt and
+backs off exponentially; the message stays queued. The only window for a repeat is a crash
+between the server's acceptance and the mark: the repeat then carries the same Message-ID.
+
+Sign-in links never pass through here: the portal sends them at once, and a sign-in row
+queued by an earlier version is deleted unsent (with the link it holds in clear).
 """
 
 from __future__ import annotations
 
-import os
-import re
-import smtplib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from pathlib import Path
-from types import TracebackType
-from urllib.parse import urlsplit
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
-from appraisal_store.config import settings
 from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage
 from appraisal_store.types import utcnow
 
 from .emails import render_email
+from .postbox import (  # noqa: F401 - the postboxes are named here too, as they were
+    CONNECTION_ERRORS,
+    FolderPostbox,
+    SmtpPostbox,
+    eml_name,
+    postbox,
+)
 from .runtime import batches, fault_point, flow_settings, report_progress
 
 LEASE = timedelta(minutes=2)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MOST = timedelta(hours=6)
-CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+# Sign-in links are sent by the portal at once and never queued; a row of this template was
+# queued by an earlier version, holds its link in clear, and has expired or soon will.
+SIGN_IN_TEMPLATE = "sign_in_link"
+log = logging.getLogger("flows.outbox")
 
 
 @dataclass
@@ -46,10 +51,12 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     server_down: bool = False
+    dropped: int = 0
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.failed += other.failed
+        self.dropped += other.dropped
         self.server_down = self.server_down or other.server_down
 
 
@@ -102,65 +109,11 @@ def mark_failed(message_id: int, error: str, now: datetime) -> None:
         session.add(message)
 
 
-def eml_name(idempotency_key: str) -> str:
-    """The file name of a message in the outbox folder, from its key."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", idempotency_key) + ".eml"
-
-
-class FolderPostbox:
-    """Writes each message as an .eml file (the embedded default, no SMTP server needed)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def __enter__(self) -> FolderPostbox:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
-        target = self.folder / eml_name(idempotency_key)
-        temporary = target.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_bytes(bytes(email))
-        os.replace(temporary, target)
-
-
-class SmtpPostbox:
-    """Sends over one SMTP connection, opened on the first message."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 25
-        self.username, self.password = parts.username, parts.password
-        self.timeout = timeout
-        self.connection: smtplib.SMTP | None = None
-
-    def __enter__(self) -> SmtpPostbox:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                self.connection.close()
-
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
-        if self.connection is None:
-            self.connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.username:
-                self.connection.starttls()
-                self.connection.login(self.username, self.password or "")
-        self.connection.send_message(email)
-
-
-def postbox() -> FolderPostbox | SmtpPostbox:
-    """SMTP when configured, else the outbox folder."""
-    config = settings()
-    return SmtpPostbox(config.smtp_url) if config.smtp_url else FolderPostbox(config.outbox_dir)
+def drop_sign_in_message(message_id: int) -> None:
+    """Delete a queued sign-in row unsent: its link is in clear and must never go out late."""
+    with write_session() as session:
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                    OutboxMessage.template == SIGN_IN_TEMPLATE))
 
 
 def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> DeliveryReport:
@@ -174,6 +127,12 @@ def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> 
             moment = now or utcnow()
             message = claim(message_id, moment)
             if message is None:
+                continue
+            if message.template == SIGN_IN_TEMPLATE:
+                drop_sign_in_message(message_id)
+                log.warning("Dropped a queued sign-in email (outbox message %s) unsent: "
+                            "sign-in links are sent by the portal at once", message_id)
+                report.dropped += 1
                 continue
             try:
                 box.deliver(render_email(message, now=moment), message.idempotency_key)
