@@ -30,7 +30,7 @@ from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage
 from appraisal_store.types import utcnow
 
-from .emails import render_email
+from .emails import render_email, sender_address
 from .runtime import batches, fault_point, flow_settings, report_progress
 
 LEASE = timedelta(minutes=2)
@@ -120,7 +120,7 @@ class FolderPostbox:
     def __exit__(self, *_: object) -> None:
         return None
 
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
+    def deliver(self, email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
         target = self.folder / eml_name(idempotency_key)
         temporary = target.with_suffix(f".tmp{os.getpid()}")
         temporary.write_bytes(bytes(email))
@@ -130,8 +130,9 @@ class FolderPostbox:
 class SmtpPostbox:
     """Sends over one SMTP connection, opened on the first message."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, *, sender: str | None = None) -> None:
         parts = urlsplit(url)
+        self.sender = sender
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 25
         self.username, self.password = parts.username, parts.password
         self.timeout = timeout
@@ -148,13 +149,17 @@ class SmtpPostbox:
             except (smtplib.SMTPException, OSError):
                 self.connection.close()
 
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
+    def deliver(self, email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
+        """Send ``email`` to ``recipient`` alone: the envelope is never read from the
+        headers, where a person's name is written."""
+        if self.sender is None:
+            self.sender = sender_address(settings().mail_from).addr_spec
         if self.connection is None:
             self.connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.username:
                 self.connection.starttls()
                 self.connection.login(self.username, self.password or "")
-        self.connection.send_message(email)
+        self.connection.send_message(email, from_addr=self.sender, to_addrs=[recipient])
 
 
 def postbox() -> FolderPostbox | SmtpPostbox:
@@ -176,7 +181,8 @@ def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> 
             if message is None:
                 continue
             try:
-                box.deliver(render_email(message, now=moment), message.idempotency_key)
+                box.deliver(render_email(message, now=moment), message.idempotency_key,
+                            recipient=message.recipient_email)
             except CONNECTION_ERRORS as error:
                 mark_failed(message_id, f"{error.__class__.__name__}: {error}", moment)
                 report.failed += 1
