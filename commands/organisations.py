@@ -68,7 +68,9 @@ def import_people(
     from appraisal_store.services.people import import_people as import_csv
 
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        # As bytes, not read_text: its newline translation would turn a carriage return
+        # inside a name into a line break, and the row would be misread instead of refused.
+        text = file.read_bytes().decode("utf-8-sig")
     except OSError as error:
         raise ValidationFailed(f"Cannot read {file}: {error.strerror}.") from error
     except UnicodeDecodeError as error:

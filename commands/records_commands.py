@@ -1,4 +1,9 @@
-"""``appraisal records``: seal signed records, export them, verify a record file."""
+"""``appraisal records``: seal signed records, export them, verify a record file.
+
+An export reads content: each record written is audited as a ``content_viewed`` event by
+the operator, the same event as a view in the portal; an export refused (no such
+appraisal, no sealed record) is logged in APPRAISAL_HOME/logs/access.log.
+"""
 
 from __future__ import annotations
 
@@ -52,12 +57,18 @@ def export(
     ),
 ) -> None:
     """Write the sealed record of an appraisal (signed by both parties) to a file."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.errors import NotFound
+    from appraisal_store.services.content_views import log_refused_access
     from records.archive import export_record
     from records.errors import RecordError
 
+    operator = Actor.operator()
     try:
-        path = export_record(appraisal_id, output, version=version)
-    except RecordError as error:
+        path = export_record(appraisal_id, output, viewer=operator, version=version)
+    except (RecordError, NotFound) as error:
+        log_refused_access(actor=operator, what="the command 'records export'",
+                           appraisal_id=appraisal_id, reason=error.message)
         raise _fail(error.message) from error
     except OSError as error:
         raise _fail(f"Cannot write {output}: {error.strerror or error}.") from error
@@ -71,12 +82,13 @@ def export_all(
     ),
 ) -> None:
     """Write the latest sealed record of every completed appraisal into a folder."""
+    from appraisal_store.actors import Actor
     from appraisal_store.config import settings
     from records.archive import export_all_complete
 
     target = folder or settings().home / "records"
     try:
-        written = export_all_complete(target)
+        written = export_all_complete(target, viewer=Actor.operator())
     except OSError as error:
         raise _fail(f"Cannot write to {target}: {error.strerror or error}.") from error
     out.print(f"{len(written)} sealed records are in {target}.")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as email_policy
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from appraisal_store.config import settings
 from appraisal_store.models import OutboxMessage
+from appraisal_store.names import printable_name
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
 
@@ -30,6 +33,28 @@ def _environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+
+
+def sender_address(mail_from: str) -> Address:
+    """``APPRAISAL_MAIL_FROM`` (``Name <address>`` or a bare address) as an address object.
+
+    Raises:
+        ValueError: it does not hold exactly one usable address.
+    """
+    parsed = email_policy.header_factory("From", mail_from)
+    if parsed.defects or len(parsed.addresses) != 1 or not parsed.addresses[0].domain:
+        raise ValueError(f"APPRAISAL_MAIL_FROM {mail_from!r} is not one email address")
+    return parsed.addresses[0]
+
+
+def recipient_address(message: OutboxMessage) -> Address:
+    """The row's stored address, with the person's name as its display name only.
+
+    The name is quoted by the address object, so a comma or an ``@`` in it stays part of
+    the name; characters the name rule refuses (in names stored before it) become spaces.
+    """
+    return Address(display_name=printable_name(message.recipient_name),
+                   addr_spec=message.recipient_email)
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
@@ -98,8 +123,8 @@ def render_email(message: OutboxMessage, *, now: datetime) -> EmailMessage:
         context, subject=subject_line.removeprefix("Subject:").strip())
     email = EmailMessage()
     email["Subject"] = subject_line.removeprefix("Subject:").strip()
-    email["From"] = config.mail_from
-    email["To"] = f"{message.recipient_name} <{message.recipient_email}>"
+    email["From"] = sender_address(config.mail_from)
+    email["To"] = recipient_address(message)
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id(message.idempotency_key, config.mail_from)
     email["X-Appraisal-Key"] = message.idempotency_key

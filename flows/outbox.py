@@ -135,7 +135,8 @@ def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> 
                 report.dropped += 1
                 continue
             try:
-                box.deliver(render_email(message, now=moment), message.idempotency_key)
+                box.deliver(render_email(message, now=moment), message.idempotency_key,
+                            recipient=message.recipient_email)
             except CONNECTION_ERRORS as error:
                 mark_failed(message_id, f"{error.__class__.__name__}: {error}", moment)
                 report.failed += 1

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from appraisal_store.config import settings
 
+from .emails import sender_address
+
 CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
 
 
@@ -41,7 +43,7 @@ class FolderPostbox:
     def __exit__(self, *_: object) -> None:
         return None
 
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
+    def deliver(self, email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
         target = self.folder / eml_name(idempotency_key)
         temporary = target.with_suffix(f".tmp{os.getpid()}")
         temporary.write_bytes(bytes(email))
@@ -51,8 +53,9 @@ class FolderPostbox:
 class SmtpPostbox:
     """Sends over one SMTP connection, opened on the first message."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, *, sender: str | None = None) -> None:
         parts = urlsplit(url)
+        self.sender = sender
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 25
         self.username, self.password = parts.username, parts.password
         self.timeout = timeout
@@ -69,13 +72,17 @@ class SmtpPostbox:
             except (smtplib.SMTPException, OSError):
                 self.connection.close()
 
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
+    def deliver(self, email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
+        """Send ``email`` to ``recipient`` alone: the envelope is never read from the
+        headers, where a person's name is written."""
+        if self.sender is None:
+            self.sender = sender_address(settings().mail_from).addr_spec
         if self.connection is None:
             self.connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.username:
                 self.connection.starttls()
                 self.connection.login(self.username, self.password or "")
-        self.connection.send_message(email)
+        self.connection.send_message(email, from_addr=self.sender, to_addrs=[recipient])
 
 
 def postbox() -> FolderPostbox | SmtpPostbox:
@@ -84,11 +91,11 @@ def postbox() -> FolderPostbox | SmtpPostbox:
     return SmtpPostbox(config.smtp_url) if config.smtp_url else FolderPostbox(config.outbox_dir)
 
 
-def deliver_one(email: EmailMessage, idempotency_key: str) -> None:
+def deliver_one(email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
     """Deliver one rendered message on a postbox of its own (opened and closed here).
 
     Raises:
         OSError, smtplib.SMTPException: the server could not be reached or refused it.
     """
     with postbox() as box:
-        box.deliver(email, idempotency_key)
+        box.deliver(email, idempotency_key, recipient=recipient)

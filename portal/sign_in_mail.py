@@ -50,7 +50,8 @@ def deliver_sign_in_letter(letter: SignInLetter, *, now: datetime) -> bool:
                     letter.key)
         return False
     try:
-        deliver_one(render_email(_as_message(letter), now=now), letter.key)
+        deliver_one(render_email(_as_message(letter), now=now), letter.key,
+                    recipient=letter.recipient_email)
     except (OSError, smtplib.SMTPException) as error:
         log.error("Sign-in email %s could not be sent (%s: %s); the person must ask again",
                   letter.key, error.__class__.__name__, error)

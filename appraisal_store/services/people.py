@@ -15,6 +15,7 @@ from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Organisation, Person
+from ..names import PERSON_NAME_LONGEST, name_problem
 from ..vocabulary import BoardRole
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
@@ -73,8 +74,20 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
                     + ",".join(COLUMNS)]
     index = {name: header.index(name) for name in COLUMNS}
     rows: list[PersonRow] = []
-    for cells in reader:
-        line = reader.line_num
+    while True:
+        # A row is named by the line it starts on: a quoted field can span lines.
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            # A carriage return inside a field that is not quoted: the row cannot be read,
+            # and nor can the rest of the file.
+            problems.append(f"line {reader.line_num}: a field holds a carriage return "
+                            "(U+000D) that does not end the line; a name must be one line "
+                            "of printable text")
+            break
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) < len(header):
@@ -86,6 +99,8 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
             row_problems.append(f"unknown organisation '{value['org_code']}'")
         if not value["name"]:
             row_problems.append("the name is empty")
+        elif (problem := name_problem(value["name"], longest=PERSON_NAME_LONGEST)):
+            row_problems.append(f"the name {problem}")
         email = value["email"].lower()
         if not _EMAIL.match(email):
             row_problems.append(f"'{value['email']}' is not an email address")
