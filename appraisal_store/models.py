@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from competencies.scale import ScaleLabel
 
-from .types import EnumText, UTCDateTime, utcnow
+from .sql_types import EnumText, UTCDateTime, utcnow
 from .vocabulary import (
     AppraisalState,
     BoardRole,

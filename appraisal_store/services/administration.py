@@ -13,7 +13,7 @@ from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, ContentDelegation, Person
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import BoardRole
 from .access import current_roles
 from .steps import begin, edit, transition

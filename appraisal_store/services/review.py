@@ -25,7 +25,7 @@ from ..models import (
     Rating,
 )
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome, ReflectionAuthor
 from .frameworks import framework_of
 from .self_assessment import MAX_TEXT
