@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from .database import dialect_insert
 from .models import OutboxMessage
-from .types import utcnow
+from .sql_types import utcnow
 
 _COLUMNS = ("idempotency_key", "template", "recipient_email", "recipient_name", "appraisal_id",
             "payload", "created_at", "attempts", "next_attempt_at")

@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 
 from .emails import render_email
 from .postbox import (  # noqa: F401 - the postboxes are named here too, as they were

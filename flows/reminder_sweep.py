@@ -20,9 +20,9 @@ from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.outbox import queue_messages
 from appraisal_store.queries import company_secretaries
 
-from .calendar import england
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .runtime import batches, flow_settings
+from .working_days import england
 
 
 def open_appraisal_ids(*, year: str | None = None) -> list[int]:

@@ -22,7 +22,7 @@ from appraisal_store.errors import (
     NotFound,
     ValidationFailed,
 )
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 
 from .deps import SignInRequired
 from .rendering import pages, render

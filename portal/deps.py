@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from appraisal_store.config import settings
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 
 from .authentication import SignedIn, end_lapsed_session, find_session, touch_session
 from .client_address import client_address

@@ -98,7 +98,9 @@ class FormErrors:
         for problem in problems or [summary]:
             match = re.match(r"^([a-z_]+): (.*)$", problem)
             if match and match.group(1) in known:
-                errors.add(known[match.group(1)], match.group(2).capitalize())
+                # Upper-case the first letter only: capitalize() would lower "April".
+                message = match.group(2)
+                errors.add(known[match.group(1)], message[:1].upper() + message[1:])
             else:
                 errors.add(default_field, problem[:1].upper() + problem[1:])
         if problems and summary not in problems:

@@ -21,7 +21,7 @@ from ..audit import PendingEvent, record_events
 from ..config import settings
 from ..errors import NotFound
 from ..models import Appraisal
-from ..types import utcnow
+from ..sql_types import utcnow
 
 CONTENT_VIEWED = "content_viewed"
 ACCESS_LOGGER = "appraisal.access"

@@ -25,7 +25,7 @@ from ..models import (
     Rating,
 )
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome, ReflectionAuthor
 from .frameworks import framework_of
 from .self_assessment import MAX_TEXT
@@ -72,11 +72,12 @@ def save_review(
     appraisal_id: int,
     commentary: Mapping[str, str] | None = None,
     views: Mapping[str, ScaleLabel | None] | None = None,
-    meeting_date: date | None = None,
     msf_summary: str | None = None,
     appraiser_comments: str | None = None,
 ) -> Appraisal:
     """Save the appraiser's commentary and view per domain, and the meeting's notes.
+
+    The meeting itself is scheduled through ``services.meetings`` (it invites both parties).
 
     Raises:
         ValidationFailed: an unknown domain or a text too long.
@@ -102,8 +103,6 @@ def save_review(
             view = views[domain_id]
             row.view = ScaleLabel(view) if view else None
         session.add(row)
-    if meeting_date is not None:
-        appraisal.meeting_date = meeting_date
     if msf_summary is not None:
         appraisal.msf_summary = msf_summary.strip()
     if appraiser_comments is not None:
@@ -220,7 +219,7 @@ def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
     if fppt is None or fppt.status is None:
         gaps.append("fppt: confirm the fit and proper person test status")
     if appraisal.meeting_date is None:
-        gaps.append("meeting_date: record the date of the appraisal meeting")
+        gaps.append("meeting_date: schedule the appraisal meeting")
     return gaps
 
 

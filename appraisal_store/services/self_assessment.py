@@ -15,7 +15,7 @@ from ..errors import ValidationFailed
 from ..lifecycle import check_edit
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import AppraisalState, ReflectionAuthor
 from .frameworks import framework_of
 from .steps import begin, context_of, edit, transition

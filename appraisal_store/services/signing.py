@@ -10,7 +10,7 @@ from ..errors import InvalidTransition
 from ..lifecycle import Party, check_transition
 from ..models import Appraisal, Signature
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import AppraisalState, SignatureRole
 from .steps import begin, context_of, transition
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from appraisal_store import config
 from appraisal_store.database import write_session
 from appraisal_store.models import Person, PortalSession
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 from portal.app import create_app
 from portal.authentication import start_session
 from portal.deps import SESSION_COOKIE

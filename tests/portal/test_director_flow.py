@@ -55,8 +55,12 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     assert appraiser.post(f"/review/{appraisal_id}/begin").status_code == 303
     domains = _framework(appraisal_id).domains
     commentary = {f"commentary-{d.id}": "Good" for d in domains}
-    commentary.update({f"view-{d.id}": "frequently" for d in domains}, meeting_date="2026-01-20")
+    commentary.update({f"view-{d.id}": "frequently" for d in domains})
     assert appraiser.post(f"/review/{appraisal_id}/commentary", commentary).status_code == 303
+    assert appraiser.post(f"/review/{appraisal_id}/meeting", {
+        "meeting-day": "20", "meeting-month": "1", "meeting-year": "2026",
+        "meeting-time": "2:30pm", "meeting-duration": "60",
+        "meeting-place": "The boardroom"}).status_code == 303
     refused = appraiser.post(f"/review/{appraisal_id}/agree")
     assert refused.status_code == 400 and "cannot be agreed yet" in refused.text
     assert appraiser.post(f"/review/{appraisal_id}/objectives", {

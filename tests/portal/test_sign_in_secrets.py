@@ -22,7 +22,7 @@ from appraisal_store import config
 from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage, PortalSession, SignInToken
 from appraisal_store.outbox import QueuedMessage, queue_messages
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 from flows.outbox import deliver_messages, due_message_ids
 from portal import server
 from portal.app import create_app
