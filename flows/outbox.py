@@ -25,6 +25,7 @@ from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage
 from appraisal_store.sql_types import utcnow
 
+from . import run_names
 from .emails import render_email
 from .postbox import (  # noqa: F401 - the postboxes are named here too, as they were
     CONNECTION_ERRORS,
@@ -177,7 +178,8 @@ def deliver_batch(message_ids: list[int], now: datetime | None) -> DeliveryRepor
     return deliver_messages(message_ids, now=now)
 
 
-@flow(name="send-outbox", persist_result=False, log_prints=False)
+@flow(name="send-outbox", flow_run_name=run_names.send_outbox_run, persist_result=False,
+      log_prints=False)
 def send_outbox(now: datetime | None = None, appraisal_id: int | None = None) -> DeliveryReport:
     """Send every due message once; safe to run at any time, and several at once.
 

@@ -18,6 +18,7 @@ from appraisal_store.models import Appraisal
 from appraisal_store.vocabulary import AppraisalState
 from records.archive import seal_appraisal
 
+from . import run_names
 from .outbox import DeliveryReport, send_outbox_batches
 from .runtime import flow_settings
 
@@ -32,7 +33,7 @@ def seal_signed_record(appraisal_id: int) -> int:
     return len(seal_appraisal(appraisal_id))
 
 
-@flow(name="route-appraisal", persist_result=False)
+@flow(name="route-appraisal", flow_run_name=run_names.route_appraisal_run, persist_result=False)
 def route_appraisal(appraisal_id: int) -> DeliveryReport:
     """Do what follows a person's action on one appraisal, then send its messages now.
 

@@ -179,6 +179,11 @@ def _cross_row_problems(session: Session, rows: list[PersonRow],
     return problems
 
 
+def _line_number(problem: str) -> int:
+    number = problem.removeprefix("line ").partition(":")[0]
+    return int(number) if number.isdigit() else 0
+
+
 def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportResult:
     """Import board members and their appointments from CSV text.
 
@@ -194,8 +199,10 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
         raise NotAllowed("Only an administrator can import people.")
     organisations = {o.code: o for o in session.execute(select(Organisation)).scalars()}
     rows, problems = parse_people_csv(csv_text, organisations)
-    if not problems:
-        problems = _cross_row_problems(session, rows, organisations)
+    # The rows that parsed are checked against each other and the store even when others
+    # did not, so one run names every problem of the file, in line order.
+    problems = sorted(problems + _cross_row_problems(session, rows, organisations),
+                      key=_line_number)
     if problems:
         raise ValidationFailed(
             f"{len(problems)} row(s) have problems; nothing was imported.", problems)
