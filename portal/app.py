@@ -24,6 +24,7 @@ from appraisal_store.errors import (
 )
 from appraisal_store.sql_types import utcnow
 
+from . import follow_ups
 from .deps import SignInRequired
 from .rendering import pages, render
 from .routers import admin, director, home, review, secretary, sign_in
@@ -113,6 +114,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     # every page would cost a stat per template (and per imported macro file) per request.
     pages.env.auto_reload = config.is_development
     _install_error_pages(app)
+    follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    secretary.router, admin.router):
         app.include_router(router)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -23,6 +21,7 @@ from flows.emails import render_email
 from flows.postbox import deliver_one
 
 from .authentication import SignInLetter
+from .hand_over import HandOver
 
 TEMPLATE = "sign_in_link"
 # Letters are few and each takes a round trip to the mail server; a few postmen at once
@@ -63,42 +62,14 @@ def deliver_sign_in_letter(letter: SignInLetter, *, now: datetime) -> bool:
     return True
 
 
-class SignInPostman:
+class SignInPostman(HandOver[SignInLetter]):
     """Delivers letters on threads of the portal process, oldest first.
 
-    Threads start when letters arrive and end when none are waiting, so an idle portal
-    holds none. A letter still waiting when the process stops is lost (the person asks
-    again); nothing about it was stored.
+    A letter still waiting when the process stops is lost (the person asks again); nothing
+    about it was stored.
     """
 
     def __init__(self, clock: Callable[[], datetime], postmen: int = POSTMEN) -> None:
+        super().__init__(lambda letter: deliver_sign_in_letter(letter, now=clock()),
+                         threads=postmen, name="sign-in-postman")
         self.clock = clock
-        self.postmen = postmen
-        self._lock = threading.Lock()
-        self._waiting: deque[SignInLetter] = deque()
-        self._working = 0
-
-    def send(self, letter: SignInLetter) -> None:
-        """Hand the letter on and return at once."""
-        with self._lock:
-            self._waiting.append(letter)
-            if self._working >= self.postmen:
-                return
-            self._working += 1
-        threading.Thread(target=self._deliver_waiting, name="sign-in-postman",
-                         daemon=True).start()
-
-    @property
-    def idle(self) -> bool:
-        """No letter waiting and none being delivered."""
-        with self._lock:
-            return not self._waiting and not self._working
-
-    def _deliver_waiting(self) -> None:
-        while True:
-            with self._lock:
-                if not self._waiting:
-                    self._working -= 1
-                    return
-                letter = self._waiting.popleft()
-            deliver_sign_in_letter(letter, now=self.clock())
