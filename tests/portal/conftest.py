@@ -56,7 +56,11 @@ def clock_fixture() -> Clock:
 
 
 @pytest.fixture(name="app")
-def app_fixture(sqlite_board: Board, clock: Clock):  # type: ignore[no-untyped-def]
+def app_fixture(sqlite_board: Board, clock: Clock,  # type: ignore[no-untyped-def]
+                monkeypatch: pytest.MonkeyPatch):
+    # The test client asks for host "testserver": the portal serves only its base URL's host.
+    monkeypatch.setenv("APPRAISAL_BASE_URL", "http://testserver")
+    config.settings.cache_clear()
     return create_app(clock=clock)
 
 
