@@ -219,6 +219,7 @@ def test_agree_by_someone_who_may_not_agree_is_403_not_the_gaps(  # type: ignore
     ("fppt", {"status": "probably", "last_assessed_on": "yesterday"}),
     ("plan", {"action-1-need": "only a need"}),
     ("return", {"reason": ""}),
+    ("meeting", {"meeting-day": "31", "meeting-month": "2", "meeting-year": "2026"}),
 ])
 def test_who_may_act_is_checked_before_what_they_typed_on_review_forms(  # type: ignore[no-untyped-def]
         sqlite_board: Board, sign_in_as, step: str, form: dict[str, str]) -> None:
