@@ -6,9 +6,12 @@ from datetime import timedelta
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
 
 
 class Settings(BaseSettings):
@@ -20,6 +23,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     smtp_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # Host names served besides the base URL's, comma separated (another name of the same
+    # service, say). Requests naming any other host are refused.
+    allowed_hosts: str = ""
     env: str = "production"
     seal_pkcs12: Path | None = None
     seal_password: str | None = None
@@ -59,6 +65,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'appraisal.db').resolve()}"
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """The host names the portal answers: the base URL's, any ``allowed_hosts``, and the
+        loopback names when the base URL is itself a loopback address (local use and the
+        benchmark reach the portal on another port of the same machine)."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        hosts = [host, *(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())]
+        if host in LOOPBACK_HOSTS:
+            hosts += LOOPBACK_HOSTS
+        return list(dict.fromkeys(h for h in hosts if h))
 
     @property
     def is_sqlite(self) -> bool:

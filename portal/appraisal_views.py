@@ -203,6 +203,12 @@ def _own(session: Session, actor: Actor, appraisal_id: int, page: str
     return appraisal, parties
 
 
+def check_own(session: Session, actor: Actor, appraisal_id: int, page: str) -> None:
+    """NotFound unless the actor is the appraisee: checked before anything a form says is
+    read, so nobody else learns from the answer whether what they typed would do."""
+    _own(session, actor, appraisal_id, page)
+
+
 def own_appraisal(session: Session, actor: Actor, appraisal_id: int, page: str = "overview"
                   ) -> AppraisalView:
     """The director's own appraisal; anybody else's is NotFound, never a hint that it exists.

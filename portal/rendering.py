@@ -87,7 +87,8 @@ class FormErrors:
         return " ".join(messages) if messages else None
 
     def summary_list(self) -> list[dict[str, str]]:
-        return [{"text": m, "href": f"#{f}"} for f, m in self.items]
+        # A problem tied to no field on the page (the error page's) is listed without a link.
+        return [{"text": m, "href": f"#{f}"} if f else {"text": m} for f, m in self.items]
 
     @classmethod
     def from_problems(cls, summary: str, problems: list[str], *, default_field: str,
@@ -117,3 +118,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
             getattr(request.state, "pre_session_csrf", ""),
             "errors": FormErrors(), **(context or {})}
     return pages.TemplateResponse(request, name, full, status_code=status_code)
+
+
+def error_page_html(title: str, message: str, errors: FormErrors | None = None) -> str:
+    """The error page, for answers given before a request reaches the app (a refused host, a
+    body too large, an unexpected failure): nobody is known to be signed in there."""
+    return pages.env.get_template("error.html").render(
+        signed_in=None, csrf_token="", title=title, message=message,
+        errors=errors or FormErrors())

@@ -13,7 +13,7 @@ from competencies.scale import ScaleLabel
 
 from ..actors import Actor
 from ..errors import ValidationFailed
-from ..lifecycle import check_transition
+from ..lifecycle import check_edit, check_transition
 from ..models import (
     Appraisal,
     AppraisalRevision,
@@ -28,13 +28,13 @@ from ..outbox import QueuedMessage
 from ..sql_types import utcnow
 from ..vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome, ReflectionAuthor
 from .frameworks import framework_of
-from .self_assessment import MAX_TEXT
+from .self_assessment import MAX_TEXT, known
 from .steps import begin, context_of, edit, transition
 
 
 @dataclass(frozen=True)
 class ObjectiveInput:
-    kind: ObjectiveKind
+    kind: ObjectiveKind | str  # a form's value is checked by set_objectives
     text: str
     measure: str = ""
     target_date: date | None = None
@@ -43,7 +43,7 @@ class ObjectiveInput:
 @dataclass(frozen=True)
 class ObjectiveReviewInput:
     text: str
-    outcome: ObjectiveOutcome
+    outcome: ObjectiveOutcome | str  # checked by set_objectives
     comment: str = ""
     previous_objective_id: int | None = None
 
@@ -71,7 +71,7 @@ def save_review(
     actor: Actor,
     appraisal_id: int,
     commentary: Mapping[str, str] | None = None,
-    views: Mapping[str, ScaleLabel | None] | None = None,
+    views: Mapping[str, ScaleLabel | str | None] | None = None,
     msf_summary: str | None = None,
     appraiser_comments: str | None = None,
 ) -> Appraisal:
@@ -80,7 +80,7 @@ def save_review(
     The meeting itself is scheduled through ``services.meetings`` (it invites both parties).
 
     Raises:
-        ValidationFailed: an unknown domain or a text too long.
+        ValidationFailed: an unknown domain or view, or a text too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     edit(session, actor, appraisal, parties, "edit_review",
@@ -91,6 +91,8 @@ def save_review(
     texts = {**{f"commentary on {d}": t for d, t in (commentary or {}).items()},
              "multi-source feedback summary": msf_summary or "",
              "appraiser's comments": appraiser_comments or ""}
+    problems += [f"the view on domain {d} is not one of the answers"
+                 for d, view in (views or {}).items() if view and not known(ScaleLabel, view)]
     problems += [f"{name} is longer than {MAX_TEXT} characters"
                  for name, text in texts.items() if len(text) > MAX_TEXT]
     if problems:
@@ -128,27 +130,34 @@ def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
     """Replace the new objectives and the review of last year's.
 
     Raises:
-        ValidationFailed: an objective without text.
+        ValidationFailed: an objective without text, or of an unknown kind or outcome.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     edit(session, actor, appraisal, parties, "edit_review",
          details={"objectives": len(objectives), "objective_reviews": len(reviews)})
     problems = [f"objective {i}: write the objective" for i, o in enumerate(objectives, 1)
                 if not o.text.strip()]
+    problems += [f"objective {i}: choose personal, organisational or equality, diversity "
+                 "and inclusion" for i, o in enumerate(objectives, 1)
+                 if not known(ObjectiveKind, o.kind)]
     problems += [f"last year's objective {i}: write what it was" for i, r in
                  enumerate(reviews, 1) if not r.text.strip()]
+    problems += [f"last year's objective {i}: choose met, partly met or not met"
+                 for i, r in enumerate(reviews, 1) if not known(ObjectiveOutcome, r.outcome)]
     if problems:
         raise ValidationFailed("The objectives were not saved.", problems)
     session.execute(delete(Objective).where(Objective.appraisal_id == appraisal_id))
     session.execute(delete(ObjectiveReview).where(ObjectiveReview.appraisal_id == appraisal_id))
     if objectives:
         session.execute(insert(Objective), [
-            {"appraisal_id": appraisal_id, "position": i, "kind": o.kind, "text": o.text.strip(),
+            {"appraisal_id": appraisal_id, "position": i, "kind": ObjectiveKind(o.kind),
+             "text": o.text.strip(),
              "measure": o.measure.strip(), "target_date": o.target_date}
             for i, o in enumerate(objectives)])
     if reviews:
         session.execute(insert(ObjectiveReview), [
-            {"appraisal_id": appraisal_id, "text": r.text.strip(), "outcome": r.outcome,
+            {"appraisal_id": appraisal_id, "text": r.text.strip(),
+             "outcome": ObjectiveOutcome(r.outcome),
              "comment": r.comment.strip(), "previous_objective_id": r.previous_objective_id}
             for r in reviews])
     return appraisal
@@ -179,16 +188,21 @@ def set_development_plan(*, session: Session, actor: Actor, appraisal_id: int,
 
 
 def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_assessed_on: date,
-                 status: FPPTStatus, notes: str = "") -> FPPTAttestation:
+                 status: FPPTStatus | str, notes: str = "") -> FPPTAttestation:
     """The appraiser confirms the fit and proper person test status.
 
     Raises:
-        ValidationFailed: the assessment date is in the future.
+        ValidationFailed: an unknown status, or the assessment date is in the future.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("edit_review", appraisal.state, parties)  # who before what
+    problems = []
+    if not known(FPPTStatus, status):
+        problems.append("fppt: choose whether they are still fit and proper")
     if last_assessed_on > date.today() + timedelta(days=1):
-        raise ValidationFailed("The FPPT confirmation was not saved.",
-                               ["last_assessed_on: the last assessment cannot be in the future"])
+        problems.append("last_assessed_on: the last assessment cannot be in the future")
+    if problems:
+        raise ValidationFailed("The FPPT confirmation was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review",
          details={"fppt_status": FPPTStatus(status).value, "last_assessed_on": last_assessed_on})
     attestation = session.execute(select(FPPTAttestation).where(
@@ -230,6 +244,7 @@ def agree(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
         ValidationFailed: something the national form needs is missing (each is named).
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_transition("agree", appraisal.state, parties)  # who before what
     gaps = agreement_gaps(session, appraisal)
     if gaps:
         raise ValidationFailed("The appraisal cannot be agreed yet.", gaps)
@@ -251,6 +266,7 @@ def comment_as_appraisee(*, session: Session, actor: Actor, appraisal_id: int, c
     For non-executive directors the chair's view stands; the disagreement is recorded.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("comment_as_appraisee", appraisal.state, parties)  # who before what
     if len(comments) > MAX_TEXT or len(disagreement) > MAX_TEXT:
         raise ValidationFailed("Your comments were not saved.",
                                [f"comments: the most is {MAX_TEXT} characters"])

@@ -24,6 +24,7 @@ from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import OrgType
 
 from ..deps import Csrf, CurrentPerson, SignedIn
+from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, write_session
 
@@ -130,7 +131,7 @@ def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
 
 
 @router.get("/manage/appraisals/{appraisal_id}")
-def manage(request: Request, appraisal_id: int, me: CurrentPerson, done: str = "") -> Response:
+def manage(request: Request, appraisal_id: RecordId, me: CurrentPerson, done: str = "") -> Response:
     return _manage_page(request, me, appraisal_id, done=done)
 
 
@@ -155,7 +156,7 @@ def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
 
 
 @router.post("/manage/appraisals/{appraisal_id}/extend")
-def extend(request: Request, appraisal_id: int, me: Csrf,
+def extend(request: Request, appraisal_id: RecordId, me: Csrf,
            deadline: Annotated[str, Form()] = "", new_date: Annotated[str, Form()] = "",
            reason: Annotated[str, Form()] = "") -> Response:
     def run(session: Session) -> None:
@@ -173,7 +174,7 @@ def extend(request: Request, appraisal_id: int, me: Csrf,
 
 
 @router.post("/manage/appraisals/{appraisal_id}/reassign")
-def reassign(request: Request, appraisal_id: int, me: Csrf,
+def reassign(request: Request, appraisal_id: RecordId, me: Csrf,
              appraiser_email: Annotated[str, Form()] = "",
              reason: Annotated[str, Form()] = "") -> Response:
     return _manage_action(request, me, appraisal_id, "reassign", {
@@ -184,7 +185,7 @@ def reassign(request: Request, appraisal_id: int, me: Csrf,
 
 
 @router.post("/manage/appraisals/{appraisal_id}/{closure}")
-def close(request: Request, appraisal_id: int, closure: str, me: Csrf,
+def close(request: Request, appraisal_id: RecordId, closure: str, me: Csrf,
           reason: Annotated[str, Form()] = "") -> Response:
     actions = {"withdraw": administration.withdraw, "defer": administration.defer,
                "resume": administration.resume}

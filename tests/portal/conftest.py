@@ -55,6 +55,14 @@ def clock_fixture() -> Clock:
     return Clock(utcnow())
 
 
+@pytest.fixture(autouse=True)
+def served_as_testserver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test client asks for host "testserver", and the portal serves only its base URL's
+    host: every app made in these tests has that base URL unless the test sets another."""
+    monkeypatch.setenv("APPRAISAL_BASE_URL", "http://testserver")
+    config.settings.cache_clear()
+
+
 @pytest.fixture(name="app")
 def app_fixture(sqlite_board: Board, clock: Clock):  # type: ignore[no-untyped-def]
     return create_app(clock=clock)
