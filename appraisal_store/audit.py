@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from .actors import Actor
 from .models import AuditEvent, AuditHead
-from .types import utcnow
+from .sql_types import utcnow
 
 GENESIS_HASH = "0" * 64
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
 
 
 class Settings(BaseSettings):
@@ -18,11 +23,41 @@ class Settings(BaseSettings):
     database_url: str | None = None
     smtp_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # Host names served besides the base URL's, comma separated (another name of the same
+    # service, say). Requests naming any other host are refused.
+    allowed_hosts: str = ""
     env: str = "production"
     seal_pkcs12: Path | None = None
     seal_password: str | None = None
     mail_from: str = "Board appraisal <appraisal@localhost>"
     secret_key: str | None = None
+    # A portal session ends this long after sign-in however busy it is (and after 30
+    # minutes idle before that).
+    session_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # Comma-separated addresses or networks of the proxies (load balancers) in front of the
+    # portal whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _entries(value):
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"APPRAISAL_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(write e.g. 10.0.0.5, 10.0.0.0/8 or fd00::/8, separated by commas)"
+                ) from None
+        return value
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_lifetime_hours)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(entry, strict=False) for entry in _entries(self.trusted_proxies))
 
     @property
     def database(self) -> str:
@@ -30,6 +65,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'appraisal.db').resolve()}"
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """The host names the portal answers: the base URL's, any ``allowed_hosts``, and the
+        loopback names when the base URL is itself a loopback address (local use and the
+        benchmark reach the portal on another port of the same machine)."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        hosts = [host, *(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())]
+        if host in LOOPBACK_HOSTS:
+            hosts += LOOPBACK_HOSTS
+        return list(dict.fromkeys(h for h in hosts if h))
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+
+def _entries(listed: str) -> list[str]:
+    return [entry.strip() for entry in listed.split(",") if entry.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from competencies.scale import ScaleLabel
 
-from .types import EnumText, UTCDateTime, utcnow
+from .sql_types import EnumText, UTCDateTime, utcnow
 from .vocabulary import (
     AppraisalState,
     BoardRole,
@@ -125,6 +125,28 @@ class Appraisal(SQLModel, table=True):
     agreed_at: datetime | None = _when()
     completed_at: datetime | None = _when()
     overdue_since: date | None = None
+
+
+class AppraisalMeeting(SQLModel, table=True):
+    """The appraisal meeting: one calendar event, one UID for good, however often it moves.
+
+    ``starts_at`` is the wall-clock time in Europe/London (no zone stored): the time both
+    people agreed is what must stay fixed, whatever the offset from UTC on the day.
+    ``sequence`` is the iCalendar SEQUENCE, raised on every change. A cancelled meeting
+    stays cancelled; scheduling again makes a new meeting with a new UID.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    uid: str = Field(max_length=120, unique=True)
+    organiser_id: int = Field(foreign_key="person.id")
+    starts_at: datetime = Field(sa_type=DateTime(timezone=False), nullable=False)
+    duration_minutes: int
+    place: str = Field(sa_type=Text)
+    sequence: int = 0
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    cancelled_at: datetime | None = _when()
 
 
 class AppraisalRevision(SQLModel, table=True):

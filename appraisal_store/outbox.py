@@ -10,8 +10,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from .database import dialect_insert
+from .follow_ups import note_messages
 from .models import OutboxMessage
-from .types import utcnow
+from .sql_types import utcnow
 
 _COLUMNS = ("idempotency_key", "template", "recipient_email", "recipient_name", "appraisal_id",
             "payload", "created_at", "attempts", "next_attempt_at")
@@ -40,7 +41,7 @@ def _insert_new(dialect: str) -> Any:
 _psycopg_sql: dict[type, str] = {}
 
 
-def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> int:
+def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """One single-row insert per message, pipelined by psycopg, RETURNING counted per row.
 
     SQLAlchemy would send an executemany with RETURNING as multi-row VALUES statements
@@ -57,11 +58,11 @@ def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> i
     for row in rows:
         row["payload"] = Json(row["payload"])
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    added = 0
+    added: list[int] = []
     with cursor:
         cursor.executemany(_psycopg_sql[dialect], rows, returning=True)
         while True:
-            added += max(cursor.rowcount, 0)
+            added += [row[0] for row in cursor.fetchall()]
             if not cursor.nextset():
                 break
     return added
@@ -73,7 +74,8 @@ def queue_messages(
     """Insert the messages whose key is new; returns how many were new.
 
     Safe to call again with the same keys (a re-run of a flow, two sweeps at once): the
-    unique key makes the database drop the repeats instead of raising.
+    unique key makes the database drop the repeats instead of raising. The new messages'
+    ids are noted on the session for delivery after the commit (``follow_ups``).
     """
     if not messages:
         return 0
@@ -83,7 +85,7 @@ def queue_messages(
     # compiling a multi-row VALUES clause per batch cost more than the inserts.
     statement = None if on_psycopg else _insert_new(connection.dialect.name)
     now = utcnow()
-    added = 0
+    added: list[int] = []
     for start in range(0, len(messages), batch):
         rows = [
             {
@@ -97,5 +99,6 @@ def queue_messages(
         if on_psycopg:
             added += _queue_with_psycopg(connection, rows)
         else:
-            added += len(connection.execute(statement, rows).all())
-    return added
+            added += [row[0] for row in connection.execute(statement, rows).all()]
+    note_messages(session, added)
+    return len(added)

@@ -70,7 +70,8 @@ class AppraisalState(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").replace("nhse", "NHS England").capitalize()
+        words = self.value.replace("_", " ").capitalize()
+        return words.replace("nhse", "NHS England")
 
     @property
     def is_open(self) -> bool:

@@ -35,7 +35,7 @@ from sqlalchemy import insert, select
 
 from appraisal_store.database import engine
 from appraisal_store.models import Appraisal, Person, PortalSession
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 from portal.server import APP_FACTORY, default_workers
 
 from .dataset import Dataset

@@ -12,21 +12,24 @@ from contextlib import contextmanager
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .console import out
-from .reporting import parse_day
+from .arguments import parse_day, require_appraisal
+from .console import out, print_json
+from .prefect_console import restore_prefect_console
 
 outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=True)
 flows_app = typer.Typer(help="The Prefect flows that carry the year.", no_args_is_help=True)
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar fed by the flows' ``report_progress`` (units of work done)."""
+def progress_bar(description: str, total: int | None, *, hidden: bool = False
+                 ) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar fed by the flows' ``report_progress`` (units of work done);
+    ``hidden`` (under ``--json``) keeps stdout for the one JSON document."""
     from flows.runtime import progress_to
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=True) as progress:
+    with Progress(*columns, console=out, transient=True, disable=hidden) as progress:
         bar = progress.add_task(description, total=total)
 
         def advance(done: int) -> None:
@@ -36,14 +39,19 @@ def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int]
             yield advance
 
 
-def send_outbox_now() -> None:
-    """Run ``send_outbox`` once and say what happened."""
+def send_outbox_now(*, as_json: bool = False, **more: object) -> None:
+    """Run ``send_outbox`` once and say what happened (as JSON, with ``more`` keys)."""
     from appraisal_store.config import settings
     from flows.outbox import pending_count, run_send_outbox
 
-    with progress_bar("Sending messages", pending_count() or None):
+    with progress_bar("Sending messages", pending_count() or None, hidden=as_json):
         report = run_send_outbox()
     where = settings().smtp_url or str(settings().outbox_dir)
+    if as_json:
+        print_json({**more, "sent": report.sent, "failed": report.failed,
+                    "server_down": report.server_down, "still_queued": pending_count(),
+                    "to": where})
+        return
     out.print(f"Sent {report.sent} messages to {where}; {pending_count()} still queued.")
     if report.server_down:
         out.print("The mail server did not answer: the rest stay queued and are retried "
@@ -53,19 +61,25 @@ def send_outbox_now() -> None:
 
 
 @outbox_app.command("send")
-def outbox_send() -> None:
+def outbox_send(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Send every due message once (SMTP when APPRAISAL_SMTP_URL is set, else .eml files)."""
-    send_outbox_now()
+    send_outbox_now(as_json=as_json)
 
 
 def remind(
     today: str | None = typer.Option(None, "--today", help="Run the sweep as of this date."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Queue today's reminders and escalations, then send the outbox once."""
-    from flows.reminder_sweep import run_daily_reminders
+    from datetime import date
 
     day = parse_day(today, "--today")
+    from flows.reminder_sweep import run_daily_reminders
+
     queued = run_daily_reminders(today=day)
+    if as_json:
+        send_outbox_now(as_json=True, today=day or date.today(), queued=queued)
+        return
     out.print(f"Queued {queued} new reminders and escalations"
               f"{f' for {day.isoformat()}' if day else ''}.")
     send_outbox_now()
@@ -76,15 +90,25 @@ def flows_serve() -> None:
     """Serve the deployments: reminders daily at 08:00 Europe/London, the outbox every 5 min."""
     from flows.deployments import serve_deployments
 
+    restore_prefect_console()  # a server's log is its sign of life
+
     serve_deployments()
 
 
 @flows_app.command("route")
-def flows_route(appraisal_id: int = typer.Argument(..., help="The appraisal's id.")) -> None:
+def flows_route(
+    appraisal_id: int = typer.Argument(..., help="The appraisal's id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Do what follows a person's action on one appraisal and send its messages now."""
+    require_appraisal(appraisal_id)
     from flows.routing import run_route_appraisal
 
     report = run_route_appraisal(appraisal_id)
+    if as_json:
+        print_json({"appraisal_id": appraisal_id, "sent": report.sent, "failed": report.failed,
+                    "server_down": report.server_down})
+        return
     out.print(f"Sent {report.sent} messages for appraisal {appraisal_id}.")
 
 
@@ -94,6 +118,7 @@ def flows_seal(
     workers: int = typer.Option(
         0, "--workers", min=0,
         help="Worker processes that render and sign (default: one a core)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Seal the records both parties signed and tell the parties and company secretary."""
     from flows.sealing import run_seal_records
@@ -102,8 +127,15 @@ def flows_seal(
     try:
         sealed = run_seal_records(limit=limit, workers=workers or None)
     except SealingFailed as failed:
-        out.print(f"Sealed {len(failed.sealed)} records; {failed.message}")
+        if as_json:
+            print_json({"sealed": sorted(failed.sealed), "failures": {
+                str(key): why for key, why in sorted(failed.failures.items())}})
+        else:
+            out.print(f"Sealed {len(failed.sealed)} records; {failed.message}")
         raise typer.Exit(1) from failed
+    if as_json:
+        print_json({"sealed": sorted(sealed), "failures": {}})
+        return
     out.print(f"Sealed {len(sealed)} records.")
 
 
@@ -119,6 +151,8 @@ def serve(
     import sys
 
     from flows.deployments import serve_stack
+
+    restore_prefect_console()  # a server's log is its sign of life
 
     def start_portal() -> None:
         # Its own process (with its own workers): the flows' process stays the scheduler.

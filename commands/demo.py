@@ -112,7 +112,7 @@ def demo() -> None:
     out.print(f"[bold]{CLOSED_ON:%d %B %Y}[/]: the close_cycle flow marks what is overdue and "
               "writes the reports.")
     reports = run_close_cycle(year=YEAR, today=CLOSED_ON)
-    exported = export_all_complete(settings().records_dir)
+    exported = export_all_complete(settings().records_dir, viewer=operator)
     outbox = settings().outbox_dir
     out.print(f"Reports: {reports.folder.resolve()} ({len(reports.files)} files)")
     out.print(f"Sealed records: {len(exported)} exported to {settings().records_dir.resolve()}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 
 from appraisal_store.actors import Actor
 from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, Organisation, Person
-from appraisal_store.services import administration, review, self_assessment, signing
+from appraisal_store.services import administration, meetings, review, self_assessment, signing
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import AppraisalState, FPPTStatus, ObjectiveKind, ObjectiveOutcome
 from competencies.scale import ScaleLabel
@@ -120,8 +120,12 @@ def complete_review(appraisal: DemoAppraisal, meeting: date) -> None:
     assert appraisal.appraiser is not None
     actor, appraisal_id = appraisal.appraiser, appraisal.id
     with write_session() as session:
+        meetings.schedule_meeting(
+            session=session, actor=actor, appraisal_id=appraisal_id,
+            starts_at=datetime.combine(meeting, time(14, 0)), duration_minutes=60,
+            place="The boardroom, trust headquarters")
         review.save_review(
-            session=session, actor=actor, appraisal_id=appraisal_id, meeting_date=meeting,
+            session=session, actor=actor, appraisal_id=appraisal_id,
             commentary={f"d{n}": "Evidence seen in board and committee work; a fair "
                                  "self-assessment." for n in range(1, 7)},
             views={f"d{n}": ScaleLabel.FREQUENTLY for n in range(1, 7)},

@@ -19,7 +19,8 @@ from appraisal_store.errors import AppraisalError, ValidationFailed
 from competencies.errors import FrameworkError
 
 from . import audit, frameworks, organisations, reporting, setup
-from .console import show_error
+from .console import out, show_error
+from .prefect_console import quiet_prefect_console
 
 app = typer.Typer(
     name="appraisal",
@@ -29,6 +30,36 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("board-appraisal")
+        except PackageNotFoundError:
+            number = "unknown (not installed)"
+        out.print(f"appraisal {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also show Prefect's log lines and tracebacks."),
+    version: bool = typer.Option(  # acted on by its callback
+        False, "--version", is_eager=True, callback=_show_version,
+        help="Print the version and exit."),
+) -> None:
+    """Run the annual appraisal of NHS board directors against the Leadership Competency
+    Framework."""
+    if not verbose:
+        # Left quiet to the end of the process: Prefect also logs as it exits (stopping its
+        # temporary server). The long-running servers restore it for themselves.
+        quiet_prefect_console()
+
+
 setup.register(app)
 frameworks.register(app)
 organisations.register(app)

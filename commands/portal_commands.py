@@ -19,4 +19,7 @@ def register(app: typer.Typer) -> None:
         """Run the portal for directors, appraisers, chairs and company secretaries."""
         from portal.server import run_portal
 
+        from .prefect_console import restore_prefect_console
+
+        restore_prefect_console()  # a server's log is its sign of life
         run_portal(host=host, port=port, workers=workers)

@@ -1,13 +1,19 @@
-"""``appraisal records``: seal signed records, export them, verify a record file."""
+"""``appraisal records``: seal signed records, export them, verify a record file.
+
+An export reads content: each record written is audited as a ``content_viewed`` event by
+the operator, the same event as a view in the portal; an export refused (no such
+appraisal, no sealed record) is logged in APPRAISAL_HOME/logs/access.log.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
 from rich.text import Text
 
-from .console import out, show_error, show_success
+from .console import out, print_json, show_error, show_success
 
 records_app = typer.Typer(help="The sealed PDF records of appraisals.", no_args_is_help=True)
 
@@ -20,6 +26,7 @@ def _fail(message: str, details: list[str] | None = None) -> typer.Exit:
 @records_app.command("seal")
 def seal(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Seal at most this many."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Seal every signature that has no sealed record yet (safe to run again)."""
     from records.archive import seal_pending_records
@@ -28,7 +35,10 @@ def seal(
     try:
         sealed = seal_pending_records(limit=limit)
     except SealingFailed as error:
-        if error.sealed:
+        if as_json:
+            print_json({"sealed": sorted(error.sealed), "failures": {
+                str(key): why for key, why in sorted(error.failures.items())}})
+        if error.sealed and not as_json:
             out.print(f"Sealed the records of {len(error.sealed)} appraisals.")
         raise _fail(
             f"{len(error.failures)} records could not be sealed.",
@@ -36,6 +46,9 @@ def seal(
         ) from error
     except RecordError as error:
         raise _fail(error.message) from error
+    if as_json:
+        print_json({"sealed": sorted(sealed), "failures": {}})
+        return
     if not sealed:
         out.print("Nothing to seal: every signature has its sealed record.")
         return
@@ -50,17 +63,27 @@ def export(
     version: int | None = typer.Option(
         None, "--version", min=1, help="A record version; the latest by default."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Write the sealed record of an appraisal (signed by both parties) to a file."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.errors import NotFound
+    from appraisal_store.services.content_views import log_refused_access
     from records.archive import export_record
     from records.errors import RecordError
 
+    operator = Actor.operator()
     try:
-        path = export_record(appraisal_id, output, version=version)
-    except RecordError as error:
+        path = export_record(appraisal_id, output, viewer=operator, version=version)
+    except (RecordError, NotFound) as error:
+        log_refused_access(actor=operator, what="the command 'records export'",
+                           appraisal_id=appraisal_id, reason=error.message)
         raise _fail(error.message) from error
     except OSError as error:
         raise _fail(f"Cannot write {output}: {error.strerror or error}.") from error
+    if as_json:
+        print_json({"appraisal_id": appraisal_id, "version": version, "path": path})
+        return
     show_success(f"Wrote the sealed record of appraisal {appraisal_id} to {path}.")
 
 
@@ -69,16 +92,21 @@ def export_all(
     folder: Path | None = typer.Option(
         None, "--to", help="The folder; APPRAISAL_HOME/records by default."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Write the latest sealed record of every completed appraisal into a folder."""
+    from appraisal_store.actors import Actor
     from appraisal_store.config import settings
     from records.archive import export_all_complete
 
     target = folder or settings().home / "records"
     try:
-        written = export_all_complete(target)
+        written = export_all_complete(target, viewer=Actor.operator())
     except OSError as error:
         raise _fail(f"Cannot write to {target}: {error.strerror or error}.") from error
+    if as_json:
+        print_json({"folder": target, "files": sorted(str(path) for path in written)})
+        return
     out.print(f"{len(written)} sealed records are in {target}.")
 
 
@@ -95,7 +123,10 @@ def _common_name(subject: str | None) -> str:
 
 
 @records_app.command("verify")
-def verify(path: Path = typer.Argument(..., help="The record file to check.")) -> None:
+def verify(
+    path: Path = typer.Argument(..., help="The record file to check."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Check a record file: every signature valid and trusted, nothing changed after the
     last one, and the file held in the store. Exit 0 only when all of that holds."""
     from records.archive import known_record
@@ -112,6 +143,11 @@ def verify(path: Path = typer.Argument(..., help="The record file to check.")) -
     except RecordError as error:
         raise _fail(error.message) from error
     verdict = verify_record(pdf, trusted_certs=trusted, known_record=known_record)
+    if as_json:
+        print_json({"file": path, **dataclasses.asdict(verdict)})
+        if not verdict.ok:
+            raise typer.Exit(1)
+        return
 
     out.print(Text(f"File: {path} (SHA-256 {verdict.sha256})"))
     for report in verdict.signatures:

@@ -21,6 +21,7 @@ from appraisal_store.models import Cycle, Organisation
 from appraisal_store.services.administration import mark_overdue
 from appraisal_store.services.cycles import OpenedCycle, open_cycles, resolve_dates
 
+from . import run_names
 from .reports import CycleReports, write_cycle_reports
 from .runtime import batches, fault_point, flow_settings, report_progress
 
@@ -39,7 +40,7 @@ def open_organisations(year: str, codes: list[str], self_assessment_due: date | 
                            organisation_codes=codes, dates=dates, today=today)
 
 
-@flow(name="open-cycle", persist_result=False)
+@flow(name="open-cycle", flow_run_name=run_names.open_cycle_run, persist_result=False)
 def open_cycle(year: str, organisation_codes: list[str], self_assessment_due: date | None = None,
                review_due: date | None = None, sign_off_due: date | None = None,
                today: date | None = None) -> list[OpenedCycle]:
@@ -99,7 +100,7 @@ def write_submission_list(year: str, codes: list[str], today: date, folder: Path
                                with_submission_list=True, with_completion=False)
 
 
-@flow(name="close-cycle", persist_result=False)
+@flow(name="close-cycle", flow_run_name=run_names.close_cycle_run, persist_result=False)
 def close_cycle(year: str, organisation_codes: list[str], today: date | None = None,
                 reports_dir: Path | None = None) -> CycleReports:
     """Mark what is overdue and write the year's reports into ``reports/{year}/``.

@@ -7,18 +7,22 @@ crash carries the same id and a receiving system can recognise the repeat.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as email_policy
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from appraisal_store.config import settings
 from appraisal_store.models import OutboxMessage
+from appraisal_store.names import printable_name
+from appraisal_store.services.meetings import LONDON, duration_words, meeting_words
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
 
@@ -30,6 +34,28 @@ def _environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
+
+
+def sender_address(mail_from: str) -> Address:
+    """``APPRAISAL_MAIL_FROM`` (``Name <address>`` or a bare address) as an address object.
+
+    Raises:
+        ValueError: it does not hold exactly one usable address.
+    """
+    parsed = email_policy.header_factory("From", mail_from)
+    if parsed.defects or len(parsed.addresses) != 1 or not parsed.addresses[0].domain:
+        raise ValueError(f"APPRAISAL_MAIL_FROM {mail_from!r} is not one email address")
+    return parsed.addresses[0]
+
+
+def recipient_address(message: OutboxMessage) -> Address:
+    """The row's stored address, with the person's name as its display name only.
+
+    The name is quoted by the address object, so a comma or an ``@`` in it stays part of
+    the name; characters the name rule refuses (in names stored before it) become spaces.
+    """
+    return Address(display_name=printable_name(message.recipient_name),
+                   addr_spec=message.recipient_email)
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
@@ -45,6 +71,21 @@ def _long_date(iso: str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _meeting_words(meeting: dict[str, Any] | None) -> dict[str, str]:
+    """The meeting's time, length and place as an email says them (UK style, in words)."""
+    if not meeting:
+        return {"meeting_when": "", "meeting_length": "", "meeting_place": "",
+                "meeting_was": "", "meeting_place_was": ""}
+    previous = meeting.get("previous_starts_at")
+    return {
+        "meeting_when": meeting_words(datetime.fromisoformat(meeting["starts_at"])),
+        "meeting_length": duration_words(meeting["duration_minutes"]),
+        "meeting_place": meeting["place"],
+        "meeting_was": meeting_words(datetime.fromisoformat(previous)) if previous else "",
+        "meeting_place_was": meeting.get("previous_place", ""),
+    }
+
+
 def email_context(message: OutboxMessage) -> dict[str, Any]:
     """The names a template may use: the payload, the recipient and the portal link."""
     payload = dict(message.payload or {})
@@ -58,30 +99,54 @@ def email_context(message: OutboxMessage) -> dict[str, Any]:
         "recipient_name": message.recipient_name,
         "due_long": _long_date(payload.get("due")),
         "meeting_long": _long_date(payload.get("meeting_date")),
+        **_meeting_words(payload.get("meeting")),
         "portal_url": (f"{base_url}/appraisals/{message.appraisal_id}"
                        if message.appraisal_id else f"{base_url}/"),
     }
 
 
 def meeting_calendar(message: OutboxMessage, context: dict[str, Any]) -> bytes:
-    """An iCalendar invitation for the appraisal meeting (a whole-day event on its date)."""
-    day = date.fromisoformat(context["meeting_date"])
+    """The iCalendar of a meeting change, the same for both recipients (RFC 5546 iTIP).
+
+    ``REQUEST`` for a new or moved meeting and ``CANCEL`` for a cancelled one, one UID per
+    meeting and its SEQUENCE, the start in Europe/London with its VTIMEZONE: what Outlook
+    and Google Calendar need to treat every change as the same event.
+    """
+    meeting = context["meeting"]
+    starts_at = datetime.fromisoformat(meeting["starts_at"]).replace(tzinfo=LONDON)
     calendar = Calendar()
     calendar.add("prodid", "-//board-appraisal//NHS board appraisal//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", meeting["method"])
     event = Event()
-    event.add("uid", f"{hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]}"
-                     "@board-appraisal")
-    event.add("dtstamp", message.created_at)
-    event.add("dtstart", day)
-    event.add("dtend", day + timedelta(days=1))
+    event.add("uid", meeting["uid"])
+    event.add("sequence", meeting["sequence"])
+    event.add("dtstamp", datetime.fromisoformat(meeting["stamp"]).astimezone(UTC))
+    event.add("dtstart", starts_at)
+    event.add("dtend", starts_at + timedelta(minutes=meeting["duration_minutes"]))
     event.add("summary", f"Appraisal meeting: {context['appraisee_name']}, "
                          f"{context['organisation']} {context['year']}")
+    event.add("location", meeting["place"])
     event.add("description", f"Board appraisal meeting. The appraisal: {context['portal_url']}")
+    event.add("organizer", _calendar_address(meeting["organiser"]))
+    for attendee in meeting["attendees"]:
+        event.add("attendee", _calendar_address(attendee, ROLE="REQ-PARTICIPANT",
+                                                PARTSTAT="NEEDS-ACTION", RSVP="TRUE"))
+    event.add("status", "CANCELLED" if meeting["method"] == "CANCEL" else "CONFIRMED")
     event.add("url", context["portal_url"])
     calendar.add_component(event)
+    # The zone's rules around the meeting only: a short VTIMEZONE taken from zoneinfo.
+    day = starts_at.date()
+    calendar.add_missing_timezones(first_date=day - timedelta(days=366),
+                                   last_date=day + timedelta(days=366))
     return calendar.to_ical()
+
+
+def _calendar_address(person: dict[str, str], **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person['email']}")
+    address.params["CN"] = person["name"]  # icalendar quotes it (commas, RFC 6868 for quotes)
+    address.params.update(params)
+    return address
 
 
 def render_email(message: OutboxMessage, *, now: datetime) -> EmailMessage:
@@ -98,15 +163,16 @@ def render_email(message: OutboxMessage, *, now: datetime) -> EmailMessage:
         context, subject=subject_line.removeprefix("Subject:").strip())
     email = EmailMessage()
     email["Subject"] = subject_line.removeprefix("Subject:").strip()
-    email["From"] = config.mail_from
-    email["To"] = f"{message.recipient_name} <{message.recipient_email}>"
+    email["From"] = sender_address(config.mail_from)
+    email["To"] = recipient_address(message)
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id(message.idempotency_key, config.mail_from)
     email["X-Appraisal-Key"] = message.idempotency_key
     email.set_content(body.lstrip("\n"))
     email.add_alternative(html, subtype="html")
-    if context.get("meeting_date"):
+    if context.get("meeting"):
+        method = context["meeting"]["method"]
         email.add_attachment(meeting_calendar(message, context), maintype="text",
                              subtype="calendar", filename="appraisal-meeting.ics",
-                             params={"method": "PUBLISH"})
+                             params={"method": method, "charset": "utf-8"})
     return email

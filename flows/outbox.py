@@ -1,203 +1,29 @@
-"""Sending the outbox: claim each due message, render it, deliver it, mark it sent.
+"""The ``send-outbox`` flow: every due message once, in tens of Prefect task runs.
 
-Delivery is over SMTP when ``APPRAISAL_SMTP_URL`` is set (``smtp://host:port``), otherwise
-each message is written as ``APPRAISAL_HOME/outbox/{key}.eml`` (atomically: a temporary
-file, then a rename). Each message is claimed in its own short transaction (a lease, so
-two senders never take the same one), and marked sent in its own short transaction right
-after the server accepted it. A failure counts an attempt and backs off exponentially; the
-message stays queued. The only window for a repeat is a crash between the server's
-acceptance and the mark: the repeat then carries the same Message-ID.
+The delivery itself (claim, render, send, mark; backoff; never twice for one key) is
+``flows.delivery``'s, which the portal also runs at once after a person's action; the
+postboxes are ``flows.postbox``'s. Sign-in links never pass through here: the portal sends
+them at once, and a sign-in row queued by an earlier version is deleted unsent.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import smtplib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from pathlib import Path
-from types import TracebackType
-from urllib.parse import urlsplit
+from datetime import datetime
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func, or_, select, update
 
-from appraisal_store.config import settings
-from appraisal_store.database import read_session, write_session
-from appraisal_store.models import OutboxMessage
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 
-from .emails import render_email
-from .runtime import batches, fault_point, flow_settings, report_progress
-
-LEASE = timedelta(minutes=2)
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_MOST = timedelta(hours=6)
-CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
-
-
-@dataclass
-class DeliveryReport:
-    """What one pass over the outbox did."""
-
-    sent: int = 0
-    failed: int = 0
-    server_down: bool = False
-
-    def add(self, other: DeliveryReport) -> None:
-        self.sent += other.sent
-        self.failed += other.failed
-        self.server_down = self.server_down or other.server_down
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt: 1, 2, 4, ... minutes, at most 6 hours."""
-    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MOST)
-
-
-def _is_due(now: datetime):  # type: ignore[no-untyped-def]
-    return (OutboxMessage.sent_at.is_(None),  # type: ignore[union-attr]
-            or_(OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.next_attempt_at <= now))  # type: ignore[operator]
-
-
-def due_message_ids(*, now: datetime, limit: int, appraisal_id: int | None = None) -> list[int]:
-    """Ids of unsent messages whose next attempt is due, oldest first."""
-    statement = select(OutboxMessage.id).where(*_is_due(now)).order_by(
-        OutboxMessage.id).limit(limit)  # type: ignore[arg-type]
-    if appraisal_id is not None:
-        statement = statement.where(OutboxMessage.appraisal_id == appraisal_id)
-    with read_session() as session:
-        return list(session.execute(statement).scalars())
-
-
-def claim(message_id: int, now: datetime) -> OutboxMessage | None:
-    """Take the message for ``LEASE``; None when it was sent or another sender holds it."""
-    with write_session() as session:
-        taken = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id, *_is_due(now))
-            .values(next_attempt_at=now + LEASE)
-        ).rowcount
-        return session.get(OutboxMessage, message_id) if taken else None
-
-
-def mark_sent(message_id: int, now: datetime) -> None:
-    with write_session() as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                        .values(sent_at=now, last_error=None, attempts=OutboxMessage.attempts + 1))
-
-
-def mark_failed(message_id: int, error: str, now: datetime) -> None:
-    """Count the attempt and back off; the message stays queued."""
-    with write_session() as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None or message.sent_at is not None:
-            return
-        message.attempts += 1
-        message.next_attempt_at = now + backoff(message.attempts)
-        message.last_error = error[:2000]
-        session.add(message)
-
-
-def eml_name(idempotency_key: str) -> str:
-    """The file name of a message in the outbox folder, from its key."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", idempotency_key) + ".eml"
-
-
-class FolderPostbox:
-    """Writes each message as an .eml file (the embedded default, no SMTP server needed)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def __enter__(self) -> FolderPostbox:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
-        target = self.folder / eml_name(idempotency_key)
-        temporary = target.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_bytes(bytes(email))
-        os.replace(temporary, target)
-
-
-class SmtpPostbox:
-    """Sends over one SMTP connection, opened on the first message."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 25
-        self.username, self.password = parts.username, parts.password
-        self.timeout = timeout
-        self.connection: smtplib.SMTP | None = None
-
-    def __enter__(self) -> SmtpPostbox:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                self.connection.close()
-
-    def deliver(self, email: EmailMessage, idempotency_key: str) -> None:
-        if self.connection is None:
-            self.connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.username:
-                self.connection.starttls()
-                self.connection.login(self.username, self.password or "")
-        self.connection.send_message(email)
-
-
-def postbox() -> FolderPostbox | SmtpPostbox:
-    """SMTP when configured, else the outbox folder."""
-    config = settings()
-    return SmtpPostbox(config.smtp_url) if config.smtp_url else FolderPostbox(config.outbox_dir)
-
-
-def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> DeliveryReport:
-    """Claim, render, send and mark each message; stops early when the server is down.
-
-    Idempotent: a message already sent (or held by another sender) is skipped.
-    """
-    report = DeliveryReport()
-    with postbox() as box:
-        for message_id in message_ids:
-            moment = now or utcnow()
-            message = claim(message_id, moment)
-            if message is None:
-                continue
-            try:
-                box.deliver(render_email(message, now=moment), message.idempotency_key)
-            except CONNECTION_ERRORS as error:
-                mark_failed(message_id, f"{error.__class__.__name__}: {error}", moment)
-                report.failed += 1
-                report.server_down = True
-                break
-            except Exception as error:  # noqa: BLE001 - one bad message must not stop the rest
-                mark_failed(message_id, f"{error.__class__.__name__}: {error}", moment)
-                report.failed += 1
-                continue
-            mark_sent(message_id, moment)
-            report.sent += 1
-            report_progress(1)
-            fault_point("kill-after-send")
-    return report
-
-
-def pending_count() -> int:
-    """Unsent messages, due or backing off."""
-    with read_session() as session:
-        return int(session.execute(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.sent_at.is_(None))).scalar_one())  # type: ignore[union-attr]
+from . import run_names
+from .delivery import (  # noqa: F401 - named here too, as they were before delivery moved
+    DeliveryReport,
+    deliver_messages,
+    due_message_ids,
+    pending_count,
+)
+from .postbox import FolderPostbox, SmtpPostbox, eml_name, postbox  # noqa: F401
+from .runtime import batches, flow_settings
 
 
 def send_outbox_batches(*, now: datetime | None = None, appraisal_id: int | None = None,
@@ -217,7 +43,8 @@ def deliver_batch(message_ids: list[int], now: datetime | None) -> DeliveryRepor
     return deliver_messages(message_ids, now=now)
 
 
-@flow(name="send-outbox", persist_result=False, log_prints=False)
+@flow(name="send-outbox", flow_run_name=run_names.send_outbox_run, persist_result=False,
+      log_prints=False)
 def send_outbox(now: datetime | None = None, appraisal_id: int | None = None) -> DeliveryReport:
     """Send every due message once; safe to run at any time, and several at once.
 

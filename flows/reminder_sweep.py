@@ -20,9 +20,10 @@ from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.outbox import queue_messages
 from appraisal_store.queries import company_secretaries
 
-from .calendar import england
+from . import run_names
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .runtime import batches, flow_settings
+from .working_days import england
 
 
 def open_appraisal_ids(*, year: str | None = None) -> list[int]:
@@ -92,7 +93,7 @@ def queue_reminder_batch(id_range: tuple[int, int], today: date) -> int:
     return queue_reminders(open_appraisals(id_range=id_range), today)
 
 
-@flow(name="daily-reminders", persist_result=False)
+@flow(name="daily-reminders", flow_run_name=run_names.daily_reminders_run, persist_result=False)
 def daily_reminders(today: date | None = None) -> int:
     """Queue today's reminders and escalations for every open appraisal; returns how many new.
 

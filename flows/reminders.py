@@ -15,7 +15,7 @@ from appraisal_store.deadlines import DUE_KIND_LABELS
 from appraisal_store.outbox import QueuedMessage
 from appraisal_store.vocabulary import AppraisalState
 
-from .calendar import WorkingCalendar
+from .working_days import WorkingCalendar
 
 BEFORE_DUE = (14, 7, 1, 0)  # working days before the due date; 0 is the day itself
 ESCALATE_TO_APPRAISER_AFTER = 5  # working days overdue

@@ -30,6 +30,7 @@ from prefect.cache_policies import NO_CACHE
 
 from appraisal_store.database import read_session
 
+from . import run_names
 from .runtime import batches, flow_settings, report_progress
 
 __all__ = [
@@ -161,14 +162,14 @@ def dask_task_runner(workers: int) -> Any:
     })
 
 
-@flow(name="seal-batches", persist_result=False)
+@flow(name="seal-batches", flow_run_name=run_names.seal_batches_run, persist_result=False)
 def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
     """Seal the batches on the flow's task runner (the Dask cluster ``seal_records`` gives)."""
     futures = seal_batch.map(chunks)
     return [future.result() for future in futures]
 
 
-@flow(name="seal-records", persist_result=False)
+@flow(name="seal-records", flow_run_name=run_names.seal_records_run, persist_result=False)
 def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
     """Seal pending records (at most ``limit``) on ``workers`` processes and announce them.
 

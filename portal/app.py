@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appraisal_store.config import settings
 from appraisal_store.errors import (
@@ -22,11 +25,12 @@ from appraisal_store.errors import (
     NotFound,
     ValidationFailed,
 )
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 
+from . import follow_ups
 from .deps import SignInRequired
 from .parking import send_to_sign_in
-from .rendering import pages, render
+from .rendering import FormErrors, pages, render
 from .routers import (
     admin,
     director,
@@ -37,7 +41,7 @@ from .routers import (
     secretary,
     sign_in,
 )
-from .security import MAX_BODY_BYTES, SecurityMiddleware
+from .security import MAX_BODY_BYTES, BodyTooLarge, SecurityMiddleware, ServedHosts
 
 STATIC_DIR = Path(__file__).parent / "static"
 # A page is CPU work under one GIL: more threads than it needs do not answer more pages a
@@ -53,9 +57,36 @@ PAGE_THREADS = 2
 log = logging.getLogger("portal")
 
 
-def _error_page(request: Request, status: int, title: str, message: str) -> Response:
-    return render(request, "error.html", {"title": title, "message": message},
-                  status_code=status)
+# The title and message of each status the framework may answer by itself.
+STATUS_PAGES = {
+    400: ("There is a problem", "Go back and try again."),
+    403: ("You cannot do this", ""),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you "
+                            "pasted the web address, check you copied the entire address."),
+    405: ("This page cannot be used that way", "Go back and use the page's own links and "
+                                               "buttons."),
+    409: ("This cannot be done now", ""),
+    413: ("What you sent is too large", "Go back and send less."),
+    429: ("Too many requests", "Wait a few minutes and try again."),
+}
+
+
+def _error_page(request: Request, status: int, title: str, message: str, *,
+                errors: FormErrors | None = None,
+                headers: Mapping[str, str] | None = None) -> Response:
+    response = render(request, "error.html", {"title": title, "message": message,
+                                              "errors": errors or FormErrors()},
+                      status_code=status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _field_problem(error: Mapping[str, Any]) -> str:
+    """One problem of a request the framework refused, naming the field in the person's words."""
+    name = str(error["loc"][-1]).replace("_", " ") if error.get("loc") else "the form"
+    if error.get("type") == "missing":
+        return f"The form was sent without “{name}”: go back and fill it in"
+    return f"Check “{name}”: {str(error.get('msg', 'it is not valid')).lower()}"
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -77,19 +108,39 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationFailed)
     async def validation_failed(request: Request, error: ValidationFailed) -> Response:
-        return _error_page(request, 400, error.summary, "; ".join(error.problems))
+        errors = FormErrors(title=error.summary)
+        for problem in error.problems or [error.summary]:
+            errors.add("", problem[:1].upper() + problem[1:])
+        return _error_page(request, 400, error.summary, "Go back and try again.",
+                           errors=errors)
 
     @app.exception_handler(AppraisalError)
     async def appraisal_error(request: Request, error: AppraisalError) -> Response:
         return _error_page(request, 400, "There is a problem", error.message)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> Response:
-        titles = {403: "You cannot do this", 404: "Page not found",
-                  405: "Page not found", 429: "Too many requests"}
+    @app.exception_handler(RequestValidationError)
+    async def request_refused(request: Request, error: RequestValidationError) -> Response:
+        # An id in the address that cannot be (a word, a zero, beyond the store's range)
+        # names no page; anything else is the form's problem, named in the summary.
+        if any(e.get("loc", ("",))[0] == "path" for e in error.errors()):
+            return _error_page(request, 404, *STATUS_PAGES[404])
+        errors = FormErrors(title="There is a problem with what you sent")
+        for problem in dict.fromkeys(_field_problem(e) for e in error.errors()):
+            errors.add("", problem)
+        return _error_page(request, 400, errors.title, "Go back and try again.",
+                           errors=errors)
+
+    # Starlette's own (routing's 404 and 405, the static files' 404), FastAPI's and ours.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        status = error.status_code
+        if isinstance(error.__cause__, BodyTooLarge):  # FastAPI's form parsing wraps it
+            status = 413
+        title, message = STATUS_PAGES.get(status, STATUS_PAGES[400])
         detail = error.detail if isinstance(error.detail, str) else ""
-        return _error_page(request, error.status_code,
-                           titles.get(error.status_code, "There is a problem"), detail)
+        if status == error.status_code and detail and detail != HTTPStatus(status).phrase:
+            message = detail
+        return _error_page(request, status, title, message, headers=error.headers)
 
 
 def _limit_page_threads(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -123,6 +174,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     # every page would cost a stat per template (and per imported macro file) per request.
     pages.env.auto_reload = config.is_development
     _install_error_pages(app)
+    follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
                    secretary.router, admin.router):
@@ -131,6 +183,8 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),
               name="nhsuk-assets")
+    # The last added is the outermost: the host check's refusal gets the headers too.
+    app.add_middleware(ServedHosts, allowed_hosts=config.served_hosts)
     app.add_middleware(SecurityMiddleware, max_body=max_body,
                        hsts=app.state.secure_cookies)
     return app

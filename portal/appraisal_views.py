@@ -3,18 +3,22 @@
 Every view of self-assessment content is audited (domain.md section 5): the content is read
 in a read session, then a ``content_viewed`` event is committed in a short write of its own
 before anything is shown, so a page never shows content whose view was not recorded and
-page views do not hold the store's write lock while they read.
+page views do not hold the store's write lock while they read. A refused attempt to reach
+content (NotFound or NotAllowed from the access check) is logged, not audited
+(``appraisal_store.services.content_views``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.audit import PendingEvent, record_events
+from appraisal_store.audit import record_events
 from appraisal_store.database import run_columns
 from appraisal_store.errors import NotAllowed, NotFound
 from appraisal_store.lifecycle import Party
@@ -30,6 +34,7 @@ from appraisal_store.models import (
     Record,
 )
 from appraisal_store.services.access import can_view_content, get_appraisal
+from appraisal_store.services.content_views import content_view, log_refused_access
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.services.review import previous_objectives
 from appraisal_store.services.signing import signatures_of
@@ -118,10 +123,15 @@ def domain_after(framework: Framework, domain_id: str) -> Domain | None:
     return framework.domains[position + 1] if position + 1 < len(ids) else None
 
 
-def content_view(appraisal: Appraisal, page: str) -> PendingEvent:
-    """The audit event of one view of the appraisal's content."""
-    return PendingEvent("content_viewed", "appraisal", appraisal.id or 0,
-                        appraisal.organisation_id, {"page": page, "revision": appraisal.revision})
+@contextmanager
+def refusals_logged(actor: Actor, appraisal_id: int, page: str) -> Iterator[None]:
+    """Log a NotFound or NotAllowed raised inside, then let it go on to the error page."""
+    try:
+        yield
+    except (NotFound, NotAllowed) as refusal:
+        log_refused_access(actor=actor, what=f"the portal's {page} page",
+                           appraisal_id=appraisal_id, reason=refusal.message)
+        raise
 
 
 def record_content_view(session: Session, actor: Actor, appraisal: Appraisal, page: str) -> None:
@@ -189,19 +199,28 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
     return view
 
 
-def _own(session: Session, actor: Actor, appraisal_id: int) -> tuple[Appraisal, set[Party]]:
-    appraisal, parties = get_appraisal(session, actor, appraisal_id)
-    if Party.APPRAISEE not in parties:
-        raise NotFound(f"There is no appraisal {appraisal_id} that you can see.")
+def _own(session: Session, actor: Actor, appraisal_id: int, page: str
+         ) -> tuple[Appraisal, set[Party]]:
+    with refusals_logged(actor, appraisal_id, page):
+        appraisal, parties = get_appraisal(session, actor, appraisal_id)
+        if Party.APPRAISEE not in parties:
+            raise NotFound(f"There is no appraisal {appraisal_id} that you can see.")
     return appraisal, parties
 
 
-def own_appraisal(session: Session, actor: Actor, appraisal_id: int) -> AppraisalView:
+def check_own(session: Session, actor: Actor, appraisal_id: int, page: str) -> None:
+    """NotFound unless the actor is the appraisee: checked before anything a form says is
+    read, so nobody else learns from the answer whether what they typed would do."""
+    _own(session, actor, appraisal_id, page)
+
+
+def own_appraisal(session: Session, actor: Actor, appraisal_id: int, page: str = "overview"
+                  ) -> AppraisalView:
     """The director's own appraisal; anybody else's is NotFound, never a hint that it exists.
 
     Reads content: show it only after ``record_content_view`` (or use ``show_own_appraisal``).
     """
-    appraisal, parties = _own(session, actor, appraisal_id)
+    appraisal, parties = _own(session, actor, appraisal_id, page)
     return _load(session, appraisal, parties, review=False)
 
 
@@ -218,7 +237,7 @@ def show_own_domain(actor: Actor, appraisal_id: int, domain_id: str
     """The director's answers and the domain of a domain page, read without a lock; the
     view is audited once the domain is known to exist (before that, nothing is shown)."""
     with read_session() as session:
-        appraisal, parties = _own(session, actor, appraisal_id)
+        appraisal, parties = _own(session, actor, appraisal_id, f"domain {domain_id}")
         view = _answers(session, appraisal, parties)
     domain = domain_of(view.framework, domain_id)
     record_alone(actor, content_view(appraisal, f"domain {domain_id}"))
@@ -227,14 +246,14 @@ def show_own_domain(actor: Actor, appraisal_id: int, domain_id: str
 
 def own_framework(session: Session, actor: Actor, appraisal_id: int) -> Framework:
     """The framework of the director's own appraisal (NotFound as above; no content read)."""
-    appraisal, _ = _own(session, actor, appraisal_id)
+    appraisal, _ = _own(session, actor, appraisal_id, "domain")
     return framework_of(session, appraisal.framework_version_id)
 
 
 def show_own_appraisal(actor: Actor, appraisal_id: int, page: str) -> AppraisalView:
     """``own_appraisal`` read without a lock, its view audited before it is returned."""
     with read_session() as session:
-        view = own_appraisal(session, actor, appraisal_id)
+        view = own_appraisal(session, actor, appraisal_id, page)
     record_alone(actor, content_view(view.appraisal, page))
     return view
 
@@ -246,12 +265,13 @@ def reviewed_appraisal(session: Session, actor: Actor, appraisal_id: int) -> App
         NotFound: the actor has no standing on it at all.
         NotAllowed: the actor sees status only (an administrator without delegated access).
     """
-    appraisal, parties = get_appraisal(session, actor, appraisal_id)
-    if Party.APPRAISEE in parties and Party.APPRAISER not in parties:
-        raise NotFound(f"There is no appraisal {appraisal_id} to review.")
-    if Party.APPRAISER not in parties and not can_view_content(session, actor, appraisal):
-        raise NotAllowed("You can see the status of this appraisal, not its content. The chair "
-                         "can delegate access to content to the company secretary.")
+    with refusals_logged(actor, appraisal_id, "review"):
+        appraisal, parties = get_appraisal(session, actor, appraisal_id)
+        if Party.APPRAISEE in parties and Party.APPRAISER not in parties:
+            raise NotFound(f"There is no appraisal {appraisal_id} to review.")
+        if Party.APPRAISER not in parties and not can_view_content(session, actor, appraisal):
+            raise NotAllowed("You can see the status of this appraisal, not its content. The "
+                             "chair can delegate access to content to the company secretary.")
     return _load(session, appraisal, parties, review=True)
 
 
@@ -275,10 +295,11 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
     Raises:
         NotFound: no record yet, or the actor may not see this appraisal's content.
     """
-    appraisal, parties = get_appraisal(session, actor, appraisal_id)
-    if not (parties & {Party.APPRAISEE, Party.APPRAISER}
-            or can_view_content(session, actor, appraisal)):
-        raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
+    with refusals_logged(actor, appraisal_id, "record.pdf"):
+        appraisal, parties = get_appraisal(session, actor, appraisal_id)
+        if not (parties & {Party.APPRAISEE, Party.APPRAISER}
+                or can_view_content(session, actor, appraisal)):
+            raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
     record = session.execute(select(Record).where(Record.appraisal_id == appraisal_id)
                              .order_by(Record.version.desc(), Record.id.desc())  # type: ignore[attr-defined]
                              .limit(1)).scalar_one_or_none()

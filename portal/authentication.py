@@ -1,7 +1,10 @@
 """Sign-in by one-time link, and server-side portal sessions.
 
 Tokens and session ids never reach the database in the clear: only their SHA-256 is
-stored, so a copy of the database cannot be used to sign in.
+stored, so a copy of the database cannot be used to sign in. The link itself is never
+stored either: the portal hands it straight to delivery (``portal.sign_in_mail``), and it
+carries the token in its fragment (``/sign-in/link#token``), which browsers never send, so
+no access log holds it.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from appraisal_store.actors import Actor
 from appraisal_store.audit import record_event
 from appraisal_store.database import run_columns
 from appraisal_store.models import Person, PortalSession, SignInToken
-from appraisal_store.outbox import QueuedMessage, queue_messages
 
 TOKEN_LIFETIME = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
+# However busy, a session ends this long after sign-in (APPRAISAL_SESSION_LIFETIME_HOURS).
+SESSION_LIFETIME = timedelta(hours=12)
 # Touching last_seen_at on every request would make every page a write (on SQLite the one
 # write lock); once a minute will do: the idle timeout is thirty.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -61,15 +65,37 @@ class SignedIn:
         return Actor.person(self.person.id, self.person.name, is_admin=self.person.is_admin)
 
 
+@dataclass(frozen=True)
+class SignInLetter:
+    """A sign-in email to send now: held in memory only, never stored (it carries the link)."""
+
+    key: str
+    recipient_email: str
+    recipient_name: str
+    token: str
+    link: str
+    expires_at: datetime
+
+    @property
+    def expires_minutes(self) -> int:
+        return int(TOKEN_LIFETIME.total_seconds() // 60)
+
+
+def sign_in_link(base_url: str, token: str) -> str:
+    """The link of the email: the token in the fragment, which no request carries."""
+    return f"{base_url.rstrip('/')}/sign-in/link#{token}"
+
+
 def request_sign_in_link(session: Session, *, email: str, client: str, base_url: str,
-                         now: datetime) -> str | None:
-    """Record a sign-in request and queue the link when the address is known.
+                         now: datetime) -> SignInLetter | None:
+    """Record a sign-in request and make the letter to send when the address is known.
 
     The answer to the person is the same either way; a row is stored for unknown addresses
-    too, so the rate limits count every request alike.
+    too, so the rate limits count every request alike. Only the token's hash is stored;
+    the caller sends the letter once this transaction is committed.
 
     Returns:
-        The link (for the development console), or None when the address is unknown.
+        The letter to deliver at once, or None when the address is unknown.
 
     Raises:
         RateLimited: too many requests for this address or from this client recently.
@@ -89,17 +115,14 @@ def request_sign_in_link(session: Session, *, email: str, client: str, base_url:
                             created_at=now, expires_at=now + TOKEN_LIFETIME))
     if person is None:
         return None
-    link = f"{base_url.rstrip('/')}/sign-in/link?token={token}"
-    queue_messages(session, [QueuedMessage(
-        f"sign_in:{digest(token)}", "sign_in_link", person.email, person.name, None,
-        {"name": person.name, "link": link, "expires_minutes": 15})])
-    return link
+    return SignInLetter(f"sign_in:{digest(token)[:32]}", person.email, person.name, token,
+                        sign_in_link(base_url, token), now + TOKEN_LIFETIME)
 
 
 def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> Person | None:
     """Use a link once: the person, or None when it is unknown, used or expired."""
     row = session.execute(select(SignInToken).where(
-        SignInToken.token_hash == digest(token)).with_for_update()).scalar_one_or_none()
+        SignInToken.token_hash == digest(token.strip())).with_for_update()).scalar_one_or_none()
     if row is None or row.person_id is None or row.used_at is not None or row.expires_at <= now:
         return None
     row.used_at = now
@@ -125,11 +148,16 @@ class FoundSession:
     """A session row as read for a request (read-only): is it live, and is it due a touch?"""
 
     signed_in: SignedIn
+    created_at: datetime
     last_seen_at: datetime
     ended_at: datetime | None
 
     def idle(self, now: datetime) -> bool:
         return now - self.last_seen_at > IDLE_TIMEOUT
+
+    def lapsed(self, now: datetime, lifetime: timedelta = SESSION_LIFETIME) -> bool:
+        """Idle too long, or signed in ``lifetime`` ago or more, however busy since."""
+        return self.idle(now) or now - self.created_at >= lifetime
 
     def due_touch(self, now: datetime) -> bool:
         return now - self.last_seen_at > TOUCH_EVERY
@@ -140,7 +168,8 @@ _FIND_SESSION = (
     select(PortalSession.id, PortalSession.csrf_token, PortalSession.last_seen_at,
            PortalSession.ended_at, Person.id, Person.name, Person.email, Person.is_admin)
     .join(Person, Person.id == PortalSession.person_id)
-    .where(PortalSession.session_hash == bindparam("session_hash")))
+    .where(PortalSession.session_hash == bindparam("session_hash"))
+    .add_columns(PortalSession.created_at))
 
 
 def find_session(session: Session, *, secret: str) -> FoundSession | None:
@@ -148,12 +177,12 @@ def find_session(session: Session, *, secret: str) -> FoundSession | None:
     found = run_columns(session, _FIND_SESSION, {"session_hash": digest(secret)}).first()
     if found is None:
         return None
-    session_id, csrf_token, last_seen_at, ended_at, *person = found
+    session_id, csrf_token, last_seen_at, ended_at, *person, created_at = found
     return FoundSession(SignedIn(SessionPerson(*person), session_id, csrf_token),
-                        last_seen_at, ended_at)
+                        created_at, last_seen_at, ended_at)
 
 
-def end_idle_session(session: Session, *, session_id: int, now: datetime) -> None:
+def end_lapsed_session(session: Session, *, session_id: int, now: datetime) -> None:
     session.execute(update(PortalSession).where(
         PortalSession.id == session_id, PortalSession.ended_at.is_(None))  # type: ignore[union-attr]
         .values(ended_at=now))

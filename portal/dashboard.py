@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from openpyxl import Workbook
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
 from appraisal_store.database import run_columns
 from appraisal_store.errors import NotFound
+from appraisal_store.exports import completion_sheet, completion_workbook, csv_bytes, xlsx_bytes
 from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import current_roles, is_org_administrator
@@ -137,43 +135,11 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
                                   "Not confirmed") for r in rows]
 
 
-EXPORT_COLUMNS = ("Director", "Email", "Role", "State", "Self-assessment due", "Review due",
-                  "Sign-off due", "NHS England due", "Meeting date", "Signed by director",
-                  "Signed by appraiser", "Overdue")
-
-
-def _export_rows(dashboard: Dashboard) -> list[list[str]]:
-    def when(value: date | None) -> str:
-        return value.isoformat() if value else ""
-
-    return [[r.appraisee_name, r.appraisee_email, r.role.label, r.state.label,
-             when(r.self_assessment_due), when(r.review_due), when(r.sign_off_due),
-             when(r.nhse_due), when(r.meeting_date), "yes" if r.signed_by_appraisee else "no",
-             "yes" if r.signed_by_appraiser else "no",
-             "yes" if r.overdue(dashboard.today) else "no"] for r in dashboard.rows]
-
-
-def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def export_csv(dashboard: Dashboard) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([[_safe_cell(v) for v in row] for row in _export_rows(dashboard)])
-    return out.getvalue()
+def export_csv(dashboard: Dashboard) -> bytes:
+    """The dashboard's appraisals as CSV: the completion report's columns and writer."""
+    return csv_bytes(completion_sheet(dashboard.rows, dashboard.today))
 
 
 def export_xlsx(dashboard: Dashboard) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Completion"
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in _export_rows(dashboard):
-        sheet.append([_safe_cell(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The dashboard's appraisals and their summary as a workbook (the report's sheets)."""
+    return xlsx_bytes(completion_workbook(dashboard.rows, dashboard.today))

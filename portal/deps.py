@@ -9,9 +9,18 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from appraisal_store.types import utcnow
+from appraisal_store.config import settings
+from appraisal_store.sql_types import utcnow
 
-from .authentication import IDLE_TIMEOUT, SignedIn, end_idle_session, find_session, touch_session
+from .authentication import (
+    IDLE_TIMEOUT,
+    SignedIn,
+    end_lapsed_session,
+    find_session,
+    touch_session,
+)
+from .client_address import client_address
+from .pre_session import minted_here
 from .store import read_session, write_session
 
 SESSION_COOKIE = "appraisal_session"
@@ -32,8 +41,9 @@ def clock_of(request: Request) -> datetime:
 def current_person(request: Request) -> SignedIn:
     """The person behind the session cookie, or SignInRequired.
 
-    A read, not a write: last_seen_at moves at most once a minute, and an idle session is
-    ended when it is next presented, each in a short write of its own.
+    A read, not a write: last_seen_at moves at most once a minute, and a session idle too
+    long or past its lifetime (``APPRAISAL_SESSION_LIFETIME_HOURS``) is ended when it is
+    next presented, each in a short write of its own.
     """
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
@@ -44,9 +54,9 @@ def current_person(request: Request) -> SignedIn:
         raise SignInRequired
     now = clock_of(request)
     session_id = found.signed_in.session_id
-    if found.idle(now):
+    if found.lapsed(now, settings().session_lifetime):
         with write_session() as session:
-            end_idle_session(session, session_id=session_id, now=now)
+            end_lapsed_session(session, session_id=session_id, now=now)
         raise SignInRequired
     seen = found.last_seen_at
     if found.due_touch(now):
@@ -54,8 +64,11 @@ def current_person(request: Request) -> SignedIn:
             touch_session(session, session_id=session_id, now=now)
         seen = now
     request.state.signed_in = found.signed_in
-    # When the session will end if nothing else happens (the timeout warning shows it).
-    request.state.session_ends_at = seen + IDLE_TIMEOUT
+    # When the session will end if nothing else happens (the timeout warning shows it): idle,
+    # or at the end of its lifetime, which staying signed in does not move.
+    request.state.session_lifetime_ends_at = found.created_at + settings().session_lifetime
+    request.state.session_ends_at = min(seen + IDLE_TIMEOUT,
+                                        request.state.session_lifetime_ends_at)
     return found.signed_in
 
 
@@ -75,14 +88,24 @@ async def checked_csrf(request: Request,
 
 
 async def checked_pre_session_csrf(request: Request) -> None:
-    """Double-submit check for the forms shown before sign-in (cookie and field must match)."""
+    """The check of the forms shown before sign-in: cookie and field match, and the token
+    is one this portal minted recently (``portal.pre_session``)."""
     cookie = request.cookies.get(PRE_SESSION_COOKIE, "")
     token = await form_token(request)
-    if not cookie or not token or not hmac.compare_digest(cookie, token):
+    if (not cookie or not token or not hmac.compare_digest(cookie, token)
+            or not minted_here(token, clock_of(request))):
         raise HTTPException(status_code=403, detail="The form had expired. Go back and try again.")
+
+
+def client_of(request: Request) -> str:
+    """The client's address, read through the trusted proxies (``APPRAISAL_TRUSTED_PROXIES``)."""
+    return client_address(request.client.host if request.client else None,
+                          request.headers.getlist("x-forwarded-for"),
+                          settings().trusted_proxy_networks)
 
 
 CurrentPerson = Annotated[SignedIn, Depends(current_person)]
 Csrf = Annotated[SignedIn, Depends(checked_csrf)]
 PreSessionCsrf = Annotated[None, Depends(checked_pre_session_csrf)]
 Now = Annotated[datetime, Depends(clock_of)]
+Client = Annotated[str, Depends(client_of)]

@@ -102,8 +102,9 @@ class FormErrors:
         return " ".join(messages) if messages else None
 
     def summary_list(self) -> list[dict[str, str]]:
-        # A field id that is a path (``/appraisals/1/domains/d2``) links to that page.
-        return [{"text": m, "href": f if f.startswith("/") else f"#{f}"}
+        # A field id that is a path (``/appraisals/1/domains/d2``) links to that page; a
+        # problem tied to no field on the page (the error page's) is listed without a link.
+        return [{"text": m, "href": f if f.startswith("/") else f"#{f}"} if f else {"text": m}
                 for f, m in self.items]
 
     @classmethod
@@ -115,7 +116,9 @@ class FormErrors:
         for problem in problems or [summary]:
             match = re.match(r"^([a-z_]+): (.*)$", problem)
             if match and match.group(1) in known:
-                errors.add(known[match.group(1)], match.group(2).capitalize())
+                # Upper-case the first letter only: capitalize() would lower "April".
+                message = match.group(2)
+                errors.add(known[match.group(1)], message[:1].upper() + message[1:])
             else:
                 errors.add(default_field, problem[:1].upper() + problem[1:])
         if problems and summary not in problems:
@@ -139,3 +142,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
             getattr(request.state, "pre_session_csrf", ""),
             "errors": FormErrors(), **(context or {})}
     return pages.TemplateResponse(request, name, full, status_code=status_code)
+
+
+def error_page_html(title: str, message: str, errors: FormErrors | None = None) -> str:
+    """The error page, for answers given before a request reaches the app (a refused host, a
+    body too large, an unexpected failure): nobody is known to be signed in there."""
+    return pages.env.get_template("error.html").render(
+        signed_in=None, csrf_token="", title=title, message=message,
+        errors=errors or FormErrors())

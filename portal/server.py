@@ -27,9 +27,14 @@ def default_workers() -> int:
 
 
 def uvicorn_options(*, host: str, port: int, workers: int | None) -> dict[str, object]:
-    """What ``uvicorn.run`` is given for the portal (workers ``None`` or 0: one per core)."""
+    """What ``uvicorn.run`` is given for the portal (workers ``None`` or 0: one per core).
+
+    Uvicorn's own reading of ``X-Forwarded-For`` is off: by default it believes any local
+    peer, and the portal has one rule for whose address a request is, the trusted proxies
+    of ``APPRAISAL_TRUSTED_PROXIES`` (``portal.client_address``).
+    """
     return {"host": host, "port": port, "workers": workers or default_workers(),
-            "factory": True, "log_level": "info"}
+            "factory": True, "log_level": "info", "proxy_headers": False}
 
 
 def run_portal(*, host: str, port: int, workers: int | None = None) -> None:

@@ -20,6 +20,9 @@ from sqlmodel import Session
 from appraisal_store import database
 from appraisal_store.actors import Actor
 from appraisal_store.audit import PendingEvent, record_event_alone, record_events
+from appraisal_store.follow_ups import take_follow_ups
+
+from . import follow_ups
 
 _read_engines: dict[Engine, Engine] = {}
 
@@ -51,10 +54,13 @@ def read_session() -> Iterator[Session]:
 def write_session() -> Iterator[Session]:
     """A transaction for changes: committed at the end, rolled back on any error.
 
-    Keep it short: on SQLite every other writer of the portal waits for it.
+    Keep it short: on SQLite every other writer of the portal waits for it. What the
+    change queued or signed is handed on once it committed (``portal.follow_ups``).
     """
     with database.queued_write_session(database.pooled_engine()) as session:
         yield session
+        noted = take_follow_ups(session)
+    follow_ups.hand_over(noted)
 
 
 def record_alone(actor: Actor, event: PendingEvent) -> None:

@@ -25,11 +25,17 @@ from sqlmodel import Session
 
 from appraisal_store.actors import Actor
 from appraisal_store.audit import PendingEvent, record_events
-from appraisal_store.database import pooled_engine, queued_write_session, read_session
+from appraisal_store.database import (
+    pooled_engine,
+    queued_write_session,
+    read_session,
+    write_session,
+)
 from appraisal_store.errors import NotFound
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
 from appraisal_store.outbox import QueuedMessage, queue_messages
 from appraisal_store.queries import company_secretaries
+from appraisal_store.services.content_views import record_content_views
 from appraisal_store.services.steps import context_of
 from appraisal_store.vocabulary import RecordStage, SignatureRole
 from records.build import RECORD_TIME_ZONE, build_content, record_id
@@ -497,13 +503,19 @@ def _write(path: Path, pdf: bytes) -> Path:
     return path
 
 
-def export_record(appraisal_id: int, path: Path | str, *, version: int | None = None) -> Path:
+def export_record(appraisal_id: int, path: Path | str, *, viewer: Actor,
+                  version: int | None = None, page: str = "records export") -> Path:
     """Write the sealed, complete record of an appraisal to ``path``.
+
+    The record is content: its view is audited (``content_viewed``, as ``viewer``, with
+    ``page``) and committed before the file is written.
 
     Args:
         appraisal_id: The appraisal.
         path: The file to write (replaced atomically; parent folders are created).
+        viewer: Who reads the record (the operator at the command line).
         version: Which record version; the latest complete one by default.
+        page: What the audit event says showed it.
 
     Returns:
         The path written.
@@ -527,17 +539,24 @@ def export_record(appraisal_id: int, path: Path | str, *, version: int | None = 
             f"There is no sealed record of {which}appraisal {appraisal_id}: both parties "
             "must sign it, then `appraisal records seal` (or the seal-records flow) seals it."
         )
+    with write_session() as session:
+        record_content_views(session=session, actor=viewer, appraisal_ids=[appraisal_id],
+                             page=page)
     return _write(Path(path), pdf)
 
 
-def export_all_complete(folder: Path | str) -> list[Path]:
+def export_all_complete(folder: Path | str, *, viewer: Actor,
+                        page: str = "records export-all") -> list[Path]:
     """Write the latest complete record of every appraisal into ``folder``.
 
     Files are named by :func:`export_file_name`; a file already holding the same bytes is
-    left alone, so a re-run only writes what is new.
+    left alone, so a re-run only writes what is new. Each record's view is audited as for
+    :func:`export_record`, a batch of them committed before that batch's files are written.
 
     Args:
         folder: Where to write (created if needed).
+        viewer: Who reads the records (the operator at the command line).
+        page: What the audit events say showed them.
 
     Returns:
         Every record file in the export, in appraisal id order.
@@ -564,9 +583,13 @@ def export_all_complete(folder: Path | str) -> list[Path]:
     written: list[Path] = []
     folder = Path(folder)
     with read_session() as session:
-        for appraisal_id, version, pdf, code, name, year in session.execute(statement):
-            file_name = export_file_name(code, name, year, appraisal_id, version)
-            written.append(_write(folder / file_name, pdf))
+        for batch in session.execute(statement).partitions():
+            with write_session() as audit:
+                record_content_views(session=audit, actor=viewer,
+                                     appraisal_ids=[row[0] for row in batch], page=page)
+            for appraisal_id, version, pdf, code, name, year in batch:
+                file_name = export_file_name(code, name, year, appraisal_id, version)
+                written.append(_write(folder / file_name, pdf))
     return written
 
 

@@ -6,14 +6,14 @@ objectives (last year's agreed objectives reviewed in this year's appraisal).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from appraisal_store import database
 from appraisal_store.actors import Actor
 from appraisal_store.models import Appraisal, Cycle
-from appraisal_store.services import review, self_assessment
+from appraisal_store.services import meetings, review, self_assessment
 from appraisal_store.services.cycles import open_cycles, resolve_dates
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind
@@ -52,8 +52,9 @@ def agree_with_objectives(board: Board, appraisee: str, appraiser: str, appraisa
     actor = board.actor(appraiser)
     with database.write_session() as session:
         review.begin_review(session=session, actor=actor, appraisal_id=appraisal_id)
-        review.save_review(session=session, actor=actor, appraisal_id=appraisal_id,
-                           meeting_date=date(2026, 2, 10))
+        meetings.schedule_meeting(session=session, actor=actor, appraisal_id=appraisal_id,
+                                  starts_at=datetime(2026, 2, 10, 14, 30), duration_minutes=60,
+                                  place="The boardroom")
         review.set_objectives(session=session, actor=actor, appraisal_id=appraisal_id,
                               objectives=objectives)
         review.set_development_plan(session=session, actor=actor, appraisal_id=appraisal_id,

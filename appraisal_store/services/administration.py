@@ -13,9 +13,10 @@ from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, ContentDelegation, Person
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import BoardRole
 from .access import current_roles
+from .meetings import cancel_for_closure
 from .steps import begin, edit, transition
 
 DEADLINES = ("self_assessment", "review", "sign_off")
@@ -90,14 +91,22 @@ def _close(action: str, *, session: Session, actor: Actor, appraisal_id: int, re
 
 
 def withdraw(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:
-    """Withdraw (the director left the board): kept on record; a board member reference is due."""
-    return _close("withdraw", session=session, actor=actor, appraisal_id=appraisal_id,
-                  reason=reason)
+    """Withdraw (the director left the board): kept on record; a board member reference is due.
+
+    A meeting still to come is cancelled, and both parties are told.
+    """
+    appraisal = _close("withdraw", session=session, actor=actor, appraisal_id=appraisal_id,
+                       reason=reason)
+    cancel_for_closure(session, actor, appraisal)
+    return appraisal
 
 
 def defer(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:
-    """Defer (new in post, long leave), with the reason."""
-    return _close("defer", session=session, actor=actor, appraisal_id=appraisal_id, reason=reason)
+    """Defer (new in post, long leave), with the reason; a meeting still to come is cancelled."""
+    appraisal = _close("defer", session=session, actor=actor, appraisal_id=appraisal_id,
+                       reason=reason)
+    cancel_for_closure(session, actor, appraisal)
+    return appraisal
 
 
 def resume(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:

@@ -11,9 +11,11 @@ from ..actors import Actor
 from ..audit import record_event
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Organisation
+from ..names import ORGANISATION_NAME_LONGEST, name_problem
 from ..vocabulary import OrgType
 
 _ODS_CODE = re.compile(r"^[A-Z0-9]{2,10}$")
+REGION_LONGEST = 100  # Organisation.region
 
 
 def add_organisation(*, session: Session, actor: Actor, code: str, name: str,
@@ -22,7 +24,8 @@ def add_organisation(*, session: Session, actor: Actor, code: str, name: str,
 
     Raises:
         NotAllowed: only administrators add organisations.
-        ValidationFailed: the code, name or type is not usable.
+        ValidationFailed: the code, name, type or region is not usable (a name or region
+            must be one line of printable text: see ``appraisal_store.names``).
     """
     if not actor.is_admin:
         raise NotAllowed("Only an administrator can add organisations.")
@@ -32,6 +35,11 @@ def add_organisation(*, session: Session, actor: Actor, code: str, name: str,
         problems.append(f"The code '{code}' is not an ODS code (2 to 10 letters and digits).")
     if not name.strip():
         problems.append("The organisation needs a name.")
+    elif (problem := name_problem(name, longest=ORGANISATION_NAME_LONGEST)):
+        problems.append(f"The name {problem}.")
+    if region and region.strip() and (
+            problem := name_problem(region, longest=REGION_LONGEST)):
+        problems.append(f"The region {problem}.")
     try:
         kind = OrgType(org_type)
     except ValueError:

@@ -15,6 +15,7 @@ from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Organisation, Person
+from ..names import PERSON_NAME_LONGEST, name_problem
 from ..vocabulary import BoardRole
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
@@ -73,8 +74,20 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
                     + ",".join(COLUMNS)]
     index = {name: header.index(name) for name in COLUMNS}
     rows: list[PersonRow] = []
-    for cells in reader:
-        line = reader.line_num
+    while True:
+        # A row is named by the line it starts on: a quoted field can span lines.
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            # A carriage return inside a field that is not quoted: the row cannot be read,
+            # and nor can the rest of the file.
+            problems.append(f"line {reader.line_num}: a field holds a carriage return "
+                            "(U+000D) that does not end the line; a name must be one line "
+                            "of printable text")
+            break
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) < len(header):
@@ -86,6 +99,8 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
             row_problems.append(f"unknown organisation '{value['org_code']}'")
         if not value["name"]:
             row_problems.append("the name is empty")
+        elif (problem := name_problem(value["name"], longest=PERSON_NAME_LONGEST)):
+            row_problems.append(f"the name {problem}")
         email = value["email"].lower()
         if not _EMAIL.match(email):
             row_problems.append(f"'{value['email']}' is not an email address")
@@ -164,6 +179,11 @@ def _cross_row_problems(session: Session, rows: list[PersonRow],
     return problems
 
 
+def _line_number(problem: str) -> int:
+    number = problem.removeprefix("line ").partition(":")[0]
+    return int(number) if number.isdigit() else 0
+
+
 def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportResult:
     """Import board members and their appointments from CSV text.
 
@@ -179,8 +199,10 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
         raise NotAllowed("Only an administrator can import people.")
     organisations = {o.code: o for o in session.execute(select(Organisation)).scalars()}
     rows, problems = parse_people_csv(csv_text, organisations)
-    if not problems:
-        problems = _cross_row_problems(session, rows, organisations)
+    # The rows that parsed are checked against each other and the store even when others
+    # did not, so one run names every problem of the file, in line order.
+    problems = sorted(problems + _cross_row_problems(session, rows, organisations),
+                      key=_line_number)
     if problems:
         raise ValidationFailed(
             f"{len(problems)} row(s) have problems; nothing was imported.", problems)

@@ -26,7 +26,7 @@ from ..models import (
     Rating,
 )
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import (
     AppraisalState,
     FPPTStatus,
@@ -35,13 +35,13 @@ from ..vocabulary import (
     ReflectionAuthor,
 )
 from .frameworks import framework_of
-from .self_assessment import MAX_TEXT
+from .self_assessment import MAX_TEXT, known
 from .steps import begin, context_of, edit, transition
 
 
 @dataclass(frozen=True)
 class ObjectiveInput:
-    kind: ObjectiveKind
+    kind: ObjectiveKind | str  # a form's value is checked by set_objectives
     text: str
     measure: str = ""
     target_date: date | None = None
@@ -51,7 +51,7 @@ class ObjectiveInput:
 @dataclass(frozen=True)
 class ObjectiveReviewInput:
     text: str
-    outcome: ObjectiveOutcome
+    outcome: ObjectiveOutcome | str  # checked by set_objectives
     comment: str = ""
     previous_objective_id: int | None = None
 
@@ -61,7 +61,7 @@ class CarriedObjectiveReview:
     """How one of last year's objectives (carried forward) went, and a comment."""
 
     objective_id: int
-    outcome: ObjectiveOutcome
+    outcome: ObjectiveOutcome | str  # checked by review_previous_objectives
     comment: str = ""
 
 
@@ -88,15 +88,16 @@ def save_review(
     actor: Actor,
     appraisal_id: int,
     commentary: Mapping[str, str] | None = None,
-    views: Mapping[str, ScaleLabel | None] | None = None,
-    meeting_date: date | None = None,
+    views: Mapping[str, ScaleLabel | str | None] | None = None,
     msf_summary: str | None = None,
     appraiser_comments: str | None = None,
 ) -> Appraisal:
     """Save the appraiser's commentary and view per domain, and the meeting's notes.
 
+    The meeting itself is scheduled through ``services.meetings`` (it invites both parties).
+
     Raises:
-        ValidationFailed: an unknown domain or a text too long.
+        ValidationFailed: an unknown domain or view, or a text too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     edit(session, actor, appraisal, parties, "edit_review",
@@ -107,6 +108,8 @@ def save_review(
     texts = {**{f"commentary on {d}": t for d, t in (commentary or {}).items()},
              "multi-source feedback summary": msf_summary or "",
              "appraiser's comments": appraiser_comments or ""}
+    problems += [f"the view on domain {d} is not one of the answers"
+                 for d, view in (views or {}).items() if view and not known(ScaleLabel, view)]
     problems += [f"{name} is longer than {MAX_TEXT} characters"
                  for name, text in texts.items() if len(text) > MAX_TEXT]
     if problems:
@@ -119,8 +122,6 @@ def save_review(
             view = views[domain_id]
             row.view = ScaleLabel(view) if view else None
         session.add(row)
-    if meeting_date is not None:
-        appraisal.meeting_date = meeting_date
     if msf_summary is not None:
         appraisal.msf_summary = msf_summary.strip()
     if appraiser_comments is not None:
@@ -141,20 +142,23 @@ def _appraiser_reflection(session: Session, appraisal: Appraisal, domain_id: str
 
 
 def save_domain_commentary(*, session: Session, actor: Actor, appraisal_id: int,
-                           domain_id: str, text: str, view: ScaleLabel | None) -> Appraisal:
+                           domain_id: str, text: str, view: ScaleLabel | str | None
+                           ) -> Appraisal:
     """The appraiser's commentary and view on one domain (one page of the review).
 
     Raises:
-        ValidationFailed: an unknown domain or a text too long.
+        ValidationFailed: an unknown domain or view, or a text too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("edit_review", appraisal.state, parties)  # who before what
     domains = {d.id for d in framework_of(session, appraisal.framework_version_id).domains}
-    if domain_id not in domains:
-        raise ValidationFailed("The commentary was not saved.", [f"unknown domain '{domain_id}'"])
+    problems = [f"unknown domain '{domain_id}'"] if domain_id not in domains else []
+    if view and not known(ScaleLabel, view):
+        problems.append("view: the view is not one of the answers")
     if len(text) > MAX_TEXT:
-        raise ValidationFailed("The commentary was not saved.",
-                               [f"commentary: the most is {MAX_TEXT} characters"])
+        problems.append(f"commentary: the most is {MAX_TEXT} characters")
+    if problems:
+        raise ValidationFailed("The commentary was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review", details={"domains": [domain_id]})
     row = _appraiser_reflection(session, appraisal, domain_id)
     row.text, row.view = text.strip(), ScaleLabel(view) if view else None
@@ -224,13 +228,16 @@ def review_previous_objectives(*, session: Session, actor: Actor, appraisal_id: 
     it is read on its own.
 
     Raises:
-        ValidationFailed: an objective that is not one of last year's, or a comment too long.
+        ValidationFailed: an objective that is not one of last year's, an unknown outcome, or
+            a comment too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("edit_review", appraisal.state, parties)  # who before what
     carried = {o.id: o for o in previous_objectives(session, appraisal)}
     problems = [f"objective {r.objective_id} is not one of last year's objectives"
                 for r in reviews if r.objective_id not in carried]
+    problems += [f"outcome_{r.objective_id}: choose met, partly met or not met"
+                 for r in reviews if not known(ObjectiveOutcome, r.outcome)]
     problems += [f"comment_{r.objective_id}: the most is {MAX_TEXT} characters"
                  for r in reviews if len(r.comment) > MAX_TEXT]
     if problems:
@@ -256,17 +263,23 @@ def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
     given (saving this year's objectives never touches the review of last year's).
 
     Raises:
-        ValidationFailed: an objective without text, or a text too long.
+        ValidationFailed: an objective without text, of an unknown kind or outcome, or a text
+            too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("edit_review", appraisal.state, parties)  # who before what
     problems = [f"objective {i}: write the objective" for i, o in enumerate(objectives, 1)
                 if not o.text.strip()]
+    problems += [f"objective {i}: choose personal, organisational or equality, diversity "
+                 "and inclusion" for i, o in enumerate(objectives, 1)
+                 if not known(ObjectiveKind, o.kind)]
     problems += [f"objective {i}: the most is {MAX_TEXT} characters"
                  for i, o in enumerate(objectives, 1)
                  if max(len(o.text), len(o.measure), len(o.priority)) > MAX_TEXT]
     problems += [f"last year's objective {i}: write what it was" for i, r in
                  enumerate(reviews or (), 1) if not r.text.strip()]
+    problems += [f"last year's objective {i}: choose met, partly met or not met"
+                 for i, r in enumerate(reviews or (), 1) if not known(ObjectiveOutcome, r.outcome)]
     if problems:
         raise ValidationFailed("The objectives were not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review",
@@ -283,7 +296,8 @@ def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
         session.execute(delete(ObjectiveReview).where(ObjectiveReview.appraisal_id == appraisal_id))
     if reviews:
         session.execute(insert(ObjectiveReview), [
-            {"appraisal_id": appraisal_id, "text": r.text.strip(), "outcome": r.outcome,
+            {"appraisal_id": appraisal_id, "text": r.text.strip(),
+             "outcome": ObjectiveOutcome(r.outcome),
              "comment": r.comment.strip(), "previous_objective_id": r.previous_objective_id}
             for r in reviews])
     return appraisal
@@ -317,16 +331,21 @@ def set_development_plan(*, session: Session, actor: Actor, appraisal_id: int,
 
 
 def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_assessed_on: date,
-                 status: FPPTStatus, notes: str = "") -> FPPTAttestation:
+                 status: FPPTStatus | str, notes: str = "") -> FPPTAttestation:
     """The appraiser confirms the fit and proper person test status.
 
     Raises:
-        ValidationFailed: the assessment date is in the future.
+        ValidationFailed: an unknown status, or the assessment date is in the future.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("edit_review", appraisal.state, parties)  # who before what
+    problems = []
+    if not known(FPPTStatus, status):
+        problems.append("fppt: choose whether they are still fit and proper")
     if last_assessed_on > date.today() + timedelta(days=1):
-        raise ValidationFailed("The FPPT confirmation was not saved.",
-                               ["last_assessed_on: the last assessment cannot be in the future"])
+        problems.append("last_assessed_on: the last assessment cannot be in the future")
+    if problems:
+        raise ValidationFailed("The FPPT confirmation was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review",
          details={"fppt_status": FPPTStatus(status).value, "last_assessed_on": last_assessed_on})
     attestation = session.execute(select(FPPTAttestation).where(
@@ -357,7 +376,7 @@ def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
     if fppt is None or fppt.status is None:
         gaps.append("fppt: confirm the fit and proper person test status")
     if appraisal.meeting_date is None:
-        gaps.append("meeting_date: record the date of the appraisal meeting")
+        gaps.append("meeting_date: schedule the appraisal meeting")
     gaps += [f"objective_reviews: say whether last year's objective \"{o.text}\" was met"
              for o in unreviewed_objectives(session, appraisal)]
     return gaps
@@ -380,6 +399,7 @@ def agree(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
         ValidationFailed: something the national form needs is missing (each is named).
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_transition("agree", appraisal.state, parties)  # who before what
     gaps = agreement_gaps(session, appraisal)
     if gaps:
         raise ValidationFailed("The appraisal cannot be agreed yet.", gaps)
@@ -401,6 +421,7 @@ def comment_as_appraisee(*, session: Session, actor: Actor, appraisal_id: int, c
     For non-executive directors the chair's view stands; the disagreement is recorded.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("comment_as_appraisee", appraisal.state, parties)  # who before what
     if len(comments) > MAX_TEXT or len(disagreement) > MAX_TEXT:
         raise ValidationFailed("Your comments were not saved.",
                                [f"comments: the most is {MAX_TEXT} characters"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 
 from sqlalchemy import delete, select
 from sqlmodel import Session
@@ -12,10 +13,10 @@ from competencies.scale import ScaleLabel
 from ..actors import Actor
 from ..database import upsert
 from ..errors import ValidationFailed
-from ..lifecycle import check_edit
+from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import AppraisalState, ReflectionAuthor
 from .frameworks import framework_of
 from .steps import begin, context_of, edit, transition
@@ -23,6 +24,17 @@ from .steps import begin, context_of, edit, transition
 MAX_TEXT = 20_000
 _RATINGS = Rating.__table__  # type: ignore[attr-defined]
 _REFLECTIONS = DomainReflection.__table__  # type: ignore[attr-defined]
+
+
+def known(enum: type[StrEnum], value: object) -> bool:
+    """Whether ``value`` is one of the enum's values (a form can send anything)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        enum(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_text(field: str, text: str, problems: list[str]) -> None:
@@ -35,7 +47,7 @@ def save_self_assessment(
     session: Session,
     actor: Actor,
     appraisal_id: int,
-    ratings: Mapping[str, ScaleLabel | None],
+    ratings: Mapping[str, ScaleLabel | str | None],
     reflections: Mapping[str, str] | None = None,
 ) -> Appraisal:
     """Save some or all of the appraisee's answers ("save and come back later").
@@ -45,7 +57,7 @@ def save_self_assessment(
 
     Raises:
         NotFound / NotAllowed / InvalidTransition: not this actor's, or not editable now.
-        ValidationFailed: an unknown statement or domain, or a text too long.
+        ValidationFailed: an unknown statement, answer or domain, or a text too long.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("edit_self_assessment", appraisal.state, parties)
@@ -53,6 +65,8 @@ def save_self_assessment(
     known_statements = set(framework.statement_ids())
     known_domains = {d.id for d in framework.domains}
     problems = [f"unknown statement '{s}'" for s in ratings if s not in known_statements]
+    problems += [f"statement {s}: '{v}' is not one of the answers" for s, v in ratings.items()
+                 if v is not None and not known(ScaleLabel, v)]
     problems += [f"unknown domain '{d}'" for d in (reflections or {}) if d not in known_domains]
     for domain_id, text in (reflections or {}).items():
         _check_text(f"The reflection on domain {domain_id}", text, problems)
@@ -91,6 +105,7 @@ def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaratio
         ValidationFailed: the declaration is empty.
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_edit("attest_fppt", appraisal.state, parties)  # who before what
     if not declaration.strip():
         raise ValidationFailed("Confirm your fit and proper person declaration.",
                                ["fppt_declaration: tick the declaration or write it"])
@@ -119,6 +134,7 @@ def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int)
         ValidationFailed: some statements have no answer (each is named).
     """
     appraisal, parties = begin(session, actor, appraisal_id)
+    check_transition("submit_self_assessment", appraisal.state, parties)  # who before what
     missing = missing_answers(session, appraisal)
     if missing:
         raise ValidationFailed(

@@ -7,10 +7,11 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..errors import InvalidTransition
+from ..follow_ups import note_seal
 from ..lifecycle import Party, check_transition
 from ..models import Appraisal, Signature
 from ..outbox import QueuedMessage
-from ..types import utcnow
+from ..sql_types import utcnow
 from ..vocabulary import AppraisalState, SignatureRole
 from .steps import begin, context_of, transition
 
@@ -18,8 +19,9 @@ from .steps import begin, context_of, transition
 def sign(*, session: Session, actor: Actor, appraisal_id: int) -> Signature:
     """Sign the agreed appraisal as whichever party the actor is, in turn.
 
-    The signature is recorded here; the flows then seal the PDF record with it (the
-    ``seal_pending_records`` sweep finds every signature that has no sealed record yet).
+    The signature is recorded here and noted for sealing after the commit (the portal
+    seals it at once; the ``seal_pending_records`` sweep finds any signature that still has
+    no sealed record).
 
     Raises:
         NotAllowed / InvalidTransition: not the actor's turn to sign.
@@ -52,6 +54,7 @@ def sign(*, session: Session, actor: Actor, appraisal_id: int) -> Signature:
         appraisal.completed_at = signature.signed_at
         session.add(appraisal)
     session.flush()
+    note_seal(session, appraisal_id)
     return signature
 
 

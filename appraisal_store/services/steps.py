@@ -16,7 +16,7 @@ from ..database import run_columns
 from ..lifecycle import Party, check_edit, check_transition
 from ..models import Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
-from ..types import utcnow
+from ..sql_types import utcnow
 from .access import get_appraisal
 
 

@@ -25,6 +25,7 @@ from appraisal_store.vocabulary import OrgType
 
 from ..dates import date_from_form, date_parts
 from ..deps import Csrf, CurrentPerson, SignedIn
+from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, write_session
 
@@ -131,7 +132,7 @@ def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
 
 
 @router.get("/manage/appraisals/{appraisal_id}")
-def manage(request: Request, appraisal_id: int, me: CurrentPerson, done: str = "") -> Response:
+def manage(request: Request, appraisal_id: RecordId, me: CurrentPerson, done: str = "") -> Response:
     return _manage_page(request, me, appraisal_id, done=done)
 
 
@@ -156,7 +157,7 @@ def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
 
 
 @router.post("/manage/appraisals/{appraisal_id}/extend")
-def extend(request: Request, appraisal_id: int, me: Csrf,
+def extend(request: Request, appraisal_id: RecordId, me: Csrf,
            deadline: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
            day: Annotated[str, Form(alias="new_date-day")] = "",
            month: Annotated[str, Form(alias="new_date-month")] = "",
@@ -177,7 +178,7 @@ def extend(request: Request, appraisal_id: int, me: Csrf,
 
 
 @router.post("/manage/appraisals/{appraisal_id}/reassign")
-def reassign(request: Request, appraisal_id: int, me: Csrf,
+def reassign(request: Request, appraisal_id: RecordId, me: Csrf,
              appraiser_email: Annotated[str, Form()] = "",
              reason: Annotated[str, Form()] = "") -> Response:
     return _manage_action(request, me, appraisal_id, "reassign", {
@@ -188,7 +189,7 @@ def reassign(request: Request, appraisal_id: int, me: Csrf,
 
 
 @router.post("/manage/appraisals/{appraisal_id}/{closure}")
-def close(request: Request, appraisal_id: int, closure: str, me: Csrf,
+def close(request: Request, appraisal_id: RecordId, closure: str, me: Csrf,
           reason: Annotated[str, Form()] = "") -> Response:
     actions = {"withdraw": administration.withdraw, "defer": administration.defer,
                "resume": administration.resume}

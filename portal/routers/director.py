@@ -25,6 +25,7 @@ from competencies.scale import ScaleLabel
 
 from ..appraisal_views import (
     SCALE_OPTIONS,
+    check_own,
     domain_after,
     domain_of,
     latest_record,
@@ -33,6 +34,7 @@ from ..appraisal_views import (
     show_own_domain,
 )
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, write_session
 
@@ -40,7 +42,7 @@ router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
 
 @router.get("")
-def overview(request: Request, appraisal_id: int, me: CurrentPerson,
+def overview(request: Request, appraisal_id: RecordId, me: CurrentPerson,
              saved: str = "") -> Response:
     view = show_own_appraisal(me.actor, appraisal_id, "overview")
     return render(request, "director/overview.html", {"view": view, "saved": saved})
@@ -58,7 +60,7 @@ def _return_to(value: object) -> str:
 
 
 @router.get("/domains/{domain_id}")
-def domain_page(request: Request, appraisal_id: int, domain_id: str,
+def domain_page(request: Request, appraisal_id: RecordId, domain_id: str,
                 me: CurrentPerson, return_to: str = "") -> Response:
     view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
     answers = {s.id: view.ratings.get(s.id) for s in domain.statements}
@@ -74,7 +76,8 @@ def domain_page(request: Request, appraisal_id: int, domain_id: str,
 
 
 @router.post("/domains/{domain_id}")
-async def save_domain(request: Request, appraisal_id: int, domain_id: str, me: Csrf) -> Response:
+async def save_domain(request: Request, appraisal_id: RecordId, domain_id: str,
+                      me: Csrf) -> Response:
     form = await request.form()
     # The store is synchronous: off the event loop, so that a wait for the write lock (or
     # for PostgreSQL) holds up this request only.
@@ -142,15 +145,16 @@ def _errors_of(error: ValidationFailed | InvalidTransition, default_field: str) 
 
 
 @router.get("/check")
-def check_answers(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def check_answers(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     view = show_own_appraisal(me.actor, appraisal_id, "check answers")
     return render(request, "director/check.html", {"view": view})
 
 
 @router.post("/submit")
-def submit(request: Request, appraisal_id: int, me: Csrf) -> Response:
+def submit(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     try:
         with write_session() as session:
+            check_own(session, me.actor, appraisal_id, "submit")
             submit_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id)
     except (ValidationFailed, InvalidTransition) as error:
         view = show_own_appraisal(me.actor, appraisal_id, "check answers")
@@ -174,18 +178,19 @@ def submit(request: Request, appraisal_id: int, me: Csrf) -> Response:
 
 
 @router.get("/fppt")
-def fppt_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def fppt_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     view = show_own_appraisal(me.actor, appraisal_id, "fppt")
     return render(request, "director/fppt.html", {"view": view, "confirmed": False})
 
 
 @router.post("/fppt")
-def attest(request: Request, appraisal_id: int, me: Csrf,
+def attest(request: Request, appraisal_id: RecordId, me: Csrf,
            confirm: Annotated[str, Form()] = "",
            declaration: Annotated[str, Form()] = "") -> Response:
     text = declaration if confirm == "yes" else ""
     try:
         with write_session() as session:
+            check_own(session, me.actor, appraisal_id, "fppt")
             attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
                         declaration=text or ("I confirm the declaration." if confirm else ""))
     except (ValidationFailed, InvalidTransition) as error:
@@ -199,7 +204,7 @@ def attest(request: Request, appraisal_id: int, me: Csrf,
 
 
 @router.get("/comments")
-def comments_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def comments_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     view = show_own_appraisal(me.actor, appraisal_id, "comments")
     kept = _parked(request, me)
     return render(request, "director/comments.html", {
@@ -209,11 +214,12 @@ def comments_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Res
 
 
 @router.post("/comments")
-def save_comments(request: Request, appraisal_id: int, me: Csrf,
+def save_comments(request: Request, appraisal_id: RecordId, me: Csrf,
                   comments: Annotated[str, Form()] = "",
                   disagreement: Annotated[str, Form()] = "") -> Response:
     try:
         with write_session() as session:
+            check_own(session, me.actor, appraisal_id, "comments")
             comment_as_appraisee(session=session, actor=me.actor, appraisal_id=appraisal_id,
                                  comments=comments, disagreement=disagreement)
             discard_parked_form(session=session, person_id=me.person.id, path=request.url.path)
@@ -226,7 +232,7 @@ def save_comments(request: Request, appraisal_id: int, me: Csrf,
 
 
 @router.post("/sign")
-def sign_record(appraisal_id: int, me: Csrf) -> Response:
+def sign_record(appraisal_id: RecordId, me: Csrf) -> Response:
     with write_session() as session:
         signature = sign(session=session, actor=me.actor, appraisal_id=appraisal_id)
     if signature.role.value == Party.APPRAISEE.value:
@@ -235,7 +241,7 @@ def sign_record(appraisal_id: int, me: Csrf) -> Response:
 
 
 @router.get("/record.pdf")
-def download_record(appraisal_id: int, me: CurrentPerson) -> Response:
+def download_record(appraisal_id: RecordId, me: CurrentPerson) -> Response:
     with write_session() as session:
         record = latest_record(session, me.actor, appraisal_id)
     return Response(record.pdf, media_type="application/pdf", headers={

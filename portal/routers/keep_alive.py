@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..authentication import IDLE_TIMEOUT, touch_session
@@ -13,9 +13,13 @@ router = APIRouter()
 
 
 @router.post("/session/keep-alive")
-def keep_alive(me: Csrf, now: Now) -> JSONResponse:
-    """Move the session's idle timer on now (not once a minute, as a page does)."""
+def keep_alive(request: Request, me: Csrf, now: Now) -> JSONResponse:
+    """Move the session's idle timer on now (not once a minute, as a page does).
+
+    Its lifetime does not move: near its end, what is left is less than the idle timeout.
+    """
     with write_session() as session:
         touch_session(session, session_id=me.session_id, now=now)
-    return JSONResponse({"seconds_left": int(IDLE_TIMEOUT.total_seconds())},
+    ends_at = min(now + IDLE_TIMEOUT, request.state.session_lifetime_ends_at)
+    return JSONResponse({"seconds_left": max(0, int((ends_at - now).total_seconds()))},
                         headers={"Cache-Control": "no-store"})

@@ -24,14 +24,17 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.errors import InvalidTransition, ValidationFailed
-from appraisal_store.services import review
+from appraisal_store.lifecycle import TRANSITIONS, check_edit, check_transition
+from appraisal_store.models import Appraisal, AppraisalMeeting
+from appraisal_store.services import meetings, review
 from appraisal_store.services.parked_forms import discard_parked_form, parked_form
+from appraisal_store.services.steps import begin as begin_step
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome
-from competencies.scale import ScaleLabel
 
 from ..appraisal_views import SCALE_OPTIONS, AppraisalView, domain_of, show_reviewed_appraisal
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, write_session
 
@@ -77,14 +80,25 @@ def _status(done: bool, started: bool) -> str:
     return COMPLETED if done else IN_PROGRESS if started else NOT_STARTED
 
 
-def tasks(view: AppraisalView) -> list[Task]:
+def meeting_hint(appraisal: Appraisal, meeting: AppraisalMeeting | None) -> str:
+    """The meeting as the task list says it: when, how long and where, once scheduled."""
+    if meeting is not None:
+        return (f"{meetings.meeting_words(meeting.starts_at)}, for "
+                f"{meetings.duration_words(meeting.duration_minutes)}, at {meeting.place}.")
+    if appraisal.meeting_date is not None:
+        return f"Held on {meetings.long_date(appraisal.meeting_date)}."
+    return "Not scheduled yet."
+
+
+def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[Task]:
     """The review's sections and their status, from what each holds.
 
     Commentary on a domain is completed with both the commentary and a view; the feedback
     summary with its text; last year's objectives when each has an outcome (nothing to do
     when none were carried forward); this year's objectives with at least one, one of them
     on EDI; the plan with at least one action; the FPPT with its status; the meeting once
-    its date is recorded. Agree or return can start once every other section is completed.
+    it is scheduled (``services.meetings`` keeps the appraisal's meeting date in step).
+    Agree or return can start once every other section is completed.
     """
     a = view.appraisal
     base = f"/review/{a.id}"
@@ -117,7 +131,7 @@ def tasks(view: AppraisalView) -> list[Task]:
     found.append(Task("fppt", "Fit and proper person test", f"{base}/fppt",
                       _status(bool(view.fppt and view.fppt.status), False)))
     found.append(Task("meeting", "The appraisal meeting", f"{base}/meeting",
-                      _status(a.meeting_date is not None, False)))
+                      _status(a.meeting_date is not None, False), meeting_hint(a, meeting)))
     ready = all(t.status == COMPLETED for t in found)
     if a.agreed_at is not None:
         decision = COMPLETED
@@ -151,7 +165,9 @@ def _page(request: Request, me: SignedIn, appraisal_id: int, template: str, *,
         kept = _parked(request, me)
         if kept is not None:
             posted, restored = kept, True
-    found = tasks(view)
+    with read_session() as session:
+        meeting = meetings.open_meeting(session, appraisal_id)
+    found = tasks(view, meeting)
     context = {"view": view, "editing": editing, "errors": errors or FormErrors(),
                "posted": posted or {}, "restored": restored, "scale": SCALE_OPTIONS,
                "tasks": found, "task_items": [t.item for t in found], "kinds": KINDS,
@@ -166,14 +182,29 @@ SECTION_TITLES = {"feedback": "the multi-source feedback summary",
                   "last-year": "the review of last year's objectives",
                   "objectives": "this year's objectives", "plan": "the development plan",
                   "fppt": "the FPPT confirmation", "begin": "the start of the review",
-                  "signed": "your signature"}
+                  "meeting": "the appraisal meeting", "signed": "your signature"}
 
 
 @router.get("")
-def task_list(request: Request, appraisal_id: int, me: CurrentPerson,
+def task_list(request: Request, appraisal_id: RecordId, me: CurrentPerson,
               saved: str = "") -> Response:
     return _page(request, me, appraisal_id, "list", saved=saved, saved_title=SECTION_TITLES.get(
         saved, ""))
+
+
+# The lifecycle step each form takes: who may take it, and when, is checked before anything
+# the form says is read, so a person who may not act learns that and nothing else.
+STEP_ACTIONS = {"begin": "begin_review", "agree": "agree", "return": "return_for_changes"}
+
+
+def _may_take(session: Session, me: SignedIn, appraisal_id: int, section: str) -> None:
+    """NotFound, NotAllowed or InvalidTransition unless the actor may save ``section`` now."""
+    appraisal, parties = begin_step(session, me.actor, appraisal_id)
+    action = STEP_ACTIONS.get(section, "edit_review")
+    if action in TRANSITIONS:
+        check_transition(action, appraisal.state, parties)
+    else:
+        check_edit(action, appraisal.state, parties)
 
 
 async def _act(request: Request, me: SignedIn, appraisal_id: int, template: str,
@@ -183,7 +214,8 @@ async def _act(request: Request, me: SignedIn, appraisal_id: int, template: str,
     """Run one section's save: on a refusal, the page again with the reason and the input.
 
     ``read`` turns the posted form into the service call, raising ValidationFailed for what
-    the form itself gets wrong; the parked copy of this page goes in the same transaction.
+    the form itself gets wrong; it runs only once the person may take the step now. The
+    parked copy of this page goes in the same transaction.
     """
     form = await request.form()
     posted = {k: str(v) for k, v in form.items() if k != "csrf_token"}
@@ -191,8 +223,9 @@ async def _act(request: Request, me: SignedIn, appraisal_id: int, template: str,
 
     def run() -> Response:
         try:
-            action = read(posted)
             with write_session() as session:
+                _may_take(session, me, appraisal_id, section)  # who before what
+                action = read(posted)
                 action(session)
                 discard_parked_form(session=session, person_id=me.person.id, path=path)
         except (ValidationFailed, InvalidTransition) as error:
@@ -230,7 +263,7 @@ def _errors_of(error: ValidationFailed | InvalidTransition, default_field: str,
 
 
 @router.post("/begin")
-async def begin(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def begin(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     return await _act(request, me, appraisal_id, "list", "begin",
                       lambda _: lambda session: review.begin_review(
                           session=session, actor=me.actor, appraisal_id=appraisal_id))
@@ -240,22 +273,19 @@ async def begin(request: Request, appraisal_id: int, me: Csrf) -> Response:
 
 
 @router.get("/commentary/{domain_id}")
-def commentary_page(request: Request, appraisal_id: int, domain_id: str,
+def commentary_page(request: Request, appraisal_id: RecordId, domain_id: str,
                     me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "commentary", domain_id=domain_id)
 
 
 @router.post("/commentary/{domain_id}")
-async def save_commentary(request: Request, appraisal_id: int, domain_id: str,
+async def save_commentary(request: Request, appraisal_id: RecordId, domain_id: str,
                           me: Csrf) -> Response:
     def read(form: Mapping[str, Any]) -> Callable[[Session], object]:
-        chosen = str(form.get("view", ""))
-        if chosen and chosen not in {s.value for s in ScaleLabel}:
-            raise ValidationFailed("The commentary was not saved.",
-                                   ["view: choose one of the answers"])
+        # The service checks the view is one of the answers.
         return lambda session: review.save_domain_commentary(
             session=session, actor=me.actor, appraisal_id=appraisal_id, domain_id=domain_id,
-            text=str(form.get("commentary", "")), view=ScaleLabel(chosen) if chosen else None)
+            text=str(form.get("commentary", "")), view=str(form.get("view", "")) or None)
 
     return await _act(request, me, appraisal_id, "commentary", f"commentary-{domain_id}", read,
                       fields={"commentary": "commentary", "view": "view"},
@@ -265,12 +295,12 @@ async def save_commentary(request: Request, appraisal_id: int, domain_id: str,
 # The multi-source feedback summary ---------------------------------------------------------
 
 @router.get("/feedback")
-def feedback_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def feedback_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "feedback")
 
 
 @router.post("/feedback")
-async def save_feedback(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def save_feedback(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     return await _act(request, me, appraisal_id, "feedback", "feedback",
                       lambda form: lambda session: review.save_feedback(
                           session=session, actor=me.actor, appraisal_id=appraisal_id,
@@ -283,12 +313,12 @@ async def save_feedback(request: Request, appraisal_id: int, me: Csrf) -> Respon
 # Last year's objectives --------------------------------------------------------------------
 
 @router.get("/last-year")
-def last_year_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def last_year_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "last_year")
 
 
 @router.post("/last-year")
-async def save_last_year(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def save_last_year(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     def read(form: Mapping[str, Any]) -> Callable[[Session], object]:
         reviews, problems = [], []
         ids = sorted({int(k.split("-")[1]) for k in form
@@ -324,12 +354,12 @@ def _rows(prefix: str, form: Mapping[str, Any], names: tuple[str, ...]) -> list[
 
 
 @router.get("/objectives")
-def objectives_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def objectives_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "objectives")
 
 
 @router.post("/objectives")
-async def save_objectives(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def save_objectives(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     def read(form: Mapping[str, Any]) -> Callable[[Session], object]:
         objectives, problems = [], []
         for i in _rows("objective", form, ("text", "measure", "priority", "target-day",
@@ -340,7 +370,8 @@ async def save_objectives(request: Request, appraisal_id: int, me: Csrf) -> Resp
                 problems.append(f"objective-{i}-text: write objective {i}, or clear its "
                                 "other answers")
             if kind not in {k.value for k in ObjectiveKind}:
-                problems.append(f"objective-{i}-kind: choose the kind of objective {i}")
+                problems.append(f"objective-{i}-kind: choose personal, organisational or "
+                                f"equality, diversity and inclusion for objective {i}")
                 continue
             try:
                 target = date_from_form(form, f"objective-{i}-target",
@@ -363,12 +394,12 @@ async def save_objectives(request: Request, appraisal_id: int, me: Csrf) -> Resp
 # The development plan ----------------------------------------------------------------------
 
 @router.get("/plan")
-def plan_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def plan_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "plan")
 
 
 @router.post("/plan")
-async def save_plan(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def save_plan(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     def read(form: Mapping[str, Any]) -> Callable[[Session], object]:
         actions, problems = [], []
         for i in _rows("action", form, ("need", "action", "support", "timescale")):
@@ -393,12 +424,12 @@ async def save_plan(request: Request, appraisal_id: int, me: Csrf) -> Response:
 # The fit and proper person test ------------------------------------------------------------
 
 @router.get("/fppt")
-def fppt_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def fppt_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "fppt")
 
 
 @router.post("/fppt")
-async def confirm_fppt(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def confirm_fppt(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     def read(form: Mapping[str, Any]) -> Callable[[Session], object]:
         problems = []
         status = str(form.get("status", ""))
@@ -424,12 +455,12 @@ async def confirm_fppt(request: Request, appraisal_id: int, me: Csrf) -> Respons
 # Agree or return ---------------------------------------------------------------------------
 
 @router.get("/decision")
-def decision_page(request: Request, appraisal_id: int, me: CurrentPerson) -> Response:
+def decision_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "decision")
 
 
 @router.post("/agree")
-async def agree(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def agree(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     return await _act(request, me, appraisal_id, "decision", "agree",
                       lambda _: lambda session: review.agree(
                           session=session, actor=me.actor, appraisal_id=appraisal_id),
@@ -437,7 +468,7 @@ async def agree(request: Request, appraisal_id: int, me: Csrf) -> Response:
 
 
 @router.post("/return")
-async def return_for_changes(request: Request, appraisal_id: int, me: Csrf) -> Response:
+async def return_for_changes(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     return await _act(request, me, appraisal_id, "decision", "return",
                       lambda form: lambda session: review.return_for_changes(
                           session=session, actor=me.actor, appraisal_id=appraisal_id,

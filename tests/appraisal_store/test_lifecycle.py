@@ -87,3 +87,10 @@ def test_submitted_self_assessments_cannot_be_edited() -> None:
     for state in (S.SUBMITTED, S.IN_REVIEW, S.AGREED, S.COMPLETE):
         with pytest.raises(InvalidTransition):
             check_edit("edit_self_assessment", state, {P.APPRAISEE})
+
+
+def test_state_labels_keep_nhs_england_capitalised() -> None:
+    from appraisal_store.vocabulary import AppraisalState
+
+    assert AppraisalState.SUBMITTED_TO_NHSE.label == "Submitted to NHS England"
+    assert AppraisalState.SIGNED_BY_APPRAISEE.label == "Signed by appraisee"

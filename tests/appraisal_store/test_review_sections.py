@@ -17,7 +17,7 @@ from appraisal_store.services.parked_forms import (
     park_form,
     parked_form,
 )
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 from appraisal_store.vocabulary import ObjectiveKind, ObjectiveOutcome, ReflectionAuthor
 from competencies.scale import ScaleLabel
 from tests.conftest import Board

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from appraisal_store import database
 from appraisal_store.audit import verify_chain
 from appraisal_store.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.models import Appraisal, AppraisalRevision, OutboxMessage, Rating
-from appraisal_store.services import review, self_assessment, signing
+from appraisal_store.services import meetings, review, self_assessment, signing
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import AppraisalState, FPPTStatus, ObjectiveKind
 from competencies.scale import ScaleLabel
@@ -36,7 +36,10 @@ def _prepare_agreement(board: Board) -> None:
     with database.write_session() as session:
         review.save_review(session=session, actor=chair, appraisal_id=appraisal_id,
                            commentary={"d1": "Strong challenge on quality"},
-                           views={"d1": ScaleLabel.ALMOST_ALWAYS}, meeting_date=date(2026, 2, 10))
+                           views={"d1": ScaleLabel.ALMOST_ALWAYS})
+        meetings.schedule_meeting(session=session, actor=chair, appraisal_id=appraisal_id,
+                                  starts_at=datetime(2026, 2, 10, 14, 0), duration_minutes=60,
+                                  place="The boardroom")
         review.set_objectives(session=session, actor=chair, appraisal_id=appraisal_id, objectives=[
             review.ObjectiveInput(ObjectiveKind.EDI, "Sponsor the race equality network"),
             review.ObjectiveInput(ObjectiveKind.PERSONAL, "Chair the quality committee")])
@@ -89,7 +92,8 @@ def test_the_whole_life_of_an_appraisal(board: Board) -> None:
             OutboxMessage.appraisal_id == appraisal_id)).scalars().all()
         assert sorted(templates) == sorted([
             "invitation", "self_assessment_submitted", "returned_for_changes",
-            "self_assessment_submitted", "agreed_please_sign", "appraisee_signed"])
+            "self_assessment_submitted", "meeting_invitation", "meeting_invitation",
+            "agreed_please_sign", "appraisee_signed"])
         report = verify_chain(session)
         assert report.ok and report.verified > 20
 

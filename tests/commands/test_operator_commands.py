@@ -20,8 +20,14 @@ RX1,Dee Ned,dee@rx1.nhs.uk,senior-independent-director,2021-04-01,,no
 
 
 def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        run(list(args))
+    from commands.prefect_console import restore_prefect_console
+
+    try:
+        with pytest.raises(SystemExit) as exited:
+            run(list(args))
+    finally:
+        # The console script leaves Prefect quiet to its end; this process runs on.
+        restore_prefect_console()
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     return int(exited.value.code or 0), captured.out, captured.err

@@ -85,17 +85,26 @@ def test_meeting_invitations_carry_an_ics(sqlite_board: Board, home: Path) -> No
 
     from flows.emails import render_email
 
-    message = OutboxMessage(idempotency_key="meeting:3:2026-02-10:appraisee",
+    meeting = {"uid": "m1@board-appraisal", "sequence": 0, "method": "REQUEST",
+               "starts_at": "2026-02-10T09:15:00", "duration_minutes": 45, "place": "Room 1",
+               "stamp": NOW.isoformat(), "organiser": {"name": "Bo", "email": "b@b.c"},
+               "attendees": [{"name": "Ann", "email": "a@b.c"}, {"name": "Bo", "email": "b@b.c"}]}
+    message = OutboxMessage(idempotency_key="meeting:m1@board-appraisal:0:7",
                             template="meeting_invitation", recipient_email="a@b.c",
                             recipient_name="Ann", appraisal_id=3, created_at=NOW,
                             payload={"organisation": "A", "year": "2025/26",
                                      "appraisee_name": "Ann", "due": "2026-02-28",
-                                     "meeting_date": "2026-02-10"})
+                                     "meeting": meeting})
     email = render_email(message, now=NOW)
     [attachment] = list(email.iter_attachments())
     assert attachment.get_filename() == "appraisal-meeting.ics"
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "REQUEST"
     event = Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
-    assert event.decoded("dtstart").isoformat() == "2026-02-10"
+    assert event.decoded("dtstart").isoformat() == "2026-02-10T09:15:00+00:00"
+    assert str(event["dtstart"].params["TZID"]) == "Europe/London"
+    assert "Tuesday 10 February 2026 at 9:15am, for 45 minutes" in email.get_body(
+        ("plain",)).get_content()
 
 
 def test_smtp_down_then_up_keeps_messages_queued_then_delivers_all(

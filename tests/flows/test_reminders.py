@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from appraisal_store.vocabulary import AppraisalState
-from flows.calendar import WorkingCalendar, england
 from flows.reminders import Contact, OpenAppraisal, plan_reminders, reminder_stage
+from flows.working_days import WorkingCalendar, england
 
 CALENDAR = england()
 DUE = date(2026, 1, 30)  # a Friday

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from appraisal_store import config
 from appraisal_store.database import write_session
 from appraisal_store.models import Person, PortalSession
-from appraisal_store.types import utcnow
+from appraisal_store.sql_types import utcnow
 from portal.app import create_app
 from portal.authentication import start_session
 from portal.deps import SESSION_COOKIE
 from tests.conftest import Board
+from tests.flows.conftest import SmtpServer, free_port
+
+LINK_TOKEN = re.compile(r"/sign-in/link#([A-Za-z0-9_-]+)")
 
 
 @dataclass
@@ -46,6 +55,14 @@ def clock_fixture() -> Clock:
     return Clock(utcnow())
 
 
+@pytest.fixture(autouse=True)
+def served_as_testserver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test client asks for host "testserver", and the portal serves only its base URL's
+    host: every app made in these tests has that base URL unless the test sets another."""
+    monkeypatch.setenv("APPRAISAL_BASE_URL", "http://testserver")
+    config.settings.cache_clear()
+
+
 @pytest.fixture(name="app")
 def app_fixture(sqlite_board: Board, clock: Clock):  # type: ignore[no-untyped-def]
     return create_app(clock=clock)
@@ -73,3 +90,57 @@ def sign_in_as_fixture(app, clock: Clock  # type: ignore[no-untyped-def]
         return SignedInClient(client, csrf or "", person.id or 0)
 
     return sign_in
+
+
+def plain_text(email: Message) -> str:
+    """The plain-text part of an email, decoded."""
+    for part in email.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8").replace("\r\n", "\n")
+    raise AssertionError("the email has no plain-text part")
+
+
+def link_token(email: Message) -> str:
+    """The token in a sign-in email's link (the fragment after ``/sign-in/link#``)."""
+    found = LINK_TOKEN.search(plain_text(email))
+    assert found, "no sign-in link in the email"
+    return found.group(1)
+
+
+def sign_in_emails(folder: Path, address: str) -> list[EmailMessage]:
+    """The sign-in emails delivered as .eml files to ``address``, oldest first."""
+    if not folder.exists():
+        return []
+    emails = []
+    for path in sorted(folder.glob("sign_in_*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        email = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if address in str(email["To"]):
+            emails.append(email)
+    return emails  # type: ignore[return-value]
+
+
+def delivered_token(address: str, *, after: int = 0, within: float = 10.0) -> str:
+    """The token of the sign-in email to ``address`` that arrives in the outbox folder
+    after the first ``after`` ones, polled until ``within`` seconds have passed."""
+    folder = config.settings().outbox_dir
+    deadline = time.monotonic() + within
+    while True:
+        emails = sign_in_emails(folder, address)
+        if len(emails) > after:
+            return link_token(emails[-1])
+        assert time.monotonic() < deadline, f"no sign-in email to {address} arrived"
+        time.sleep(0.01)  # polling for a delivery on another thread, not timing it
+
+
+@pytest.fixture(name="smtp_server")
+def smtp_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real aiosmtpd server on loopback, with APPRAISAL_SMTP_URL pointing at it."""
+    server = SmtpServer(free_port())
+    server.start()
+    monkeypatch.setenv("APPRAISAL_SMTP_URL", server.url)
+    config.settings.cache_clear()
+    yield server
+    server.stop()
+    config.settings.cache_clear()

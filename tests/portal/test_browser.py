@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from appraisal_store import config
 from appraisal_store.database import read_session
-from appraisal_store.models import Appraisal, OutboxMessage, Record
+from appraisal_store.models import Appraisal, Record
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import AppraisalState
 from tests.conftest import Board
-from tests.portal.conftest import Clock
+from tests.portal.conftest import Clock, delivered_token, sign_in_emails
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -77,25 +77,9 @@ def watch_console(page, found: list[str]) -> None:  # type: ignore[no-untyped-de
     page.on("pageerror", lambda error: found.append(f"{page.url}: {error}"))
 
 
-def _link(email: str) -> str:
-    with read_session() as session:
-        message = session.execute(select(OutboxMessage).where(
-            OutboxMessage.template == "sign_in_link", OutboxMessage.recipient_email == email)
-            .order_by(OutboxMessage.id.desc())).scalars().first()  # type: ignore[union-attr]
-    assert message is not None
-    return str(message.payload["link"])
-
-
-def record_meeting(board: Board, appraisal_id: int, appraiser: str) -> None:
-    """The meeting's date, as its own page (another part of the portal) records it."""
-    from datetime import date
-
-    from appraisal_store.database import write_session
-    from appraisal_store.services import review
-
-    with write_session() as session:
-        review.save_review(session=session, actor=board.actor(appraiser),
-                           appraisal_id=appraisal_id, meeting_date=date(2026, 1, 20))
+def _link(email: str, *, after: int) -> str:
+    """The link of the sign-in email the portal wrote to the outbox folder (no flow runs)."""
+    return f"{config.settings().base_url}/sign-in/link#{delivered_token(email, after=after)}"
 
 
 def _state(appraisal_id: int) -> AppraisalState:
@@ -128,9 +112,13 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
             watch_console(page, console)
             page.goto(f"{server}/sign-in")
             page.fill("#email", email)
+            already = len(sign_in_emails(config.settings().outbox_dir, email))
             page.click("text=Email me a sign-in link")
             page.wait_for_selector("text=Check your email")
-            page.goto(_link(email))
+            page.goto(_link(email, after=already))
+            # The page's script took the token from the fragment, out of the address bar.
+            assert page.locator("#token").input_value() and "#" not in page.url
+            assert page.locator("#token").is_hidden()
             page.click("button:has-text('Sign in')")
             page.wait_for_selector("h1:has-text('Board appraisal')")
             return page
@@ -197,7 +185,14 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
             appraiser.check("#view-2")
             appraiser.click("text=Save and return to the review")
             appraiser.wait_for_url(f"**saved=commentary-{domain.id}**")
-        record_meeting(sqlite_board, appraisal_id, "ceo@rx1.nhs.uk")  # the meeting's own page
+        appraiser.click("a.nhsuk-task-list__link:has-text('The appraisal meeting')")  # own page
+        appraiser.fill("#meeting-date-day", "20")
+        appraiser.fill("#meeting-date-month", "1")
+        appraiser.fill("#meeting-date-year", "2026")
+        appraiser.fill("#meeting-time", "2:30pm")
+        appraiser.fill("#meeting-place", "The boardroom")
+        appraiser.click("button:has-text('Schedule the meeting')")
+        appraiser.wait_for_url("**saved=meeting**")
         appraiser.goto(f"{server}/review/{appraisal_id}/objectives")
         check(appraiser, "appraiser-objectives")
         appraiser.fill("#objective-1-text", "Deliver the financial plan")

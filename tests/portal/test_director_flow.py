@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
-from appraisal_store.database import read_session, write_session
+from appraisal_store.database import read_session
 from appraisal_store.models import Appraisal, AuditEvent
-from appraisal_store.services import review
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import AppraisalState
 from tests.conftest import Board
@@ -26,12 +23,6 @@ def _state(appraisal_id: int) -> AppraisalState:
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal
         return appraisal.state
-
-
-def _record_meeting(board: Board, appraisal_id: int) -> None:
-    with write_session() as session:
-        review.save_review(session=session, actor=board.actor("ceo@rx1.nhs.uk"),
-                           appraisal_id=appraisal_id, meeting_date=date(2026, 1, 20))
 
 
 def _answer_all(director, appraisal_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +57,10 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     for d in domains:  # the review is a task list: a page per domain, each with its save
         assert appraiser.post(f"/review/{appraisal_id}/commentary/{d.id}", {
             "commentary": "Good", "view": "frequently"}).status_code == 303
-    _record_meeting(sqlite_board, appraisal_id)  # the meeting has its own page
+    assert appraiser.post(f"/review/{appraisal_id}/meeting", {  # the meeting's own page
+        "meeting-day": "20", "meeting-month": "1", "meeting-year": "2026",
+        "meeting-time": "2:30pm", "meeting-duration": "60",
+        "meeting-place": "The boardroom"}).status_code == 303
     refused = appraiser.post(f"/review/{appraisal_id}/agree")
     assert refused.status_code == 400 and "cannot be agreed yet" in refused.text
     assert appraiser.post(f"/review/{appraisal_id}/objectives", {

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from appraisal_store import config
 from appraisal_store.database import read_session
 from appraisal_store.models import (
     Appraisal,
@@ -228,6 +229,39 @@ def test_the_page_says_when_the_session_ends_and_keep_alive_moves_it(
             PortalSession.person_id == appraiser.person_id)).scalar_one()
     assert seen == clock.now
     assert appraiser.client.post("/session/keep-alive", data={}).status_code == 403
+
+
+def test_the_warning_and_keep_alive_count_down_to_the_end_of_the_sessions_lifetime(
+        sqlite_board: Board, clock, sign_in_as, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # However busy, a session ends its lifetime after sign-in: staying signed in cannot move
+    # that, so the warning says the earlier of the two ends.
+    monkeypatch.setenv("APPRAISAL_SESSION_LIFETIME_HOURS", "1")
+    config.settings.cache_clear()
+    appraisal_id = sqlite_board.appraisals[DIRECTOR]
+    submit(sqlite_board, DIRECTOR, appraisal_id)
+    appraiser = sign_in_as(APPRAISER)
+    clock.now += timedelta(minutes=25)
+    assert appraiser.post("/session/keep-alive").json() == {"seconds_left": 1800}
+    clock.now += timedelta(minutes=25)
+    assert appraiser.post("/session/keep-alive").json() == {"seconds_left": 600}
+    assert 'data-seconds-left="600"' in appraiser.get(f"/review/{appraisal_id}").text
+    clock.now += timedelta(minutes=10)
+    assert appraiser.get(f"/review/{appraisal_id}").status_code == 303
+
+
+def test_the_meeting_task_says_when_and_where_once_it_is_scheduled(in_review) -> None:  # type: ignore[no-untyped-def]
+    appraisal_id, appraiser = in_review
+    page = appraiser.get(f"/review/{appraisal_id}").text
+    assert "Not scheduled yet." in page and 'id="meeting-section"' in page
+    assert appraiser.post(f"/review/{appraisal_id}/meeting", {
+        "meeting-day": "10", "meeting-month": "2", "meeting-year": "2026",
+        "meeting-time": "14:30", "meeting-duration": "60",
+        "meeting-place": "The boardroom"}).status_code == 303
+    page = appraiser.get(f"/review/{appraisal_id}?saved=meeting").text
+    assert "Saved: the appraisal meeting." in page
+    assert "Tuesday 10 February 2026 at 2:30pm, for 1 hour, at The boardroom." in page
+    meeting = page[page.index('id="meeting-section"'):]
+    assert "Completed" in meeting[:meeting.index("</ul>")]
 
 
 @pytest.mark.parametrize("target,expected", [

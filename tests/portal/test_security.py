@@ -8,12 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from appraisal_store.database import read_session, write_session
-from appraisal_store.models import OutboxMessage, SignInToken
+from appraisal_store.models import SignInToken
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from portal.authentication import MAX_REQUESTS_PER_ADDRESS
 from portal.deps import PRE_SESSION_COOKIE
 from tests.conftest import Board
+from tests.portal.conftest import delivered_token
 
 
 def _pre_session(client: TestClient, url: str = "/sign-in") -> str:
@@ -27,16 +28,11 @@ def _request_link(client: TestClient, email: str):  # type: ignore[no-untyped-de
 
 
 def _link_token(email: str) -> str:
-    with read_session() as session:
-        message = session.execute(select(OutboxMessage).where(
-            OutboxMessage.template == "sign_in_link", OutboxMessage.recipient_email == email)
-            .order_by(OutboxMessage.id.desc())).scalars().first()  # type: ignore[union-attr]
-    assert message is not None
-    return str(message.payload["link"]).split("token=", 1)[1]
+    return delivered_token(email)
 
 
 def _use_link(client: TestClient, token: str):  # type: ignore[no-untyped-def]
-    csrf = _pre_session(client, f"/sign-in/link?token={token}")
+    csrf = _pre_session(client, "/sign-in/link")
     return client.post("/sign-in/link", data={"token": token, "csrf_token": csrf},
                        follow_redirects=False)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from appraisal_store import database
 from appraisal_store.actors import Actor
 from appraisal_store.models import Appraisal
-from appraisal_store.services import administration, review, self_assessment, signing
+from appraisal_store.services import (
+    administration,
+    meetings,
+    review,
+    self_assessment,
+    signing,
+)
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome
 from competencies.scale import ScaleLabel
@@ -73,8 +79,10 @@ def agree(board: Board, appraisee: str, *, comments: str = "A fair and useful co
             session=session, actor=er, appraisal_id=appraisal_id,
             commentary={"d1": "Strong challenge on quality", "d3": "More on inequalities"},
             views={"d1": ScaleLabel.ALMOST_ALWAYS, "d3": ScaleLabel.OCCASIONALLY},
-            meeting_date=date(2026, 2, 10), msf_summary="Eleven colleagues gave feedback.",
-            appraiser_comments="A strong year.")
+            msf_summary="Eleven colleagues gave feedback.", appraiser_comments="A strong year.")
+        meetings.schedule_meeting(session=session, actor=er, appraisal_id=appraisal_id,
+                                  starts_at=datetime(2026, 2, 10, 14, 0), duration_minutes=60,
+                                  place="The boardroom")
         review.set_objectives(
             session=session, actor=er, appraisal_id=appraisal_id,
             objectives=[review.ObjectiveInput(ObjectiveKind.EDI, "Sponsor the race equality "

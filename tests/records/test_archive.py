@@ -42,6 +42,8 @@ from tests.records.appraisals import (
     sign,
 )
 
+OPERATOR = Actor.operator()
+
 
 @pytest.fixture(name="board")
 def board_fixture(sqlite_board: Board) -> Board:
@@ -159,9 +161,10 @@ def test_a_correction_makes_version_2_and_keeps_version_1(board: Board, tmp_path
         (2, RecordStage.SIGNED_BY_APPRAISEE), (2, RecordStage.COMPLETE)]
     assert stored[1].pdf == version_1.pdf
     assert "corrects version 1: Wrong meeting date" in stored[3].reason
-    latest = export_record(appraisal_id, tmp_path / "latest.pdf")
+    latest = export_record(appraisal_id, tmp_path / "latest.pdf", viewer=OPERATOR)
     assert latest.read_bytes() == stored[3].pdf
-    old = export_record(appraisal_id, tmp_path / "old.pdf", version=1)
+    old = export_record(appraisal_id, tmp_path / "old.pdf", viewer=OPERATOR,
+                        version=1)
     assert old.read_bytes() == version_1.pdf
     assert known_record(stored[3].sha256).record_id == f"APR-{appraisal_id}-v2"  # type: ignore[union-attr]
     assert known_record(version_1.sha256).version == 1  # type: ignore[union-attr]
@@ -193,20 +196,21 @@ def test_export_all_writes_the_latest_complete_record_of_each(
     sign(board, CHAIR, by_appraiser=False)  # half-signed: not exported
     seal_pending_records()
 
-    written = export_all_complete(tmp_path / "records")
+    written = export_all_complete(tmp_path / "records", viewer=OPERATOR)
 
     assert [p.name for p in written] == [
         f"RX1-zoe-lukasiewicz-2025-26-APR-{ned}-v1.pdf",
         f"RX1-sian-wyn-ap-gruffydd-2025-26-APR-{sid}-v1.pdf",
     ]
     assert written[0].read_bytes() == records_of(ned)[-1].pdf
-    assert export_all_complete(tmp_path / "records") == written  # a re-run changes nothing
+    # a re-run changes nothing
+    assert export_all_complete(tmp_path / "records", viewer=OPERATOR) == written
 
 
 def test_export_without_a_sealed_record_says_so(board: Board, tmp_path: Path) -> None:
     appraisal_id = agree(board, NED1)
     with pytest.raises(RecordNotSealed, match=f"no sealed record of appraisal {appraisal_id}"):
-        export_record(appraisal_id, tmp_path / "x.pdf")
+        export_record(appraisal_id, tmp_path / "x.pdf", viewer=OPERATOR)
     assert not (tmp_path / "x.pdf").exists()
 
 

@@ -4,7 +4,7 @@ An objective names the organisational priority it serves. A form posted after it
 session ended is parked (parkedform) until its author signs in again.
 
 Revision ID: 0004
-Revises: 0002 (to become 0003 when the branches of 0003 are merged)
+Revises: 0003
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
