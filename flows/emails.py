@@ -20,6 +20,7 @@ from icalendar import Calendar, Event, vCalAddress
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from appraisal_store.config import settings
+from appraisal_store.links import page_path
 from appraisal_store.models import OutboxMessage
 from appraisal_store.names import printable_name
 from appraisal_store.services.meetings import LONDON, duration_words, meeting_words
@@ -100,8 +101,7 @@ def email_context(message: OutboxMessage) -> dict[str, Any]:
         "due_long": _long_date(payload.get("due")),
         "meeting_long": _long_date(payload.get("meeting_date")),
         **_meeting_words(payload.get("meeting")),
-        "portal_url": (f"{base_url}/appraisals/{message.appraisal_id}"
-                       if message.appraisal_id else f"{base_url}/"),
+        "portal_url": base_url + page_path(payload, message.appraisal_id),
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from appraisal_store.deadlines import DUE_KIND_LABELS
+from appraisal_store.links import Page, for_reader
 from appraisal_store.outbox import QueuedMessage
 from appraisal_store.vocabulary import AppraisalState
 
@@ -86,19 +87,23 @@ def plan_reminders(rows: list[OpenAppraisal], today: date,
         overdue_days = max(calendar.working_days_between(row.due, today), 0)
         prefix = f"reminder:{row.appraisal_id}:{row.deadline}:{row.due.isoformat()}"
         payload = _payload(row, stage or "", overdue_days)
-        actor = row.appraiser if row.state in APPRAISER_ACTS else row.appraisee
+        appraiser_acts = row.state in APPRAISER_ACTS
+        actor = row.appraiser if appraiser_acts else row.appraisee
         if stage is not None and actor is not None:
-            messages.append(QueuedMessage(f"{prefix}:{stage}", "reminder", actor.email,
-                                          actor.name, row.appraisal_id, payload))
+            messages.append(QueuedMessage(
+                f"{prefix}:{stage}", "reminder", actor.email, actor.name, row.appraisal_id,
+                payload | for_reader(Page.REVIEW if appraiser_acts else Page.APPRAISAL)))
         if (overdue_days >= ESCALATE_TO_APPRAISER_AFTER and row.appraiser is not None
                 and row.state not in APPRAISER_ACTS):
             messages.append(QueuedMessage(
                 f"{prefix}:escalate-appraiser", "escalation", row.appraiser.email,
-                row.appraiser.name, row.appraisal_id, {**payload, "escalated_to": "appraiser"}))
+                row.appraiser.name, row.appraisal_id,
+                {**payload, "escalated_to": "appraiser", **for_reader(Page.REVIEW)}))
         if overdue_days >= ESCALATE_TO_SECRETARY_AFTER:
             messages += [QueuedMessage(
                 f"{prefix}:escalate-secretary:{secretary.email}", "escalation",
                 secretary.email, secretary.name, row.appraisal_id,
-                {**payload, "escalated_to": "company secretary"})
+                {**payload, "escalated_to": "company secretary",
+                 **for_reader(Page.MANAGEMENT)})
                 for secretary in row.secretaries]
     return messages

@@ -32,6 +32,7 @@ from appraisal_store.database import (
     write_session,
 )
 from appraisal_store.errors import NotFound
+from appraisal_store.links import Page, for_reader
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
 from appraisal_store.outbox import QueuedMessage, queue_messages
 from appraisal_store.queries import company_secretaries
@@ -151,16 +152,16 @@ def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[Qu
     context = context_of(session, appraisal)
     payload = context.payload(due=appraisal.sign_off_due, nhse_due=appraisal.nhse_due)
     recipients = [
-        (context.appraisee_name, context.appraisee_email),
-        (context.appraiser_name, context.appraiser_email),
-    ] + company_secretaries(session, {appraisal.organisation_id}).get(
-        appraisal.organisation_id, [])
+        (context.appraisee_name, context.appraisee_email, Page.APPRAISAL),
+        (context.appraiser_name, context.appraiser_email, Page.REVIEW),
+    ] + [(name, email, Page.MANAGEMENT) for name, email in company_secretaries(
+        session, {appraisal.organisation_id}).get(appraisal.organisation_id, [])]
     return [
         QueuedMessage(
             f"record_complete:{appraisal.id}:{appraisal.record_version}:{email}",
-            "record_complete", email, name or "", appraisal.id, payload,
+            "record_complete", email, name or "", appraisal.id, payload | for_reader(page),
         )
-        for name, email in recipients
+        for name, email, page in recipients
         if email
     ]
 

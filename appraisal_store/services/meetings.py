@@ -19,6 +19,7 @@ from ..actors import Actor
 from ..audit import record_event
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..lifecycle import Party
+from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalMeeting, Cycle, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..sql_types import utcnow
@@ -247,7 +248,9 @@ def _record(session: Session, actor: Actor, appraisal: Appraisal, meeting: Appra
                               state=appraisal.state.value)
     queue_messages(session, [
         QueuedMessage(f"meeting:{meeting.uid}:{meeting.sequence}:{person_id}",
-                      TEMPLATES[change], email, name, appraisal.id, payload)
+                      TEMPLATES[change], email, name, appraisal.id,
+                      payload | for_reader(Page.APPRAISAL if person_id == appraisal.appraisee_id
+                                           else Page.REVIEW))
         for person_id, name, email in attendees])
     appraisal.meeting_date = None if change == "cancel" else meeting.starts_at.date()
     appraisal.updated_at = utcnow()

@@ -14,6 +14,7 @@ from ..actors import Actor
 from ..database import upsert
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
+from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..outbox import QueuedMessage
 from ..sql_types import utcnow
@@ -146,7 +147,8 @@ def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int)
         messages.append(QueuedMessage(
             f"submitted:{appraisal_id}:{appraisal.revision}", "self_assessment_submitted",
             context.appraiser_email, context.appraiser_name or "", appraisal_id,
-            context.payload(due=appraisal.review_due, revision=appraisal.revision)))
+            context.payload(due=appraisal.review_due, revision=appraisal.revision)
+            | for_reader(Page.REVIEW)))
     transition(session, actor, appraisal, parties, "submit_self_assessment",
                details={"revision": appraisal.revision}, messages=messages)
     appraisal.submitted_at = utcnow()

@@ -9,6 +9,7 @@ from ..actors import Actor
 from ..errors import InvalidTransition
 from ..follow_ups import note_seal
 from ..lifecycle import Party, check_transition
+from ..links import Page, for_reader
 from ..models import Appraisal, Signature
 from ..outbox import QueuedMessage
 from ..sql_types import utcnow
@@ -35,7 +36,8 @@ def sign(*, session: Session, actor: Actor, appraisal_id: int) -> Signature:
             messages.append(QueuedMessage(
                 f"appraisee_signed:{appraisal_id}:{appraisal.record_version}",
                 "appraisee_signed", context.appraiser_email, context.appraiser_name or "",
-                appraisal_id, context.payload(due=appraisal.sign_off_due)))
+                appraisal_id, context.payload(due=appraisal.sign_off_due)
+                | for_reader(Page.REVIEW)))
     elif appraisal.state is AppraisalState.SIGNED_BY_APPRAISEE and Party.APPRAISER in parties:
         role, action, messages = SignatureRole.APPRAISER, "sign_as_appraiser", []
     elif Party.APPRAISER in parties and appraisal.state is AppraisalState.AGREED:

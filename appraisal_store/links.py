@@ -1,0 +1,39 @@
+"""Which portal page an email about an appraisal links to: the one its reader acts on.
+
+The appraisee works on their appraisal, the appraiser on the review, the company secretary
+(and any administrator) on the appraisal's management page. The page is chosen where the
+message is queued, where the reader's part is known, and kept in the message's payload.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+PAYLOAD_KEY = "page"
+
+
+class Page(StrEnum):
+    APPRAISAL = "appraisal"
+    REVIEW = "review"
+    MANAGEMENT = "management"
+
+
+_PATHS = {Page.APPRAISAL: "/appraisals/{id}", Page.REVIEW: "/review/{id}",
+          Page.MANAGEMENT: "/manage/appraisals/{id}"}
+
+
+def for_reader(page: Page) -> dict[str, str]:
+    """The payload entry naming the page (merge it into the message's payload)."""
+    return {PAYLOAD_KEY: page.value}
+
+
+def page_path(payload: dict[str, object], appraisal_id: int | None) -> str:
+    """The path the email links to; the appraisal itself for messages queued before the
+    page was recorded (they all went to appraisees), home when there is no appraisal."""
+    if appraisal_id is None:
+        return "/"
+    try:
+        page = Page(str(payload.get(PAYLOAD_KEY, Page.APPRAISAL.value)))
+    except ValueError:
+        page = Page.APPRAISAL
+    return _PATHS[page].format(id=appraisal_id)
