@@ -76,13 +76,13 @@ def upgrade() -> None:
             for person_id in admins]
     if rows:
         bind.execute(grant.insert(), rows)
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_column('is_admin')
+    # Not a batch (copy and rename) on SQLite: dropping the old person table fails on the
+    # foreign keys of every table that refers to it. SQLite drops a plain column in place.
+    op.execute("ALTER TABLE person DROP COLUMN is_admin")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_admin', sa.Boolean(), nullable=False,
+    op.add_column('person', sa.Column('is_admin', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
     op.execute("UPDATE person SET is_admin = TRUE WHERE id IN (SELECT person_id FROM "
                "administrationgrant WHERE national AND revoked_at IS NULL)")
