@@ -119,7 +119,7 @@ def create_organisation(request: Request, me: Csrf, code: Annotated[str, Form()]
 @router.post("/admin/people")
 async def upload_people(request: Request, me: Csrf,
                         people_csv: Annotated[UploadFile, File()]) -> Response:
-    standing = _require_admin(me)
+    standing = await run_in_threadpool(_require_admin, me)  # a read: off the event loop
     if not standing.organisation_ids:
         raise NotAllowed("Only an organisation's administrators can import its people.")
     raw = await people_csv.read()
