@@ -21,6 +21,7 @@ from ..actors import Actor
 from ..audit import record_event
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
+from ..names import PERSON_NAME_LONGEST, name_problem
 from ..routing import MAY_APPRAISE, may_appraise
 from ..sql_types import utcnow
 from ..vocabulary import BoardRole
@@ -28,7 +29,6 @@ from .access import current_roles
 from .organisations import organisation_by_code
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 REGISTER_COMMAND = "appraisal org external-appraiser add"
 
 
@@ -228,10 +228,13 @@ def _person(session: Session, email: str, name: str | None) -> tuple[Person, boo
     if not _EMAIL.match(address):
         raise ValidationFailed("The external appraiser was not registered.",
                                [f"email: '{email}' is not an email address"])
-    if name is None or not name.strip() or _CONTROL.search(name) or len(name.strip()) > 200:
+    if name is None:
         raise ValidationFailed("The external appraiser was not registered.",
                                [f"name: {address} is not on record; give their name "
-                                "(one line, up to 200 characters) to add them"])
+                                "to add them"])
+    if (problem := name_problem(name, longest=PERSON_NAME_LONGEST)):
+        raise ValidationFailed("The external appraiser was not registered.",
+                               [f"name: the name {problem}"])
     person = Person(name=name.strip(), email=address)
     session.add(person)
     session.flush()

@@ -101,6 +101,10 @@ def test_external_appraisers_are_added_listed_and_removed(
     code, _, err = invoke(capsys, "org", "external-appraiser", "add", "rd@england.nhs.uk",
                           "--org", "RX1", "--role", "chair", "--reason", "Regional director")
     assert code == 1 and "give their name" in err
+    code, _, err = invoke(capsys, "org", "external-appraiser", "add", "rd@england.nhs.uk",
+                          "--org", "RX1", "--role", "chair", "--reason", "Regional director",
+                          "--name", "Rita\r\nDean")
+    assert code == 1 and "the name contains a carriage return (U+000D)" in err
     code, out, _ = invoke(capsys, "org", "external-appraiser", "add", "rd@england.nhs.uk",
                           "--org", "RX1", "--role", "chair", "--role", "non-executive-director",
                           "--reason", "NHS England regional director", "--name", "Rita Dean")
