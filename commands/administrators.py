@@ -3,12 +3,10 @@ add|remove|list``: who administers what, and who may appraise from outside the b
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.table import Table
 
-from .console import out, show_success
+from .console import out, print_json, show_success
 from .organisations import org_app
 
 admin_app = typer.Typer(
@@ -85,7 +83,7 @@ def list_grants(
     with read_session() as session:
         rows = administration_grants(session, include_revoked=include_revoked)
     if as_json:
-        out.print_json(json.dumps([r.as_dict() for r in rows], ensure_ascii=False))
+        print_json([r.as_dict() for r in rows])
         return
     if not rows:
         out.print("No grants of administration.")
@@ -154,7 +152,7 @@ def list_external(
         rows = external_appraisers(session, organisation_code=org,
                                    include_removed=include_removed)
     if as_json:
-        out.print_json(json.dumps([r.as_dict() for r in rows], ensure_ascii=False))
+        print_json([r.as_dict() for r in rows])
         return
     if not rows:
         out.print("No external appraisers registered.")

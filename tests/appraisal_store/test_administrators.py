@@ -223,7 +223,7 @@ def test_only_the_operator_grants(board: Board) -> None:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_migration_0003_makes_the_old_admins_national_administrators(
+def test_migration_0004_makes_the_old_admins_national_administrators(
         kind: str, home: object, request: pytest.FixtureRequest,
         monkeypatch: pytest.MonkeyPatch) -> None:
     if kind == "postgres":
@@ -234,7 +234,7 @@ def test_migration_0003_makes_the_old_admins_national_administrators(
     alembic = alembic_config()
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
-        command.upgrade(alembic, "0002")
+        command.upgrade(alembic, "0003")
         connection.execute(text(
             "INSERT INTO person (id, name, email, is_admin) VALUES "
             "(1, 'Old Admin', 'old.admin@nhs.example', TRUE), "
@@ -256,7 +256,7 @@ def test_migration_0003_makes_the_old_admins_national_administrators(
         assert is_org_administrator(session, _actor("plain@nhs.example"), 1)
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
-        command.downgrade(alembic, "0002")
+        command.downgrade(alembic, "0003")
         assert connection.execute(text(
             "SELECT email FROM person WHERE is_admin")).scalars().all() == [
                 "old.admin@nhs.example"]

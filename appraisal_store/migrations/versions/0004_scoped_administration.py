@@ -7,8 +7,8 @@ its changes: each becomes a national administrator; administration of an organis
 granted again with ``appraisal admin grant EMAIL --org CODE``. External appraisers are
 registered per organisation, each with the roles they may appraise and the reason.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-24
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
@@ -72,7 +72,7 @@ def upgrade() -> None:
     admins = bind.execute(sa.select(person.c.id).where(person.c.is_admin.is_(True))).scalars()
     now = datetime.now(UTC)
     rows = [{"person_id": person_id, "organisation_id": None, "national": True,
-             "granted_by": "migration 0003 (was is_admin)", "granted_at": now}
+             "granted_by": "migration 0004 (was is_admin)", "granted_at": now}
             for person_id in admins]
     if rows:
         bind.execute(grant.insert(), rows)
