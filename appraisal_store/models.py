@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from competencies.scale import ScaleLabel
@@ -45,7 +45,6 @@ class Person(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str = Field(max_length=320, unique=True, index=True)
     staff_number: str | None = Field(default=None, max_length=40)
-    is_admin: bool = Field(default=False)
 
 
 class Appointment(SQLModel, table=True):
@@ -305,6 +304,44 @@ class ContentDelegation(SQLModel, table=True):
     delegate_id: int = Field(foreign_key="person.id")
     granted_by_id: int = Field(foreign_key="person.id")
     granted_at: datetime = _created()
+    revoked_at: datetime | None = _when()
+
+
+class AdministrationGrant(SQLModel, table=True):
+    """Administration of one organisation, or the national (status only) view, granted to a
+    person by the operator. The chair and company secretary administer their own
+    organisation without a grant."""
+
+    __table_args__ = (
+        CheckConstraint("(national AND organisation_id IS NULL) OR "
+                        "(NOT national AND organisation_id IS NOT NULL)",
+                        name="ck_administrationgrant_scope"),
+        Index("ix_administrationgrant_person", "person_id", "revoked_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    national: bool = False
+    granted_by: str = Field(max_length=200)
+    granted_at: datetime = _created()
+    revoked_at: datetime | None = _when()
+
+
+class ExternalAppraiser(SQLModel, table=True):
+    """Someone outside the board's routing whom the organisation has registered to appraise
+    the listed roles (NHS England's regional director for the chair, a partner's deputy
+    chair), with the reason."""
+
+    __table_args__ = (Index("ix_externalappraiser_org", "organisation_id", "revoked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    person_id: int = Field(foreign_key="person.id")
+    roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    reason: str = Field(sa_type=Text)
+    registered_by: str = Field(max_length=200)
+    registered_at: datetime = _created()
     revoked_at: datetime | None = _when()
 
 

@@ -58,6 +58,35 @@ def default_route(
     return Route(appraiser, basis)
 
 
+# Who may appraise each role (domain.md Part 1, item 4, and Part 2's "appraiser absent or
+# conflicted"): the first is the default route above; the others are the overrides a
+# reassignment may choose, each a board member of the same organisation in post on the
+# day. The chair may step in for the chief executive with an executive director; the senior
+# independent director, as the chair's deputy, for the chair with the chief executive and
+# the non-executive directors. Nobody appraises themselves and a company secretary
+# appraises nobody. Anyone else (NHS England's regional director, a partner's deputy
+# chair) must be registered by the organisation as an external appraiser for the role.
+MAY_APPRAISE: dict[BoardRole, tuple[BoardRole, ...]] = {
+    BoardRole.EXECUTIVE_DIRECTOR: (BoardRole.CHIEF_EXECUTIVE, BoardRole.CHAIR),
+    BoardRole.CHIEF_EXECUTIVE: (BoardRole.CHAIR, BoardRole.SENIOR_INDEPENDENT_DIRECTOR),
+    BoardRole.NON_EXECUTIVE_DIRECTOR: (BoardRole.CHAIR, BoardRole.SENIOR_INDEPENDENT_DIRECTOR),
+    BoardRole.SENIOR_INDEPENDENT_DIRECTOR: (BoardRole.CHAIR,),
+    BoardRole.CHAIR: (BoardRole.SENIOR_INDEPENDENT_DIRECTOR,),
+}
+# The roles that appraise somebody: appointing to them decides who reads content.
+APPRAISING_ROLES = frozenset(role for roles in MAY_APPRAISE.values() for role in roles)
+
+
+def may_appraise(appraiser_roles: set[BoardRole], appraisee_role: BoardRole) -> bool:
+    """Whether someone holding ``appraiser_roles`` on the board may appraise the role.
+
+    A company secretary never appraises, whatever other role they also hold.
+    """
+    if BoardRole.COMPANY_SECRETARY in appraiser_roles:
+        return False
+    return bool(appraiser_roles & set(MAY_APPRAISE.get(appraisee_role, ())))
+
+
 def cycle_closing_year(year_label: str) -> int:
     """``"2025/26"`` closes on 31 March 2026."""
     return int(year_label[:4]) + 1

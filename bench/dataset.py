@@ -105,7 +105,7 @@ def generate(appraisals: int, *, seed: int = SEED) -> tuple[list[dict], list[dic
         for position, role in enumerate(roles):
             person_id = len(people) + 1
             people.append({
-                "id": person_id, "is_admin": False, "staff_number": None,
+                "id": person_id, "staff_number": None,
                 "name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
                 "email": f"{role.value}.{position}@{code.lower()}.nhs.example",
             })

@@ -18,7 +18,7 @@ from typer.main import get_command
 from appraisal_store.errors import AppraisalError, ValidationFailed
 from competencies.errors import FrameworkError
 
-from . import audit, frameworks, organisations, reporting, setup
+from . import administrators, audit, frameworks, organisations, reporting, setup
 from .console import out, show_error
 from .prefect_console import quiet_prefect_console
 
@@ -63,6 +63,7 @@ def main(
 setup.register(app)
 frameworks.register(app)
 organisations.register(app)
+administrators.register(app)
 reporting.register(app)
 audit.register(app)
 

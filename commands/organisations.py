@@ -101,14 +101,17 @@ def list_people(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List board members: a line per appointment (and people with none, without --org)."""
-    from sqlalchemy import select
+    from sqlalchemy import exists, select
 
     from appraisal_store.database import read_session
-    from appraisal_store.models import Appointment, Organisation, Person
+    from appraisal_store.models import AdministrationGrant, Appointment, Organisation, Person
 
     code = require_organisations([org])[0] if org else None
+    # "administrator": holds a live grant of administration (``appraisal admin list``).
+    granted = exists().where(AdministrationGrant.person_id == Person.id,
+                             AdministrationGrant.revoked_at.is_(None))  # type: ignore[union-attr]
     statement = (
-        select(Person.name, Person.email, Person.is_admin, Organisation.code,
+        select(Person.name, Person.email, granted, Organisation.code,
                Appointment.role, Appointment.start_date, Appointment.end_date,
                Appointment.interim)
         .outerjoin(Appointment, Appointment.person_id == Person.id)

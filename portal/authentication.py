@@ -49,7 +49,6 @@ class SessionPerson:
     id: int
     name: str
     email: str
-    is_admin: bool
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class SignedIn:
 
     @property
     def actor(self) -> Actor:
-        return Actor.person(self.person.id, self.person.name, is_admin=self.person.is_admin)
+        return Actor.person(self.person.id, self.person.name)
 
 
 @dataclass(frozen=True)
@@ -166,7 +165,7 @@ class FoundSession:
 # Built once (building a statement costs more than running it); the hash is a parameter.
 _FIND_SESSION = (
     select(PortalSession.id, PortalSession.csrf_token, PortalSession.last_seen_at,
-           PortalSession.ended_at, Person.id, Person.name, Person.email, Person.is_admin)
+           PortalSession.ended_at, Person.id, Person.name, Person.email)
     .join(Person, Person.id == PortalSession.person_id)
     .where(PortalSession.session_hash == bindparam("session_hash"))
     .add_columns(PortalSession.created_at))

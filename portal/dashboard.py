@@ -16,7 +16,11 @@ from appraisal_store.errors import NotFound
 from appraisal_store.exports import completion_sheet, completion_workbook, csv_bytes, xlsx_bytes
 from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
-from appraisal_store.services.access import current_roles, is_org_administrator
+from appraisal_store.services.access import (
+    current_roles,
+    is_national_administrator,
+    is_org_administrator,
+)
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, BoardRole
 
 _ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
@@ -58,6 +62,7 @@ class Dashboard:
     year: str | None
     rows: list[AppraisalRow]
     today: date
+    manages: bool = True  # False for a national administrator, who sees status only
 
     @cached_property
     def counts(self) -> dict[AppraisalState, int]:
@@ -97,20 +102,26 @@ class Dashboard:
 
 
 def administered_organisation(session: Session, actor: Actor, organisation_id: int
-                              ) -> BoardName:
-    """The organisation, if the actor administers it; otherwise NotFound (no hint it exists)."""
+                              ) -> tuple[BoardName, bool]:
+    """The organisation, if the actor may see its status, and whether they administer it
+    (a national administrator sees every organisation's status and administers none);
+    otherwise NotFound (no hint it exists)."""
     found = run_columns(session, _ORGANISATION, {"organisation_id": organisation_id}).first()
-    if found is None or not is_org_administrator(session, actor, organisation_id):
+    if found is None:
         raise NotFound(f"There is no organisation {organisation_id} that you administer.")
-    return BoardName(*found)
+    if is_org_administrator(session, actor, organisation_id):
+        return BoardName(*found), True
+    if is_national_administrator(session, actor):
+        return BoardName(*found), False
+    raise NotFound(f"There is no organisation {organisation_id} that you administer.")
 
 
 def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *,
                          year: str | None = None, today: date | None = None) -> Dashboard:
-    organisation = administered_organisation(session, actor, organisation_id)
+    organisation, manages = administered_organisation(session, actor, organisation_id)
     year = year or latest_year(session)
     rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
-    return Dashboard(organisation, year, rows, today or date.today())
+    return Dashboard(organisation, year, rows, today or date.today(), manages)
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,52 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlmodel import Session
 
 from ..actors import Actor
 from ..database import run_columns
 from ..errors import NotFound
 from ..lifecycle import Party
-from ..models import Appointment, Appraisal, ContentDelegation
+from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation
 from ..vocabulary import BoardRole
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
+_LIVE_APPOINTMENT = (
+    Appointment.start_date <= bindparam("day"),
+    (Appointment.end_date.is_(None)) | (Appointment.end_date >= bindparam("day")),  # type: ignore[union-attr]
+)
 _CURRENT_ROLES = select(Appointment.role).where(
     Appointment.person_id == bindparam("person_id"),
     Appointment.organisation_id == bindparam("organisation_id"),
-    Appointment.start_date <= bindparam("day"),
-    (Appointment.end_date.is_(None)) | (Appointment.end_date >= bindparam("day")),  # type: ignore[union-attr]
+    *_LIVE_APPOINTMENT,
+)
+_ADMINISTERING_ROLES = (BoardRole.CHAIR, BoardRole.COMPANY_SECRETARY)
+# One round trip: the chair's or company secretary's appointment, or a live grant.
+_ADMINISTERS = union_all(
+    select(literal(1)).where(
+        Appointment.person_id == bindparam("person_id"),
+        Appointment.organisation_id == bindparam("organisation_id"),
+        Appointment.role.in_(_ADMINISTERING_ROLES),  # type: ignore[attr-defined]
+        *_LIVE_APPOINTMENT),
+    select(literal(1)).where(
+        AdministrationGrant.person_id == bindparam("person_id"),
+        AdministrationGrant.organisation_id == bindparam("organisation_id"),
+        AdministrationGrant.revoked_at.is_(None)),  # type: ignore[union-attr]
+).limit(1)
+_NATIONAL = select(AdministrationGrant.id).where(
+    AdministrationGrant.person_id == bindparam("person_id"),
+    AdministrationGrant.national.is_(True),  # type: ignore[attr-defined]
+    AdministrationGrant.revoked_at.is_(None)).limit(1)  # type: ignore[union-attr]
+_ADMINISTERED = union_all(
+    select(Appointment.organisation_id).where(
+        Appointment.person_id == bindparam("person_id"),
+        Appointment.role.in_(_ADMINISTERING_ROLES),  # type: ignore[attr-defined]
+        *_LIVE_APPOINTMENT),
+    select(AdministrationGrant.organisation_id).where(
+        AdministrationGrant.person_id == bindparam("person_id"),
+        AdministrationGrant.organisation_id.is_not(None),  # type: ignore[union-attr]
+        AdministrationGrant.revoked_at.is_(None)),  # type: ignore[union-attr]
 )
 _APPRAISAL = select(Appraisal).where(Appraisal.id == bindparam("appraisal_id"))
 # The lock's read must win over what the session already holds: an appraisal read earlier
@@ -38,13 +68,42 @@ def current_roles(session: Session, person_id: int, organisation_id: int,
 
 
 def is_org_administrator(session: Session, actor: Actor, organisation_id: int) -> bool:
-    """Admins, and the organisation's chair and company secretary, administer its cycle."""
-    if actor.is_admin:
+    """Whether the actor administers the organisation: its chair and company secretary in
+    post, people granted its administration, and the operator and flows. A national
+    administrator does not: they see status, they change nothing."""
+    if actor.is_system:
         return True
     if actor.person_id is None:
         return False
-    roles = current_roles(session, actor.person_id, organisation_id)
-    return bool(roles & {BoardRole.CHAIR, BoardRole.COMPANY_SECRETARY})
+    return run_columns(session, _ADMINISTERS, {
+        "person_id": actor.person_id, "organisation_id": organisation_id,
+        "day": date.today()}).first() is not None
+
+
+def administered_organisation_ids(session: Session, actor: Actor) -> set[int]:
+    """The organisations a person administers (empty for the operator, who has every one)."""
+    if actor.person_id is None:
+        return set()
+    return set(run_columns(session, _ADMINISTERED, {
+        "person_id": actor.person_id, "day": date.today()}).scalars())
+
+
+def is_national_administrator(session: Session, actor: Actor) -> bool:
+    """NHS England's view across organisations: status of every one, never content, and no
+    change to any organisation's appraisals. Granted explicitly (``appraisal admin grant
+    EMAIL --national``); the operator and flows count as one."""
+    if actor.is_system:
+        return True
+    if actor.person_id is None:
+        return False
+    return run_columns(session, _NATIONAL, {"person_id": actor.person_id}).first() is not None
+
+
+def sees_status_of(session: Session, actor: Actor, organisation_id: int) -> bool:
+    """Dashboards and exports of status: the organisation's administrators and national
+    administrators."""
+    return (is_org_administrator(session, actor, organisation_id)
+            or is_national_administrator(session, actor))
 
 
 def parties(session: Session, actor: Actor, appraisal: Appraisal) -> set[Party]:

@@ -15,7 +15,8 @@ from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, ContentDelegation, Person
 from ..sql_types import utcnow
 from ..vocabulary import BoardRole
-from .access import current_roles
+from .access import current_roles, sees_status_of
+from .appraisers import choose_appraiser
 from .meetings import cancel_for_closure
 from .steps import begin, edit, transition
 
@@ -56,25 +57,27 @@ def extend_deadline(*, session: Session, actor: Actor, appraisal_id: int, deadli
 
 
 def reassign_appraiser(*, session: Session, actor: Actor, appraisal_id: int,
-                       appraiser_email: str, reason: str) -> Appraisal:
+                       appraiser_email: str, reason: str, today: date | None = None
+                       ) -> Appraisal:
     """Override the default routing (a conflict of interest, an absence), with the reason.
 
+    The new appraiser must be eligible on ``today`` (``appraisers.eligible_appraisers``):
+    a board member of the same organisation whose role may appraise the appraisee's role
+    (``routing.MAY_APPRAISE``), or an external appraiser the organisation registered for
+    it; never the appraisee, a company secretary, a leaver or someone of another board.
+
     Raises:
-        NotFound: nobody has that email.
-        ValidationFailed: no reason, or the appraisee would appraise themselves.
+        ValidationFailed: no reason, or the person may not appraise this appraisal (the
+            message lists who may be chosen).
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("reassign_appraiser", appraisal.state, parties)
     why = _reason(reason)
-    person = session.execute(select(Person).where(
-        Person.email == appraiser_email.strip().lower())).scalar_one_or_none()
-    if person is None:
-        raise NotFound(f"Nobody with the email {appraiser_email} is on record.")
-    if person.id == appraisal.appraisee_id:
-        raise ValidationFailed("Nobody can appraise themselves: choose another appraiser.")
+    chosen = choose_appraiser(session, appraisal, appraiser_email, on=today)
     edit(session, actor, appraisal, parties, "reassign_appraiser",
-         details={"from": appraisal.appraiser_id, "to": person.id, "reason": why})
-    appraisal.appraiser_id, appraisal.routing_override_reason = person.id, why
+         details={"from": appraisal.appraiser_id, "to": chosen.person_id, "reason": why,
+                  "standing": chosen.standing})
+    appraisal.appraiser_id, appraisal.routing_override_reason = chosen.person_id, why
     session.add(appraisal)
     return appraisal
 
@@ -140,8 +143,12 @@ def reopen_for_correction(*, session: Session, actor: Actor, appraisal_id: int, 
 
 def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
                          delegate_email: str) -> Person:
-    if actor.person_id is None or BoardRole.CHAIR not in current_roles(
-            session, actor.person_id, organisation_id):
+    roles = current_roles(session, actor.person_id, organisation_id) \
+        if actor.person_id is not None else set()
+    if BoardRole.CHAIR not in roles:
+        # Someone with no standing at the organisation is not told that it exists.
+        if not roles and not sees_status_of(session, actor, organisation_id):
+            raise NotFound(f"There is no organisation {organisation_id} that you chair.")
         raise NotAllowed("Only the organisation's chair can delegate access to content.")
     person = session.execute(select(Person).where(
         Person.email == delegate_email.strip().lower())).scalar_one_or_none()

@@ -19,6 +19,7 @@ from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..routing import BoardLeads, default_route, nhse_submission_due
 from ..vocabulary import AppraisalState, BoardRole
+from .access import administered_organisation_ids, is_org_administrator
 from .frameworks import current_framework_version
 
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
@@ -94,13 +95,29 @@ def resolve_dates(year: str, *, self_assessment_due: date | None = None,
 
 
 def _board_leads(appointments: Sequence[Row[Any]], on: date) -> BoardLeads:
+    def in_post(a: Row[Any]) -> bool:
+        return bool(a.start_date <= on and (a.end_date is None or a.end_date >= on))
+
+    # A company secretary appraises nobody, even one who also holds a lead role.
+    secretaries = {a.person_id for a in appointments
+                   if a.role is BoardRole.COMPANY_SECRETARY and in_post(a)}
+
     def holder(*roles: BoardRole) -> int | None:
         holders = sorted((a.start_date, a.person_id) for a in appointments
-                         if a.role in roles and a.start_date <= on
-                         and (a.end_date is None or a.end_date >= on))
+                         if a.role in roles and in_post(a) and a.person_id not in secretaries)
         return holders[-1][1] if holders else None
     return BoardLeads(holder(BoardRole.CHAIR), holder(BoardRole.CHIEF_EXECUTIVE),
                       holder(BoardRole.SENIOR_INDEPENDENT_DIRECTOR))
+
+
+def check_may_open_cycles(session: Session, actor: Actor) -> None:
+    """Refuse, before reading the form, someone who administers no organisation.
+
+    Raises:
+        NotAllowed: the actor administers no organisation.
+    """
+    if not actor.is_system and not administered_organisation_ids(session, actor):
+        raise NotAllowed("Only an organisation's administrators can open its cycle.")
 
 
 def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes: Sequence[str],
@@ -113,11 +130,11 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
     reason. Running it again creates nothing new: existing appraisals are kept as they are.
 
     Raises:
-        NotAllowed: only administrators open cycles.
+        NotAllowed: only the organisation's administrators (and the operator and flows)
+            open its cycle; a national administrator opens none.
         ValidationFailed: an organisation code is unknown.
     """
-    if not actor.is_admin:
-        raise NotAllowed("Only an administrator can open a cycle.")
+    check_may_open_cycles(session, actor)
     opened_on = today or date.today()
     starts, ends = parse_year(year)
     late_from = date(starts.year + (starts.month + LATE_STARTER_MONTHS - 1) // 12,
@@ -130,6 +147,10 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
     if unknown:
         raise ValidationFailed("No cycle was opened.",
                                [f"unknown organisation '{c}'" for c in unknown])
+    foreign = [c for c in codes
+               if not is_org_administrator(session, actor, organisations[c].id or 0)]
+    if foreign:
+        raise NotAllowed(f"You do not administer {', '.join(foreign)}: no cycle was opened.")
     framework = current_framework_version(session, actor)
     org_ids = [o.id for o in organisations.values()]
     # Plain rows, not ORM objects: building ten thousand SQLModel instances cost more than

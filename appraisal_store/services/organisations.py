@@ -13,6 +13,7 @@ from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Organisation
 from ..names import ORGANISATION_NAME_LONGEST, name_problem
 from ..vocabulary import OrgType
+from .access import is_national_administrator
 
 _ODS_CODE = re.compile(r"^[A-Z0-9]{2,10}$")
 REGION_LONGEST = 100  # Organisation.region
@@ -22,13 +23,17 @@ def add_organisation(*, session: Session, actor: Actor, code: str, name: str,
                      org_type: OrgType | str, region: str | None = None) -> Organisation:
     """Add an organisation, or update the name, type and region of one already added.
 
+    Organisations are added by the operator at the command line and by national
+    administrators; an organisation's own administrators cannot add or rename any.
+
     Raises:
-        NotAllowed: only administrators add organisations.
+        NotAllowed: only the operator and national administrators add organisations.
         ValidationFailed: the code, name, type or region is not usable (a name or region
             must be one line of printable text: see ``appraisal_store.names``).
     """
-    if not actor.is_admin:
-        raise NotAllowed("Only an administrator can add organisations.")
+    if not is_national_administrator(session, actor):
+        raise NotAllowed("Only a national administrator (or the operator, at the command "
+                         "line) can add organisations.")
     code = code.strip().upper()
     problems = []
     if not _ODS_CODE.match(code):

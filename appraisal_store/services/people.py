@@ -16,7 +16,9 @@ from ..audit import PendingEvent, record_events
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Organisation, Person
 from ..names import PERSON_NAME_LONGEST, name_problem
+from ..routing import APPRAISING_ROLES
 from ..vocabulary import BoardRole
+from .access import administered_organisation_ids, current_roles
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -184,6 +186,27 @@ def _line_number(problem: str) -> int:
     return int(number) if number.isdigit() else 0
 
 
+def _authority_problems(session: Session, actor: Actor, rows: list[PersonRow],
+                        organisations: dict[str, Organisation]) -> list[str]:
+    """Rows the actor may not import: another organisation's, and, unless the actor is the
+    operator or the organisation's chair, appointments to a role that appraises others
+    (whoever holds one reads the content of those they appraise)."""
+    if actor.is_system:
+        return []
+    administered = administered_organisation_ids(session, actor)
+    chaired = {o for o in administered if actor.person_id is not None
+               and BoardRole.CHAIR in current_roles(session, actor.person_id, o)}
+    problems = []
+    for row in rows:
+        organisation_id = organisations[row.org_code].id
+        if organisation_id not in administered:
+            problems.append(f"line {row.line}: you do not administer {row.org_code}")
+        elif row.role in APPRAISING_ROLES and organisation_id not in chaired:
+            problems.append(f"line {row.line}: only the chair or the operator appoints a "
+                            f"{row.role.label.lower()}")
+    return problems
+
+
 def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportResult:
     """Import board members and their appointments from CSV text.
 
@@ -192,17 +215,24 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
     file can be imported twice.
 
     Raises:
-        NotAllowed: only administrators import people.
-        ValidationFailed: lists every bad row with its line and reason.
+        NotAllowed: only administrators of an organisation import people.
+        ValidationFailed: lists every bad row with its line and reason, among them rows of
+            organisations the actor does not administer.
     """
-    if not actor.is_admin:
-        raise NotAllowed("Only an administrator can import people.")
+    if not actor.is_system and not administered_organisation_ids(session, actor):
+        raise NotAllowed("Only an organisation's administrators can import its people.")
     organisations = {o.code: o for o in session.execute(select(Organisation)).scalars()}
     rows, problems = parse_people_csv(csv_text, organisations)
     # The rows that parsed are checked against each other and the store even when others
     # did not, so one run names every problem of the file, in line order.
     problems = sorted(problems + _cross_row_problems(session, rows, organisations),
                       key=_line_number)
+
+
+    if not problems:
+        problems = _authority_problems(session, actor, rows, organisations)
+    if not problems:
+        problems = _cross_row_problems(session, rows, organisations)
     if problems:
         raise ValidationFailed(
             f"{len(problems)} row(s) have problems; nothing was imported.", problems)

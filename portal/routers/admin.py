@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -12,13 +13,19 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from appraisal_store.errors import AppraisalError, NotFound, ValidationFailed
+from appraisal_store.actors import Actor
+from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.lifecycle import Party
 from appraisal_store.models import Appraisal, Organisation
 from appraisal_store.queries import appraisal_rows
 from appraisal_store.services import administration
-from appraisal_store.services.access import get_appraisal
-from appraisal_store.services.cycles import open_cycles, resolve_dates
+from appraisal_store.services.access import (
+    administered_organisation_ids,
+    get_appraisal,
+    is_national_administrator,
+)
+from appraisal_store.services.appraisers import eligible_appraisers
+from appraisal_store.services.cycles import check_may_open_cycles, open_cycles, resolve_dates
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import OrgType
@@ -32,33 +39,56 @@ from ..store import read_session, write_session
 router = APIRouter()
 
 
-def _require_admin(me: SignedIn) -> None:
-    if not me.person.is_admin:
-        raise NotFound("There is no such page.")
+@dataclass(frozen=True)
+class Standing:
+    """What the signed-in person administers: some organisations, and or the national view."""
+
+    organisation_ids: set[int]
+    national: bool
 
 
-def _admin_page(request: Request, *, errors: FormErrors | None = None,
-                posted: dict[str, str] | None = None, done: str = "") -> Response:
+def administration_standing(session: Session, actor: Actor) -> Standing:
+    return Standing(administered_organisation_ids(session, actor),
+                    is_national_administrator(session, actor))
+
+
+def _require_admin(me: SignedIn) -> Standing:
+    """The administration pages are for those who administer an organisation and for
+    national administrators; to anyone else they do not exist."""
     with read_session() as session:
-        organisations = list(session.execute(select(Organisation)
-                                             .order_by(Organisation.code)).scalars())
+        standing = administration_standing(session, me.actor)
+    if not standing.organisation_ids and not standing.national:
+        raise NotFound("There is no such page.")
+    return standing
+
+
+def _admin_page(request: Request, standing: Standing, *, errors: FormErrors | None = None,
+                posted: dict[str, str] | None = None, done: str = "") -> Response:
+    statement = select(Organisation).order_by(Organisation.code)
+    if not standing.national:
+        statement = statement.where(
+            Organisation.id.in_(standing.organisation_ids))  # type: ignore[union-attr]
+    with read_session() as session:
+        organisations = list(session.execute(statement).scalars())
     return render(request, "admin/index.html", {
         "organisations": organisations, "org_types": list(OrgType),
-        "errors": errors or FormErrors(),
+        "administered": [o for o in organisations if o.id in standing.organisation_ids],
+        "national": standing.national, "errors": errors or FormErrors(),
         "posted": posted or {}, "done": done}, status_code=400 if errors else 200)
 
 
 @router.get("/admin")
 def admin_home(request: Request, me: CurrentPerson, done: str = "") -> Response:
-    _require_admin(me)
-    return _admin_page(request, done=done)
+    return _admin_page(request, _require_admin(me), done=done)
 
 
-def _admin_action(request: Request, posted: dict[str, str], field: str,
+def _admin_action(request: Request, standing: Standing, posted: dict[str, str], field: str,
                   action: Callable[[Session], object], done: str) -> Response:
     try:
         with write_session() as session:
             action(session)
+    except (NotAllowed, NotFound):
+        raise  # who may act is answered by the error page, not beside a field
     except AppraisalError as error:
         errors = FormErrors()
         if isinstance(error, ValidationFailed):
@@ -67,7 +97,7 @@ def _admin_action(request: Request, posted: dict[str, str], field: str,
                 errors.add(field, problem)
         else:
             errors.add(field, error.message)
-        return _admin_page(request, errors=errors, posted=posted)
+        return _admin_page(request, standing, errors=errors, posted=posted)
     return RedirectResponse(f"/admin?done={done}", status_code=303)
 
 
@@ -75,9 +105,13 @@ def _admin_action(request: Request, posted: dict[str, str], field: str,
 def create_organisation(request: Request, me: Csrf, code: Annotated[str, Form()] = "",
                         name: Annotated[str, Form()] = "", org_type: Annotated[str, Form()] = "",
                         region: Annotated[str, Form()] = "") -> Response:
-    _require_admin(me)
+    standing = _require_admin(me)
+    if not standing.national:
+        raise NotAllowed("Only a national administrator (or the operator, at the command "
+                         "line) can add organisations.")
     return _admin_action(
-        request, {"code": code, "name": name, "org_type": org_type, "region": region},
+        request, standing, {"code": code, "name": name, "org_type": org_type,
+                            "region": region},
         "code", lambda session: add_organisation(session=session, actor=me.actor, code=code,
                                                  name=name, org_type=org_type,
                                                  region=region or None), "organisation")
@@ -86,25 +120,29 @@ def create_organisation(request: Request, me: Csrf, code: Annotated[str, Form()]
 @router.post("/admin/people")
 async def upload_people(request: Request, me: Csrf,
                         people_csv: Annotated[UploadFile, File()]) -> Response:
-    _require_admin(me)
+    standing = await run_in_threadpool(_require_admin, me)  # a read: off the event loop
+    if not standing.organisation_ids:
+        raise NotAllowed("Only an organisation's administrators can import its people.")
     raw = await people_csv.read()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         errors = FormErrors()
         errors.add("people_csv", "The file must be a CSV saved as UTF-8")
-        return _admin_page(request, errors=errors)
+        return _admin_page(request, standing, errors=errors)
     return await run_in_threadpool(
-        _admin_action, request, {}, "people_csv", lambda session: import_people(
+        _admin_action, request, standing, {}, "people_csv", lambda session: import_people(
             session=session, actor=me.actor, csv_text=text), "people")
 
 
 @router.post("/admin/cycles")
 def open_cycle(request: Request, me: Csrf, year: Annotated[str, Form()] = "",
                organisation_code: Annotated[str, Form()] = "") -> Response:
-    _require_admin(me)
+    standing = _require_admin(me)
+    with read_session() as session:
+        check_may_open_cycles(session, me.actor)  # before what they typed
     return _admin_action(
-        request, {"year": year, "organisation_code": organisation_code}, "year",
+        request, standing, {"year": year, "organisation_code": organisation_code}, "year",
         lambda session: open_cycles(session=session, actor=me.actor, year=year,
                                     organisation_codes=[organisation_code],
                                     dates=resolve_dates(year)), "cycle")
@@ -124,9 +162,12 @@ def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
         appraisal = _managed(session, me, appraisal_id)
         rows = appraisal_rows(session, organisation_ids=[appraisal.organisation_id],
                               appraisee_id=appraisal.appraisee_id)
+        eligible = eligible_appraisers(session, appraisal) if appraisal.state.is_open else []
     row_of = next(r for r in rows if r.id == appraisal_id)
     return render(request, "admin/manage.html", {
         "row": row_of, "appraisal": appraisal, "errors": errors or FormErrors(),
+        "eligible": [(e.email, e.choice) for e in eligible
+                     if e.person_id != appraisal.appraiser_id],
         "posted": posted or {}, "done": done, "today": date.today()},
         status_code=400 if errors else 200)
 
@@ -146,7 +187,12 @@ def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
         raise
     except AppraisalError as error:
         errors = FormErrors()
-        if isinstance(error, ValidationFailed):
+        if isinstance(error, ValidationFailed) and step == "reassign" \
+                and not any(p.startswith("reason:") for p in error.problems):
+            # Who may appraise: why this person is refused, then who may be chosen.
+            for message in (error.summary, *error.problems):
+                errors.add("appraiser_email", message)
+        elif isinstance(error, ValidationFailed):
             for problem in error.problems or [error.summary]:
                 errors.add(f"{step}-reason" if "reason" in problem else f"{step}-form",
                            problem.removeprefix("reason: ").capitalize())

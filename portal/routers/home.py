@@ -6,10 +6,14 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from appraisal_store.models import Appointment, Organisation
 from appraisal_store.queries import appraisal_rows, appraiser_queue
+from appraisal_store.services.access import (
+    administered_organisation_ids,
+    is_national_administrator,
+)
 from appraisal_store.vocabulary import BoardRole
 
 from ..deps import CurrentPerson
@@ -34,5 +38,11 @@ def home(request: Request, me: CurrentPerson) -> Response:
                    Appointment.start_date <= today,
                    (Appointment.end_date.is_(None)) | (Appointment.end_date >= today))  # type: ignore[union-attr]
         ).all()
+        granted = administered_organisation_ids(session, me.actor) - {o for o, _, _ in led}
+        led += session.execute(select(Organisation.id, Organisation.name, literal(None))
+                               .where(Organisation.id.in_(granted))  # type: ignore[union-attr]
+                               .order_by(Organisation.name)).all()
+        national = is_national_administrator(session, me.actor)
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
+                                         "administers": bool(led) or national,
                                          "today": today})

@@ -61,10 +61,10 @@ def test_reassigning_the_appraiser_overrides_routing_with_the_reason(board: Boar
     with database.write_session() as session:
         administration.reassign_appraiser(
             session=session, actor=board.actor("chair@rx1.nhs.uk"),
-            appraisal_id=board.appraisals[EXEC], appraiser_email="sid@rx1.nhs.uk",
+            appraisal_id=board.appraisals[EXEC], appraiser_email="chair@rx1.nhs.uk",
             reason="Conflict of interest: the chief executive is related to the appraisee")
     appraisal = _appraisal(board, EXEC)
-    assert appraisal.appraiser_id == board.people["sid@rx1.nhs.uk"]
+    assert appraisal.appraiser_id == board.people["chair@rx1.nhs.uk"]
     assert appraisal.routing_override_reason.startswith("Conflict of interest")
     with pytest.raises(ValidationFailed, match="appraise themselves"), \
             database.write_session() as session:

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from appraisal_store import config
+from appraisal_store.actors import Actor
 from appraisal_store.database import write_session
 from appraisal_store.models import Person, PortalSession
+from appraisal_store.services.administrators import grant_administration
 from appraisal_store.sql_types import utcnow
 from portal.app import create_app
 from portal.authentication import start_session
@@ -71,15 +73,23 @@ def app_fixture(sqlite_board: Board, clock: Clock):  # type: ignore[no-untyped-d
 @pytest.fixture(name="sign_in_as")
 def sign_in_as_fixture(app, clock: Clock  # type: ignore[no-untyped-def]
                        ) -> Callable[[str], SignedInClient]:
-    """A client with a live session for the person with ``email`` (made admin if asked)."""
+    """A client with a live session for the person with ``email``.
 
-    def sign_in(email: str, *, admin: bool = False) -> SignedInClient:
+    ``admin=True`` grants them administration of the seeded board (RX1), ``admin="CODE"``
+    of that organisation; ``national=True`` makes them a national administrator.
+    """
+
+    def sign_in(email: str, *, admin: bool | str = False,
+                national: bool = False) -> SignedInClient:
         with write_session() as session:
             person = session.execute(select(Person).where(Person.email == email)).scalar_one()
             if admin:
-                session.execute(update(Person).where(Person.id == person.id)
-                                .values(is_admin=True))
-                person.is_admin = True
+                grant_administration(session=session, actor=Actor.operator(), email=email,
+                                     organisation_code=admin if isinstance(admin, str)
+                                     else "RX1")
+            if national:
+                grant_administration(session=session, actor=Actor.operator(), email=email,
+                                     national=True)
             secret = start_session(session, person=person, now=clock.now)
         with write_session() as session:
             csrf = session.execute(select(PortalSession.csrf_token).where(

@@ -21,7 +21,7 @@ def _people() -> int:
 
 def test_an_organisation_name_with_a_line_break_is_refused_by_the_form(
         sign_in_as: Callable[..., SignedInClient]) -> None:
-    admin = sign_in_as(ADMIN, admin=True)
+    admin = sign_in_as(ADMIN, admin=True, national=True)  # who adds organisations
     response = admin.post("/admin/organisations", {
         "code": "RX1", "name": "Riverside\r\nHospitals", "org_type": "nhs-trust",
         "region": "North West"})

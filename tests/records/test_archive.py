@@ -15,6 +15,7 @@ from appraisal_store import database
 from appraisal_store.actors import Actor
 from appraisal_store.audit import verify_chain
 from appraisal_store.models import AuditEvent, OutboxMessage, Record
+from appraisal_store.services.appraisers import register_external_appraiser
 from appraisal_store.vocabulary import RecordStage
 from records.archive import (
     export_all_complete,
@@ -174,6 +175,12 @@ def test_a_correction_makes_version_2_and_keeps_version_1(board: Board, tmp_path
 
 def test_unicode_names_are_extracted_back_from_the_sealed_record(board: Board) -> None:
     resume(board, NED2)  # new in post, so deferred at the cycle's opening
+    # A non-executive director appraises a peer only once registered for it.
+    with database.write_session() as session:
+        register_external_appraiser(session=session, actor=Actor.operator(),
+                                    organisation_code="RX1", email=NED1,
+                                    roles=["non-executive-director"],
+                                    reason="Deputy chair, while the chair is conflicted")
     reassign(board, NED2, NED1)  # Nguyễn Thị Hoa, appraised by Zoë Łukasiewicz
     ids = [complete(board, NED2), complete(board, CHAIR)]  # Margaret, by Siân Ŵyn ap Gruffydd
     seal_pending_records()
