@@ -8,13 +8,17 @@ import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
+from appraisal_store.actors import Actor
 from appraisal_store.errors import AppraisalError
 
 from .console import out
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DEMO_MARKER = ".appraisal-demo"
 YEAR = "2025/26"
@@ -61,7 +65,7 @@ PORT_TRIES = 20
 DEMO_LINK_LIFETIME = timedelta(minutes=60)
 DEMO_LINK_CLIENT = "appraisal demo"
 DEMO_BOARD = "RXR"
-SECOND_BOARD = "RYF"
+REGIONAL_DIRECTOR = ("Amara Nwosu", "amara.nwosu@england.example.nhs.uk")
 # The director whose appraisal still needs their work, and the appraiser with one waiting.
 _DIRECTOR_STATES = ("in_preparation", "not_started", "returned")
 _APPRAISER_STATES = ("submitted", "in_review", "signed_by_appraisee")
@@ -112,16 +116,29 @@ class DemoSignIn:
     link: str
 
 
+def register_regional_director(session: Session, operator: Actor) -> None:
+    """NHS England's regional director: registered to appraise the ICB's chair, and granted
+    the national view (every board's status, never content)."""
+    from appraisal_store.services.administrators import grant_administration
+    from appraisal_store.services.appraisers import register_external_appraiser
+
+    name, email = REGIONAL_DIRECTOR
+    register_external_appraiser(
+        session=session, actor=operator, organisation_code="QWE", email=email, name=name,
+        roles=["chair"], reason="NHS England's regional director appraises the ICB's chair")
+    grant_administration(session=session, actor=operator, email=email, national=True)
+
+
 def demo_people() -> list[tuple[str, int]]:
     """(role, person id) for one person of each role on the demo's boards.
 
-    Until administration is granted per organisation, the administrator shown is the
-    second board's company secretary (a board's chair and company secretary administer it).
+    The administrator shown is NHS England's regional director, a national administrator
+    (each board's chair and company secretary administer their own board).
     """
     from sqlalchemy import select
 
     from appraisal_store.database import read_session
-    from appraisal_store.models import Appointment, Appraisal, Organisation
+    from appraisal_store.models import Appointment, Appraisal, Organisation, Person
     from appraisal_store.vocabulary import BoardRole
 
     def holder(session: object, board: str, role: BoardRole) -> int:
@@ -135,7 +152,8 @@ def demo_people() -> list[tuple[str, int]]:
     with read_session() as session:
         chair = holder(session, DEMO_BOARD, BoardRole.CHAIR)
         secretary = holder(session, DEMO_BOARD, BoardRole.COMPANY_SECRETARY)
-        administrator = holder(session, SECOND_BOARD, BoardRole.COMPANY_SECRETARY)
+        administrator = session.execute(select(Person.id).where(
+            Person.email == REGIONAL_DIRECTOR[1])).scalar_one()
         board = session.execute(
             select(Appraisal.appraisee_id, Appraisal.appraiser_id, Appraisal.state)
             .join(Organisation, Organisation.id == Appraisal.organisation_id)
@@ -148,7 +166,7 @@ def demo_people() -> list[tuple[str, int]]:
                  if state.value == state_wanted and p not in (chair, appraiser, secretary)]
     return [("director", directors[0]), ("appraiser", appraiser), ("chair", chair),
             ("company secretary", secretary),
-            ("administrator (Fellside's company secretary)", administrator)]
+            ("national administrator (NHS England)", administrator)]
 
 
 def demo_sign_in_links(*, base_url: str, now: datetime | None = None) -> list[DemoSignIn]:
@@ -208,7 +226,6 @@ def demo(
              "terminal).")] = None,
 ) -> None:
     """Build the demo: three boards and the 2025/26 cycle, driven by the Prefect flows."""
-    from appraisal_store.actors import Actor
     from appraisal_store.config import settings
     from appraisal_store.database import read_session, write_session
     from appraisal_store.queries import completion_status
@@ -236,7 +253,9 @@ def demo(
             add_organisation(session=session, actor=operator, code=code, name=name,
                              org_type=kind, region=region)
         imported = import_people(session=session, actor=operator, csv_text=PEOPLE_CSV)
-    out.print(f"Seeded {len(ORGANISATIONS)} organisations and {imported.people_added} people.")
+        register_regional_director(session, operator)
+    out.print(f"Seeded {len(ORGANISATIONS)} organisations and {imported.people_added} people; "
+              f"{REGIONAL_DIRECTOR[0]} (NHS England) sees every board's status.")
 
     out.print("[bold]1 December 2025[/]: the open_cycle flow opens 2025/26.")
     opened = run_open_cycle(year=YEAR, organisation_codes=[o[0] for o in ORGANISATIONS],

@@ -74,6 +74,7 @@ def demo_boards_fixture(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             add_organisation(session=session, actor=operator, code=code, name=name,
                              org_type=kind, region=region)
         import_people(session=session, actor=operator, csv_text=PEOPLE_CSV)
+        demo.register_regional_director(session, operator)
     with write_session() as session:
         open_cycles(session=session, actor=Actor.system("open-cycle flow"), year=demo.YEAR,
                     organisation_codes=[o[0] for o in ORGANISATIONS],
@@ -93,7 +94,8 @@ def _use_link(client: TestClient, link: str):  # type: ignore[no-untyped-def]
 
 # What each role's home page offers once signed in.
 ROLE_PAGE = {"director": "Your appraisal", "chair": "Board outcomes",
-             "company secretary": "Completion dashboard"}
+             "company secretary": "Completion dashboard",
+             "national administrator (NHS England)": "North Moors Integrated Care Board"}
 
 
 def test_each_printed_link_signs_its_role_in_once(demo_boards: Path) -> None:
@@ -101,7 +103,7 @@ def test_each_printed_link_signs_its_role_in_once(demo_boards: Path) -> None:
     links = demo.demo_sign_in_links(base_url=BASE_URL, now=now)
     roles = [link.role for link in links]
     assert roles[:4] == ["director", "appraiser", "chair", "company secretary"]
-    assert roles[4].startswith("administrator")
+    assert roles[4] == "national administrator (NHS England)"
     assert len({link.email for link in links}) == len(links)  # one person for each role
     by_role = {link.role: link for link in links}
     assert by_role["chair"].email == "margaret.okafor@riverside.example.nhs.uk"
