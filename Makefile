@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := portal/static/nhsuk/.fetched
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist), the Prefect tests together on one of them
+# (see tests/conftest.py). A single test run by hand stays in one process.
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: demo test bench install assets system-packages postgres lint lock clean
 
@@ -14,7 +17,7 @@ demo: $(INSTALLED) assets
 	APPRAISAL_ENV=development $(BIN)/appraisal demo
 
 test: $(INSTALLED) assets system-packages postgres
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(INSTALLED) assets
 	$(BIN)/python -m bench.run
