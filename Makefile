@@ -8,7 +8,9 @@ INSTALLED := $(VENV)/.installed
 ASSETS := portal/static/nhsuk/.fetched
 PYTEST_ARGS ?=
 # The suite runs on every core (pytest-xdist), the Prefect tests together on one of them
-# (see tests/conftest.py). A single test run by hand stays in one process.
+# (see tests/conftest.py); `make test PYTEST_WORKERS=` runs it in one process. Not in the
+# pytest options of pyproject.toml, so that a single test run by hand stays in one process
+# (no workers to start, and breakpoints and -s work).
 PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: demo test bench install assets system-packages postgres lint lock clean
