@@ -7,6 +7,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := portal/static/nhsuk/.fetched
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist), the Prefect tests together on one of them
+# (see tests/conftest.py); `make test PYTEST_WORKERS=` runs it in one process. Not in the
+# pytest options of pyproject.toml, so that a single test run by hand stays in one process
+# (no workers to start, and breakpoints and -s work).
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: demo test bench install assets system-packages postgres lint lock clean
 
@@ -14,7 +19,7 @@ demo: $(INSTALLED) assets
 	APPRAISAL_ENV=development $(BIN)/appraisal demo
 
 test: $(INSTALLED) assets system-packages postgres
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(INSTALLED) assets
 	$(BIN)/python -m bench.run

@@ -35,20 +35,29 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--portal-seconds", type=float, default=30.0,
                         help="load per size, in two halves (0 skips the portal)")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--journey-seconds", type=float, default=None,
+                        help="measurement 7, under the portal's load at the largest size "
+                             "(default: as --portal-seconds; 0 skips)")
     parser.add_argument("--quick", action="store_true",
-                        help="a few seconds of load, 100 records, sizes 1000 and 10000")
+                        help="a few seconds of load (10 s for measurement 7), 100 records, "
+                           "sizes 1000 and 10000")
     parser.add_argument("--only", choices=("all", "portal", "records"), default="all",
-                        help="portal: only measurements 4 and 5 of the portal (no Prefect "
-                             "server, no flows, no records); records: only measurement 3")
+                        help="portal: only measurements 4, 5 and 7 of the portal (no "
+                             "Prefect server, no flows, no records); records: only "
+                             "measurement 3")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
     options = parser.parse_args(argv)
     if options.quick:
         options.portal_seconds = min(options.portal_seconds, 3.0)
+        if options.journey_seconds is None:
+            options.journey_seconds = 10.0
         options.records = min(options.records, 100)
         if options.sizes == parser.get_default("sizes"):
             options.sizes = "1000,10000"
+    if options.journey_seconds is None:
+        options.journey_seconds = options.portal_seconds
     options.size_list = [int(s) for s in str(options.sizes).split(",") if s.strip()]
     return options
 
@@ -83,17 +92,20 @@ def _in_child(function: Any, *args: Any) -> Any:
 
 def store_measurements(options: argparse.Namespace, workdir: Path, log: Any,
                        run: Callable[..., Any] | None = None) -> list[Entry]:
-    """Measurements 1, 2, 4, 5 and 6 on each database asked for (PostgreSQL when it answers).
+    """Measurements 1, 2, 4, 5, 6 and 7 on each database asked for (PostgreSQL when it
+    answers).
 
     Every size's store is made and filled first, each in a process of its own (the flows'
     measurements, or only the opening for ``--only portal``); the portal is then loaded at
-    every size in turn, twice (``bench.portal_bench.measure_portal_at_sizes``); the stores
-    are dropped at the end.
+    every size in turn, twice (``bench.portal_bench.measure_portal_at_sizes``), and the
+    journeys measured under its load at the largest size (``bench.journeys_bench``); the
+    stores are dropped at the end.
 
     Args:
         run: how a size is prepared, ``run(function, *args)``: by default in a fresh
             process (``_in_child``).
     """
+    from .journeys_bench import measure_journeys
     from .portal_bench import measure_portal_at_sizes, prepare_portal_store
     from .scale import measure_flows
     from .stores import create_store, drop_store, postgres_answers
@@ -120,6 +132,12 @@ def store_measurements(options: argparse.Namespace, workdir: Path, log: Any,
                 log(f"[bold]{database}[/], the portal at each size in turn, then in reverse ...")
                 entries += measure_portal_at_sizes(prepared, seconds=options.portal_seconds,
                                                    clients=options.clients)
+            if options.journey_seconds > 0:
+                largest = max(prepared)
+                log(f"[bold]{database}[/], {largest:,} appraisals: a sign-in's email and a "
+                    "signature's record, under the portal's load ...")
+                entries += measure_journeys(*prepared[largest], seconds=options.journey_seconds,
+                                            clients=options.clients)
         finally:
             for store in made:
                 drop_store(store)
@@ -191,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,
         "portal_seconds": options.portal_seconds, "clients": options.clients,
+        "journey_seconds": options.journey_seconds,
         "only": options.only,
         "argv": sys.argv[1:] if argv is None else argv})
     console.print(f"wrote {options.output}")

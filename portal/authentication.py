@@ -118,6 +118,19 @@ def request_sign_in_link(session: Session, *, email: str, client: str, base_url:
                         sign_in_link(base_url, token), now + TOKEN_LIFETIME)
 
 
+def issue_sign_in_link(session: Session, *, person: Person, base_url: str, now: datetime,
+                       lifetime: timedelta, client: str) -> str:
+    """A single-use sign-in link for ``person``, handed to the caller instead of emailed.
+
+    For the demo in development only (it prints one link per role); stored as every link
+    is, only the token's hash, and redeemed once like any other.
+    """
+    token = secrets.token_urlsafe(32)
+    session.add(SignInToken(token_hash=digest(token), email=person.email, person_id=person.id,
+                            client=client[:100], created_at=now, expires_at=now + lifetime))
+    return sign_in_link(base_url, token)
+
+
 def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> Person | None:
     """Use a link once: the person, or None when it is unknown, used or expired."""
     row = session.execute(select(SignInToken).where(

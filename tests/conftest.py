@@ -1,9 +1,16 @@
 """Shared fixtures: a real store (SQLite file, or PostgreSQL in a schema of its own), a
-seeded board, and the actors who act on it."""
+seeded board, and the actors who act on it.
+
+The store is migrated once a session (under pytest-xdist, once a worker), not once a test:
+a SQLite test gets a copy of a migrated template file, a PostgreSQL test the worker's
+migrated schema emptied back to what the migration left. The migrations themselves run
+from empty in tests/appraisal_store/test_database.py.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
 from appraisal_store import config, database
@@ -46,6 +53,16 @@ def require_postgres() -> None:
         pytest.skip(reason)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n ... --dist loadgroup`` (``make test``), the tests that use Prefect
+    run on one worker, so one Prefect test server starts for the run instead of one a
+    worker (each costs seconds of both cores at its start)."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("prefect"))
+
+
 @pytest.fixture(scope="session", name="prefect_harness")
 def prefect_harness_fixture() -> Iterator[None]:
     """Prefect's test harness, started once for the session (it takes seconds to start)."""
@@ -73,7 +90,8 @@ def home_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(name="postgres_url")
 def postgres_url_fixture() -> Iterator[str]:
-    """A PostgreSQL URL whose search path is a schema of this test's own, dropped after."""
+    """A PostgreSQL URL whose search path is an empty schema of this test's own, dropped
+    after (for tests of the migrations and of the connections themselves)."""
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL)
@@ -85,25 +103,119 @@ def postgres_url_fixture() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session", name="sqlite_template")
+def sqlite_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated to head once for the session, which each test copies.
+
+    The copy is the main file alone: the template is checkpointed and closed first, so
+    everything the migration wrote is in it and no write-ahead log goes with it.
+    """
+    path = tmp_path_factory.mktemp("sqlite-template") / "appraisal.db"
+    engine = database.make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's log was not emptied"
+    return path
+
+
+def copy_sqlite_template(template: Path) -> Engine:
+    """Put a copy of the migrated template where the settings keep the SQLite store."""
+    target = Path(make_url(config.settings().database).database or "")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+    return database.engine()
+
+
+class PostgresTemplate:
+    """A schema migrated to head once a worker, emptied back to that state for each test.
+
+    Emptying is DELETE in the foreign keys' order and the sequences set back, then the rows
+    the migration seeded (the audit head) put back as they were: all read from the schema
+    after the migration, so a later migration's seeds are kept without naming them here.
+    DELETE, not TRUNCATE: TRUNCATE makes new files for every table and index, and takes
+    longer than migrating a fresh schema; deleting a test's few rows does not.
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        self.schema = f"w_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+        self.url = f"{admin_url}?options=-csearch_path%3D{self.schema}"
+        self.admin = create_engine(admin_url)
+        with self.admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        engine = database.make_engine(self.url)
+        try:
+            upgrade(engine)
+            self._read_state(engine)
+        finally:
+            engine.dispose()
+        self.engine = create_engine(self.url)
+
+    def _read_state(self, engine: Engine) -> None:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        kept = {"alembic_version"}
+        ordered = [name for name, _ in inspect(engine).get_sorted_table_and_fkc_names()
+                   if name is not None and name not in kept]
+        self.tables = [metadata.tables[name] for name in ordered]
+        with engine.connect() as connection:
+            rows = {table: [dict(row._mapping) for row in connection.execute(table.select())]
+                    for table in self.tables}
+            self.seeds = [(table, rows[table]) for table in self.tables if rows[table]]
+            sequences = connection.execute(text(
+                "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences "
+                "WHERE schemaname = current_schema()")).all()
+        setvals = [f"setval('\"{name}\"', {last if called else 1}, {str(called).lower()})"
+                   for name, last, called in sequences]
+        deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(self.tables))
+        self.emptying = f"{deletes}; SELECT {', '.join(setvals) or '1'}"
+
+    def reset(self) -> None:
+        with self.engine.begin() as connection:
+            # A test that left a transaction open would otherwise hang the next one here.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            connection.exec_driver_sql(self.emptying)
+            for table, rows in self.seeds:
+                connection.execute(table.insert(), rows)
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        with self.admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session", name="postgres_template")
+def postgres_template_fixture() -> Iterator[PostgresTemplate]:
+    require_postgres()
+    template = PostgresTemplate(POSTGRES_ADMIN_URL)
+    yield template
+    template.drop()
+
+
 @pytest.fixture(name="store",
                 params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_fixture(request: pytest.FixtureRequest, home: Path,
                   monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The configured store, migrated to head, on SQLite and on PostgreSQL."""
     if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        monkeypatch.setenv("APPRAISAL_DATABASE_URL", url)
+        template: PostgresTemplate = request.getfixturevalue("postgres_template")
+        template.reset()
+        monkeypatch.setenv("APPRAISAL_DATABASE_URL", template.url)
         config.settings.cache_clear()
         database.reset_engines()
-    upgrade()
-    return database.engine()
+        return database.engine()
+    return copy_sqlite_template(request.getfixturevalue("sqlite_template"))
 
 
 @pytest.fixture(name="sqlite_store")
-def sqlite_store_fixture(home: Path) -> Engine:
+def sqlite_store_fixture(home: Path, sqlite_template: Path) -> Engine:
     """The SQLite store only (for tests whose subject is not the database)."""
-    upgrade()
-    return database.engine()
+    return copy_sqlite_template(sqlite_template)
 
 
 @pytest.fixture(name="operator")

@@ -38,11 +38,15 @@ def home(request: Request, me: CurrentPerson) -> Response:
                    Appointment.start_date <= today,
                    (Appointment.end_date.is_(None)) | (Appointment.end_date >= today))  # type: ignore[union-attr]
         ).all()
-        granted = administered_organisation_ids(session, me.actor) - {o for o, _, _ in led}
-        led += session.execute(select(Organisation.id, Organisation.name, literal(None))
-                               .where(Organisation.id.in_(granted))  # type: ignore[union-attr]
-                               .order_by(Organisation.name)).all()
         national = is_national_administrator(session, me.actor)
+        # A national administrator sees every board's status; others the boards they
+        # were granted beside the ones they lead.
+        shown = select(Organisation.id, Organisation.name, literal(None)).where(
+            Organisation.id.notin_({o for o, _, _ in led}))  # type: ignore[union-attr]
+        if not national:
+            shown = shown.where(Organisation.id.in_(  # type: ignore[union-attr]
+                administered_organisation_ids(session, me.actor)))
+        led += session.execute(shown.order_by(Organisation.name)).all()
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
                                          "administers": bool(led) or national,
                                          "today": today})

@@ -4,12 +4,113 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import shutil
 import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlmodel import SQLModel
 
-from appraisal_store import database
+from appraisal_store import config, database
+from appraisal_store.audit import GENESIS_HASH
+from appraisal_store.models import AuditHead
+from appraisal_store.schema import current_revision, head_revision, upgrade
+from tests.conftest import PostgresTemplate
+
+
+@pytest.fixture(name="empty_store",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_store_fixture(request: pytest.FixtureRequest, home: Path,
+                        monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The configured store with nothing in it, not even the migrations' table."""
+    if request.param == "postgres":
+        monkeypatch.setenv("APPRAISAL_DATABASE_URL", request.getfixturevalue("postgres_url"))
+        config.settings.cache_clear()
+        database.reset_engines()
+    return database.engine()
+
+
+def _shape(engine: Engine) -> dict[str, Any]:
+    """What the schema holds: each table's columns, keys and indexes, and every row."""
+    inspector = inspect(engine)
+    shape: dict[str, Any] = {}
+    with engine.connect() as connection:
+        for table in sorted(inspector.get_table_names()):
+            shape[table] = {
+                "columns": [(c["name"], str(c["type"]), c["nullable"])
+                            for c in inspector.get_columns(table)],
+                "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
+                "foreign keys": sorted((tuple(k["constrained_columns"]), k["referred_table"])
+                                       for k in inspector.get_foreign_keys(table)),
+                "unique": sorted(tuple(u["column_names"])
+                                 for u in inspector.get_unique_constraints(table)),
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                                  for i in inspector.get_indexes(table)),
+                "rows": sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{table}"')))),
+            }
+    return shape
+
+
+def test_the_migrations_run_from_empty_to_the_models_and_to_the_store_tests_start_from(
+        empty_store: Engine, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The one test of the migrations from an empty store on each database: every other
+    test starts from a store migrated once for the session (a copy of a SQLite file, or
+    the worker's PostgreSQL schema emptied), which must be what this migration makes."""
+    assert current_revision(empty_store) is None
+    assert upgrade() == (None, head_revision())
+    assert current_revision(empty_store) == head_revision()
+    migrated = _shape(empty_store)
+    assert set(migrated) == set(SQLModel.metadata.tables) | {"alembic_version"}
+    for name, table in SQLModel.metadata.tables.items():
+        assert [c[0] for c in migrated[name]["columns"]] == [c.name for c in table.columns]
+    with database.read_session() as session:
+        head = session.execute(select(AuditHead)).scalars().all()
+    assert [(h.id, h.last_event_id, h.last_hash) for h in head] == [(1, 0, GENESIS_HASH)]
+    assert {name for name, table in migrated.items() if table["rows"]} == {
+        "alembic_version", "audithead"}
+
+    assert upgrade() == (head_revision(), head_revision())
+    assert _shape(empty_store) == migrated
+
+    if empty_store.dialect.name == "sqlite":
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
+        template = database.make_engine(f"sqlite:///{copy}")
+    else:
+        shared: PostgresTemplate = request.getfixturevalue("postgres_template")
+        shared.reset()
+        template = database.make_engine(shared.url)
+    try:
+        assert _shape(template) == migrated
+    finally:
+        template.dispose()
+
+
+_LEFT_OVER = text("INSERT INTO organisation (code, name, type) VALUES ('RX9', 'Left over', "
+                  "'nhs-trust') RETURNING id")
+
+
+@pytest.mark.postgres
+def test_the_postgresql_schema_the_tests_share_is_emptied_back_to_its_migrated_state(
+        postgres_template: PostgresTemplate) -> None:
+    """What a test wrote goes, the migration's seeds come back and the ids start again."""
+    shared = database.make_engine(postgres_template.url)
+    try:
+        postgres_template.reset()
+        migrated = _shape(shared)
+        with shared.begin() as connection:
+            first = connection.execute(_LEFT_OVER).scalar_one()
+            connection.execute(text("UPDATE audithead SET last_event_id = 9"))
+        assert _shape(shared) != migrated
+        postgres_template.reset()
+        assert _shape(shared) == migrated
+        with shared.begin() as connection:
+            assert connection.execute(_LEFT_OVER).scalar_one() == first
+    finally:
+        shared.dispose()
+        postgres_template.reset()
 
 
 @pytest.mark.postgres
