@@ -45,8 +45,8 @@ def test_the_automation_reschedules_silent_runs_of_tagged_deployments_only() -> 
     assert trigger.within == timedelta(seconds=45)
     assert trigger.after == {"prefect.flow-run.heartbeat"}
     assert "prefect.flow-run.Completed" in trigger.expect
-    assert dict(trigger.match_related.items()) == {"prefect.resource.id": "prefect.tag.appraisal",
-                                     "prefect.resource.role": "tag"}
+    assert dict(trigger.match_related.items()) == {
+        "prefect.resource.id": ["prefect.tag.appraisal"], "prefect.resource.role": ["tag"]}
     (action,) = automation.actions
     assert (action.state.value, action.name, action.force) == ("SCHEDULED", "Rescheduled", True)
 
