@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # (no workers to start, and breakpoints and -s work).
 PYTEST_WORKERS ?= -n auto --dist loadgroup
 
-.PHONY: demo test bench install assets system-packages postgres lint lock clean
+.PHONY: demo test bench scale-demo install assets system-packages postgres lint lock clean
 
 demo: $(INSTALLED) assets
 	APPRAISAL_ENV=development $(BIN)/appraisal demo
@@ -23,6 +23,11 @@ test: $(INSTALLED) assets system-packages postgres
 
 bench: $(INSTALLED) assets
 	$(BIN)/python -m bench.run
+
+# The scaled-out deployment on loopback (README, "A shared Prefect server with workers
+# elsewhere"): Prefect server on PostgreSQL, two workers, a Dask cluster, two portals.
+scale-demo: $(INSTALLED) assets postgres
+	$(BIN)/python -m tests.flows.scale_stack
 
 install: $(INSTALLED)
 

@@ -37,6 +37,23 @@ class Settings(BaseSettings):
     # Comma-separated addresses or networks of the proxies (load balancers) in front of the
     # portal whose X-Forwarded-For is believed; none by default.
     trusted_proxies: str = ""
+    # An existing Dask scheduler (``tcp://10.0.0.30:8786``) that sealing fans out to; unset,
+    # sealing starts a local cluster of worker processes when the work is worth it.
+    dask_address: str | None = None
+
+    @field_validator("dask_address")
+    @classmethod
+    def _dask_address_is_an_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        scheme, _, rest = value.rpartition("://")
+        host, _, port = rest.rpartition(":")
+        if scheme not in ("", "tcp", "tls") or not host or not port.isdigit():
+            raise ValueError(
+                f"APPRAISAL_DASK_ADDRESS: {value!r} is not a Dask scheduler's address "
+                "(write e.g. tcp://10.0.0.30:8786)")
+        return value if scheme else f"tcp://{value}"
 
     @field_validator("trusted_proxies")
     @classmethod

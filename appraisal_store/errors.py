@@ -39,3 +39,7 @@ class Conflict(AppraisalError):
 
 class NotADemoDatabase(AppraisalError):
     """The demo refuses to overwrite a database that it did not create."""
+
+
+class DeploymentError(AppraisalError):
+    """The flows cannot be deployed or worked as asked (no shared Prefect server, say)."""

@@ -33,6 +33,7 @@ import httpx
 import psutil
 from sqlalchemy import insert, select
 
+from appraisal_store.cpus import usable_cpus
 from appraisal_store.database import engine
 from appraisal_store.models import Appraisal, Person, PortalSession
 from appraisal_store.sql_types import utcnow
@@ -368,7 +369,7 @@ def portal_entries(figures: PortalFigures, database: str, size: int) -> list[Ent
                  "it the database server's and the load generator's, on the same cores",
             details={"cpu_ms_per_request": per_request, "requests": requests,
                      "requests_per_second": round(requests / figures.wall_seconds, 1),
-                     "cores": os.cpu_count()}))
+                     "cores": usable_cpus()}))
     if figures.peak_rss_mb is not None:
         entries.append(at_most(Entry(
             "5 portal process peak RSS", round(figures.peak_rss_mb, 1), "MB", database, size,

@@ -33,6 +33,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appraisal_store.cpus import usable_cpus
+
 from .dataset import OPENED_ON, YEAR, generate
 
 if TYPE_CHECKING:
@@ -464,5 +466,5 @@ def records_measurements(count: int, workdir: Path, log: Any,
             entries.append(Entry(
                 f"3 records scaling 1 -> 2 proc ({path})",
                 round(times[path, 1] / times[path, 2], 3), "x speed-up", database, count,
-                note=f"{os.cpu_count()} cores"))
+                note=f"{usable_cpus()} cores"))
     return entries

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
 import time
@@ -11,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from appraisal_store.cpus import usable_cpus
 
 PACKAGES = ("board-appraisal", "prefect", "sqlalchemy", "sqlmodel", "fastapi", "uvicorn",
             "reportlab", "pyhanko", "psycopg", "httpx")
@@ -76,7 +77,7 @@ def environment() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpu_count": os.cpu_count(), "packages": versions,
+            "cpu_count": usable_cpus(), "packages": versions,
             "reference_work_cpu_s": reference_work_seconds()}
 
 

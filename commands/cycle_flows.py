@@ -1,4 +1,4 @@
-"""``appraisal remind``, ``appraisal outbox send``, ``appraisal flows serve``, ``appraisal serve``.
+"""``appraisal remind``, ``appraisal outbox send``, ``appraisal flows ...``, ``appraisal serve``.
 
 Each runs a Prefect flow (a local temporary Prefect server starts when ``PREFECT_API_URL``
 is unset) and shows a progress bar while it works.
@@ -93,6 +93,41 @@ def flows_serve() -> None:
     restore_prefect_console()  # a server's log is its sign of life
 
     serve_deployments()
+
+
+@flows_app.command("deploy")
+def flows_deploy(
+    pool: str = typer.Option("appraisal", "--pool", help="The process work pool."),
+    heartbeat: int = typer.Option(
+        30, "--heartbeat", min=30,
+        help="Seconds between a run's heartbeats (Prefect's least: 30)."),
+    dead_after: int = typer.Option(
+        90, "--dead-after", min=31,
+        help="Seconds without a heartbeat after which a run's worker is taken for dead and "
+             "the run is rescheduled."),
+) -> None:
+    """Register the deployments on the shared Prefect server's work pool (once a release)."""
+    from datetime import timedelta
+
+    from flows.deployments import deploy_deployments
+
+    ids = deploy_deployments(work_pool=pool, heartbeat_seconds=heartbeat,
+                             dead_after=timedelta(seconds=dead_after))
+    out.print(f"Registered {len(ids)} deployments on the work pool {pool!r}; runs silent for "
+              f"{dead_after} s are rescheduled. Start workers with `appraisal flows worker`.")
+
+
+@flows_app.command("worker")
+def flows_worker(
+    pool: str = typer.Option("appraisal", "--pool", help="The process work pool."),
+    name: str | None = typer.Option(None, "--name", help="This worker's name (unique)."),
+    limit: int = typer.Option(0, "--limit", min=0,
+                              help="Flow runs at once on this worker (0: no limit)."),
+) -> None:
+    """Run what the work pool schedules, on this machine, until stopped (Prefect's worker)."""
+    from flows.deployments import run_worker
+
+    run_worker(work_pool=pool, name=name, limit=limit or None)
 
 
 @flows_app.command("route")

@@ -1,5 +1,8 @@
 """Seal what both parties signed, fanned out over processes so every core renders and signs.
 
+``APPRAISAL_DASK_ADDRESS`` names an existing Dask cluster to fan out to instead of a local
+one; its workers need the same database URL and seal settings as the flow's machine.
+
 ``seal_records`` finds the pending appraisals (``records.archive.pending_seals``), splits
 them into a few batches (tens of task runs at most, whatever the number of appraisals:
 the SQLite-backed Prefect server records about 24 task runs a second) and seals each
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,8 +65,11 @@ class BatchOutcome:
 
 
 def default_workers() -> int:
-    """The number of worker processes when none is asked for: one a core."""
-    return os.cpu_count() or 1
+    """The number of worker processes when none is asked for: one a CPU this process may
+    use (affinity and cgroup quota)."""
+    from appraisal_store.cpus import usable_cpus
+
+    return usable_cpus()
 
 
 def pending_appraisals(limit: int | None) -> list[int]:
@@ -152,14 +157,36 @@ _WORKER_CONFIG: dict[str, Any] = {
 }
 
 
-def dask_task_runner(workers: int) -> Any:
-    """A temporary local Dask cluster of ``workers`` single-threaded worker processes."""
+def dask_task_runner(workers: int, address: str | None = None) -> Any:
+    """The Dask cluster the batches run on: the scheduler at ``address`` (an existing
+    cluster, ``APPRAISAL_DASK_ADDRESS``), else a temporary local cluster of ``workers``
+    single-threaded worker processes."""
     from prefect_dask import DaskTaskRunner
 
+    if address:
+        return DaskTaskRunner(address=address)
     return DaskTaskRunner(cluster_kwargs={
         "n_workers": workers, "processes": True, "threads_per_worker": 1,
         "dashboard_address": None,  # no web dashboard (and no port to collide on)
     })
+
+
+def cluster_threads(address: str) -> int:
+    """How many tasks the Dask cluster at ``address`` runs at once (its workers' threads).
+
+    Raises:
+        SealError: The scheduler does not answer.
+    """
+    from distributed import Client
+
+    from records.errors import SealError
+
+    try:
+        with Client(address, timeout="10s", set_as_default=False) as client:
+            return max(1, sum(client.nthreads().values()))
+    except (OSError, TimeoutError) as error:
+        raise SealError(f"The Dask scheduler at {address} (APPRAISAL_DASK_ADDRESS) does not "
+                        f"answer: {error}") from error
 
 
 @flow(name="seal-batches", flow_run_name=run_names.seal_batches_run, persist_result=False)
@@ -179,8 +206,10 @@ def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
 
     Args:
         limit: Seal at most this many appraisals in this run.
-        workers: Worker processes; one a core by default. One worker, or fewer than
-            ``FAN_OUT_FROM`` pending appraisals, seals in this process.
+        workers: Worker processes of the local cluster; one a usable CPU by default. One
+            worker, or fewer than ``FAN_OUT_FROM`` pending appraisals, seals in this
+            process. With ``APPRAISAL_DASK_ADDRESS`` set every run goes to that cluster,
+            whatever its size.
 
     Returns:
         The appraisal ids for which a record was stored.
@@ -188,20 +217,26 @@ def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
     Raises:
         SealingFailed: Some records could not be made (the others were stored).
     """
+    from appraisal_store.config import settings
     from records.errors import SealingFailed
 
-    workers = max(1, workers or default_workers())
+    address = settings().dask_address
     pending = pending_appraisals(limit)
+    if address and not pending:
+        return []
+    # An existing cluster is already running: every run fans out to it, in batches to
+    # match its size rather than this machine's.
+    workers = cluster_threads(address) if address else max(1, workers or default_workers())
     chunks = batches(pending, most_batches=BATCHES_PER_WORKER * workers,
                      least_size=LEAST_BATCH)
-    if workers > 1 and len(pending) >= FAN_OUT_FROM:
-        log.info("Sealing %s records in %s batches on %s worker processes",
-                 len(pending), len(chunks), workers)
+    if address or (workers > 1 and len(pending) >= FAN_OUT_FROM):
+        log.info("Sealing %s records in %s batches on %s Dask workers%s", len(pending),
+                 len(chunks), workers, f" at {address}" if address else "")
         import dask
 
         # The runner imports distributed first: setting a key of a configuration section
         # not loaded yet would drop the whole section when the ``set`` ends.
-        runner = dask_task_runner(workers)
+        runner = dask_task_runner(workers, address)
         with dask.config.set(_WORKER_CONFIG):
             outcomes = seal_batches.with_options(task_runner=runner)(chunks)
     else:

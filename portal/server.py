@@ -7,7 +7,6 @@ one core at a time).
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -19,11 +18,10 @@ GIL_SWITCH_INTERVAL_SQLITE = 0.001  # seconds; elsewhere the interpreter's own (
 
 
 def default_workers() -> int:
-    """One worker process per core the portal may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """One worker process per CPU the portal may use (affinity and cgroup quota)."""
+    from appraisal_store.cpus import usable_cpus
+
+    return usable_cpus()
 
 
 def uvicorn_options(*, host: str, port: int, workers: int | None) -> dict[str, object]:

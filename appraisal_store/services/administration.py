@@ -141,8 +141,13 @@ def reopen_for_correction(*, session: Session, actor: Actor, appraisal_id: int, 
     return appraisal
 
 
-def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
-                         delegate_email: str) -> Person:
+def check_may_delegate(session: Session, actor: Actor, organisation_id: int) -> None:
+    """Only the organisation's chair delegates access to content.
+
+    Raises:
+        NotFound: the actor has no standing at the organisation (it is not shown to exist).
+        NotAllowed: anyone else who is not its chair.
+    """
     roles = current_roles(session, actor.person_id, organisation_id) \
         if actor.person_id is not None else set()
     if BoardRole.CHAIR not in roles:
@@ -150,6 +155,11 @@ def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
         if not roles and not sees_status_of(session, actor, organisation_id):
             raise NotFound(f"There is no organisation {organisation_id} that you chair.")
         raise NotAllowed("Only the organisation's chair can delegate access to content.")
+
+
+def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
+                         delegate_email: str) -> Person:
+    check_may_delegate(session, actor, organisation_id)
     person = session.execute(select(Person).where(
         Person.email == delegate_email.strip().lower())).scalar_one_or_none()
     if person is None or BoardRole.COMPANY_SECRETARY not in current_roles(

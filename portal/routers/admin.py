@@ -119,10 +119,16 @@ def create_organisation(request: Request, me: Csrf, code: Annotated[str, Form()]
 
 @router.post("/admin/people")
 async def upload_people(request: Request, me: Csrf,
-                        people_csv: Annotated[UploadFile, File()]) -> Response:
+                        people_csv: Annotated[UploadFile | None, File()] = None) -> Response:
+    # Who may act before what they sent: the file is optional here so that a person who
+    # administers nothing is told so rather than that a field is missing.
     standing = await run_in_threadpool(_require_admin, me)  # a read: off the event loop
     if not standing.organisation_ids:
         raise NotAllowed("Only an organisation's administrators can import its people.")
+    if people_csv is None:
+        errors = FormErrors()
+        errors.add("people_csv", "Choose the CSV file of board members to import")
+        return _admin_page(request, standing, errors=errors)
     raw = await people_csv.read()
     try:
         text = raw.decode("utf-8-sig")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from appraisal_store.errors import NotFound, ValidationFailed
+from appraisal_store.errors import ValidationFailed
 from appraisal_store.queries import secretary_access
 from appraisal_store.services import administration
 
@@ -91,9 +91,10 @@ def delegation(organisation_id: RecordId, me: Csrf, delegate_email: Annotated[st
     """The chair grants or withdraws the company secretary's access to appraisal content."""
     changes = {"grant": administration.delegate_content,
                "revoke": administration.revoke_content_delegation}
-    if action not in changes:
-        raise NotFound("There is no such page.")
     with write_session() as session:
+        administration.check_may_delegate(session, me.actor, organisation_id)
+        if action not in changes:
+            raise ValidationFailed("Choose whether to grant or withdraw access to content.")
         changes[action](session=session, actor=me.actor, organisation_id=organisation_id,
                         delegate_email=delegate_email)
     return RedirectResponse(f"/organisations/{organisation_id}/outcomes?done={action}",

@@ -171,11 +171,28 @@ def test_services_refuse_unknown_enum_values(sqlite_board: Board) -> None:
     assert "is not one of the answers" in str(rating.value)
 
 
-def test_a_missing_form_field_is_400_naming_it(app, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_form_field_is_400_naming_it(app) -> None:  # type: ignore[no-untyped-def]
+    from typing import Annotated
+
+    from fastapi import Form
+
+    def name_form(name: Annotated[str, Form()]) -> dict[str, str]:  # test-only route
+        return {"name": name}
+
+    app.add_api_route("/test-only/name", name_form, methods=["POST"])
+    response = TestClient(app).post("/test-only/name", data={})
+    assert_error_page(response, 400)
+    assert "nhsuk-error-summary" in response.text and "“name”" in response.text
+
+
+def test_an_upload_without_its_file_asks_for_it_and_only_of_administrators(  # type: ignore[no-untyped-def]
+        sign_in_as) -> None:
     admin = sign_in_as("ned2@rx1.nhs.uk", admin=True)
     response = admin.post("/admin/people")
-    assert_error_page(response, 400)
-    assert "nhsuk-error-summary" in response.text and "“people csv”" in response.text
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in response.text and "Choose the CSV file" in response.text
+    # Who may act comes before what they sent: to anyone else the page does not exist.
+    assert_error_page(sign_in_as("ned1@rx1.nhs.uk").post("/admin/people"), 404)
 
 
 def test_a_field_of_the_wrong_type_is_400_naming_it(app) -> None:  # type: ignore[no-untyped-def]
@@ -418,3 +435,12 @@ def test_nothing_is_written_by_a_refused_form(sqlite_board: Board, sign_in_as) -
         assert appraisal is not None and appraisal.state is AppraisalState.IN_REVIEW
         # The review page shown again audits one view of the content; nothing else.
         assert session.query(AuditEvent).count() == before + 1
+
+
+def test_delegation_asks_who_before_what(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    url = f"/organisations/{sqlite_board.organisation_id}/delegation"
+    form = {"action": "neither", "delegate_email": "cosec@rx1.nhs.uk"}
+    # A board member who is not the chair is refused whatever they sent...
+    assert_error_page(sign_in_as("ned1@rx1.nhs.uk").post(url, form), 403, "You cannot do this")
+    # ...and the chair is told what is wrong with the form.
+    assert_error_page(sign_in_as("chair@rx1.nhs.uk").post(url, form), 400)
