@@ -191,6 +191,8 @@ class Objective(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     measure: str = Field(default="", sa_type=Text)
     target_date: date | None = None
+    # The organisational priority the objective serves (free text: each board names its own).
+    priority: str = Field(default="", sa_type=Text)
 
 
 class ObjectiveReview(SQLModel, table=True):
@@ -352,6 +354,23 @@ class SignInToken(SQLModel, table=True):
     created_at: datetime = _created()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = _when()
+
+
+class ParkedForm(SQLModel, table=True):
+    """A form posted after its session ended, kept until its author signs in again.
+
+    Only the fields the person typed are kept (never the CSRF token), for the person whose
+    session posted it and for the page it was posted to; it expires with ``expires_at``.
+    """
+
+    __table_args__ = (Index("ix_parkedform_person_path", "person_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    path: str = Field(max_length=300)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
 
 
 class PortalSession(SQLModel, table=True):

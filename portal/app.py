@@ -13,7 +13,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,8 +29,18 @@ from appraisal_store.sql_types import utcnow
 
 from . import follow_ups
 from .deps import SignInRequired
+from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
-from .routers import admin, director, home, review, secretary, sign_in
+from .routers import (
+    admin,
+    director,
+    home,
+    keep_alive,
+    review,
+    review_tasks,
+    secretary,
+    sign_in,
+)
 from .security import MAX_BODY_BYTES, BodyTooLarge, SecurityMiddleware, ServedHosts
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -82,7 +92,7 @@ def _field_problem(error: Mapping[str, Any]) -> str:
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, _: SignInRequired) -> Response:
-        return RedirectResponse("/sign-in", status_code=303)
+        return await send_to_sign_in(request)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> Response:
@@ -166,6 +176,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     _install_error_pages(app)
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
+                   review_tasks.router, keep_alive.router,
                    secretary.router, admin.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

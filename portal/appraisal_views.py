@@ -36,6 +36,7 @@ from appraisal_store.models import (
 from appraisal_store.services.access import can_view_content, get_appraisal
 from appraisal_store.services.content_views import content_view, log_refused_access
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.services.review import previous_objectives
 from appraisal_store.services.signing import signatures_of
 from appraisal_store.services.steps import AppraisalContext, context_of
 from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
@@ -106,6 +107,8 @@ class AppraisalView(AnswersView):
     appraiser_reflections: dict[str, DomainReflection] = field(default_factory=dict)
     objectives: list[Objective] = field(default_factory=list)
     objective_reviews: list[ObjectiveReview] = field(default_factory=list)
+    # Last year's agreed objectives of the same appointment, carried forward for review.
+    previous_objectives: list[Objective] = field(default_factory=list)
     development_actions: list[DevelopmentAction] = field(default_factory=list)
     fppt: FPPTAttestation | None = None
     signed: set[SignatureRole] = field(default_factory=set)
@@ -187,6 +190,8 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
         view.development_actions = list(session.execute(select(DevelopmentAction).where(
             DevelopmentAction.appraisal_id == appraisal_id)
             .order_by(DevelopmentAction.position)).scalars())
+    if review:
+        view.previous_objectives = previous_objectives(session, appraisal)
     view.returns = list(session.execute(select(AppraisalRevision).where(
         AppraisalRevision.appraisal_id == appraisal_id,
         AppraisalRevision.returned_at.is_not(None))  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import shutil
 import sys
 import tarfile
@@ -33,6 +34,26 @@ class AssetError(Exception):
 
 def integrity_of(blob: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(blob).digest()).decode("ascii")
+
+
+# The design system's CSS asks for the Frutiger web fonts from assets.nhs.uk; the portal's
+# content security policy allows fonts from itself only, so every page logged a refused
+# request. The rules are taken out: the CSS names Arial and sans-serif after Frutiger.
+_FONT_FACE = re.compile(rb"@font-face\{[^}]*\}")
+
+
+def without_font_faces(css: bytes) -> bytes:
+    """The CSS without its ``@font-face`` rules (fonts from another site)."""
+    return _FONT_FACE.sub(b"", css)
+
+
+def _strip_fonts(target: Path) -> None:
+    css = target / "nhsuk-frontend.min.css"
+    if css.is_file():
+        text = css.read_bytes()
+        stripped = without_font_faces(text)
+        if stripped != text:
+            css.write_bytes(stripped)
 
 
 def assets_present(target: Path = STATIC_DIR) -> bool:
@@ -66,7 +87,9 @@ def unpack(blob: bytes, target: Path = STATIC_DIR) -> list[Path]:
                 continue
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(source.read())
+            content = source.read()
+            path.write_bytes(without_font_faces(content) if relative.endswith(".css")
+                             else content)
             written.append(target / relative)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
@@ -83,6 +106,7 @@ def fetch_assets(target: Path = STATIC_DIR, *, force: bool = False, timeout: flo
         AssetError: the registry could not be reached or the tarball does not match.
     """
     if assets_present(target) and not force:
+        _strip_fonts(target)  # fetched before the fonts were taken out
         return target
     try:
         with urllib.request.urlopen(TARBALL_URL, timeout=timeout) as response:  # noqa: S310

@@ -12,7 +12,13 @@ from fastapi import Depends, HTTPException, Request
 from appraisal_store.config import settings
 from appraisal_store.sql_types import utcnow
 
-from .authentication import SignedIn, end_lapsed_session, find_session, touch_session
+from .authentication import (
+    IDLE_TIMEOUT,
+    SignedIn,
+    end_lapsed_session,
+    find_session,
+    touch_session,
+)
 from .client_address import client_address
 from .pre_session import minted_here
 from .store import read_session, write_session
@@ -52,10 +58,17 @@ def current_person(request: Request) -> SignedIn:
         with write_session() as session:
             end_lapsed_session(session, session_id=session_id, now=now)
         raise SignInRequired
+    seen = found.last_seen_at
     if found.due_touch(now):
         with write_session() as session:
             touch_session(session, session_id=session_id, now=now)
+        seen = now
     request.state.signed_in = found.signed_in
+    # When the session will end if nothing else happens (the timeout warning shows it): idle,
+    # or at the end of its lifetime, which staying signed in does not move.
+    request.state.session_lifetime_ends_at = found.created_at + settings().session_lifetime
+    request.state.session_ends_at = min(seen + IDLE_TIMEOUT,
+                                        request.state.session_lifetime_ends_at)
     return found.signed_in
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nhsuk_frontend_jinja
 from fastapi import Request
@@ -41,6 +43,7 @@ def _environment() -> Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=ChainableUndefined,
     )
     environment.filters["uk_date"] = uk_date
+    environment.filters["uk_time"] = uk_time
     environment.globals["state_colours"] = STATE_COLOURS
     environment.globals["rendered_once"] = _rendered_once(environment)
     return environment
@@ -66,6 +69,18 @@ def uk_date(value: Any) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(value: datetime | None) -> str:
+    """10:42am or 3pm, in UK time (the NHS style), or an empty string."""
+    if value is None:
+        return ""
+    local = value.astimezone(UK)
+    hour, suffix = local.hour % 12 or 12, "am" if local.hour < 12 else "pm"
+    return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local:%M}{suffix}"
+
+
 pages = Jinja2Templates(env=_environment())
 
 
@@ -87,8 +102,10 @@ class FormErrors:
         return " ".join(messages) if messages else None
 
     def summary_list(self) -> list[dict[str, str]]:
-        # A problem tied to no field on the page (the error page's) is listed without a link.
-        return [{"text": m, "href": f"#{f}"} if f else {"text": m} for f, m in self.items]
+        # A field id that is a path (``/appraisals/1/domains/d2``) links to that page; a
+        # problem tied to no field on the page (the error page's) is listed without a link.
+        return [{"text": m, "href": f if f.startswith("/") else f"#{f}"} if f else {"text": m}
+                for f, m in self.items]
 
     @classmethod
     def from_problems(cls, summary: str, problems: list[str], *, default_field: str,
@@ -113,7 +130,14 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
            status_code: int = 200) -> HTMLResponse:
     """Render a page with what every page needs (who is signed in, the CSRF token)."""
     signed_in = getattr(request.state, "signed_in", None)
-    full = {"signed_in": signed_in,
+    ends_at = getattr(request.state, "session_ends_at", None) if signed_in else None
+    seconds_left = None
+    if ends_at is not None:
+        clock = getattr(request.app.state, "clock", None)
+        now = clock() if clock else datetime.now(UTC)
+        seconds_left = max(0, int((ends_at - now).total_seconds()))
+    full = {"signed_in": signed_in, "session_ends_at": ends_at,
+            "session_seconds_left": seconds_left,
             "csrf_token": signed_in.csrf_token if signed_in else
             getattr(request.state, "pre_session_csrf", ""),
             "errors": FormErrors(), **(context or {})}

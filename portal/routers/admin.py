@@ -30,6 +30,7 @@ from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import OrgType
 
+from ..dates import date_from_form, date_parts
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..paths import RecordId
 from ..rendering import FormErrors, render
@@ -209,20 +210,23 @@ def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
 
 @router.post("/manage/appraisals/{appraisal_id}/extend")
 def extend(request: Request, appraisal_id: RecordId, me: Csrf,
-           deadline: Annotated[str, Form()] = "", new_date: Annotated[str, Form()] = "",
-           reason: Annotated[str, Form()] = "") -> Response:
+           deadline: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+           day: Annotated[str, Form(alias="new_date-day")] = "",
+           month: Annotated[str, Form(alias="new_date-month")] = "",
+           year: Annotated[str, Form(alias="new_date-year")] = "") -> Response:
+    typed = {"new_date-day": day, "new_date-month": month, "new_date-year": year}
+
     def run(session: Session) -> None:
-        try:
-            when = date.fromisoformat(new_date.strip())
-        except ValueError as error:
-            raise ValidationFailed("Check the new date.",
-                                   ["Enter the new date, like 2026-03-31"]) from error
+        when = date_from_form(typed, "new_date", "The new date", field="",
+                              required=True)
+        assert when is not None
         administration.extend_deadline(session=session, actor=me.actor,
                                        appraisal_id=appraisal_id, deadline=deadline,
                                        new_date=when, reason=reason)
 
     return _manage_action(request, me, appraisal_id, "extend", {
-        "deadline": deadline, "new_date": new_date, "extend_reason": reason}, run)
+        "deadline": deadline, "new_date": date_parts(typed, "new_date"),  # type: ignore[dict-item]
+        "extend_reason": reason}, run)
 
 
 @router.post("/manage/appraisals/{appraisal_id}/reassign")

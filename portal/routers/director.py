@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,6 +12,7 @@ from starlette.datastructures import FormData
 
 from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.lifecycle import Party
+from appraisal_store.services.parked_forms import discard_parked_form, parked_form
 from appraisal_store.services.review import comment_as_appraisee
 from appraisal_store.services.self_assessment import (
     attest_fppt,
@@ -31,10 +33,10 @@ from ..appraisal_views import (
     show_own_appraisal,
     show_own_domain,
 )
-from ..deps import Csrf, CurrentPerson, SignedIn
+from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import write_session
+from ..store import read_session, write_session
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
@@ -46,14 +48,31 @@ def overview(request: Request, appraisal_id: RecordId, me: CurrentPerson,
     return render(request, "director/overview.html", {"view": view, "saved": saved})
 
 
+def _parked(request: Request, me: SignedIn) -> dict[str, str] | None:
+    """What this person typed on this page when their session ended, if it was kept."""
+    with read_session() as session:
+        return parked_form(session=session, person_id=me.person.id, path=request.url.path,
+                           now=clock_of(request))
+
+
+def _return_to(value: object) -> str:
+    return "check" if value == "check" else ""
+
+
 @router.get("/domains/{domain_id}")
 def domain_page(request: Request, appraisal_id: RecordId, domain_id: str,
-                me: CurrentPerson) -> Response:
+                me: CurrentPerson, return_to: str = "") -> Response:
     view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
+    answers = {s.id: view.ratings.get(s.id) for s in domain.statements}
+    reflection = view.reflections.get(domain_id, "")
+    kept = _parked(request, me) if view.editable else None
+    if kept is not None:
+        answers, _ = _answers_in(kept, domain)
+        reflection, return_to = kept.get("reflection", ""), kept.get("return_to", return_to)
     return render(request, "director/domain.html", {
-        "view": view, "domain": domain, "scale": SCALE_OPTIONS,
-        "answers": {s.id: view.ratings.get(s.id) for s in domain.statements},
-        "reflection": view.reflections.get(domain_id, "")})
+        "view": view, "domain": domain, "scale": SCALE_OPTIONS, "answers": answers,
+        "reflection": reflection, "return_to": _return_to(return_to),
+        "restored": kept is not None})
 
 
 @router.post("/domains/{domain_id}")
@@ -81,13 +100,18 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
                 save_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id,
                                      ratings={k: v for k, v in answers.items() if v},
                                      reflections={domain_id: reflection})
+                discard_parked_form(session=session, person_id=me.person.id,
+                                    path=request.url.path)
     except (ValidationFailed, InvalidTransition) as error:
         errors = _errors_of(error, "reflection")
     if errors:  # the page again, with the appraisal's content: a view, audited as one
         view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
         return render(request, "director/domain.html", {
             "view": view, "domain": domain, "scale": SCALE_OPTIONS,
-            "errors": errors, "answers": answers, "reflection": reflection}, status_code=400)
+            "errors": errors, "answers": answers, "reflection": reflection,
+            "return_to": _return_to(form.get("return_to"))}, status_code=400)
+    if _return_to(form.get("return_to")) == "check":
+        return RedirectResponse(f"/appraisals/{appraisal_id}/check", status_code=303)
     if form.get("action") == "continue":
         following = domain_after(framework, domain_id)
         target = (f"/appraisals/{appraisal_id}/domains/{following.id}" if following
@@ -96,7 +120,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     return RedirectResponse(f"/appraisals/{appraisal_id}?saved={domain_id}", status_code=303)
 
 
-def _answers_in(form: FormData, domain: Domain) -> tuple[dict[str, ScaleLabel | None],
+def _answers_in(form: Mapping[str, object], domain: Domain) -> tuple[dict[str, ScaleLabel | None],
                                                          FormErrors]:
     """The ratings the form gives for the domain's statements, and what is wrong with them."""
     answers: dict[str, ScaleLabel | None] = {}
@@ -135,8 +159,19 @@ def submit(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     except (ValidationFailed, InvalidTransition) as error:
         view = show_own_appraisal(me.actor, appraisal_id, "check answers")
         errors = FormErrors()
-        errors.add("submit", error.summary if isinstance(error, ValidationFailed)
-                   else error.message)
+        unanswered = [p for p in view.progress if p.answered < p.total]
+        if isinstance(error, ValidationFailed) and unanswered:
+            # One line per domain with a gap, each linking to its page (and back here).
+            errors.title = error.summary
+            for p in unanswered:
+                missing = p.total - p.answered
+                errors.add(f"/appraisals/{appraisal_id}/domains/{p.domain.id}?return_to=check",
+                           f"{p.domain.number}. {p.domain.name}: {missing} of {p.total} "
+                           f"statement{'s' if p.total != 1 else ''} "
+                           f"{'have' if missing != 1 else 'has'} no answer")
+        else:
+            errors.add("submit", error.summary if isinstance(error, ValidationFailed)
+                       else error.message)
         return render(request, "director/check.html", {"view": view, "errors": errors},
                       status_code=400)
     return RedirectResponse(f"/appraisals/{appraisal_id}?saved=submitted", status_code=303)
@@ -171,9 +206,11 @@ def attest(request: Request, appraisal_id: RecordId, me: Csrf,
 @router.get("/comments")
 def comments_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     view = show_own_appraisal(me.actor, appraisal_id, "comments")
+    kept = _parked(request, me)
     return render(request, "director/comments.html", {
-        "view": view, "comments": view.appraisal.appraisee_comments,
-        "disagreement": view.appraisal.disagreement})
+        "view": view, "restored": kept is not None,
+        "comments": kept.get("comments", "") if kept else view.appraisal.appraisee_comments,
+        "disagreement": kept.get("disagreement", "") if kept else view.appraisal.disagreement})
 
 
 @router.post("/comments")
@@ -185,6 +222,7 @@ def save_comments(request: Request, appraisal_id: RecordId, me: Csrf,
             check_own(session, me.actor, appraisal_id, "comments")
             comment_as_appraisee(session=session, actor=me.actor, appraisal_id=appraisal_id,
                                  comments=comments, disagreement=disagreement)
+            discard_parked_form(session=session, person_id=me.person.id, path=request.url.path)
     except (ValidationFailed, InvalidTransition) as error:
         view = show_own_appraisal(me.actor, appraisal_id, "comments")
         return render(request, "director/comments.html", {

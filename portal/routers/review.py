@@ -1,4 +1,7 @@
-"""The appraiser's queue and review: commentary, objectives, plan, FPPT, agree or return."""
+"""The appraiser's queue, and the appraisal meeting's page (schedule, move and cancel).
+
+The review itself, a task list with a page per section, is ``review_tasks``.
+"""
 
 from __future__ import annotations
 
@@ -11,31 +14,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import InvalidTransition, NotAllowed, ValidationFailed
-from appraisal_store.lifecycle import TRANSITIONS, Party, check_edit, check_transition
+from appraisal_store.lifecycle import Party
 from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.queries import appraiser_queue
-from appraisal_store.services import meetings, review
+from appraisal_store.services import meetings
 from appraisal_store.services.access import get_appraisal
 from appraisal_store.services.steps import AppraisalContext, begin, context_of
-from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind
 
-from ..appraisal_views import SCALE_OPTIONS, domain_ids, show_reviewed_appraisal
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, write_session
 
 router = APIRouter()
-OBJECTIVE_ROWS = 4
-ACTION_ROWS = 3
-FPPT_STATUSES = {s.value for s in FPPTStatus}
-FIELDS = {"objectives": "objective-1-text", "development_plan": "action-1-need",
-          "fppt": "fppt-status", "meeting_date": "meeting-section", "reason": "reason",
-          "last_assessed_on": "last_assessed_on"}
 
 
 @router.get("/queue")
@@ -43,166 +37,6 @@ def queue(request: Request, me: CurrentPerson) -> Response:
     with read_session() as session:
         rows = appraiser_queue(session, me.person.id)
     return render(request, "review/queue.html", {"rows": rows, "today": date.today()})
-
-
-def _page(request: Request, me: SignedIn, appraisal_id: int, *, errors: FormErrors | None = None,
-          posted: dict[str, str] | None = None, saved: str = "") -> Response:
-    view = show_reviewed_appraisal(me.actor, appraisal_id)
-    with read_session() as session:
-        meeting = meetings.open_meeting(session, appraisal_id)
-    return render(request, "review/review.html", {
-        "view": view, "scale": SCALE_OPTIONS, "meeting": meeting and MeetingSummary(meeting),
-        "meeting_arranging": meetings.arranging(view.appraisal), "errors": errors or FormErrors(),
-        "posted": posted or {}, "saved": saved, "objective_rows": OBJECTIVE_ROWS,
-        "action_rows": ACTION_ROWS, "kinds": list(ObjectiveKind), "fppt_statuses": list(FPPTStatus),
-    }, status_code=400 if errors else 200)
-
-
-@router.get("/review/{appraisal_id}")
-def review_page(request: Request, appraisal_id: RecordId, me: CurrentPerson,
-                saved: str = "") -> Response:
-    return _page(request, me, appraisal_id, saved=saved)
-
-
-# The lifecycle step each form takes: who may take it, and when, is checked before anything
-# the form says is read, so a person who may not act learns that and nothing else.
-STEP_ACTIONS = {"begin": "begin_review", "commentary": "edit_review", "objectives": "edit_review",
-                "plan": "edit_review", "fppt": "edit_review", "agree": "agree",
-                "return": "return_for_changes"}
-
-
-def _may_take(session: Session, me: SignedIn, appraisal_id: int, step: str) -> None:
-    """NotFound, NotAllowed or InvalidTransition unless the actor may take ``step`` now."""
-    appraisal, parties = begin(session, me.actor, appraisal_id)
-    action = STEP_ACTIONS[step]
-    if action in TRANSITIONS:
-        check_transition(action, appraisal.state, parties)
-    else:
-        check_edit(action, appraisal.state, parties)
-
-
-async def _act(request: Request, me: SignedIn, appraisal_id: int, step: str,
-               action: Callable[[Session, FormData], object]) -> Response:
-    """Run one service call; on a refusal show the page again with the reason and the input."""
-    form = await request.form()
-    # Off the event loop: a wait for the store's write lock holds up this request only.
-    return await run_in_threadpool(_run_action, request, me, appraisal_id, step, action, form)
-
-
-def _run_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
-                action: Callable[[Session, FormData], object], form: FormData) -> Response:
-    try:
-        with write_session() as session:
-            _may_take(session, me, appraisal_id, step)
-            action(session, form)
-    except (ValidationFailed, InvalidTransition) as error:
-        if isinstance(error, ValidationFailed):
-            errors = FormErrors.from_problems(error.summary, error.problems,
-                                              default_field=f"{step}-form", fields=FIELDS)
-        else:
-            errors = FormErrors()
-            errors.add(f"{step}-form", error.message)
-        posted = {k: str(v) for k, v in form.items()}
-        return _page(request, me, appraisal_id, errors=errors, posted=posted)
-    return RedirectResponse(f"/review/{appraisal_id}?saved={step}#{step}-form",
-                            status_code=303)
-
-
-@router.post("/review/{appraisal_id}/begin")
-async def begin_review(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    return await _act(request, me, appraisal_id, "begin", lambda session, _: review.begin_review(
-        session=session, actor=me.actor, appraisal_id=appraisal_id))
-
-
-def _date(text: str, field: str) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as error:
-        raise ValidationFailed("Check the date.", [f"{field}: enter a real date, like "
-                                                   "2026-01-27"]) from error
-
-
-@router.post("/review/{appraisal_id}/commentary")
-async def save_commentary(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    def save(session: Session, form: FormData) -> None:
-        domains = domain_ids(session, me.actor, appraisal_id)
-        review.save_review(
-            session=session, actor=me.actor, appraisal_id=appraisal_id,
-            commentary={d: str(form.get(f"commentary-{d}", "")) for d in domains},
-            views={d: str(form.get(f"view-{d}") or "") or None for d in domains},
-            msf_summary=str(form.get("msf_summary", "")),
-            appraiser_comments=str(form.get("appraiser_comments", "")))
-
-    return await _act(request, me, appraisal_id, "commentary", save)
-
-
-@router.post("/review/{appraisal_id}/objectives")
-async def save_objectives(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    def save(session: Session, form: FormData) -> None:
-        objectives = [
-            review.ObjectiveInput(kind=str(form.get(f"objective-{i}-kind") or "personal"),
-                                  text=str(form.get(f"objective-{i}-text", "")),
-                                  measure=str(form.get(f"objective-{i}-measure", "")))
-            for i in range(1, OBJECTIVE_ROWS + 1)
-            if str(form.get(f"objective-{i}-text", "")).strip()]
-        review.set_objectives(session=session, actor=me.actor, appraisal_id=appraisal_id,
-                              objectives=objectives)
-
-    return await _act(request, me, appraisal_id, "objectives", save)
-
-
-@router.post("/review/{appraisal_id}/plan")
-async def save_plan(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    def save(session: Session, form: FormData) -> None:
-        actions = [
-            review.DevelopmentInput(need=str(form.get(f"action-{i}-need", "")),
-                                    action=str(form.get(f"action-{i}-action", "")),
-                                    timescale=str(form.get(f"action-{i}-timescale", "")))
-            for i in range(1, ACTION_ROWS + 1)
-            if str(form.get(f"action-{i}-need", "")).strip()
-            or str(form.get(f"action-{i}-action", "")).strip()]
-        review.set_development_plan(session=session, actor=me.actor,
-                                    appraisal_id=appraisal_id, actions=actions)
-
-    return await _act(request, me, appraisal_id, "plan", save)
-
-
-@router.post("/review/{appraisal_id}/fppt")
-async def confirm_fppt(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    def confirm(session: Session, form: FormData) -> None:
-        status = str(form.get("status", ""))
-        problems = []
-        if status not in FPPT_STATUSES:
-            problems.append("fppt: choose whether they are still fit and proper")
-        assessed = None
-        try:
-            assessed = _date(str(form.get("last_assessed_on", "")), "last_assessed_on")
-        except ValidationFailed as error:
-            problems += error.problems
-        if assessed is None and not problems:
-            problems.append("last_assessed_on: enter the date of the last FPPT assessment")
-        if problems or assessed is None:
-            raise ValidationFailed("The FPPT confirmation was not saved.", problems)
-        review.confirm_fppt(session=session, actor=me.actor,
-                            appraisal_id=appraisal_id, last_assessed_on=assessed,
-                            status=status, notes=str(form.get("notes", "")))
-
-    return await _act(request, me, appraisal_id, "fppt", confirm)
-
-
-@router.post("/review/{appraisal_id}/agree")
-async def agree(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    return await _act(request, me, appraisal_id, "agree", lambda session, _: review.agree(
-        session=session, actor=me.actor, appraisal_id=appraisal_id))
-
-
-@router.post("/review/{appraisal_id}/return")
-async def return_for_changes(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    return await _act(request, me, appraisal_id, "return", lambda session, form: (
-        review.return_for_changes(session=session, actor=me.actor, appraisal_id=appraisal_id,
-                                  reason=str(form.get("reason", "")))))
 
 
 # The appraisal meeting: scheduled, moved and cancelled on a page of its own.

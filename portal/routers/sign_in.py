@@ -32,6 +32,7 @@ from ..deps import (
     PreSessionCsrf,
     clock_of,
 )
+from ..parking import NEXT_COOKIE, returned_to
 from ..pre_session import mint_pre_session_token
 from ..rendering import FormErrors, render
 from ..sign_in_mail import SignInPostman
@@ -112,7 +113,8 @@ def use_link(request: Request, _: PreSessionCsrf, now: Now,
             secret = start_session(session, person=person, now=now)
     if secret is None:
         return render(request, "sign_in/link_expired.html", status_code=400)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(returned_to(request), status_code=303)
+    response.delete_cookie(NEXT_COOKIE, path="/sign-in")
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
                         secure=request.app.state.secure_cookies,
                         max_age=int(settings().session_lifetime.total_seconds()))

@@ -19,7 +19,7 @@ from appraisal_store.models import Appraisal, Record
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import AppraisalState
 from tests.conftest import Board
-from tests.portal.conftest import delivered_token, sign_in_emails
+from tests.portal.conftest import Clock, delivered_token, sign_in_emails
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -37,7 +37,8 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(name="server")
-def server_fixture(sqlite_board: Board, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def server_fixture(sqlite_board: Board, monkeypatch: pytest.MonkeyPatch,
+                   clock: Clock) -> Iterator[str]:
     import uvicorn
 
     from portal.app import create_app
@@ -51,7 +52,7 @@ def server_fixture(sqlite_board: Board, monkeypatch: pytest.MonkeyPatch) -> Iter
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("APPRAISAL_BASE_URL", url)
     config.settings.cache_clear()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(clock=clock), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -60,6 +61,20 @@ def server_fixture(sqlite_board: Board, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def watch_console(page, found: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Collect the page's console errors (a refused font or script is one) and exceptions."""
+    def seen(message) -> None:  # type: ignore[no-untyped-def]
+        # A refused form answers 400 by design; the browser logs the page's own status,
+        # which is not an error of the page (its fonts, scripts or styles).
+        own_status = (message.text.startswith("Failed to load resource")
+                      and message.location.get("url") == page.url)
+        if message.type == "error" and not own_status:
+            found.append(f"{page.url}: {message.text}")
+
+    page.on("console", seen)
+    page.on("pageerror", lambda error: found.append(f"{page.url}: {error}"))
 
 
 def _link(email: str, *, after: int) -> str:
@@ -86,6 +101,7 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         domains = framework_of(session, appraisal.framework_version_id).domains
     axe = Axe()
     problems: list[str] = []
+    console: list[str] = []
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -93,6 +109,7 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         def signed_in(email: str):  # type: ignore[no-untyped-def]
             context = browser.new_context()
             page = context.new_page()
+            watch_console(page, console)
             page.goto(f"{server}/sign-in")
             page.fill("#email", email)
             already = len(sign_in_emails(config.settings().outbox_dir, email))
@@ -146,6 +163,7 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         check(appraiser, "appraiser-queue")
         appraiser.click("text=Priya Shah")
         check(appraiser, "appraiser-review")
+        appraiser.goto(f"{server}/review/{appraisal_id}/decision")
         appraiser.fill("#reason", "Please add examples to your reflections")
         appraiser.click("text=Return with this reason")
         appraiser.wait_for_selector(".nhsuk-tag:has-text('Returned')")
@@ -160,12 +178,14 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         appraiser.goto(f"{server}/review/{appraisal_id}")
         appraiser.click("text=Begin the review")
         appraiser.wait_for_url("**saved=begin**")
+        check(appraiser, "appraiser-task-list")
         for domain in domains:
-            appraiser.fill(f"#commentary-{domain.id}", f"Agreed on {domain.name}")
-            appraiser.check(f"#view-{domain.id}-2")
-        appraiser.click("text=Save commentary")
-        appraiser.wait_for_url("**saved=commentary**")
-        appraiser.click("text=Schedule the meeting")
+            appraiser.goto(f"{server}/review/{appraisal_id}/commentary/{domain.id}")
+            appraiser.fill("#commentary", f"Agreed on {domain.name}")
+            appraiser.check("#view-2")
+            appraiser.click("text=Save and return to the review")
+            appraiser.wait_for_url(f"**saved=commentary-{domain.id}**")
+        appraiser.click("a.nhsuk-task-list__link:has-text('The appraisal meeting')")  # own page
         appraiser.fill("#meeting-date-day", "20")
         appraiser.fill("#meeting-date-month", "1")
         appraiser.fill("#meeting-date-year", "2026")
@@ -173,19 +193,27 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         appraiser.fill("#meeting-place", "The boardroom")
         appraiser.click("button:has-text('Schedule the meeting')")
         appraiser.wait_for_url("**saved=meeting**")
+        appraiser.goto(f"{server}/review/{appraisal_id}/objectives")
+        check(appraiser, "appraiser-objectives")
         appraiser.fill("#objective-1-text", "Deliver the financial plan")
         appraiser.fill("#objective-2-text", "Improve board diversity")
         appraiser.check("#objective-2-kind-3")
-        appraiser.click("text=Save objectives")
+        appraiser.click("text=Save and return to the review")
         appraiser.wait_for_url("**saved=objectives**")
+        appraiser.goto(f"{server}/review/{appraisal_id}/plan")
         appraiser.fill("#action-1-need", "Digital leadership")
         appraiser.fill("#action-1-action", "NHS digital academy course")
-        appraiser.click("text=Save development plan")
+        appraiser.click("text=Save and return to the review")
         appraiser.wait_for_url("**saved=plan**")
-        appraiser.fill("#last_assessed_on", "2025-10-01")
-        appraiser.check("#fppt-status")
-        appraiser.click("text=Confirm FPPT status")
+        appraiser.goto(f"{server}/review/{appraisal_id}/fppt")
+        check(appraiser, "appraiser-fppt")
+        appraiser.fill("#last_assessed_on-day", "1")
+        appraiser.fill("#last_assessed_on-month", "10")
+        appraiser.fill("#last_assessed_on-year", "2025")
+        appraiser.check("#status")
+        appraiser.click("text=Confirm and return to the review")
         appraiser.wait_for_url("**saved=fppt**")
+        appraiser.goto(f"{server}/review/{appraisal_id}/decision")
         appraiser.click("button:has-text('Agree the appraisal')")
         appraiser.wait_for_url("**saved=agree**")
         assert _state(appraisal_id) is AppraisalState.AGREED, \
@@ -218,3 +246,4 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         assert "Priya Shah" in csv_text and "Complete" in csv_text
         browser.close()
     assert not problems, problems
+    assert not console, console

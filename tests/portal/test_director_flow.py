@@ -54,10 +54,10 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     assert director.post(f"/appraisals/{appraisal_id}/submit").status_code == 303
     assert appraiser.post(f"/review/{appraisal_id}/begin").status_code == 303
     domains = _framework(appraisal_id).domains
-    commentary = {f"commentary-{d.id}": "Good" for d in domains}
-    commentary.update({f"view-{d.id}": "frequently" for d in domains})
-    assert appraiser.post(f"/review/{appraisal_id}/commentary", commentary).status_code == 303
-    assert appraiser.post(f"/review/{appraisal_id}/meeting", {
+    for d in domains:  # the review is a task list: a page per domain, each with its save
+        assert appraiser.post(f"/review/{appraisal_id}/commentary/{d.id}", {
+            "commentary": "Good", "view": "frequently"}).status_code == 303
+    assert appraiser.post(f"/review/{appraisal_id}/meeting", {  # the meeting's own page
         "meeting-day": "20", "meeting-month": "1", "meeting-year": "2026",
         "meeting-time": "2:30pm", "meeting-duration": "60",
         "meeting-place": "The boardroom"}).status_code == 303
@@ -69,7 +69,8 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     assert appraiser.post(f"/review/{appraisal_id}/plan", {
         "action-1-need": "Digital", "action-1-action": "Course"}).status_code == 303
     assert appraiser.post(f"/review/{appraisal_id}/fppt", {
-        "last_assessed_on": "2025-10-01", "status": "fit_and_proper"}).status_code == 303
+        "last_assessed_on-day": "1", "last_assessed_on-month": "10",
+        "last_assessed_on-year": "2025", "status": "fit_and_proper"}).status_code == 303
     assert appraiser.post(f"/review/{appraisal_id}/agree").status_code == 303
     assert director.post(f"/appraisals/{appraisal_id}/sign").status_code == 303
     assert appraiser.post(f"/appraisals/{appraisal_id}/sign").status_code == 303

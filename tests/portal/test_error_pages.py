@@ -133,9 +133,11 @@ def test_head_answers_like_get_without_the_body(app, sign_in_as) -> None:  # typ
 @pytest.mark.parametrize(("step", "form", "problem"), [
     ("objectives", {"objective-1-kind": "bogus", "objective-1-text": "Lead the EDI plan"},
      "choose personal, organisational or equality"),
-    ("commentary", {"view-d1": "superb"}, "is not one of the answers"),
-    ("fppt", {"status": "probably", "last_assessed_on": "2025-06-01"},
+    ("commentary/d1", {"view": "superb"}, "is not one of the answers"),
+    ("fppt", {"status": "probably", "last_assessed_on-day": "1",
+              "last_assessed_on-month": "6", "last_assessed_on-year": "2025"},
      "choose whether they are still fit and proper"),
+    ("last-year", {"objective-1-outcome": "bogus"}, "choose one of the answers"),
 ])
 def test_form_values_outside_an_enum_are_400_with_the_summary(  # type: ignore[no-untyped-def]
         sqlite_board: Board, sign_in_as, step: str, form: dict[str, str], problem: str) -> None:
@@ -231,9 +233,11 @@ def test_agree_by_someone_who_may_not_agree_is_403_not_the_gaps(  # type: ignore
 
 
 @pytest.mark.parametrize(("step", "form"), [
-    ("commentary", {"meeting_date": "not a date", "view-d1": "superb"}),
+    ("commentary/d1", {"view": "superb"}),
+    ("feedback", {"msf_summary": "x" * 20_001}),
+    ("last-year", {"objective-1-outcome": "bogus"}),
     ("objectives", {"objective-1-kind": "bogus", "objective-1-text": "x"}),
-    ("fppt", {"status": "probably", "last_assessed_on": "yesterday"}),
+    ("fppt", {"status": "probably", "last_assessed_on-day": "yesterday"}),
     ("plan", {"action-1-need": "only a need"}),
     ("return", {"reason": ""}),
     ("meeting", {"meeting-day": "31", "meeting-month": "2", "meeting-year": "2026"}),

@@ -1,0 +1,25 @@
+"""Staying signed in: the timeout warning's "Stay signed in" button posts here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ..authentication import IDLE_TIMEOUT, touch_session
+from ..deps import Csrf, Now
+from ..store import write_session
+
+router = APIRouter()
+
+
+@router.post("/session/keep-alive")
+def keep_alive(request: Request, me: Csrf, now: Now) -> JSONResponse:
+    """Move the session's idle timer on now (not once a minute, as a page does).
+
+    Its lifetime does not move: near its end, what is left is less than the idle timeout.
+    """
+    with write_session() as session:
+        touch_session(session, session_id=me.session_id, now=now)
+    ends_at = min(now + IDLE_TIMEOUT, request.state.session_lifetime_ends_at)
+    return JSONResponse({"seconds_left": max(0, int((ends_at - now).total_seconds()))},
+                        headers={"Cache-Control": "no-store"})
