@@ -91,6 +91,11 @@ def _database_failure(error: DBAPIError, url: str | None) -> EnvironmentFailure 
             "no space left" in text):
         return DiskFull(f"There is no space left for {place}: free some space on its disk "
                         "and run the command again; the change was not saved.")
+    if "disk i/o error" in text:
+        # What SQLite says when the disk fills under its write-ahead log or shared memory.
+        return DiskFull(f"Writing {place} failed with a disk I/O error: its disk is full or "
+                        "failing; free some space (or check the disk) and run the command "
+                        "again; the change was not saved.")
     if "readonly database" in text or "read-only" in text or "unable to open database" in text:
         return StoreNotWritable(f"{place} cannot be written: make it and its folder "
                                 "writable by this user, or point APPRAISAL_HOME at a "

@@ -12,9 +12,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from .audit import start_chain
+from .config import settings
 from .database import engine as default_engine
 from .environment import (
     StoreFromNewerRelease,
@@ -89,15 +90,16 @@ def require_current_store(bind: Engine | None = None) -> str:
         StoreNotReady: No store yet, or one at an older schema (run ``appraisal init``).
         StoreFromNewerRelease, StoreNotMadeByAlembic: See ``_check_revision``.
     """
-    bind = bind or default_engine()
-    place = database_place(str(bind.url.render_as_string(hide_password=True)))
-    database = bind.url.database
-    if (bind.url.get_backend_name() == "sqlite" and database and database != ":memory:"
+    # The file is looked for before an engine is made: making one creates its folder.
+    url = bind.url if bind is not None else make_url(settings().database)
+    place = database_place(url.render_as_string(hide_password=True))
+    database = url.database
+    if (url.get_backend_name() == "sqlite" and database and database != ":memory:"
             and not Path(database).is_file()):
         raise StoreNotReady(f"There is no store yet ({place} does not exist): run "
                             "`appraisal init` to create it (set APPRAISAL_HOME or "
                             "APPRAISAL_DATABASE_URL first if it lives elsewhere).")
-    with bind.connect() as connection:
+    with (bind or default_engine()).connect() as connection:
         revision = _check_revision(connection, place)
     if revision is None:
         raise StoreNotReady(f"{place} holds no appraisal store yet: run `appraisal init` "
@@ -148,7 +150,7 @@ def upgrade(bind: Engine | None = None) -> tuple[str | None, str]:
     newer release or tables made without Alembic, changing nothing.
     """
     bind = bind or default_engine()
-    place = database_place(str(bind.url.render_as_string(hide_password=True)))
+    place = database_place(bind.url.render_as_string(hide_password=True))
     config = alembic_config()
     # Several `appraisal init` at once take turns; each after the first finds the schema
     # current and changes nothing.

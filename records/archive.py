@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +31,7 @@ from appraisal_store.database import (
     read_session,
     write_session,
 )
+from appraisal_store.environment import write_atomically
 from appraisal_store.errors import NotFound
 from appraisal_store.links import Page, for_reader
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
@@ -513,14 +513,7 @@ def _write(path: Path, pdf: bytes) -> Path:
     path = Path(path)
     if path.is_file() and path.read_bytes() == pdf:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(pdf)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_atomically(path, pdf)
 
 
 def export_record(appraisal_id: int, path: Path | str, *, viewer: Actor,
