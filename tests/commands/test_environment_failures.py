@@ -139,16 +139,19 @@ def test_tables_made_without_alembic_are_refused(home: Path,
 
 
 def test_a_missing_or_corrupt_seal_key_is_one_sentence(
-        ready: Board, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        ready: Board, home: Path, prefect_harness: None,
+        capsys: pytest.CaptureFixture[str]) -> None:
     complete(ready, NED1)
     key = home / "seal" / "seal-key.pem"
     saved = key.read_bytes()
     key.unlink()
-    said = failure(capsys, "records", "seal")
-    assert str(home / "seal") in said and "appraisal init" in said
+    for command in (["records", "seal"], ["flows", "seal"]):
+        said = failure(capsys, *command)
+        assert str(home / "seal") in said and "appraisal init" in said
     key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
-    said = failure(capsys, "records", "seal")
-    assert str(key) in said
+    for command in (["records", "seal"], ["flows", "seal"]):
+        said = failure(capsys, *command)
+        assert str(key) in said
     key.write_bytes(saved)
     succeeds(capsys, "records", "seal")
 
