@@ -64,10 +64,11 @@ def main(
         # Left quiet to the end of the process: Prefect also logs as it exits (stopping its
         # temporary server). The long-running servers restore it for themselves.
         quiet_prefect_console()
-    if ctx.invoked_subcommand not in _WITHOUT_STORE and "--help" not in sys.argv[1:]:
+    if ctx.invoked_subcommand not in _WITHOUT_STORE:
+        from appraisal_store.database import check_store_before_use
         from appraisal_store.schema import require_current_store
 
-        require_current_store()
+        check_store_before_use(require_current_store)
 
 
 setup.register(app)
@@ -125,6 +126,8 @@ def _environment_failure(error: Exception) -> AppraisalError | None:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
+    from appraisal_store.database import check_store_before_use
+
     command = get_command(app)
     try:
         code = command.main(args=argv, prog_name="appraisal", standalone_mode=False)
@@ -158,6 +161,8 @@ def run(argv: list[str] | None = None) -> None:
         show_error(f"{error.__class__.__name__}: {error}. The details are in {where}.",
                    heading="Unexpected error")
         sys.exit(1)
+    finally:
+        check_store_before_use(None)  # a check not needed by this command ends with it
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -22,10 +22,12 @@ APPRAISAL = [sys.executable, "-c", "from commands.main import run; run()"]
 
 
 def failure(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    """Run ``appraisal *args``: it must exit 1 with one sentence and no traceback."""
+    """Run ``appraisal *args`` as a new process would (no engine made yet): it must exit 1
+    with one sentence and no traceback."""
     from commands.main import run
     from commands.prefect_console import restore_prefect_console
 
+    database.reset_engines()
     try:
         with pytest.raises(SystemExit) as exited:
             run(list(args))
@@ -43,6 +45,7 @@ def succeeds(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     from commands.main import run
     from commands.prefect_console import restore_prefect_console
 
+    database.reset_engines()
     try:
         with pytest.raises(SystemExit) as exited:
             run(list(args))
@@ -94,7 +97,7 @@ def ready_fixture(sqlite_board: Board, home: Path) -> Board:
 @pytest.mark.parametrize("command", [
     ["init"], ["status"], ["audit", "verify"],
     ["org", "add", "RX2", "--name", "Elsewhere", "--type", "nhs-trust"],
-    ["outbox", "send"], ["records", "export-all", "{home}/exported"],
+    ["outbox", "send"], ["records", "export-all", "--to", "{home}/exported"],
 ])
 def test_a_read_only_home_is_one_sentence(ready: Board, home: Path, read_only: object,
                                           command: list[str],
