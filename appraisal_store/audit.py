@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from .actors import Actor
+from .environment import EnvironmentFailure
 from .errors import AppraisalError
 from .models import AuditEvent, AuditHead, Record
 from .sql_types import utcnow
@@ -23,8 +24,9 @@ from .sql_types import utcnow
 GENESIS_HASH = "0" * 64
 
 
-class AuditHeadMissing(AppraisalError):
-    """The chain's head row is gone while events exist: nothing can be appended safely."""
+class AuditHeadMissing(EnvironmentFailure):
+    """The chain's head row is gone while events exist: nothing can be appended safely
+    (the portal answers 503 with this, as for any store that cannot take a change)."""
 
 
 _HEAD_MISSING = (
@@ -347,7 +349,8 @@ class ChainReport:
         return self.broken_at is None and not self.anchor_problems
 
 
-# Who holds an anchor: a sealed record (named) or the witness given to ``verify_chain``.
+# Who holds an anchor and when it was made ("the ... record of appraisal 3 (version 1)
+# was sealed", "the anchor given was taken"), and the anchor.
 _Anchored = tuple[str, AuditAnchor]
 
 
@@ -359,7 +362,7 @@ def _record_anchors(session: Session) -> list[_Anchored]:
         .order_by(Record.id)  # type: ignore[arg-type]
     )
     return [(f"the {stage.value.replace('_', ' ')} record of appraisal {appraisal_id} "
-             f"(version {version})", AuditAnchor(int(event), str(digest)))
+             f"(version {version}) was sealed", AuditAnchor(int(event), str(digest)))
             for appraisal_id, version, stage, event, digest in rows]
 
 
@@ -369,12 +372,12 @@ def _anchor_problem(holder: str, anchor: AuditAnchor, seen: dict[int, str],
     if found == anchor.hash:
         return None
     if found is not None:
-        return (f"{holder} was sealed when event {anchor.event_id} had hash "
+        return (f"{holder} when event {anchor.event_id} had hash "
                 f"{anchor.hash[:16]}…, it now has {found[:16]}…: the trail was rewritten")
     if report.broken_at is not None and anchor.event_id >= report.broken_at:
-        return (f"{holder} was sealed at event {anchor.event_id}, past the break at event "
+        return (f"{holder} at event {anchor.event_id}, past the break at event "
                 f"{report.broken_at}")
-    return (f"{holder} was sealed at event {anchor.event_id}, but the trail now ends at "
+    return (f"{holder} at event {anchor.event_id}, but the trail now ends at "
             f"event {report.last.event_id}: events were removed")
 
 
@@ -389,7 +392,7 @@ def verify_chain(session: Session, *, batch: int = 5000,
     """
     anchors = _record_anchors(session)
     if witness is not None:
-        anchors.append(("the anchor given", witness))
+        anchors.append(("the anchor given was taken", witness))
     wanted = {anchor.event_id for _, anchor in anchors}
     seen = {0: GENESIS_HASH}
     report = _walk(session, batch, wanted, seen)

@@ -193,7 +193,7 @@ def test_a_witness_anchor_is_checked_too(board: Board) -> None:
     report = _verify(witness)
     assert report.broken_at is None and not report.ok
     assert report.anchor_problems[0].startswith(
-        f"the anchor given was sealed when event {witness.event_id} had hash")
+        f"the anchor given was taken when event {witness.event_id} had hash")
 
 
 def test_the_anchor_is_written_and_read_as_hash_at_number() -> None:

@@ -79,6 +79,6 @@ def test_the_anchor_printed_for_a_witness_is_checked_by_verify(
     assert "and the one given hold" in said
     wrong = f"{'0' * 64}@{number}"
     said = failure(capsys, "audit", "verify", "--anchor", wrong)
-    assert f"the anchor given was sealed when event {number} had hash" in said
+    assert f"the anchor given was taken when event {number} had hash" in said
     said = failure(capsys, "audit", "verify", "--anchor", "not-an-anchor")
     assert "--anchor:" in said and "HASH@N" in said
