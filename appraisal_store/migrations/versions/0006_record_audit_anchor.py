@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-# 0004 and 0005 come from other branches; until they are merged this follows 0003.
-down_revision = '0003'
+# 0005 comes from another branch; until it is merged this follows 0004.
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
