@@ -106,10 +106,29 @@ def _configure_sqlite(engine: Engine) -> None:
 
 _engines: dict[str, Engine] = {}
 
+# A check of the store run once, before the first engine of this process is made: the
+# command line sets it (``check_store_before_use``) so a command on a missing, old or
+# foreign store fails with one sentence before it starts, and after its arguments parsed.
+_store_check: list[Callable[[], object]] = []
+
+
+def check_store_before_use(check: Callable[[], object] | None) -> None:
+    """Run ``check`` (it raises to refuse) before the first engine is made; None: none."""
+    _store_check.clear()
+    if check is not None:
+        _store_check.append(check)
+
+
+def _run_store_check() -> None:
+    if _store_check:
+        _store_check.pop()()  # cleared first: the check itself may make the engine
+
 
 def engine() -> Engine:
     """The process-wide engine for the configured database."""
     url = settings().database
+    if url not in _engines:
+        _run_store_check()
     if url not in _engines:
         _engines[url] = make_engine(url)
     return _engines[url]
@@ -126,6 +145,8 @@ def pooled_engine() -> Engine:
     """
     url = settings().database
     key = f"pooled:{url}"
+    if key not in _engines:
+        _run_store_check()
     if key not in _engines:
         _engines[key] = (make_engine(url, poolclass=QueuePool, pool_size=10, max_overflow=30)
                          if make_url(url).get_backend_name() == "sqlite" else engine())

@@ -253,6 +253,10 @@ class Record(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     reason: str = Field(default="", sa_type=Text)
     created_at: datetime = _created()
+    # The audit chain's head when the record was made, also inside its signed bytes
+    # (``audit verify`` checks the chain still passes through it); none before 0006.
+    audit_anchor_event: int | None = Field(default=None)
+    audit_anchor_hash: str | None = Field(default=None, max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -293,7 +297,7 @@ class AuditHead(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     last_event_id: int = 0
-    last_hash: str = Field(default="0" * 64, max_length=64)
+    last_hash: str = Field(max_length=64)  # created by ``audit.start_chain`` only
 
 
 class ContentDelegation(SQLModel, table=True):

@@ -44,8 +44,14 @@ def _show_version(wanted: bool) -> None:
         raise typer.Exit(0)
 
 
+# Commands that make the store or need none: every other one first checks that the store
+# is there and at this release's schema, so it fails with one sentence before it starts.
+_WITHOUT_STORE = {"init", "demo", "framework", None}
+
+
 @app.callback()
 def main(
+    ctx: typer.Context,
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Also show Prefect's log lines and tracebacks."),
     version: bool = typer.Option(  # acted on by its callback
@@ -58,6 +64,11 @@ def main(
         # Left quiet to the end of the process: Prefect also logs as it exits (stopping its
         # temporary server). The long-running servers restore it for themselves.
         quiet_prefect_console()
+    if ctx.invoked_subcommand not in _WITHOUT_STORE:
+        from appraisal_store.database import check_store_before_use
+        from appraisal_store.schema import require_current_store
+
+        check_store_before_use(require_current_store)
 
 
 setup.register(app)
@@ -100,8 +111,23 @@ def _log_unexpected() -> str:
         return "(the log could not be written)"
 
 
+def _environment_failure(error: Exception) -> AppraisalError | None:
+    """The sentence for a failure of the machine around us (a folder, the disk, the
+    database server, the seal) met anywhere in a command; None for any other error."""
+    from appraisal_store.config import settings
+    from appraisal_store.environment import environment_failure
+
+    try:
+        url = settings().database
+    except Exception:  # noqa: BLE001 - the settings themselves may be what failed
+        url = None
+    return environment_failure(error, database_url=url)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
+    from appraisal_store.database import check_store_before_use
+
     command = get_command(app)
     try:
         code = command.main(args=argv, prog_name="appraisal", standalone_mode=False)
@@ -127,10 +153,16 @@ def run(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(error.exit_code)
     except Exception as error:  # noqa: BLE001 - the last line of defence for the user
+        failure = _environment_failure(error)
+        if failure is not None:
+            show_error(failure.message)
+            sys.exit(1)
         where = _log_unexpected()
         show_error(f"{error.__class__.__name__}: {error}. The details are in {where}.",
                    heading="Unexpected error")
         sys.exit(1)
+    finally:
+        check_store_before_use(None)  # a check not needed by this command ends with it
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from appraisal_store.database import read_session, write_session
+from appraisal_store.environment import EnvironmentFailure
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services import outbox as bookkeeping
 from appraisal_store.sql_types import utcnow
@@ -90,6 +91,11 @@ def deliver_messages(message_ids: list[int], *, now: datetime | None = None) -> 
                 report.failed += 1
                 report.server_down = True
                 break
+            except EnvironmentFailure as error:
+                # A full disk or a read-only outbox folder: no later message would fare
+                # better, so the pass stops with that sentence.
+                _failed(message_id, error, moment)
+                raise
             except Exception as error:  # noqa: BLE001 - one bad message must not stop the rest
                 _failed(message_id, error, moment)
                 report.failed += 1

@@ -10,7 +10,6 @@ file, then a rename).
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 from email.message import EmailMessage
@@ -19,6 +18,7 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from appraisal_store.config import settings
+from appraisal_store.environment import write_atomically
 
 from .emails import sender_address
 
@@ -44,10 +44,8 @@ class FolderPostbox:
         return None
 
     def deliver(self, email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
-        target = self.folder / eml_name(idempotency_key)
-        temporary = target.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_bytes(bytes(email))
-        os.replace(temporary, target)
+        # A full disk or read-only folder is one sentence and leaves no temporary file.
+        write_atomically(self.folder / eml_name(idempotency_key), bytes(email))
 
 
 class SmtpPostbox:

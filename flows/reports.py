@@ -5,7 +5,6 @@ half-way) never leaves a half-written report. The columns and the spreadsheet wr
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
 from appraisal_store.database import read_session
+from appraisal_store.environment import write_atomically
 from appraisal_store.exports import (
     cell_text,
     completion_sheet,
@@ -42,14 +42,6 @@ class CycleReports:
         self.files += other.files
         self.organisations += other.organisations
         self.submissions_due += other.submissions_due
-
-
-def _write_atomically(path: Path, content: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
-    return path
 
 
 def _html(organisation: Organisation, year: str, rows: list[AppraisalRow], today: date) -> bytes:
@@ -85,9 +77,9 @@ def write_cycle_reports(*, year: str, codes: list[str], today: date, folder: Pat
             mine = by_code.get(code, [])
             sheets = completion_workbook(mine, today)
             reports.files += [
-                _write_atomically(folder / f"{code}-completion.csv", csv_bytes(sheets[0])),
-                _write_atomically(folder / f"{code}-completion.xlsx", xlsx_bytes(sheets)),
-                _write_atomically(folder / f"{code}-summary.html",
+                write_atomically(folder / f"{code}-completion.csv", csv_bytes(sheets[0])),
+                write_atomically(folder / f"{code}-completion.xlsx", xlsx_bytes(sheets)),
+                write_atomically(folder / f"{code}-summary.html",
                                   _html(organisations[code], year, mine, today)),
             ]
             reports.organisations += 1
@@ -95,7 +87,7 @@ def write_cycle_reports(*, year: str, codes: list[str], today: date, folder: Pat
         sheet = submission_sheet(rows, {c: o.type for c, o in organisations.items()})
         reports.submissions_due = sum(1 for r in rows if r.nhse_due)
         reports.files += [
-            _write_atomically(folder / "nhse-submissions.csv", csv_bytes(sheet)),
-            _write_atomically(folder / "nhse-submissions.xlsx", xlsx_bytes([sheet])),
+            write_atomically(folder / "nhse-submissions.csv", csv_bytes(sheet)),
+            write_atomically(folder / "nhse-submissions.xlsx", xlsx_bytes([sheet])),
         ]
     return reports

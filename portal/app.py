@@ -15,9 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appraisal_store.config import settings
+from appraisal_store.environment import EnvironmentFailure, environment_failure
 from appraisal_store.errors import (
     AppraisalError,
     InvalidTransition,
@@ -81,6 +83,13 @@ def _error_page(request: Request, status: int, title: str, message: str, *,
     return response
 
 
+def _unavailable(request: Request, failure: EnvironmentFailure) -> Response:
+    log.error("The service is unavailable: %s", failure.message)
+    return _error_page(request, 503, "The service is unavailable",
+                       f"The service is unavailable: {failure.message}",
+                       headers={"Retry-After": "60"})
+
+
 def _field_problem(error: Mapping[str, Any]) -> str:
     """One problem of a request the framework refused, naming the field in the person's words."""
     name = str(error["loc"][-1]).replace("_", " ") if error.get("loc") else "the form"
@@ -113,6 +122,20 @@ def _install_error_pages(app: FastAPI) -> None:
             errors.add("", problem[:1].upper() + problem[1:])
         return _error_page(request, 400, error.summary, "Go back and try again.",
                            errors=errors)
+
+    # The machine around us failed (the database server, a full disk, the seal): the
+    # one sentence that names it and what to do, as 503, the same for every page.
+    @app.exception_handler(EnvironmentFailure)
+    async def service_unavailable(request: Request, error: EnvironmentFailure) -> Response:
+        return _unavailable(request, error)
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OSError)
+    async def environment_error(request: Request, error: Exception) -> Response:
+        failure = environment_failure(error, database_url=settings().database)
+        if failure is None:
+            raise error  # not the machine's: the page of last resort answers it
+        return _unavailable(request, failure)
 
     @app.exception_handler(AppraisalError)
     async def appraisal_error(request: Request, error: AppraisalError) -> Response:

@@ -12,25 +12,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, literal, or_, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.audit import PendingEvent, record_events
+from appraisal_store.audit import AuditAnchor, PendingEvent, chain_head, record_events
 from appraisal_store.database import (
     pooled_engine,
     queued_write_session,
     read_session,
     write_session,
 )
+from appraisal_store.environment import write_atomically
 from appraisal_store.errors import NotFound
 from appraisal_store.links import Page, for_reader
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
@@ -45,7 +46,7 @@ from records.errors import RecordError, RecordNotSealed, SealingFailed, SigningE
 from records.keys import deployment_seal
 from records.render import render_record
 from records.seal import Seal, sign_record
-from records.verify import KnownRecord
+from records.verify import KnownRecord, anchor_keyword
 
 __all__ = [
     "SealedRecord",
@@ -125,15 +126,25 @@ def pending_seals(session: Session, *, limit: int | None = None) -> list[int]:
     return list(session.execute(statement).scalars())
 
 
+class _MadeStage(NamedTuple):
+    """One record made: its stage, its bytes, and the audit anchor inside them."""
+
+    stage: RecordStage
+    pdf: bytes
+    anchor: AuditAnchor
+
+
 def _store(session: Session, appraisal: Appraisal,
-           made: list[tuple[RecordStage, bytes]]) -> list[SealedRecord]:
-    """Add the made stages and audit them (one append to the chain for all of them)."""
+           made: list[_MadeStage]) -> list[SealedRecord]:
+    """Add the made stages, each with the audit anchor inside its signed bytes, and audit
+    them (one append to the chain for all of them)."""
     appraisal_id, version = appraisal.id or 0, appraisal.record_version
     rows = [
         Record(appraisal_id=appraisal_id, version=version, stage=stage, pdf=pdf,
                sha256=hashlib.sha256(pdf).hexdigest(),
-               reason=_version_reason(appraisal, stage))
-        for stage, pdf in made
+               reason=_version_reason(appraisal, stage),
+               audit_anchor_event=anchor.event_id, audit_anchor_hash=anchor.hash)
+        for stage, pdf, anchor in made
     ]
     session.add_all(rows)
     session.flush()  # the unique (appraisal, version, stage) is the backstop against a repeat
@@ -166,7 +177,8 @@ def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[Qu
     ]
 
 
-def _sign(pdf: bytes, signed: _Signed, content: RecordContent, seal: Seal) -> bytes:
+def _sign(pdf: bytes, signed: _Signed, content: RecordContent, seal: Seal,
+          anchor: AuditAnchor) -> bytes:
     role = content.appraisee_role if signed.role is SignatureRole.APPRAISEE else (
         content.appraiser_role or "Appraiser")
     return sign_record(
@@ -176,6 +188,9 @@ def _sign(pdf: bytes, signed: _Signed, content: RecordContent, seal: Seal) -> by
         signer_role=role,
         signed_at=signed.signed_at.astimezone(RECORD_TIME_ZONE),
         seal=seal,
+        # Each signature's update carries the head it was sealed at, where the signature
+        # covers it (the document's /Keywords).
+        keywords=[anchor_keyword(anchor)],
     )
 
 
@@ -250,19 +265,20 @@ def _plan(session: Session, appraisal: Appraisal, *, with_pdfs: bool = True) -> 
     return _Plan(appraisal.record_version, signatures, stored, wanted)
 
 
-def _make(content: RecordContent, plan: _Plan, seal: Seal) -> list[tuple[RecordStage, bytes]]:
-    """Render and sign what ``plan`` wants: CPU only, no database."""
-    made: list[tuple[RecordStage, bytes]] = []
+def _make(content: RecordContent, plan: _Plan, seal: Seal,
+          anchor: AuditAnchor) -> list[_MadeStage]:
+    """Render and sign what ``plan`` wants, anchored at ``anchor``: CPU only, no database."""
+    made: list[_MadeStage] = []
     first = plan.stored.get(RecordStage.SIGNED_BY_APPRAISEE)
     if first is not None:
         pdf = first[1]
     else:
         pdf = _sign(render_record(content), plan.signatures[SignatureRole.APPRAISEE],
-                    content, seal)
-        made.append((RecordStage.SIGNED_BY_APPRAISEE, pdf))
+                    content, seal, anchor)
+        made.append(_MadeStage(RecordStage.SIGNED_BY_APPRAISEE, pdf, anchor))
     if SignatureRole.APPRAISER in plan.wanted:
-        pdf = _sign(pdf, plan.signatures[SignatureRole.APPRAISER], content, seal)
-        made.append((RecordStage.COMPLETE, pdf))
+        pdf = _sign(pdf, plan.signatures[SignatureRole.APPRAISER], content, seal, anchor)
+        made.append(_MadeStage(RecordStage.COMPLETE, pdf, anchor))
     return made
 
 
@@ -277,7 +293,7 @@ class _Made:
 
     appraisal_id: int
     plan: _Plan
-    stages: list[tuple[RecordStage, bytes]]
+    stages: list[_MadeStage]
 
 
 def _read_and_make(appraisal_id: int, seal: Seal) -> _Made | None:
@@ -293,7 +309,10 @@ def _read_and_make(appraisal_id: int, seal: Seal) -> _Made | None:
         if not plan.wanted:
             return None
         content = build_content(session, appraisal_id)
-    return _Made(appraisal_id, plan, _make(content, plan, seal))
+        # The head in this snapshot: every event up to it happened before the record was
+        # made, and ``audit verify`` checks the chain still passes through it.
+        anchor = chain_head(session)
+    return _Made(appraisal_id, plan, _make(content, plan, seal, anchor))
 
 
 def _store_made(made: _Made) -> list[SealedRecord] | None:
@@ -494,14 +513,7 @@ def _write(path: Path, pdf: bytes) -> Path:
     path = Path(path)
     if path.is_file() and path.read_bytes() == pdf:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(pdf)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_atomically(path, pdf)
 
 
 def export_record(appraisal_id: int, path: Path | str, *, viewer: Actor,

@@ -9,9 +9,17 @@ from __future__ import annotations
 from cryptography import x509
 
 from appraisal_store.config import settings
+from appraisal_store.environment import SealUnavailable
+from records.errors import SealError
 from records.seal import Seal, ensure_seal, load_seal
 
-__all__ = ["deployment_seal", "ensure_deployment_seal", "trusted_seal_certificates"]
+__all__ = ["DeploymentSealUnavailable", "deployment_seal", "ensure_deployment_seal",
+           "trusted_seal_certificates"]
+
+
+class DeploymentSealUnavailable(SealError, SealUnavailable):
+    """The deployment's seal is missing or unreadable: a ``SealError`` to the records
+    code, and to the commands, flows and portal a failure of the machine around us."""
 
 
 def ensure_deployment_seal() -> str:
@@ -43,10 +51,16 @@ def deployment_seal() -> Seal:
     """The seal that signs this deployment's records (cached; see :func:`load_seal`).
 
     Raises:
-        SealError: No seal yet (run ``appraisal init``) or an unreadable PKCS#12 file.
+        DeploymentSealUnavailable: No seal yet (run ``appraisal init``), or an unreadable
+            key, certificate or PKCS#12 file.
     """
     config = settings()
-    return load_seal(config.seal_pkcs12, config.seal_password, home=config.home)
+    try:
+        return load_seal(config.seal_pkcs12, config.seal_password, home=config.home)
+    except DeploymentSealUnavailable:
+        raise
+    except SealError as error:
+        raise DeploymentSealUnavailable(error.message) from error
 
 
 def trusted_seal_certificates() -> list[x509.Certificate]:

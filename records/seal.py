@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -307,6 +308,7 @@ def sign_record(
     signed_at: datetime,
     seal: Seal,
     box: SignatureBox | None = None,
+    keywords: Sequence[str] = (),
 ) -> bytes:
     """Add one party's PAdES signature to a record, as an incremental update.
 
@@ -324,6 +326,8 @@ def sign_record(
         signed_at: When they signed; must carry a time zone.
         seal: The organisation seal from :func:`load_seal`.
         box: Where the field goes; by default the box the renderer left for it.
+        keywords: When given, the document's /Keywords in this update (inside what the
+            signature covers): the archive writes the audit chain's anchor there.
 
     Returns:
         The signed PDF.
@@ -347,6 +351,8 @@ def sign_record(
         ) from error
     if field_name in signed:
         raise SigningError(f"The record already carries the {field_name} signature.")
+    if keywords:
+        writer.document_meta.keywords = list(keywords)
     if box is None:
         try:
             box = signature_boxes_in(writer.prev)[field_name]

@@ -26,13 +26,36 @@ from pyhanko_certvalidator import ValidationContext
 
 from records.placement import SIGNATURE_FIELDS
 
-__all__ = ["KnownRecord", "SignatureReport", "Verdict", "verify_record"]
+__all__ = ["ANCHOR_KEYWORD", "KnownRecord", "SignatureReport", "Verdict", "anchor_keyword",
+           "audit_anchor_of", "verify_record"]
+
+# The /Keywords entry by which a sealed record names the audit chain's head (HASH@N) at
+# its sealing: written in each signature's update, so the signature covers it.
+ANCHOR_KEYWORD = "audit-anchor:"
 
 # pyHanko logs a full traceback (at ERROR) whenever a file fails its difference analysis.
 # A tampered file is an expected input here, answered in the verdict; without a handler
 # Python would print those tracebacks to stderr. A NullHandler keeps them out of the
 # console while an application that configures logging still receives them.
 logging.getLogger("pyhanko").addHandler(logging.NullHandler())
+
+def anchor_keyword(anchor: object) -> str:
+    """The /Keywords entry for ``anchor`` (an ``AuditAnchor``, written ``HASH@N``)."""
+    return f"{ANCHOR_KEYWORD}{anchor}"
+
+
+def audit_anchor_of(pdf: bytes) -> str | None:
+    """The audit anchor (``HASH@N``) the newest revision of ``pdf`` carries, if any."""
+    try:
+        info = PdfFileReader(BytesIO(pdf), strict=False).trailer["/Info"].get_object()
+        keywords = str(info.get("/Keywords", ""))
+    except Exception:  # noqa: BLE001 - an unreadable file carries no anchor
+        return None
+    for keyword in keywords.split(","):
+        if keyword.strip().startswith(ANCHOR_KEYWORD):
+            return keyword.strip()[len(ANCHOR_KEYWORD):]
+    return None
+
 
 _ROLE_AND_TIME = re.compile(r"^\((?P<role>.*)\) on (?P<at>\S+)$")
 
