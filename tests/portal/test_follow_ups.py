@@ -8,13 +8,11 @@ threads to go idle and then look at the real SMTP server and the store.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from appraisal_store import config, database
+from appraisal_store import database
 from appraisal_store.models import Appraisal, Record
 from appraisal_store.services import self_assessment
 from appraisal_store.services.frameworks import framework_of
@@ -23,22 +21,11 @@ from competencies.scale import ScaleLabel
 from portal import follow_ups
 from records.seal import ensure_seal
 from tests.conftest import Board
-from tests.flows.conftest import SmtpServer, free_port
+from tests.flows.conftest import SmtpServer
 from tests.records.appraisals import agree
 
 FINANCE = "finance@rx1.nhs.uk"
 CEO = "ceo@rx1.nhs.uk"
-
-
-@pytest.fixture(name="smtp_server")
-def smtp_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    monkeypatch.setenv("APPRAISAL_SMTP_URL", server.url)
-    config.settings.cache_clear()
-    yield server
-    server.stop()
-    config.settings.cache_clear()
 
 
 def settle(deadline_seconds: float = 60) -> None:

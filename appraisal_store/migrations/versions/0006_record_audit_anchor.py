@@ -11,7 +11,7 @@ from alembic import op
 
 revision = '0006'
 # 0005 comes from another branch; until it is merged this follows 0004.
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
