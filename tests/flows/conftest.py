@@ -31,6 +31,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.messages: list[Message] = []
         self.answers: dict[str, str] = {}
         self.drop_once: set[str] = set()
@@ -60,7 +61,13 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
+            self.arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, *, most_seconds: float = 60) -> bool:
+        """Block until ``count`` messages have arrived (False if they did not in time)."""
+        with self.lock:
+            return self.arrived.wait_for(lambda: len(self.messages) >= count, most_seconds)
 
     def keys(self) -> list[str]:
         with self.lock:

@@ -3,6 +3,7 @@ scripted to refuse, defer, drop and die), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -129,3 +130,43 @@ def test_a_server_that_never_answers_times_out_as_unreachable() -> None:
             box.deliver(email, "k:1", recipient="a@example.org")
     assert unavailable.value.whole_pass
     assert "did not answer in time" in unavailable.value.answer
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_outbox_send_says_what_was_sent_deferred_and_failed_and_status_lists_the_failed(
+        board: Board, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.commands.test_operator_commands import invoke
+
+    queued = rows()
+    refused, later = queued[0].recipient_email, queued[1].recipient_email
+    smtp_server.mailbox.answers[refused] = REFUSED.format(refused)
+    smtp_server.mailbox.answers[later] = "451 4.7.1 Try again later"
+    code, out, _ = invoke(capsys, "outbox", "send")
+    assert code == 0
+    assert f"Sent 4 messages to smtp://127.0.0.1:{smtp_server.port}; 1 still queued." in out
+    assert "Deferred 1, retried with backoff: 451 4.7.1 Try again later (1)." in out
+    assert "Failed 1 for good" in out and f"{refused}: {REFUSED.format(refused)}" in out
+    code, out, _ = invoke(capsys, "outbox", "status", "--json")
+    status = json.loads(out)
+    assert (status["sent"], status["undeliverable"], status["backing_off"]) == (4, 1, 1)
+    assert status["last_errors"] == {"451 4.7.1 Try again later": 1}
+    [undelivered] = status["undelivered"]
+    assert (undelivered["to"], undelivered["answer"]) == (refused, REFUSED.format(refused))
+    code, out, _ = invoke(capsys, "outbox", "status")
+    assert "4 sent, 1 could not be delivered." in out and REFUSED.format(refused) in out
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_outbox_send_exits_1_when_the_server_cannot_be_reached(
+        sqlite_board: Board, smtp_server: SmtpServer,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.commands.test_operator_commands import invoke
+
+    smtp_server.stop()
+    code, out, _ = invoke(capsys, "outbox", "send")
+    assert code == 1
+    assert "Sent 0 messages" in out
+    assert "refused the connection" in out
+    assert f"The mail server at smtp://127.0.0.1:{smtp_server.port} could not be reached" in out
+    code, out, _ = invoke(capsys, "outbox", "send", "--json")
+    assert code == 1 and json.loads(out)["server_down"] is True
