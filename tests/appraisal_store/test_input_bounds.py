@@ -139,3 +139,16 @@ def test_org_add_with_a_500_character_name_says_so_in_one_sentence(
     assert (code, out) == (1, "")
     assert err.splitlines() == ["Error: The organisation was not added.",
                                 "  - The name is 500 characters long; at most 200 are kept."]
+
+
+def test_an_external_appraisers_email_with_a_nul_is_refused_before_it_is_looked_up(
+        board: Board, operator: Actor) -> None:
+    from appraisal_store.services.appraisers import register_external_appraiser
+
+    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+        register_external_appraiser(session=session, actor=operator, organisation_code="RX1",
+                                    email="ext\x00@x.nhs.uk", roles=["chair"],
+                                    reason="Independent chair appraiser", name="Ext Ernal")
+    assert raised.value.problems == [
+        "email: the email contains a NUL (U+0000); an email address must be one line of "
+        "printable text"]
