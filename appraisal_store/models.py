@@ -274,6 +274,9 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime | None = _when()
     last_error: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = _when()
+    # Set when the mail server refused the message for good (a 5xx); ``last_error`` then
+    # holds its answer, and the message is never tried again.
+    failed_at: datetime | None = _when()
 
 
 class AuditEvent(SQLModel, table=True):

@@ -5,6 +5,11 @@ cannot reshape any of them; a control character (a line break splits a header or
 line and makes the person's mail fail for good), a line or paragraph separator, or a
 bidirectional override (text that reads differently from what it holds) can. The import,
 the portal's forms and the commands all check names here, so they refuse the same ones.
+
+Email addresses follow the same rule; free text (a reflection, a reason, a comment) may
+hold line breaks and tabs but no other control character (a NUL cannot be stored in
+PostgreSQL at all). Every length here is its column's, so nothing too long reaches the
+database to be refused there.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ from __future__ import annotations
 import unicodedata
 
 PERSON_NAME_LONGEST = 200  # Person.name
-ORGANISATION_NAME_LONGEST = 300  # Organisation.name
+ORGANISATION_NAME_LONGEST = 200  # Organisation.name
+EMAIL_LONGEST = 320  # Person.email: 64 before the @ and 255 after, as RFC 5321 allows
+# Free text is kept in Text columns, which have no length of their own: this bound keeps a
+# pasted document (or a 2 MB form field) out of the record, its PDF and its emails.
+TEXT_LONGEST = 20_000
+SHOWN_LONGEST = 60  # of a refused value, quoted back in a message
 
 _CALLED = {"\t": "a tab", "\n": "a line feed", "\r": "a carriage return", "\x00": "a NUL",
            "\x7f": "a DEL", "\x85": "a next-line character", "\u2028": "a line separator",
@@ -56,6 +66,66 @@ def name_problem(name: str, *, longest: int = PERSON_NAME_LONGEST) -> str | None
     if len(text) > longest:
         return f"is {len(text)} characters long; at most {longest} are kept"
     return None
+
+
+def field_problem(value: str, *, longest: int) -> str | None:
+    """What is wrong with ``value`` as a one-line field (a code, a role, a date as typed),
+    or None. Completes "the role ..."."""
+    refused = [c for c in dict.fromkeys(value) if _refused(c)]
+    if refused:
+        return ("contains " + ", ".join(_called(c) for c in refused)
+                + "; a field must be one line of printable text")
+    if len(value) > longest:
+        return f"is {len(value)} characters long; at most {longest} are kept"
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    """What is wrong with ``email`` as an address to store, or None (its form is the
+    caller's to check). Completes "the email ..."."""
+    refused = [c for c in dict.fromkeys(email) if _refused(c)]
+    if refused:
+        return ("contains " + ", ".join(_called(c) for c in refused)
+                + "; an email address must be one line of printable text")
+    if len(email) > EMAIL_LONGEST:
+        return f"is {len(email)} characters long; at most {EMAIL_LONGEST} are kept"
+    return None
+
+
+_TEXT_BREAKS = frozenset("\t\n\r")
+
+
+def _refused_in_text(character: str) -> bool:
+    return (unicodedata.category(character) in {"Cc", "Cs"}
+            and character not in _TEXT_BREAKS)
+
+
+def text_problem(text: str, *, longest: int = TEXT_LONGEST) -> str | None:
+    """What is wrong with ``text`` as free text on the record, or None when it is usable.
+
+    Line breaks and tabs are kept; any other control character is refused, and so is text
+    longer than ``longest``. Completes "the reflection ...", "the reason ...".
+    """
+    refused = [c for c in dict.fromkeys(text) if _refused_in_text(c)]
+    if refused:
+        return ("contains " + ", ".join(_called(c) for c in refused)
+                + "; only printable text, line breaks and tabs are kept")
+    if len(text) > longest:
+        return f"is {len(text)} characters long; at most {longest} are kept"
+    return None
+
+
+def text_problems(texts: dict[str, str], *, longest: int = TEXT_LONGEST) -> list[str]:
+    """A problem for each of ``texts`` (label to text) that is not usable free text, e.g.
+    "the reason contains a NUL (U+0000); only printable text, ..."."""
+    return [f"{label} {problem}" for label, text in texts.items()
+            if (problem := text_problem(text, longest=longest))]
+
+
+def shown(value: str) -> str:
+    """A refused value as it may be quoted back: printable, and cut short when long."""
+    text = printable_name(value)
+    return text if len(text) <= SHOWN_LONGEST else text[:SHOWN_LONGEST - 1] + "…"
 
 
 def printable_name(name: str) -> str:

@@ -39,31 +39,97 @@ def progress_bar(description: str, total: int | None, *, hidden: bool = False
             yield advance
 
 
-def send_outbox_now(*, as_json: bool = False, **more: object) -> None:
-    """Run ``send_outbox`` once and say what happened (as JSON, with ``more`` keys)."""
+def _mail_destination() -> str:
+    """Where the outbox goes: the SMTP server (without any password in its URL) or the
+    folder of .eml files."""
+    from urllib.parse import urlsplit
+
     from appraisal_store.config import settings
+
+    url = settings().smtp_url
+    if not url:
+        return str(settings().outbox_dir)
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '127.0.0.1'}:{parts.port or 25}"
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    return "; ".join(f"{reason} ({number})" for reason, number in
+                     sorted(reasons.items(), key=lambda item: -item[1]))
+
+
+def send_outbox_now(*, as_json: bool = False, **more: object) -> None:
+    """Run ``send_outbox`` once and say what happened (as JSON, with ``more`` keys): sent,
+    deferred with the reasons, failed for good with the server's answers. Exits 1 when the
+    server could not be reached and nothing was sent."""
     from flows.outbox import pending_count, run_send_outbox
 
     with progress_bar("Sending messages", pending_count() or None, hidden=as_json):
         report = run_send_outbox()
-    where = settings().smtp_url or str(settings().outbox_dir)
+    where = _mail_destination()
+    unreachable = report.server_down and report.sent == 0
     if as_json:
         print_json({**more, "sent": report.sent, "failed": report.failed,
-                    "server_down": report.server_down, "still_queued": pending_count(),
-                    "to": where})
-        return
-    out.print(f"Sent {report.sent} messages to {where}; {pending_count()} still queued.")
-    if report.server_down:
-        out.print("The mail server did not answer: the rest stay queued and are retried "
-                  "with backoff.")
-    elif report.failed:
-        out.print(f"{report.failed} messages failed; they are retried with backoff.")
+                    "deferred": report.deferred, "server_down": report.server_down,
+                    "still_queued": pending_count(), "to": where,
+                    "deferred_reasons": dict(report.deferred_reasons),
+                    "failures": [{"to": to, "answer": answer}
+                                 for to, answer in report.failures]})
+    else:
+        out.print(f"Sent {report.sent} messages to {where}; {pending_count()} still queued.")
+        if report.deferred:
+            out.print(f"Deferred {report.deferred}, retried with backoff: "
+                      f"{_reasons(report.deferred_reasons)}.", markup=False)
+        if report.failed:
+            out.print(f"Failed {report.failed} for good, not retried (see 'appraisal outbox "
+                      "status' and the company secretary's dashboard):")
+            for to, answer in report.failures:
+                out.print(f"  - {to}: {answer}", markup=False)
+        if report.server_down:
+            out.print(f"The mail server at {where} could not be reached: the rest stay "
+                      "queued and are retried with backoff.")
+    if unreachable:
+        raise typer.Exit(1)
 
 
 @outbox_app.command("send")
 def outbox_send(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Send every due message once (SMTP when APPRAISAL_SMTP_URL is set, else .eml files)."""
     send_outbox_now(as_json=as_json)
+
+
+@outbox_app.command("status")
+def outbox_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """How the outbox stands, and the messages the mail server refused for good."""
+    from appraisal_store.database import read_session
+    from appraisal_store.services.outbox import outbox_summary, undelivered_messages
+    from appraisal_store.sql_types import utcnow
+
+    with read_session() as session:
+        summary = outbox_summary(session, now=utcnow())
+        undelivered = undelivered_messages(session, limit=1000)
+    if as_json:
+        print_json({"due": summary.due, "backing_off": summary.backing_off,
+                    "sent": summary.sent, "undeliverable": summary.undeliverable,
+                    "last_errors": summary.last_errors,
+                    "undelivered": [{"id": m.id, "template": m.template,
+                                     "to": m.recipient_email, "name": m.recipient_name,
+                                     "appraisal_id": m.appraisal_id,
+                                     "failed_at": m.failed_at.isoformat(),
+                                     "answer": m.answer} for m in undelivered]})
+        return
+    out.print(f"{summary.due} due now, {summary.backing_off} waiting to be retried, "
+              f"{summary.sent} sent, {summary.undeliverable} could not be delivered.")
+    if summary.last_errors:
+        out.print(f"Why the queued ones last failed: {_reasons(summary.last_errors)}.",
+                  markup=False)
+    if undelivered:
+        out.print("Could not be delivered (the mail server refused them; not retried):")
+        for message in undelivered:
+            about = f", appraisal {message.appraisal_id}" if message.appraisal_id else ""
+            out.print(f"  - {message.failed_at:%Y-%m-%d %H:%M} {message.recipient_name} "
+                      f"<{message.recipient_email}> ({message.template}{about}): "
+                      f"{message.answer}", markup=False)
 
 
 def remind(

@@ -4,6 +4,11 @@ Every route goes through the same checks (``competencies.validation``): six doma
 unique ids, non-empty text, the five scale labels in order. A bad file raises one
 ``FrameworkError`` naming every problem with its line, for ``appraisal framework import``
 to print as it is.
+
+A framework file comes from outside, so it is read within bounds: YAML aliases (which can
+expand a small file into billions of nodes) are refused beyond ``MOST_ALIASES``, nesting
+beyond ``DEEPEST`` (the composer recurses once a level), and the expanded document beyond
+``MOST_NODES``; each refusal names the line where the bound was crossed.
 """
 
 from __future__ import annotations
@@ -40,6 +45,42 @@ __all__ = [
 DEFAULT_FRAMEWORK_PATH = Path(__file__).with_name("lcf-2024.yaml")
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+# The shipped framework uses no alias and nests six levels; these leave room to spare.
+MOST_ALIASES = 20
+DEEPEST = 20
+MOST_NODES = 20_000
+
+
+class _Unbounded(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.problem = FrameworkProblem(line, message)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing too many aliases and too deep nesting as it composes."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MOST_ALIASES:
+                raise _Unbounded(line, f"this file uses more than {MOST_ALIASES} YAML aliases "
+                                       "(*name); write the text out where it is needed")
+        self._depth += 1
+        try:
+            if self._depth > DEEPEST:
+                raise _Unbounded(line, f"this is nested more than {DEEPEST} levels deep; "
+                                       "a framework needs far fewer")
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def parse_framework(text: str, *, source: str = "<string>") -> Framework:
@@ -57,7 +98,9 @@ def parse_framework(text: str, *, source: str = "<string>") -> Framework:
             problem found is listed with its 1-based line.
     """
     try:
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.compose(text, Loader=_BoundedLoader)
+    except _Unbounded as refused:
+        raise FrameworkError([refused.problem], source=source) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -74,7 +117,11 @@ def parse_framework(text: str, *, source: str = "<string>") -> Framework:
         line = text.count("\n", 0, error.position) + 1
         problem = FrameworkProblem(line, f"this is not valid YAML: {error.reason}")
         raise FrameworkError([problem], source=source) from None
-    root = None if document is None else _located(document, source=source, on_path=set())
+    try:
+        root = None if document is None else _located(document, source=source, on_path=set(),
+                                                      budget=[MOST_NODES])
+    except _Unbounded as refused:
+        raise FrameworkError([refused.problem], source=source) from None
     return build_framework(root, source=source)
 
 
@@ -137,8 +184,12 @@ def framework_from_dict(content: Mapping[str, Any]) -> Framework:
     return build_framework(_node_from_value(content), source="<dict>")
 
 
-def _located(node: yaml.Node, *, source: str, on_path: set[int]) -> Node:
+def _located(node: yaml.Node, *, source: str, on_path: set[int], budget: list[int]) -> Node:
     line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:  # aliases within their count can still multiply a document
+        raise _Unbounded(line, f"this file expands to more than {MOST_NODES} YAML nodes; "
+                               "write out a framework without aliases")
     if isinstance(node, yaml.ScalarNode):
         # Plain, quoted and ">" scalars have had their wrapping folded by YAML already,
         # so a line break left in them is a paragraph break; in "|" scalars it is not.
@@ -155,10 +206,12 @@ def _located(node: yaml.Node, *, source: str, on_path: set[int]) -> Node:
     on_path.add(id(node))
     try:
         if isinstance(node, yaml.SequenceNode):
-            items = tuple(_located(item, source=source, on_path=on_path) for item in node.value)
+            items = tuple(_located(item, source=source, on_path=on_path, budget=budget)
+                          for item in node.value)
             return SequenceNode(line, items)
         entries = tuple(
-            (_located_key(key), _located(value, source=source, on_path=on_path))
+            (_located_key(key), _located(value, source=source, on_path=on_path,
+                                             budget=budget))
             for key, value in node.value
         )
         return MappingNode(line, entries)

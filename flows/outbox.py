@@ -28,12 +28,19 @@ from .runtime import batches, flow_settings
 
 def send_outbox_batches(*, now: datetime | None = None, appraisal_id: int | None = None,
                         limit: int = 20_000) -> DeliveryReport:
-    """The outbox pass as Prefect tasks: tens of task runs, each over a batch of messages."""
+    """The outbox pass as Prefect tasks: tens of task runs, each over a batch of messages.
+
+    The batches run one after another, never side by side: a sender with several messages
+    in flight at once (accepted by the server, not yet marked) would repeat all of them
+    after a crash, where one at a time repeats at most one. When no connection to the
+    server can be had, the later batches are not tried.
+    """
     report = DeliveryReport()
     ids = due_message_ids(now=now or utcnow(), limit=limit, appraisal_id=appraisal_id)
-    futures = [deliver_batch.submit(batch, now) for batch in batches(ids, least_size=200)]
-    for future in futures:
-        report.add(future.result())
+    for batch in batches(ids, least_size=200):
+        report.add(deliver_batch(batch, now))
+        if report.server_down:
+            break
     return report
 
 

@@ -6,6 +6,12 @@ without importing Prefect (each portal worker would carry it for nothing).
 Delivery is over SMTP when ``APPRAISAL_SMTP_URL`` is set (``smtp://host:port``), otherwise
 each message is written as ``APPRAISAL_HOME/outbox/{key}.eml`` (atomically: a temporary
 file, then a rename).
+
+What the server answers is sorted here into three outcomes, so the sender can act on each:
+``Undeliverable`` (a 5xx for this message: never retried), ``Deferred`` (a 4xx for this
+message: retried with backoff, the connection still good) and ``ServerUnavailable`` (no
+connection, a dropped one, a timeout or a 421: this message and, when ``whole_pass``, the
+rest of the pass wait for a later one).
 """
 
 from __future__ import annotations
@@ -23,6 +29,65 @@ from appraisal_store.environment import write_atomically
 from .emails import sender_address
 
 CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+
+
+class DeliveryFailed(smtplib.SMTPException):
+    """A message was not delivered; ``answer`` is the server's reply or what went wrong.
+
+    An ``SMTPException``, so a caller that catches the library's errors catches these too.
+    """
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
+class Undeliverable(DeliveryFailed):
+    """The server refused this message for good (a 5xx): sending it again cannot help."""
+
+
+class Deferred(DeliveryFailed):
+    """The server refused this message for now (a 4xx); the connection is still good."""
+
+
+class ServerUnavailable(DeliveryFailed):
+    """No usable connection: refused, timed out, dropped or closed with a 421.
+
+    ``whole_pass``: no connection could be opened at all (or the server refused our sender
+    or our login), so the other messages of the pass would fare no better.
+    """
+
+    def __init__(self, answer: str, *, whole_pass: bool) -> None:
+        super().__init__(answer)
+        self.whole_pass = whole_pass
+
+
+def server_answer(code: int, text: bytes | str) -> str:
+    """``550 5.1.1 No such user``: the reply as one line."""
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(words.split())}".strip()
+
+
+def _by_code(code: int, text: bytes | str) -> DeliveryFailed:
+    answer = server_answer(code, text)
+    if code == 421:  # the server is closing the connection (smtplib has closed it too)
+        return ServerUnavailable(answer, whole_pass=False)
+    if 500 <= code < 600:
+        return Undeliverable(answer)
+    return Deferred(answer)
+
+
+def _unreachable(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return server_answer(error.smtp_code, error.smtp_error)
+    # smtplib turns a timeout while reading a reply into "Connection unexpectedly closed".
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        return "the mail server did not answer in time"
+    if isinstance(error, ConnectionRefusedError):
+        return "the mail server refused the connection"
+    if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
+        return "the mail server closed the connection"
+    return f"{error.__class__.__name__}: {error}"
 
 
 def eml_name(idempotency_key: str) -> str:
@@ -72,15 +137,57 @@ class SmtpPostbox:
 
     def deliver(self, email: EmailMessage, idempotency_key: str, *, recipient: str) -> None:
         """Send ``email`` to ``recipient`` alone: the envelope is never read from the
-        headers, where a person's name is written."""
+        headers, where a person's name is written.
+
+        Raises:
+            Undeliverable, Deferred, ServerUnavailable: see the module's docstring.
+        """
         if self.sender is None:
             self.sender = sender_address(settings().mail_from).addr_spec
         if self.connection is None:
-            self.connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            self.connection = self._connect()
+        try:
+            self.connection.send_message(email, from_addr=self.sender, to_addrs=[recipient])
+        except smtplib.SMTPRecipientsRefused as refused:
+            code, text = refused.recipients.get(recipient) or next(
+                iter(refused.recipients.values()))
+            raise self._after(_by_code(code, text)) from refused
+        except smtplib.SMTPSenderRefused as refused:
+            # Our own address refused: every message of the pass would be.
+            self._drop()
+            raise ServerUnavailable(
+                f"the mail server refused the sender {self.sender}: "
+                f"{server_answer(refused.smtp_code, refused.smtp_error)}",
+                whole_pass=True) from refused
+        except smtplib.SMTPResponseException as answered:  # DATA refused, or another reply
+            raise self._after(_by_code(answered.smtp_code, answered.smtp_error)) from answered
+        except (smtplib.SMTPException, OSError) as error:  # dropped, timed out, reset
+            self._drop()
+            raise ServerUnavailable(_unreachable(error), whole_pass=False) from error
+
+    def _connect(self) -> smtplib.SMTP:
+        connection: smtplib.SMTP | None = None
+        try:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.username:
-                self.connection.starttls()
-                self.connection.login(self.username, self.password or "")
-        self.connection.send_message(email, from_addr=self.sender, to_addrs=[recipient])
+                connection.starttls()
+                connection.login(self.username, self.password or "")
+            return connection
+        except (smtplib.SMTPException, OSError) as error:
+            if connection is not None:
+                connection.close()
+            raise ServerUnavailable(f"{self.host}:{self.port}: {_unreachable(error)}",
+                                    whole_pass=True) from error
+
+    def _after(self, failure: DeliveryFailed) -> DeliveryFailed:
+        if isinstance(failure, ServerUnavailable):
+            self._drop()
+        return failure
+
+    def _drop(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def postbox() -> FolderPostbox | SmtpPostbox:
@@ -93,7 +200,8 @@ def deliver_one(email: EmailMessage, idempotency_key: str, *, recipient: str) ->
     """Deliver one rendered message on a postbox of its own (opened and closed here).
 
     Raises:
-        OSError, smtplib.SMTPException: the server could not be reached or refused it.
+        DeliveryFailed (an ``smtplib.SMTPException``): the server could not be reached or
+        refused it.
     """
     with postbox() as box:
         box.deliver(email, idempotency_key, recipient=recipient)

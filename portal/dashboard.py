@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -21,6 +21,7 @@ from appraisal_store.services.access import (
     is_national_administrator,
     is_org_administrator,
 )
+from appraisal_store.services.outbox import Undelivered, undelivered_messages
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, BoardRole
 
 _ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
@@ -63,6 +64,8 @@ class Dashboard:
     rows: list[AppraisalRow]
     today: date
     manages: bool = True  # False for a national administrator, who sees status only
+    # Emails about this board's appraisals that the mail server refused for good.
+    undelivered: list[Undelivered] = field(default_factory=list)
 
     @cached_property
     def counts(self) -> dict[AppraisalState, int]:
@@ -121,7 +124,8 @@ def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *
     organisation, manages = administered_organisation(session, actor, organisation_id)
     year = year or latest_year(session)
     rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
-    return Dashboard(organisation, year, rows, today or date.today(), manages)
+    return Dashboard(organisation, year, rows, today or date.today(), manages,
+                     undelivered_messages(session, organisation_id=organisation_id, limit=50))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, ContentDelegation, Person
+from ..names import text_problems
 from ..sql_types import utcnow
 from ..vocabulary import BoardRole
 from .access import current_roles, sees_status_of
@@ -27,6 +28,8 @@ def _reason(reason: str) -> str:
     if not reason.strip():
         raise ValidationFailed("Give a reason; it is kept on the record.",
                                ["reason: say why"])
+    if (problems := text_problems({"the reason": reason})):
+        raise ValidationFailed("The reason was not kept.", problems)
     return reason.strip()
 
 

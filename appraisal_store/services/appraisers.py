@@ -21,7 +21,7 @@ from ..actors import Actor
 from ..audit import record_event
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
-from ..names import PERSON_NAME_LONGEST, name_problem
+from ..names import PERSON_NAME_LONGEST, email_problem, name_problem, shown, text_problems
 from ..routing import MAY_APPRAISE, may_appraise
 from ..sql_types import utcnow
 from ..vocabulary import BoardRole
@@ -166,6 +166,8 @@ def _refusal(session: Session, appraisal: Appraisal, role: BoardRole, address: s
     whose = f"{appraisee.name if appraisee else 'the appraisee'} ({role.label.lower()})"
     if not address:
         return f"Choose the appraiser of {whose}."
+    if email_problem(address):  # a NUL cannot even be looked up in PostgreSQL
+        return f"'{shown(address)}' is not an email address: choose the appraiser of {whose}."
     person = session.execute(select(Person).where(Person.email == address)).scalar_one_or_none()
     if person is None:
         return f"{address} is not on record, so cannot appraise {whose}."
@@ -222,12 +224,15 @@ def _may_register(session: Session, actor: Actor, organisation: Organisation) ->
 
 def _person(session: Session, email: str, name: str | None) -> tuple[Person, bool]:
     address = email.strip().lower()
+    if (problem := email_problem(address)):  # checked first: a NUL cannot be looked up
+        raise ValidationFailed("The external appraiser was not registered.",
+                               [f"email: the email {problem}"])
     person = session.execute(select(Person).where(Person.email == address)).scalar_one_or_none()
     if person is not None:
         return person, False
     if not _EMAIL.match(address):
         raise ValidationFailed("The external appraiser was not registered.",
-                               [f"email: '{email}' is not an email address"])
+                               [f"email: '{shown(email)}' is not an email address"])
     if name is None:
         raise ValidationFailed("The external appraiser was not registered.",
                                [f"name: {address} is not on record; give their name "
@@ -259,6 +264,7 @@ def register_external_appraiser(*, session: Session, actor: Actor, organisation_
     _may_register(session, actor, organisation)
     why = reason.strip()
     problems = [] if why else ["reason: say why they appraise for this organisation"]
+    problems += text_problems({"reason: the reason": reason})
     try:
         chosen = _roles(roles)
     except ValidationFailed as error:

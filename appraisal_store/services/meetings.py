@@ -21,6 +21,7 @@ from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..lifecycle import Party
 from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalMeeting, Cycle, Person
+from ..names import text_problem
 from ..outbox import QueuedMessage, queue_messages
 from ..sql_types import utcnow
 from ..vocabulary import AppraisalState
@@ -198,7 +199,9 @@ def _checked(session: Session, appraisal: Appraisal, starts_at: datetime, durati
         problems.append(f"duration: the meeting must last between {MIN_MINUTES} minutes and "
                         f"{MAX_MINUTES // 60} hours")
     where = " ".join(place.split())
-    if not where:
+    if (problem := text_problem(where, longest=MAX_PLACE)) and "contains" in problem:
+        problems.append(f"place: the place {problem}")
+    elif not where:
         problems.append("place: say where the meeting is, or give the video link")
     elif len(where) > MAX_PLACE:
         problems.append(f"place: the place must be {MAX_PLACE} characters or fewer")

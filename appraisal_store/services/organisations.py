@@ -11,7 +11,7 @@ from ..actors import Actor
 from ..audit import record_event
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Organisation
-from ..names import ORGANISATION_NAME_LONGEST, name_problem
+from ..names import ORGANISATION_NAME_LONGEST, name_problem, shown
 from ..vocabulary import OrgType
 from .access import is_national_administrator
 
@@ -37,7 +37,8 @@ def add_organisation(*, session: Session, actor: Actor, code: str, name: str,
     code = code.strip().upper()
     problems = []
     if not _ODS_CODE.match(code):
-        problems.append(f"The code '{code}' is not an ODS code (2 to 10 letters and digits).")
+        problems.append(f"The code '{shown(code)}' is not an ODS code "
+                        "(2 to 10 letters and digits).")
     if not name.strip():
         problems.append("The organisation needs a name.")
     elif (problem := name_problem(name, longest=ORGANISATION_NAME_LONGEST)):
@@ -48,7 +49,7 @@ def add_organisation(*, session: Session, actor: Actor, code: str, name: str,
     try:
         kind = OrgType(org_type)
     except ValueError:
-        problems.append(f"The type '{org_type}' is not one of: "
+        problems.append(f"The type '{shown(str(org_type))}' is not one of: "
                         + ", ".join(t.value for t in OrgType) + ".")
         kind = OrgType.NHS_TRUST
     if problems:

@@ -4,17 +4,22 @@ Queueing a message belongs to the change that causes it (``appraisal_store.outbo
 caller's transaction); these are the writes of whoever delivers it. Each takes the caller's
 session: the sender opens one short transaction per step, so a crash between the mail
 server's acceptance and the mark leaves at most that one message to go again.
+
+A message ends sent (``sent_at``) or refused for good by the mail server (``failed_at``,
+with the server's answer in ``last_error``); until then it is queued, and a failure that
+may pass (a 4xx, no connection) backs it off.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlmodel import Session
 
-from ..models import OutboxMessage
+from ..models import Appraisal, OutboxMessage
 
 LEASE = timedelta(minutes=2)
 BACKOFF_FIRST = timedelta(minutes=1)
@@ -29,8 +34,13 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MOST)
 
 
-def _is_due(now: datetime) -> tuple[Any, Any]:
+def _queued() -> tuple[Any, Any]:
     return (OutboxMessage.sent_at.is_(None),  # type: ignore[union-attr]
+            OutboxMessage.failed_at.is_(None))  # type: ignore[union-attr]
+
+
+def _is_due(now: datetime) -> tuple[Any, ...]:
+    return (*_queued(),
             or_(OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
                 OutboxMessage.next_attempt_at <= now))  # type: ignore[operator]
 
@@ -46,13 +56,18 @@ def due_message_ids(session: Session, *, now: datetime, limit: int,
 
 
 def pending_count(session: Session) -> int:
-    """Unsent messages, due or backing off."""
+    """Unsent messages still to be tried, due or backing off."""
     return int(session.execute(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.sent_at.is_(None))).scalar_one())  # type: ignore[union-attr]
+        *_queued())).scalar_one())
 
 
 def claim_message(session: Session, *, message_id: int, now: datetime) -> OutboxMessage | None:
     """Take the message for ``LEASE``; None when it was sent or another sender holds it."""
+    if session.get_bind().dialect.name == "postgresql":
+        # A claim need not survive a crash of the database server: lost, the message is
+        # merely unclaimed, and the mark that follows a delivery is itself flushed (which
+        # flushes the claim before it). So this commit does not wait for the disk.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     taken = session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id, *_is_due(now))
         .values(next_attempt_at=now + LEASE)
@@ -68,12 +83,81 @@ def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
 def mark_failed(session: Session, *, message_id: int, error: str, now: datetime) -> None:
     """Count the attempt and back off; the message stays queued."""
     message = session.get(OutboxMessage, message_id)
-    if message is None or message.sent_at is not None:
+    if message is None or message.sent_at is not None or message.failed_at is not None:
         return
     message.attempts += 1
     message.next_attempt_at = now + backoff(message.attempts)
     message.last_error = error[:2000]
     session.add(message)
+
+
+def mark_undeliverable(session: Session, *, message_id: int, answer: str,
+                       now: datetime) -> None:
+    """The mail server refused the message for good: keep its answer, never try it again."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                *_queued())
+                    .values(failed_at=now, last_error=answer[:2000], next_attempt_at=None,
+                            attempts=OutboxMessage.attempts + 1))
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A message the mail server refused for good."""
+
+    id: int
+    template: str
+    recipient_name: str
+    recipient_email: str
+    appraisal_id: int | None
+    failed_at: datetime
+    answer: str
+
+
+def undelivered_messages(session: Session, *, organisation_id: int | None = None,
+                         limit: int = 100) -> list[Undelivered]:
+    """The messages refused for good, newest first; of one organisation's appraisals when
+    ``organisation_id`` is given."""
+    statement = (select(OutboxMessage.id, OutboxMessage.template,
+                        OutboxMessage.recipient_name, OutboxMessage.recipient_email,
+                        OutboxMessage.appraisal_id, OutboxMessage.failed_at,
+                        OutboxMessage.last_error)
+                 .where(OutboxMessage.failed_at.is_not(None))  # type: ignore[union-attr]
+                 .order_by(OutboxMessage.failed_at.desc(),  # type: ignore[union-attr]
+                           OutboxMessage.id.desc())  # type: ignore[union-attr]
+                 .limit(limit))
+    if organisation_id is not None:
+        statement = statement.join(Appraisal, Appraisal.id == OutboxMessage.appraisal_id).where(
+            Appraisal.organisation_id == organisation_id)
+    return [Undelivered(*row[:6], row[6] or "") for row in session.execute(statement)]
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """How the outbox stands: what waits, what is backing off, what went, what never will."""
+
+    due: int
+    backing_off: int
+    sent: int
+    undeliverable: int
+    last_errors: dict[str, int]
+
+
+def outbox_summary(session: Session, *, now: datetime) -> OutboxSummary:
+    """Counts of the outbox and the reasons the queued ones last failed (with how many)."""
+    count = func.count()
+    due = session.execute(select(count).select_from(OutboxMessage).where(*_is_due(now))
+                          ).scalar_one()
+    queued = session.execute(select(count).select_from(OutboxMessage).where(*_queued())
+                             ).scalar_one()
+    sent = session.execute(select(count).select_from(OutboxMessage).where(
+        OutboxMessage.sent_at.is_not(None))).scalar_one()  # type: ignore[union-attr]
+    failed = session.execute(select(count).select_from(OutboxMessage).where(
+        OutboxMessage.failed_at.is_not(None))).scalar_one()  # type: ignore[union-attr]
+    errors = session.execute(select(OutboxMessage.last_error, count).where(
+        *_queued(), OutboxMessage.last_error.is_not(None))  # type: ignore[union-attr]
+        .group_by(OutboxMessage.last_error).order_by(count.desc()).limit(10)).all()
+    return OutboxSummary(int(due), int(queued) - int(due), int(sent), int(failed),
+                         {str(error): int(number) for error, number in errors})
 
 
 def drop_sign_in_message(session: Session, *, message_id: int) -> None:

@@ -15,13 +15,22 @@ from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Organisation, Person
-from ..names import PERSON_NAME_LONGEST, name_problem
+from ..names import (
+    PERSON_NAME_LONGEST,
+    email_problem,
+    field_problem,
+    name_problem,
+    shown,
+)
 from ..routing import APPRAISING_ROLES
 from ..vocabulary import BoardRole
 from .access import administered_organisation_ids, current_roles
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# The most characters each column may hold: the store's column where there is one, and for
+# the others more than any good value needs.
+_LONGEST = {"org_code": 20, "role": 40, "start_date": 40, "end_date": 40, "interim": 10}
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -83,29 +92,42 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
             cells = next(reader)
         except StopIteration:
             break
-        except csv.Error:
-            # A carriage return inside a field that is not quoted: the row cannot be read,
-            # and nor can the rest of the file.
-            problems.append(f"line {reader.line_num}: a field holds a carriage return "
-                            "(U+000D) that does not end the line; a name must be one line "
-                            "of printable text")
+        except csv.Error as error:
+            # The row cannot be read, and nor can the rest of the file.
+            if "field limit" in str(error):
+                problems.append(f"line {reader.line_num}: a field is longer than "
+                                f"{csv.field_size_limit()} characters; no field of a people "
+                                "file needs to be")
+            else:  # a carriage return inside a field that is not quoted
+                problems.append(f"line {reader.line_num}: a field holds a carriage return "
+                                "(U+000D) that does not end the line; a name must be one "
+                                "line of printable text")
             break
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) < len(header):
             cells = cells + [""] * (len(header) - len(cells))
         value = {name: cells[i].strip() for name, i in index.items()}
-        row_problems: list[str] = []
+        # A field too long or holding a control character is named, and the row's other
+        # checks (which would quote it back) are not run.
+        row_problems = [f"the {column} {problem}" for column, longest in _LONGEST.items()
+                        if (problem := field_problem(value[column], longest=longest))]
+        if (problem := email_problem(value["email"])):
+            row_problems.append(f"the email {problem}")
+        if value["name"] and (problem := name_problem(value["name"],
+                                                      longest=PERSON_NAME_LONGEST)):
+            row_problems.append(f"the name {problem}")
+        if row_problems:
+            problems.append(f"line {line}: " + "; ".join(row_problems))
+            continue
         code = value["org_code"].upper()
         if code not in organisations:
             row_problems.append(f"unknown organisation '{value['org_code']}'")
         if not value["name"]:
             row_problems.append("the name is empty")
-        elif (problem := name_problem(value["name"], longest=PERSON_NAME_LONGEST)):
-            row_problems.append(f"the name {problem}")
         email = value["email"].lower()
         if not _EMAIL.match(email):
-            row_problems.append(f"'{value['email']}' is not an email address")
+            row_problems.append(f"'{shown(value['email'])}' is not an email address")
         try:
             role = BoardRole(value["role"].lower())
         except ValueError:

@@ -25,6 +25,7 @@ from ..models import (
     ObjectiveReview,
     Rating,
 )
+from ..names import text_problems
 from ..outbox import QueuedMessage
 from ..sql_types import utcnow
 from ..vocabulary import (
@@ -35,9 +36,10 @@ from ..vocabulary import (
     ReflectionAuthor,
 )
 from .frameworks import framework_of
-from .self_assessment import MAX_TEXT, known
+from .self_assessment import known
 from .steps import begin, context_of, edit, transition
 
+TIMESCALE_LONGEST = 200  # DevelopmentAction.timescale
 
 @dataclass(frozen=True)
 class ObjectiveInput:
@@ -110,8 +112,7 @@ def save_review(
              "appraiser's comments": appraiser_comments or ""}
     problems += [f"the view on domain {d} is not one of the answers"
                  for d, view in (views or {}).items() if view and not known(ScaleLabel, view)]
-    problems += [f"{name} is longer than {MAX_TEXT} characters"
-                 for name, text in texts.items() if len(text) > MAX_TEXT]
+    problems += text_problems({f"the {name}": text for name, text in texts.items()})
     if problems:
         raise ValidationFailed("The review was not saved.", problems)
     for domain_id in sorted(set(commentary or {}) | set(views or {})):
@@ -155,8 +156,7 @@ def save_domain_commentary(*, session: Session, actor: Actor, appraisal_id: int,
     problems = [f"unknown domain '{domain_id}'"] if domain_id not in domains else []
     if view and not known(ScaleLabel, view):
         problems.append("view: the view is not one of the answers")
-    if len(text) > MAX_TEXT:
-        problems.append(f"commentary: the most is {MAX_TEXT} characters")
+    problems += text_problems({"commentary: the commentary": text})
     if problems:
         raise ValidationFailed("The commentary was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review", details={"domains": [domain_id]})
@@ -175,10 +175,8 @@ def save_feedback(*, session: Session, actor: Actor, appraisal_id: int, msf_summ
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("edit_review", appraisal.state, parties)  # who before what
-    problems = [f"{field}: the most is {MAX_TEXT} characters"
-                for field, text in (("msf_summary", msf_summary),
-                                    ("appraiser_comments", appraiser_comments))
-                if len(text) > MAX_TEXT]
+    problems = text_problems({"msf_summary: the summary": msf_summary,
+                              "appraiser_comments: the comments": appraiser_comments})
     if problems:
         raise ValidationFailed("The feedback summary was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review", details={"feedback": True})
@@ -238,8 +236,8 @@ def review_previous_objectives(*, session: Session, actor: Actor, appraisal_id: 
                 for r in reviews if r.objective_id not in carried]
     problems += [f"outcome_{r.objective_id}: choose met, partly met or not met"
                  for r in reviews if not known(ObjectiveOutcome, r.outcome)]
-    problems += [f"comment_{r.objective_id}: the most is {MAX_TEXT} characters"
-                 for r in reviews if len(r.comment) > MAX_TEXT]
+    for r in reviews:
+        problems += text_problems({f"comment_{r.objective_id}: the comment": r.comment})
     if problems:
         raise ValidationFailed("The review of last year's objectives was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review",
@@ -273,13 +271,17 @@ def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
     problems += [f"objective {i}: choose personal, organisational or equality, diversity "
                  "and inclusion" for i, o in enumerate(objectives, 1)
                  if not known(ObjectiveKind, o.kind)]
-    problems += [f"objective {i}: the most is {MAX_TEXT} characters"
-                 for i, o in enumerate(objectives, 1)
-                 if max(len(o.text), len(o.measure), len(o.priority)) > MAX_TEXT]
+    for i, o in enumerate(objectives, 1):
+        problems += text_problems({f"objective {i}: the objective": o.text,
+                                   f"objective {i}: the measure": o.measure,
+                                   f"objective {i}: the priority": o.priority})
     problems += [f"last year's objective {i}: write what it was" for i, r in
                  enumerate(reviews or (), 1) if not r.text.strip()]
     problems += [f"last year's objective {i}: choose met, partly met or not met"
                  for i, r in enumerate(reviews or (), 1) if not known(ObjectiveOutcome, r.outcome)]
+    for i, r in enumerate(reviews or (), 1):
+        problems += text_problems({f"last year's objective {i}: the objective": r.text,
+                                   f"last year's objective {i}: the comment": r.comment})
     if problems:
         raise ValidationFailed("The objectives were not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review",
@@ -318,6 +320,12 @@ def set_development_plan(*, session: Session, actor: Actor, appraisal_id: int,
     domains = {d.id for d in framework_of(session, appraisal.framework_version_id).domains}
     problems += [f"development action {i}: unknown domain '{a.domain_id}'"
                  for i, a in enumerate(actions, 1) if a.domain_id and a.domain_id not in domains]
+    for i, a in enumerate(actions, 1):
+        problems += text_problems({f"development action {i}: the need": a.need,
+                                   f"development action {i}: the action": a.action,
+                                   f"development action {i}: the support": a.support})
+        problems += text_problems({f"development action {i}: the timescale": a.timescale},
+                                  longest=TIMESCALE_LONGEST)
     if problems:
         raise ValidationFailed("The development plan was not saved.", problems)
     session.execute(delete(DevelopmentAction).where(DevelopmentAction.appraisal_id == appraisal_id))
@@ -344,6 +352,7 @@ def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_asse
         problems.append("fppt: choose whether they are still fit and proper")
     if last_assessed_on > date.today() + timedelta(days=1):
         problems.append("last_assessed_on: the last assessment cannot be in the future")
+    problems += text_problems({"the notes": notes})
     if problems:
         raise ValidationFailed("The FPPT confirmation was not saved.", problems)
     edit(session, actor, appraisal, parties, "edit_review",
@@ -422,9 +431,9 @@ def comment_as_appraisee(*, session: Session, actor: Actor, appraisal_id: int, c
     """
     appraisal, parties = begin(session, actor, appraisal_id)
     check_edit("comment_as_appraisee", appraisal.state, parties)  # who before what
-    if len(comments) > MAX_TEXT or len(disagreement) > MAX_TEXT:
-        raise ValidationFailed("Your comments were not saved.",
-                               [f"comments: the most is {MAX_TEXT} characters"])
+    if (problems := text_problems({"your comments": comments,
+                                   "your disagreement": disagreement})):
+        raise ValidationFailed("Your comments were not saved.", problems)
     edit(session, actor, appraisal, parties, "comment_as_appraisee",
          details={"disagreement": bool(disagreement.strip())})
     appraisal.appraisee_comments, appraisal.disagreement = comments.strip(), disagreement.strip()
@@ -446,6 +455,8 @@ def return_for_changes(*, session: Session, actor: Actor, appraisal_id: int, rea
     if not reason.strip():
         raise ValidationFailed("Say why you are returning it.",
                                ["reason: write what the appraisee should change"])
+    if (problems := text_problems({"the reason": reason})):
+        raise ValidationFailed("It was not returned.", problems)
     context = context_of(session, appraisal)
     old = appraisal.revision
     transition(session, actor, appraisal, parties, "return_for_changes",

@@ -16,13 +16,13 @@ from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
+from ..names import text_problems
 from ..outbox import QueuedMessage
 from ..sql_types import utcnow
 from ..vocabulary import AppraisalState, ReflectionAuthor
 from .frameworks import framework_of
 from .steps import begin, context_of, edit, transition
 
-MAX_TEXT = 20_000
 _RATINGS = Rating.__table__  # type: ignore[attr-defined]
 _REFLECTIONS = DomainReflection.__table__  # type: ignore[attr-defined]
 
@@ -39,8 +39,7 @@ def known(enum: type[StrEnum], value: object) -> bool:
 
 
 def _check_text(field: str, text: str, problems: list[str]) -> None:
-    if len(text) > MAX_TEXT:
-        problems.append(f"{field} is {len(text)} characters; the most is {MAX_TEXT}.")
+    problems.extend(f"{problem}." for problem in text_problems({field: text}))
 
 
 def save_self_assessment(
@@ -110,6 +109,8 @@ def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaratio
     if not declaration.strip():
         raise ValidationFailed("Confirm your fit and proper person declaration.",
                                ["fppt_declaration: tick the declaration or write it"])
+    if (problems := text_problems({"the declaration": declaration})):
+        raise ValidationFailed("Your declaration was not saved.", problems)
     edit(session, actor, appraisal, parties, "attest_fppt")
     attestation = session.execute(select(FPPTAttestation).where(
         FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()

@@ -94,7 +94,7 @@ def test_names_of_every_script_with_commas_and_marks_are_accepted(organisation: 
 @pytest.mark.parametrize(("field", "value", "problem"), [
     ("name", "Riverside\r\nTrust", "The name contains a carriage return (U+000D), a line feed "
                                     "(U+000A); a name must be one line of printable text."),
-    ("name", "R" * 301, "The name is 301 characters long; at most 300 are kept."),
+    ("name", "R" * 201, "The name is 201 characters long; at most 200 are kept."),
     ("region", "North\tWest", "The region contains a tab (U+0009); a name must be one line "
                                "of printable text."),
 ])

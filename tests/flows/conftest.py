@@ -21,16 +21,53 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """What a loopback SMTP server received."""
+    """What a loopback SMTP server received, and what it is scripted to answer.
+
+    ``answers``: a recipient's RCPT reply instead of 250 (say "550 5.1.1 No such user");
+    ``drop_once``: recipients whose first RCPT drops the connection unanswered;
+    ``die_after``: once this many messages were accepted, the server stops listening and
+    drops the connection of the next message (a server dying mid-run).
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.messages: list[Message] = []
+        self.answers: dict[str, str] = {}
+        self.drop_once: set[str] = set()
+        self.die_after: int | None = None
+        self.listener: Any = None
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          mail_options: list[str]) -> str:
+        if self.die_after is not None and len(self.messages) >= self.die_after:
+            self.listener.close()  # no new connections: refused from now on
+            server.transport.close()
+            return "421 4.3.2 Going down"  # never reaches the client
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address in self.drop_once:
+            self.drop_once.discard(address)
+            server.transport.close()
+            return "421 4.3.2 Dropped"  # never reaches the client
+        if address in self.answers:
+            return self.answers[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
+            self.arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, *, most_seconds: float = 60) -> bool:
+        """Block until ``count`` messages have arrived (False if they did not in time)."""
+        with self.lock:
+            return self.arrived.wait_for(lambda: len(self.messages) >= count, most_seconds)
 
     def keys(self) -> list[str]:
         with self.lock:
@@ -54,6 +91,7 @@ class SmtpServer:
 
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
+        self.mailbox.listener = self.controller.server
 
     def stop(self) -> None:
         if self.controller is not None:

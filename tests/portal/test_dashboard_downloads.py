@@ -28,3 +28,26 @@ def test_the_company_secretary_downloads_csv_and_xlsx_excel_reads(
     assert [cell.value for cell in sheet[1]] == list(COMPLETION_COLUMNS)
     review_due = COMPLETION_COLUMNS.index("Review due")
     assert all(row[review_due].is_date for row in sheet.iter_rows(min_row=2))
+
+
+def test_the_dashboard_lists_the_emails_the_mail_server_refused_for_good(
+        sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from appraisal_store.database import write_session
+    from appraisal_store.models import OutboxMessage
+    from appraisal_store.services.outbox import mark_undeliverable
+    from appraisal_store.sql_types import utcnow
+
+    cosec = sign_in_as("cosec@rx1.nhs.uk")
+    page = f"/organisations/{sqlite_board.organisation_id}/dashboard"
+    assert "Emails that could not be delivered" not in cosec.get(page).text
+    answer = "550 5.1.1 <ned1@rx1.nhs.uk>: User unknown"
+    with write_session() as session:
+        message_id = session.execute(select(OutboxMessage.id).where(
+            OutboxMessage.recipient_email == "ned1@rx1.nhs.uk")).scalar_one()
+        mark_undeliverable(session, message_id=message_id, answer=answer, now=utcnow())
+    shown = cosec.get(page).text
+    assert "Emails that could not be delivered" in shown
+    assert "Zoë Łukasiewicz &lt;ned1@rx1.nhs.uk&gt;" in shown
+    assert "550 5.1.1 &lt;ned1@rx1.nhs.uk&gt;: User unknown" in shown

@@ -371,3 +371,39 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused_by_name(
     with pytest.raises(ValidationError, match="APPRAISAL_TRUSTED_PROXIES: 'balancer.example'"):
         config.settings()
     config.settings.cache_clear()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_migration_0008_scrubs_the_links_earlier_versions_queued(
+        kind: str, home: object, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic import command
+
+    from appraisal_store import database
+    from appraisal_store.schema import alembic_config
+
+    if kind == "postgres":
+        monkeypatch.setenv("APPRAISAL_DATABASE_URL", request.getfixturevalue("postgres_url"))
+        config.settings.cache_clear()
+        database.reset_engines()
+    engine = database.engine()
+    alembic = alembic_config()
+    with engine.begin() as connection:
+        alembic.attributes["connection"] = connection
+        command.upgrade(alembic, "0007")
+        for key, template, sent in (("sign_in:old", "sign_in_link", "2026-01-01 09:00:00+00"),
+                                    ("invitation:1", "invitation", None)):
+            connection.execute(text(
+                "INSERT INTO outboxmessage (idempotency_key, template, recipient_email, "
+                "recipient_name, payload, created_at, attempts, sent_at) VALUES (:key, "
+                ":template, 'chair@rx1.nhs.uk', 'M', :payload, '2026-01-01 09:00:00+00', 0, "
+                ":sent)"), {"key": key, "template": template, "sent": sent,
+                            "payload": '{"link": "http://x/sign-in/link?token=SECRET"}'})
+    with engine.begin() as connection:
+        alembic.attributes["connection"] = connection
+        command.upgrade(alembic, "head")
+    with database.read_session() as session:
+        payloads = dict(session.execute(select(OutboxMessage.idempotency_key,
+                                               OutboxMessage.payload)).all())
+    assert payloads["sign_in:old"] == {}
+    assert payloads["invitation:1"] == {"link": "http://x/sign-in/link?token=SECRET"}
