@@ -29,7 +29,8 @@ from .store import read_session, write_session
 NEXT_COOKIE = "appraisal_next"
 # The pages whose form is its own page's address: a parked post comes back to that page.
 PARKABLE = re.compile(
-    r"^/review/\d+/(commentary/[A-Za-z0-9_.-]+|feedback|last-year|objectives|plan|fppt)$"
+    r"^/review/\d+/(commentary/[A-Za-z0-9_.-]+|feedback|last-year|objectives|plan|fppt"
+    r"|meeting)$"
     r"|^/appraisals/\d+/(domains/[A-Za-z0-9_.-]+|comments)$")
 
 

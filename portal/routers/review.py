@@ -22,9 +22,10 @@ from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.queries import appraiser_queue
 from appraisal_store.services import meetings
 from appraisal_store.services.access import get_appraisal
+from appraisal_store.services.parked_forms import discard_parked_form, parked_form
 from appraisal_store.services.steps import AppraisalContext, begin, context_of
 
-from ..deps import Csrf, CurrentPerson, SignedIn
+from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, write_session
@@ -80,8 +81,14 @@ def meeting_page_of(session: Session, actor: Actor, appraisal_id: int) -> Meetin
 def _meeting_page(request: Request, me: SignedIn, appraisal_id: int, *,
                   errors: FormErrors | None = None, posted: dict[str, str] | None = None
                   ) -> Response:
+    restored = False
     with read_session() as session:
         page = meeting_page_of(session, me.actor, appraisal_id)
+        if posted is None and page.is_appraiser and page.arranging:
+            # A form posted after the session ended, kept for its author (portal.parking).
+            posted = parked_form(session=session, person_id=me.person.id,
+                                 path=request.url.path, now=clock_of(request))
+            restored = posted is not None
     values = dict(posted or {})
     if posted is None and page.meeting:
         held = page.meeting.meeting
@@ -92,7 +99,7 @@ def _meeting_page(request: Request, me: SignedIn, appraisal_id: int, *,
     values.setdefault("meeting-duration", str(DEFAULT_MINUTES))
     return render(request, "review/meeting.html", {
         "page": page, "errors": errors or FormErrors(), "values": values,
-    }, status_code=400 if errors else 200)
+        "restored": restored}, status_code=400 if errors else 200)
 
 
 @router.get("/review/{appraisal_id}/meeting")
@@ -192,6 +199,9 @@ def _run_meeting_action(request: Request, me: SignedIn, appraisal_id: int,
     try:
         with write_session() as session:
             action(session)
+            # Saved: a copy parked when the session ended goes in the same transaction.
+            discard_parked_form(session=session, person_id=me.person.id,
+                                path=f"/review/{appraisal_id}/meeting")
     except (ValidationFailed, InvalidTransition) as error:
         if isinstance(error, ValidationFailed):
             errors = FormErrors.from_problems(error.summary, error.problems,

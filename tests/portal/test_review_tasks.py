@@ -277,3 +277,31 @@ def test_a_page_asked_for_before_sign_in_is_where_signing_in_lands(app) -> None:
     _request_link(client, APPRAISER)
     landed = _use_link(client, _link_token(APPRAISER))
     assert landed.headers["location"] == "/queue"
+
+
+def test_a_meeting_posted_after_the_session_ended_comes_back_after_signing_in(
+        app, clock, in_review) -> None:  # type: ignore[no-untyped-def]
+    appraisal_id, appraiser = in_review
+    page = f"/review/{appraisal_id}/meeting"
+    typed = {"meeting-day": "10", "meeting-month": "2", "meeting-year": "2026",
+             "meeting-time": "14:30", "meeting-duration": "90",
+             "meeting-place": "The boardroom, second floor"}
+    clock.now += timedelta(minutes=31)
+    late = appraiser.post(page, typed)
+    assert late.status_code == 303 and late.headers["location"] == "/sign-in"
+    client = appraiser.client
+    _request_link(client, APPRAISER)
+    landed = _use_link(client, _link_token(APPRAISER))
+    assert landed.status_code == 303 and landed.headers["location"] == page
+    again = client.get(page)
+    assert 'id="restored"' in again.text and "The boardroom, second floor" in again.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', again.text)
+    assert csrf
+    saved = client.post(page, data={"csrf_token": csrf.group(1), **typed},
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    with read_session() as session:
+        assert session.execute(select(func.count()).select_from(ParkedForm)).scalar_one() == 0
+        appraisal = session.get(Appraisal, appraisal_id)
+    assert appraisal and appraisal.meeting_date is not None
+    assert 'id="restored"' not in client.get(page).text
