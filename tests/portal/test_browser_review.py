@@ -207,3 +207,38 @@ def test_wide_tables_fit_a_phone(server: str, sqlite_board: Board, browser) -> N
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{page.url} is {width} pixels wide"
     assert not console, console
+
+
+def test_leaving_a_changed_page_asks_first_and_keeps_the_text(  # type: ignore[no-untyped-def]
+        server: str, sqlite_board: Board, browser) -> None:
+    appraisal_id = sqlite_board.appraisals[DIRECTOR]
+    submit(sqlite_board, DIRECTOR, appraisal_id)
+    console: list[str] = []
+    page = _page(browser, server, APPRAISER, console)
+    page.goto(f"{server}/review/{appraisal_id}")
+    page.click("button:has-text('Begin the review')")
+    page.wait_for_url("**saved=begin**")
+    page.goto(f"{server}/review/{appraisal_id}/commentary/d1")
+    asked: list[str] = []
+
+    def stay(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.dismiss()  # "Stay on page"
+
+    page.on("dialog", stay)
+    page.click("#commentary")
+    page.keyboard.type("Typed and not yet saved")
+    page.click("text=Back to the review", no_wait_after=True)
+    page.evaluate("1")  # a round trip: the page answers only once its question was answered
+    assert asked == ["beforeunload"]
+    page.remove_listener("dialog", stay)
+    assert page.url.endswith(f"/review/{appraisal_id}/commentary/d1")
+    assert page.input_value("#commentary") == "Typed and not yet saved"
+    # Saving is not leaving: the form goes without a question.
+    later: list[str] = []
+    page.on("dialog", lambda dialog: (later.append(dialog.type), dialog.dismiss()))
+    page.check("#view-2")
+    page.click("button:has-text('return to the review')")
+    page.wait_for_url("**saved=commentary-d1**")
+    assert later == []
+    assert console == []
