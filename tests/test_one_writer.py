@@ -8,8 +8,8 @@ these is a failure naming its file and line:
 - an ``insert``, ``update`` or ``delete`` statement built with SQLAlchemy (or a table's
   ``.insert()``, ``.update()``, ``.delete()``), or SQL text that inserts, updates or deletes;
 - any use of the store's writers: the audit chain's (``record_event``, ``record_events``,
-  ``record_event_alone``), the outbox's (``queue_messages``) and the tables' write helpers
-  (``dialect_insert``, ``upsert``).
+  ``record_event_alone``, ``start_chain``, ``repair_head``), the outbox's
+  (``queue_messages``) and the tables' write helpers (``dialect_insert``, ``upsert``).
 
 Callers own the transaction: they open it (``appraisal_store.database.write_session``,
 ``portal.store.unit_of_work``) and call services inside it. ``bench/`` and ``tests/`` are
@@ -30,7 +30,8 @@ SESSION_WRITES = frozenset({"add", "add_all", "delete", "merge", "flush", "bulk_
                             "bulk_insert_mappings", "bulk_update_mappings"})
 STATEMENT_WRITES = frozenset({"insert", "update", "delete"})
 STORE_WRITERS = frozenset({"record_event", "record_events", "record_event_alone",
-                           "queue_messages", "dialect_insert", "upsert"})
+                           "start_chain", "repair_head", "queue_messages", "dialect_insert",
+                           "upsert"})
 _WRITE_SQL = re.compile(r"^\s*(WITH\b.*\b)?(INSERT|UPDATE|DELETE|MERGE|REPLACE)\b",
                         re.IGNORECASE | re.DOTALL)
 # What opens or hands over a session or connection, by the name of the function called.
