@@ -43,3 +43,7 @@ class NotADemoDatabase(AppraisalError):
 
 class DeploymentError(AppraisalError):
     """The flows cannot be deployed or worked as asked (no shared Prefect server, say)."""
+
+
+class RateLimited(AppraisalError):
+    """Too many sign-in requests from this address or this client; wait and try again."""

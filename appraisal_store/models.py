@@ -1,4 +1,6 @@
-"""The tables of the record. Every write goes through ``appraisal_store.services``."""
+"""The tables of the record. Every write goes through ``appraisal_store.services`` (see
+appraisal_store/README.md; tests/test_one_writer.py holds every module outside the store
+to it)."""
 
 from __future__ import annotations
 

@@ -90,11 +90,11 @@ def repair_head() -> None:
     """Re-create the trail's head row (or move it up to the last event) when the trail
     verifies; refused, changing nothing, when it does not. The repair is audited."""
     from appraisal_store.actors import Actor
-    from appraisal_store.audit import repair_head as repair
     from appraisal_store.database import write_session
+    from appraisal_store.services.audit_trail import repair_trail_head
 
     with write_session() as session:
-        repaired = repair(session, Actor.operator())
+        repaired = repair_trail_head(session=session, actor=Actor.operator())
     if repaired is None:
         out.print("The audit trail's head is in place; nothing to repair.")
         return

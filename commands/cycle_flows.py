@@ -203,7 +203,7 @@ def flows_route(
 ) -> None:
     """Do what follows a person's action on one appraisal and send its messages now."""
     require_appraisal(appraisal_id)
-    from flows.routing import run_route_appraisal
+    from flows.route_appraisal import run_route_appraisal
 
     report = run_route_appraisal(appraisal_id)
     if as_json:

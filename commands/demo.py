@@ -235,7 +235,7 @@ def demo(
     from flows.cycle import run_close_cycle, run_open_cycle
     from flows.outbox import run_send_outbox
     from flows.reminder_sweep import run_daily_reminders
-    from flows.routing import run_route_appraisal
+    from flows.route_appraisal import run_route_appraisal
     from records.archive import export_all_complete
     from records.keys import ensure_deployment_seal
 

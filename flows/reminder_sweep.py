@@ -17,8 +17,8 @@ from sqlalchemy.orm import aliased
 from appraisal_store.database import read_session, write_session
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
-from appraisal_store.outbox import queue_messages
 from appraisal_store.queries import company_secretaries
+from appraisal_store.services.reminders import queue_planned_reminders
 
 from . import run_names
 from .reminders import Contact, OpenAppraisal, plan_reminders
@@ -80,7 +80,7 @@ def queue_reminders(rows: list[OpenAppraisal], today: date) -> int:
     """Plan and queue one batch's reminders in one transaction; returns how many were new."""
     messages = plan_reminders(rows, today, england())
     with write_session() as session:
-        return queue_messages(session, messages)
+        return queue_planned_reminders(session=session, reminders=messages)
 
 
 @task(name="queue-reminders", cache_policy=NO_CACHE, persist_result=False)

@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.audit import record_events
 from appraisal_store.database import run_columns
 from appraisal_store.errors import NotAllowed, NotFound
 from appraisal_store.lifecycle import Party
@@ -34,7 +33,7 @@ from appraisal_store.models import (
     Record,
 )
 from appraisal_store.services.access import can_view_content, get_appraisal
-from appraisal_store.services.content_views import content_view, log_refused_access
+from appraisal_store.services.content_views import log_refused_access, record_content_view
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.services.review import previous_objectives
 from appraisal_store.services.signing import signatures_of
@@ -44,7 +43,7 @@ from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 from competencies.summary import DomainSummary, summarise_domain
 
-from .store import read_session, record_alone
+from .store import read_session, record_view_alone
 
 EDITABLE_BY_APPRAISEE = frozenset({AppraisalState.NOT_STARTED, AppraisalState.IN_PREPARATION,
                                    AppraisalState.RETURNED})
@@ -132,11 +131,6 @@ def refusals_logged(actor: Actor, appraisal_id: int, page: str) -> Iterator[None
         log_refused_access(actor=actor, what=f"the portal's {page} page",
                            appraisal_id=appraisal_id, reason=refusal.message)
         raise
-
-
-def record_content_view(session: Session, actor: Actor, appraisal: Appraisal, page: str) -> None:
-    """Audit one view of the appraisal's content in the session's transaction."""
-    record_events(session, actor, [content_view(appraisal, page)])
 
 
 _RATINGS = select(Rating.statement_id, Rating.value).where(
@@ -240,7 +234,7 @@ def show_own_domain(actor: Actor, appraisal_id: int, domain_id: str
         appraisal, parties = _own(session, actor, appraisal_id, f"domain {domain_id}")
         view = _answers(session, appraisal, parties)
     domain = domain_of(view.framework, domain_id)
-    record_alone(actor, content_view(appraisal, f"domain {domain_id}"))
+    record_view_alone(actor, appraisal, f"domain {domain_id}")
     return view, domain
 
 
@@ -254,7 +248,7 @@ def show_own_appraisal(actor: Actor, appraisal_id: int, page: str) -> AppraisalV
     """``own_appraisal`` read without a lock, its view audited before it is returned."""
     with read_session() as session:
         view = own_appraisal(session, actor, appraisal_id, page)
-    record_alone(actor, content_view(view.appraisal, page))
+    record_view_alone(actor, view.appraisal, page)
     return view
 
 
@@ -279,7 +273,7 @@ def show_reviewed_appraisal(actor: Actor, appraisal_id: int) -> AppraisalView:
     """``reviewed_appraisal`` read without a lock, its view audited before it is returned."""
     with read_session() as session:
         view = reviewed_appraisal(session, actor, appraisal_id)
-    record_alone(actor, content_view(view.appraisal, "review"))
+    record_view_alone(actor, view.appraisal, "review")
     return view
 
 
@@ -305,5 +299,5 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
                              .limit(1)).scalar_one_or_none()
     if record is None:
         raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")
-    record_content_view(session, actor, appraisal, "record")
+    record_content_view(session=session, actor=actor, appraisal=appraisal, page="record")
     return record

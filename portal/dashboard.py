@@ -16,13 +16,9 @@ from appraisal_store.errors import NotFound
 from appraisal_store.exports import completion_sheet, completion_workbook, csv_bytes, xlsx_bytes
 from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
-from appraisal_store.services.access import (
-    current_roles,
-    is_national_administrator,
-    is_org_administrator,
-)
+from appraisal_store.services.access import check_chair, check_status_access
 from appraisal_store.services.outbox import Undelivered, undelivered_messages
-from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, BoardRole
+from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState
 
 _ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
     Organisation.id == bindparam("organisation_id"))
@@ -112,11 +108,8 @@ def administered_organisation(session: Session, actor: Actor, organisation_id: i
     found = run_columns(session, _ORGANISATION, {"organisation_id": organisation_id}).first()
     if found is None:
         raise NotFound(f"There is no organisation {organisation_id} that you administer.")
-    if is_org_administrator(session, actor, organisation_id):
-        return BoardName(*found), True
-    if is_national_administrator(session, actor):
-        return BoardName(*found), False
-    raise NotFound(f"There is no organisation {organisation_id} that you administer.")
+    manages = check_status_access(session=session, actor=actor, organisation_id=organisation_id)
+    return BoardName(*found), manages
 
 
 def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *,
@@ -138,9 +131,9 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
                    year: str | None = None) -> tuple[Organisation, list[Outcome]]:
     """The chair's view of the board: each director's state and FPPT status (two queries)."""
     organisation = session.get(Organisation, organisation_id)
-    if organisation is None or actor.person_id is None or BoardRole.CHAIR not in current_roles(
-            session, actor.person_id, organisation_id):
+    if organisation is None:
         raise NotFound(f"There is no board {organisation_id} that you chair.")
+    check_chair(session=session, actor=actor, organisation_id=organisation_id)
     rows = appraisal_rows(session, year=year or latest_year(session),
                           organisation_ids=[organisation_id])
     statuses = dict(session.execute(select(FPPTAttestation.appraisal_id, FPPTAttestation.status)

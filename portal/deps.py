@@ -10,18 +10,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from appraisal_store.config import settings
+from appraisal_store.services.sign_in import end_lapsed_session, touch_session
 from appraisal_store.sql_types import utcnow
 
-from .authentication import (
-    IDLE_TIMEOUT,
-    SignedIn,
-    end_lapsed_session,
-    find_session,
-    touch_session,
-)
+from .authentication import IDLE_TIMEOUT, SignedIn, find_session
 from .client_address import client_address
 from .pre_session import minted_here
-from .store import read_session, write_session
+from .store import read_session, unit_of_work
 
 SESSION_COOKIE = "appraisal_session"
 PRE_SESSION_COOKIE = "appraisal_pre_session"
@@ -55,13 +50,13 @@ def current_person(request: Request) -> SignedIn:
     now = clock_of(request)
     session_id = found.signed_in.session_id
     if found.lapsed(now, settings().session_lifetime):
-        with write_session() as session:
-            end_lapsed_session(session, session_id=session_id, now=now)
+        with unit_of_work() as session:
+            end_lapsed_session(session=session, session_id=session_id, now=now)
         raise SignInRequired
     seen = found.last_seen_at
     if found.due_touch(now):
-        with write_session() as session:
-            touch_session(session, session_id=session_id, now=now)
+        with unit_of_work() as session:
+            touch_session(session=session, session_id=session_id, now=now)
         seen = now
     request.state.signed_in = found.signed_in
     # When the session will end if nothing else happens (the timeout warning shows it): idle,

@@ -24,7 +24,7 @@ from appraisal_store.services.parked_forms import park_form
 
 from .authentication import find_session
 from .deps import CSRF_FIELD, SESSION_COOKIE, clock_of
-from .store import read_session, write_session
+from .store import read_session, unit_of_work
 
 NEXT_COOKIE = "appraisal_next"
 # The pages whose form is its own page's address: a parked post comes back to that page.
@@ -62,7 +62,7 @@ def _park(request: Request, fields: dict[str, str], token: str) -> bool:
     if found is None or not hmac.compare_digest(token, found.signed_in.csrf_token):
         return False
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             park_form(session=session, person_id=found.signed_in.person.id,
                       path=request.url.path, fields=fields, now=clock_of(request))
     except ValidationFailed:

@@ -19,8 +19,12 @@ from sqlmodel import Session
 
 from appraisal_store import database
 from appraisal_store.actors import Actor
-from appraisal_store.audit import PendingEvent, record_event_alone, record_events
 from appraisal_store.follow_ups import take_follow_ups
+from appraisal_store.models import Appraisal
+from appraisal_store.services.content_views import (
+    record_content_view,
+    record_content_view_alone,
+)
 
 from . import follow_ups
 
@@ -51,11 +55,14 @@ def read_session() -> Iterator[Session]:
 
 
 @contextmanager
-def write_session() -> Iterator[Session]:
-    """A transaction for changes: committed at the end, rolled back on any error.
+def unit_of_work() -> Iterator[Session]:
+    """The portal's transaction for a change: committed at the end, rolled back on any error.
 
-    Keep it short: on SQLite every other writer of the portal waits for it. What the
-    change queued or signed is handed on once it committed (``portal.follow_ups``).
+    Not ``appraisal_store.database.write_session``: on SQLite it first waits for the
+    portal's writer turn (``queued_write_session``), and what the change queued or signed
+    is handed on once it committed (``portal.follow_ups``). Keep it short: on SQLite every
+    other writer of the portal waits for it. Call services inside it; never add, update
+    or delete through the session here.
     """
     with database.queued_write_session(database.pooled_engine()) as session:
         yield session
@@ -63,17 +70,19 @@ def write_session() -> Iterator[Session]:
     follow_ups.hand_over(noted)
 
 
-def record_alone(actor: Actor, event: PendingEvent) -> None:
-    """Audit ``event`` in a transaction of its own (a view of content: nothing else changes).
+def record_view_alone(actor: Actor, appraisal: Appraisal, page: str) -> None:
+    """Audit one view of the appraisal's content in a transaction of its own (nothing else
+    changes).
 
-    On PostgreSQL it is one statement in autocommit (``record_event_alone``): every audited
-    request queues for the audit chain's head, and this way the head is never held while a
-    round trip travels. Elsewhere, a write session of its own.
+    On PostgreSQL it is one statement in autocommit on the read engine
+    (``record_content_view_alone``); elsewhere, or when that cannot be done, a unit of
+    work of its own.
     """
     engine = _read_engine()
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            if record_event_alone(connection, actor, event):
+            if record_content_view_alone(connection=connection, actor=actor,
+                                         appraisal=appraisal, page=page):
                 return
-    with write_session() as session:
-        record_events(session, actor, [event])
+    with unit_of_work() as session:
+        record_content_view(session=session, actor=actor, appraisal=appraisal, page=page)

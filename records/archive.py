@@ -10,7 +10,6 @@ each appraisal is sealed in one transaction holding its row lock.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import unicodedata
@@ -18,13 +17,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from sqlalchemy import and_, func, literal, or_, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.audit import AuditAnchor, PendingEvent, chain_head, record_events
+from appraisal_store.audit import AuditAnchor, chain_head
 from appraisal_store.database import (
     pooled_engine,
     queued_write_session,
@@ -33,12 +31,9 @@ from appraisal_store.database import (
 )
 from appraisal_store.environment import write_atomically
 from appraisal_store.errors import NotFound
-from appraisal_store.links import Page, for_reader
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person, Record, Signature
-from appraisal_store.outbox import QueuedMessage, queue_messages
-from appraisal_store.queries import company_secretaries
 from appraisal_store.services.content_views import record_content_views
-from appraisal_store.services.steps import context_of
+from appraisal_store.services.records import MadeRecord, store_sealed_records
 from appraisal_store.vocabulary import RecordStage, SignatureRole
 from records.build import RECORD_TIME_ZONE, build_content, record_id
 from records.content import RecordContent
@@ -61,8 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-ARCHIVE_ACTOR = Actor.system("records archive")
 
 # Which record stage a party's signature produces, and the PDF field it signs.
 _STAGE_OF = {
@@ -126,57 +119,6 @@ def pending_seals(session: Session, *, limit: int | None = None) -> list[int]:
     return list(session.execute(statement).scalars())
 
 
-class _MadeStage(NamedTuple):
-    """One record made: its stage, its bytes, and the audit anchor inside them."""
-
-    stage: RecordStage
-    pdf: bytes
-    anchor: AuditAnchor
-
-
-def _store(session: Session, appraisal: Appraisal,
-           made: list[_MadeStage]) -> list[SealedRecord]:
-    """Add the made stages, each with the audit anchor inside its signed bytes, and audit
-    them (one append to the chain for all of them)."""
-    appraisal_id, version = appraisal.id or 0, appraisal.record_version
-    rows = [
-        Record(appraisal_id=appraisal_id, version=version, stage=stage, pdf=pdf,
-               sha256=hashlib.sha256(pdf).hexdigest(),
-               reason=_version_reason(appraisal, stage),
-               audit_anchor_event=anchor.event_id, audit_anchor_hash=anchor.hash)
-        for stage, pdf, anchor in made
-    ]
-    session.add_all(rows)
-    session.flush()  # the unique (appraisal, version, stage) is the backstop against a repeat
-    record_events(session, ARCHIVE_ACTOR, [
-        PendingEvent("record_sealed", "appraisal", appraisal_id, appraisal.organisation_id,
-                     {"record_version": version, "stage": row.stage.value,
-                      "sha256": row.sha256})
-        for row in rows
-    ])
-    return [SealedRecord(appraisal_id, version, row.stage, row.sha256,
-                         record_id(appraisal_id, version)) for row in rows]
-
-
-def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
-    # Queued in the same transaction as the complete record, so a crash loses neither.
-    context = context_of(session, appraisal)
-    payload = context.payload(due=appraisal.sign_off_due, nhse_due=appraisal.nhse_due)
-    recipients = [
-        (context.appraisee_name, context.appraisee_email, Page.APPRAISAL),
-        (context.appraiser_name, context.appraiser_email, Page.REVIEW),
-    ] + [(name, email, Page.MANAGEMENT) for name, email in company_secretaries(
-        session, {appraisal.organisation_id}).get(appraisal.organisation_id, [])]
-    return [
-        QueuedMessage(
-            f"record_complete:{appraisal.id}:{appraisal.record_version}:{email}",
-            "record_complete", email, name or "", appraisal.id, payload | for_reader(page),
-        )
-        for name, email, page in recipients
-        if email
-    ]
-
-
 def _sign(pdf: bytes, signed: _Signed, content: RecordContent, seal: Seal,
           anchor: AuditAnchor) -> bytes:
     role = content.appraisee_role if signed.role is SignatureRole.APPRAISEE else (
@@ -192,15 +134,6 @@ def _sign(pdf: bytes, signed: _Signed, content: RecordContent, seal: Seal,
         # covers it (the document's /Keywords).
         keywords=[anchor_keyword(anchor)],
     )
-
-
-def _version_reason(appraisal: Appraisal, stage: RecordStage) -> str:
-    what = "Signed by the appraisee" if stage is RecordStage.SIGNED_BY_APPRAISEE else (
-        "Signed by both parties")
-    if appraisal.record_version > 1:
-        why = f": {appraisal.closure_reason}" if appraisal.closure_reason else ""
-        what += f"; corrects version {appraisal.record_version - 1}{why}"
-    return what
 
 
 @dataclass(frozen=True)
@@ -266,19 +199,19 @@ def _plan(session: Session, appraisal: Appraisal, *, with_pdfs: bool = True) -> 
 
 
 def _make(content: RecordContent, plan: _Plan, seal: Seal,
-          anchor: AuditAnchor) -> list[_MadeStage]:
+          anchor: AuditAnchor) -> list[MadeRecord]:
     """Render and sign what ``plan`` wants, anchored at ``anchor``: CPU only, no database."""
-    made: list[_MadeStage] = []
+    made: list[MadeRecord] = []
     first = plan.stored.get(RecordStage.SIGNED_BY_APPRAISEE)
     if first is not None:
         pdf = first[1]
     else:
         pdf = _sign(render_record(content), plan.signatures[SignatureRole.APPRAISEE],
                     content, seal, anchor)
-        made.append(_MadeStage(RecordStage.SIGNED_BY_APPRAISEE, pdf, anchor))
+        made.append(MadeRecord(RecordStage.SIGNED_BY_APPRAISEE, pdf, anchor))
     if SignatureRole.APPRAISER in plan.wanted:
         pdf = _sign(pdf, plan.signatures[SignatureRole.APPRAISER], content, seal, anchor)
-        made.append(_MadeStage(RecordStage.COMPLETE, pdf, anchor))
+        made.append(MadeRecord(RecordStage.COMPLETE, pdf, anchor))
     return made
 
 
@@ -293,7 +226,7 @@ class _Made:
 
     appraisal_id: int
     plan: _Plan
-    stages: list[_MadeStage]
+    stages: list[MadeRecord]
 
 
 def _read_and_make(appraisal_id: int, seal: Seal) -> _Made | None:
@@ -326,10 +259,9 @@ def _store_made(made: _Made) -> list[SealedRecord] | None:
         ).scalar_one()
         if not _plan(session, appraisal, with_pdfs=False).same_as(made.plan):
             return None
-        stored = _store(session, appraisal, made.stages)
-        if SignatureRole.APPRAISER in made.plan.wanted:
-            queue_messages(session, _record_complete_messages(session, appraisal))
-        return stored
+        rows = store_sealed_records(session=session, appraisal=appraisal, made=made.stages)
+        return [SealedRecord(made.appraisal_id, row.version, row.stage, row.sha256,
+                             record_id(made.appraisal_id, row.version)) for row in rows]
 
 
 def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[SealedRecord]:

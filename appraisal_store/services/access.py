@@ -106,6 +106,32 @@ def sees_status_of(session: Session, actor: Actor, organisation_id: int) -> bool
             or is_national_administrator(session, actor))
 
 
+def check_status_access(*, session: Session, actor: Actor, organisation_id: int) -> bool:
+    """The check of an organisation's completion dashboard and its exports: its
+    administrators and national administrators see its status.
+
+    Returns:
+        True when the actor administers the organisation; False for a national
+        administrator, who sees its status and changes nothing.
+
+    Raises:
+        NotFound: neither (no hint that the organisation exists).
+    """
+    if is_org_administrator(session, actor, organisation_id):
+        return True
+    if is_national_administrator(session, actor):
+        return False
+    raise NotFound(f"There is no organisation {organisation_id} that you administer.")
+
+
+def check_chair(*, session: Session, actor: Actor, organisation_id: int) -> None:
+    """The check of the chair's board outcomes: NotFound unless the actor chairs the
+    organisation's board today (no hint that the board exists)."""
+    if actor.person_id is None or BoardRole.CHAIR not in current_roles(
+            session, actor.person_id, organisation_id):
+        raise NotFound(f"There is no board {organisation_id} that you chair.")
+
+
 def parties(session: Session, actor: Actor, appraisal: Appraisal) -> set[Party]:
     """Every way the actor stands to the appraisal (possibly none)."""
     found: set[Party] = set()

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from datetime import UTC
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..audit import PendingEvent, record_events
+from ..audit import PendingEvent, record_event_alone, record_events
 from ..config import settings
 from ..errors import NotFound
 from ..models import Appraisal
@@ -37,6 +38,28 @@ def content_view(appraisal: Appraisal, page: str) -> PendingEvent:
     """
     return PendingEvent(CONTENT_VIEWED, "appraisal", appraisal.id or 0,
                         appraisal.organisation_id, {"page": page, "revision": appraisal.revision})
+
+
+def record_content_view(*, session: Session, actor: Actor, appraisal: Appraisal,
+                        page: str) -> None:
+    """Audit one view of the appraisal's content (an appraisal in hand) in the session's
+    transaction; commit it before the content is shown."""
+    record_events(session, actor, [content_view(appraisal, page)])
+
+
+def record_content_view_alone(*, connection: Connection, actor: Actor, appraisal: Appraisal,
+                              page: str) -> bool:
+    """Audit one view of the appraisal's content as a transaction of its own, if the
+    connection can: one statement on a PostgreSQL connection in autocommit, so the chain's
+    head is locked only inside the server, never while a round trip travels (every audited
+    request queues for it).
+
+    Returns:
+        False, with nothing written, where it cannot (SQLite, a connection in a
+        transaction, a chain without its head row): audit it with
+        :func:`record_content_view` in a transaction instead.
+    """
+    return record_event_alone(connection, actor, content_view(appraisal, page))
 
 
 def record_content_views(*, session: Session, actor: Actor, appraisal_ids: Iterable[int],

@@ -34,7 +34,7 @@ from ..dates import date_from_form, date_parts
 from ..deps import Csrf, CurrentPerson, SignedIn
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, write_session
+from ..store import read_session, unit_of_work
 
 router = APIRouter()
 
@@ -85,7 +85,7 @@ def admin_home(request: Request, me: CurrentPerson, done: str = "") -> Response:
 def _admin_action(request: Request, standing: Standing, posted: dict[str, str], field: str,
                   action: Callable[[Session], object], done: str) -> Response:
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             action(session)
     except (NotAllowed, NotFound):
         raise  # who may act is answered by the error page, not beside a field
@@ -186,7 +186,7 @@ def manage(request: Request, appraisal_id: RecordId, me: CurrentPerson, done: st
 def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
                    posted: dict[str, str], action: Callable[[Session], object]) -> Response:
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             _managed(session, me, appraisal_id)
             action(session)
     except NotFound:

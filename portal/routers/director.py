@@ -36,7 +36,7 @@ from ..appraisal_views import (
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, write_session
+from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
@@ -92,7 +92,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     errors = FormErrors()
     reflection = str(form.get("reflection", ""))
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             framework = own_framework(session, me.actor, appraisal_id)
             domain = domain_of(framework, domain_id)
             answers, errors = _answers_in(form, domain)
@@ -153,7 +153,7 @@ def check_answers(request: Request, appraisal_id: RecordId, me: CurrentPerson) -
 @router.post("/submit")
 def submit(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             check_own(session, me.actor, appraisal_id, "submit")
             submit_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id)
     except (ValidationFailed, InvalidTransition) as error:
@@ -189,7 +189,7 @@ def attest(request: Request, appraisal_id: RecordId, me: Csrf,
            declaration: Annotated[str, Form()] = "") -> Response:
     text = declaration if confirm == "yes" else ""
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             check_own(session, me.actor, appraisal_id, "fppt")
             attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
                         declaration=text or ("I confirm the declaration." if confirm else ""))
@@ -218,7 +218,7 @@ def save_comments(request: Request, appraisal_id: RecordId, me: Csrf,
                   comments: Annotated[str, Form()] = "",
                   disagreement: Annotated[str, Form()] = "") -> Response:
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             check_own(session, me.actor, appraisal_id, "comments")
             comment_as_appraisee(session=session, actor=me.actor, appraisal_id=appraisal_id,
                                  comments=comments, disagreement=disagreement)
@@ -233,7 +233,7 @@ def save_comments(request: Request, appraisal_id: RecordId, me: Csrf,
 
 @router.post("/sign")
 def sign_record(appraisal_id: RecordId, me: Csrf) -> Response:
-    with write_session() as session:
+    with unit_of_work() as session:
         signature = sign(session=session, actor=me.actor, appraisal_id=appraisal_id)
     if signature.role.value == Party.APPRAISEE.value:
         return RedirectResponse(f"/appraisals/{appraisal_id}?saved=signed", status_code=303)
@@ -242,7 +242,7 @@ def sign_record(appraisal_id: RecordId, me: Csrf) -> Response:
 
 @router.get("/record.pdf")
 def download_record(appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    with write_session() as session:
+    with unit_of_work() as session:
         record = latest_record(session, me.actor, appraisal_id)
     return Response(record.pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="appraisal-{appraisal_id}'

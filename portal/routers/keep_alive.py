@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..authentication import IDLE_TIMEOUT, touch_session
+from appraisal_store.services.sign_in import touch_session
+
+from ..authentication import IDLE_TIMEOUT
 from ..deps import Csrf, Now
-from ..store import write_session
+from ..store import unit_of_work
 
 router = APIRouter()
 
@@ -18,8 +20,8 @@ def keep_alive(request: Request, me: Csrf, now: Now) -> JSONResponse:
 
     Its lifetime does not move: near its end, what is left is less than the idle timeout.
     """
-    with write_session() as session:
-        touch_session(session, session_id=me.session_id, now=now)
+    with unit_of_work() as session:
+        touch_session(session=session, session_id=me.session_id, now=now)
     ends_at = min(now + IDLE_TIMEOUT, request.state.session_lifetime_ends_at)
     return JSONResponse({"seconds_left": max(0, int((ends_at - now).total_seconds()))},
                         headers={"Cache-Control": "no-store"})

@@ -28,7 +28,7 @@ from appraisal_store.services.steps import AppraisalContext, begin, context_of
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, write_session
+from ..store import read_session, unit_of_work
 
 router = APIRouter()
 
@@ -197,7 +197,7 @@ def _run_meeting_action(request: Request, me: SignedIn, appraisal_id: int,
                         action: Callable[[Session], object], posted: dict[str, str]
                         ) -> Response:
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             action(session)
             # Saved: a copy parked when the session ended goes in the same transaction.
             discard_parked_form(session=session, person_id=me.person.id,

@@ -36,7 +36,7 @@ from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, write_session
+from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/review/{appraisal_id}")
 # Rows shown on the objectives and plan pages: at least these, and always one spare.
@@ -223,7 +223,7 @@ async def _act(request: Request, me: SignedIn, appraisal_id: int, template: str,
 
     def run() -> Response:
         try:
-            with write_session() as session:
+            with unit_of_work() as session:
                 _may_take(session, me, appraisal_id, section)  # who before what
                 action = read(posted)
                 action(session)

@@ -16,7 +16,7 @@ from ..dashboard import board_outcomes, completion_dashboard, export_csv, export
 from ..deps import Csrf, CurrentPerson
 from ..paths import RecordId
 from ..rendering import render
-from ..store import read_session, write_session
+from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/organisations/{organisation_id}")
 YEAR = re.compile(r"\d{4}/\d{2}")
@@ -91,7 +91,7 @@ def delegation(organisation_id: RecordId, me: Csrf, delegate_email: Annotated[st
     """The chair grants or withdraws the company secretary's access to appraisal content."""
     changes = {"grant": administration.delegate_content,
                "revoke": administration.revoke_content_delegation}
-    with write_session() as session:
+    with unit_of_work() as session:
         administration.check_may_delegate(session, me.actor, organisation_id)
         if action not in changes:
             raise ValidationFailed("Choose whether to grant or withdraw access to content.")

@@ -15,14 +15,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appraisal_store.config import settings
+from appraisal_store.errors import RateLimited
+from appraisal_store.services.sign_in import end_session, redeem_sign_in_token, start_session
 
-from ..authentication import (
-    RateLimited,
-    end_session,
-    redeem_sign_in_link,
-    request_sign_in_link,
-    start_session,
-)
+from ..authentication import request_sign_in_link
 from ..deps import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -36,7 +32,7 @@ from ..parking import NEXT_COOKIE, returned_to
 from ..pre_session import mint_pre_session_token
 from ..rendering import FormErrors, render
 from ..sign_in_mail import SignInPostman
-from ..store import write_session
+from ..store import unit_of_work
 
 router = APIRouter()
 log = logging.getLogger("portal.sign_in")
@@ -78,7 +74,7 @@ def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
         return _with_pre_session_token(request, "sign_in/email.html",
                                        {"email": email, "errors": errors}, 400)
     try:
-        with write_session() as session:
+        with unit_of_work() as session:
             letter = request_sign_in_link(session, email=email, client=client,
                                           base_url=request.app.state.base_url, now=now)
     except RateLimited as error:
@@ -102,15 +98,15 @@ def confirm_link_page(request: Request) -> Response:
 @router.post("/sign-in/link")
 def use_link(request: Request, _: PreSessionCsrf, now: Now,
              token: Annotated[str, Form()] = "") -> Response:
-    with write_session() as session:
-        person = redeem_sign_in_link(session, token=token, now=now)
+    with unit_of_work() as session:
+        person = redeem_sign_in_token(session=session, token=token, now=now)
         if person is None:
             secret = None
         else:
             old = request.cookies.get(SESSION_COOKIE)
             if old:
-                end_session(session, secret=old, now=now)
-            secret = start_session(session, person=person, now=now)
+                end_session(session=session, secret=old, now=now)
+            secret = start_session(session=session, person=person, now=now)
     if secret is None:
         return render(request, "sign_in/link_expired.html", status_code=400)
     response = RedirectResponse(returned_to(request), status_code=303)
@@ -124,8 +120,8 @@ def use_link(request: Request, _: PreSessionCsrf, now: Now,
 
 @router.post("/sign-out")
 def sign_out(request: Request, _: Csrf, now: Now) -> Response:
-    with write_session() as session:
-        end_session(session, secret=request.cookies.get(SESSION_COOKIE, ""), now=now)
+    with unit_of_work() as session:
+        end_session(session=session, secret=request.cookies.get(SESSION_COOKIE, ""), now=now)
     request.state.signed_in = None
     response = render(request, "sign_in/signed_out.html")
     response.delete_cookie(SESSION_COOKIE)

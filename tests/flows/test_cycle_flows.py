@@ -16,7 +16,7 @@ from appraisal_store.services.administration import extend_deadline
 from appraisal_store.services.organisations import add_organisation
 from flows.cycle import close_cycle, open_cycle
 from flows.reminder_sweep import daily_reminders
-from flows.routing import route_appraisal
+from flows.route_appraisal import route_appraisal
 from tests.conftest import Board
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

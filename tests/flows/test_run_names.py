@@ -9,7 +9,7 @@ import pytest
 from flows.cycle import run_close_cycle, run_open_cycle
 from flows.outbox import run_send_outbox
 from flows.reminder_sweep import run_daily_reminders
-from flows.routing import run_route_appraisal
+from flows.route_appraisal import run_route_appraisal
 from tests.conftest import Board
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

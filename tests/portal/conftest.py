@@ -20,9 +20,9 @@ from appraisal_store.actors import Actor
 from appraisal_store.database import write_session
 from appraisal_store.models import Person, PortalSession
 from appraisal_store.services.administrators import grant_administration
+from appraisal_store.services.sign_in import start_session
 from appraisal_store.sql_types import utcnow
 from portal.app import create_app
-from portal.authentication import start_session
 from portal.deps import SESSION_COOKIE
 from tests.conftest import Board
 from tests.flows.conftest import SmtpServer, free_port
@@ -90,7 +90,7 @@ def sign_in_as_fixture(app, clock: Clock  # type: ignore[no-untyped-def]
             if national:
                 grant_administration(session=session, actor=Actor.operator(), email=email,
                                      national=True)
-            secret = start_session(session, person=person, now=clock.now)
+            secret = start_session(session=session, person=person, now=clock.now)
         with write_session() as session:
             csrf = session.execute(select(PortalSession.csrf_token).where(
                 PortalSession.person_id == person.id).order_by(

@@ -187,7 +187,7 @@ def test_portal_reads_on_postgresql_run_without_a_transaction(  # type: ignore[n
     with portal_store.read_session() as session:
         session.execute(text("SELECT 1"))
         assert _transaction_began_with_the_statement(session)
-    with portal_store.write_session() as session:
+    with portal_store.unit_of_work() as session:
         session.execute(text("SELECT 1"))
         assert not _transaction_began_with_the_statement(session)
 
@@ -228,9 +228,10 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
     A connection in a transaction is refused, writing nothing."""
     from appraisal_store import config, database
     from appraisal_store.actors import Actor
-    from appraisal_store.audit import PendingEvent, record_event_alone, verify_chain
-    from appraisal_store.models import AuditHead
+    from appraisal_store.audit import verify_chain
+    from appraisal_store.models import Appraisal, AuditHead
     from appraisal_store.schema import upgrade
+    from appraisal_store.services.content_views import record_content_view_alone
     from portal import store as portal_store
 
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
@@ -238,14 +239,16 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
     database.reset_engines()
     upgrade()
     viewer = Actor.person(7, "Siân Wyn")
-    event = PendingEvent("content_viewed", "appraisal", 3, 1, {"page": "domain d1"})
-    with portal_store.write_session() as session:  # in a transaction: not alone
-        assert not record_event_alone(session.connection(), viewer, event)
+    appraisal = Appraisal(id=3, organisation_id=1, revision=1)
+    with portal_store.unit_of_work() as session:  # in a transaction: not alone
+        assert not record_content_view_alone(connection=session.connection(), actor=viewer,
+                                             appraisal=appraisal, page="domain d1")
     with read_session() as session:
         assert session.get(AuditHead, 1).last_event_id == 0  # type: ignore[union-attr]
     with portal_store._read_engine().connect() as connection:
-        assert record_event_alone(connection, viewer, event)
-    portal_store.record_alone(viewer, event)
+        assert record_content_view_alone(connection=connection, actor=viewer,
+                                         appraisal=appraisal, page="domain d1")
+    portal_store.record_view_alone(viewer, appraisal, "domain d1")
     with read_session() as session:
         assert session.get(AuditHead, 1).last_event_id == 2  # type: ignore[union-attr]
         report = verify_chain(session)

@@ -22,11 +22,12 @@ from appraisal_store import config
 from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage, PortalSession, SignInToken
 from appraisal_store.outbox import QueuedMessage, queue_messages
+from appraisal_store.services.sign_in import MAX_REQUESTS_PER_CLIENT
 from appraisal_store.sql_types import utcnow
 from flows.outbox import deliver_messages, due_message_ids
 from portal import server
 from portal.app import create_app
-from portal.authentication import MAX_REQUESTS_PER_CLIENT, SignInLetter
+from portal.authentication import SignInLetter
 from portal.client_address import client_address
 from portal.deps import PRE_SESSION_COOKIE, SESSION_COOKIE
 from portal.pre_session import PRE_SESSION_TOKEN_LIFETIME, mint_pre_session_token

@@ -300,15 +300,15 @@ def test_a_store_that_fails_is_reported_and_the_others_stored(
     import records.archive as archive
     from records.errors import SigningError
 
-    real = archive._store
+    real = archive.store_sealed_records
 
-    def store(session, appraisal, made):  # type: ignore[no-untyped-def]
-        stored = real(session, appraisal, made)  # written, then rolled back with the error
+    def store(*, session, appraisal, made):  # type: ignore[no-untyped-def]
+        stored = real(session=session, appraisal=appraisal, made=made)  # rolled back later
         if appraisal.id == broken:
             raise SigningError("The seal refused this record")
         return stored
 
-    monkeypatch.setattr(archive, "_store", store)
+    monkeypatch.setattr(archive, "store_sealed_records", store)
     with pytest.raises(SealingFailed) as raised:
         seal_pending_records()
 
@@ -316,7 +316,7 @@ def test_a_store_that_fails_is_reported_and_the_others_stored(
     assert raised.value.failures == {broken: "The seal refused this record"}
     assert sealed_counts(ids)[broken] == (0, 0, 0)
     assert pending() == [broken]
-    monkeypatch.setattr(archive, "_store", real)
+    monkeypatch.setattr(archive, "store_sealed_records", real)
     assert seal_pending_records() == [broken]
     assert sealed_counts(ids) == dict.fromkeys(ids, (2, 2, 3))
 
@@ -325,23 +325,23 @@ def test_an_error_in_the_writer_stops_the_sweep_and_a_rerun_finishes_it(
     any_board: Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = sorted(complete(any_board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
-    import records.archive as archive
+    from appraisal_store.services import records as record_store
 
-    real = archive.queue_messages
+    real = record_store.queue_messages
 
     def queue(session, messages):  # type: ignore[no-untyped-def]
         if messages[0].appraisal_id == ids[1]:
             raise ConnectionError("the store went away")
         return real(session, messages)
 
-    monkeypatch.setattr(archive, "queue_messages", queue)
+    monkeypatch.setattr(record_store, "queue_messages", queue)
     with pytest.raises(ConnectionError):
         seal_pending_records()
 
     counts = sealed_counts(ids)
     assert counts[ids[0]] == (2, 2, 3)
     assert counts[ids[1]] == counts[ids[2]] == (0, 0, 0)  # rolled back; made, never stored
-    monkeypatch.setattr(archive, "queue_messages", real)
+    monkeypatch.setattr(record_store, "queue_messages", real)
     assert seal_pending_records() == ids[1:]
     assert sealed_counts(ids) == dict.fromkeys(ids, (2, 2, 3))
 
