@@ -12,6 +12,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+PRODUCTION_NEEDS_SMTP = (
+    "APPRAISAL_ENV=production sends email by SMTP only: set APPRAISAL_SMTP_URL (e.g. "
+    "smtp://smtp.example.nhs.uk:25); no .eml files are written on a machine's own disk.")
 
 
 class Settings(BaseSettings):

@@ -27,10 +27,12 @@ from appraisal_store.errors import (
     NotFound,
     ValidationFailed,
 )
+from appraisal_store.logs import configure_logging
 from appraisal_store.sql_types import utcnow
 
 from . import follow_ups
 from .deps import SignInRequired
+from .metrics import Observability
 from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
 from .routers import (
@@ -187,6 +189,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
             wait their turn, first come first served. By default ``PAGE_THREADS``.
     """
     config = settings()
+    configure_logging()  # after uvicorn's own set-up, in each worker process
     app = FastAPI(title="Board appraisal", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=_limit_page_threads(page_threads or PAGE_THREADS))
     app.state.clock = clock
@@ -210,4 +213,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     app.add_middleware(ServedHosts, allowed_hosts=config.served_hosts)
     app.add_middleware(SecurityMiddleware, max_body=max_body,
                        hsts=app.state.secure_cookies)
+    # Outermost: every answer gets its request id and is counted, and the probes and
+    # /metrics answer before the host check (see portal.metrics).
+    app.add_middleware(Observability, config=config)
     return app
