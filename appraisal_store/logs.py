@@ -91,7 +91,22 @@ class JsonLines(logging.Formatter):
 
 
 class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Ours, so that configuring twice adds no second one (and Prefect leaves it be)."""
+    """Ours, so that configuring twice adds no second one (and Prefect leaves it be).
+
+    Writes to whatever ``sys.stderr`` is when the record comes (a service manager's, or
+    a test's capture), not the stream there was when logging was configured.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _console(handler: logging.Handler) -> bool:
+    """uvicorn's and Prefect's text handlers (not Prefect's API handler, nor a test's)."""
+    return isinstance(handler, logging.StreamHandler) and not isinstance(
+        handler, _JsonHandler) and (type(handler) is logging.StreamHandler
+                                    or type(handler).__module__.startswith("prefect."))
 
 
 def _wants_json() -> bool:
@@ -112,7 +127,7 @@ def configure_logging(*, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     ours = next((h for h in root.handlers if isinstance(h, _JsonHandler)), None)
     for handler in list(root.handlers):
-        if handler is not ours and isinstance(handler, logging.StreamHandler):
+        if _console(handler):
             root.removeHandler(handler)
     if ours is None:
         ours = _JsonHandler(sys.stderr)
@@ -123,6 +138,6 @@ def configure_logging(*, level: int = logging.INFO) -> None:
     for name in _FRAMEWORK_LOGGERS:
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
-            if isinstance(handler, logging.StreamHandler):
+            if _console(handler):
                 logger.removeHandler(handler)
         logger.propagate = True

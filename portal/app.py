@@ -40,6 +40,7 @@ from .routers import (
     director,
     home,
     keep_alive,
+    reports,
     review,
     review_tasks,
     secretary,
@@ -203,7 +204,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
-                   secretary.router, admin.router):
+                   secretary.router, admin.router, reports.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...

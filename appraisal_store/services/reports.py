@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..database import upsert
-from ..errors import NotAllowed, NotFound
+from ..errors import NotFound
 from ..models import Organisation, StoredReport
 from ..sql_types import utcnow
 from .access import is_national_administrator, sees_status_of
@@ -108,14 +108,11 @@ def read_report(*, session: Session, actor: Actor, report_id: int) -> StoredRepo
     """One stored report with its bytes.
 
     Raises:
-        NotFound: No such report.
-        NotAllowed: The actor does not see that organisation's status (or, for the
-            submission list, is not a national administrator).
+        NotFound: No such report, or one the actor does not see (that organisation's
+            status, or for the submission list the national view): to them it does not
+            exist, as for the dashboards.
     """
     report = session.get(StoredReport, report_id)
-    if report is None:
+    if report is None or not _visible(session, actor, report.organisation_id):
         raise NotFound(f"There is no stored report {report_id}.")
-    if not _visible(session, actor, report.organisation_id):
-        raise NotAllowed("Only the organisation's administrators and national "
-                         "administrators may read this report.")
     return report

@@ -327,7 +327,8 @@ def test_no_store_on_every_private_route(app, sign_in_as, sqlite_board: Board) -
     clients = [sign_in_as(email, admin=email == "ned2@rx1.nhs.uk")
                for email in (DIRECTOR, APPRAISER, CHAIR, COSEC, "ned2@rx1.nhs.uk")]
     values = {"appraisal_id": sqlite_board.appraisals[DIRECTOR],
-              "organisation_id": sqlite_board.organisation_id, "domain_id": "d1"}
+              "organisation_id": sqlite_board.organisation_id, "domain_id": "d1",
+              "report_id": 1}
     paths = _get_paths(app)
     assert len(paths) >= 14 and "/appraisals/{appraisal_id}/record.pdf" in paths
     for pattern in paths:
