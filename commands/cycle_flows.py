@@ -141,6 +141,8 @@ def remind(
     """Queue today's reminders and escalations, then send the outbox once."""
     from datetime import date
 
+    check_start_up(seal=False, smtp=True)
+
     day = parse_day(today, "--today")
     from flows.reminder_sweep import run_daily_reminders
 
