@@ -167,3 +167,14 @@ def test_reports_are_listed_and_downloaded_from_the_store(
     assert len(json.loads(out)["reports"]) == 5  # replaced, not added
     code, _, err = invoke(capsys, "reports", "download", "999999")
     assert code == 1 and "There is no stored report 999999" in err
+
+
+def test_init_in_production_without_a_seal_says_so_and_makes_none(
+        home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _production(monkeypatch)
+
+    code, out, err = invoke(capsys, "init")
+
+    assert code == 1 and "Created the store" in out
+    assert " ".join(err.split()) == f"Error: {PRODUCTION_NEEDS_A_SEAL}"
+    assert not seal_dir(home).exists()
