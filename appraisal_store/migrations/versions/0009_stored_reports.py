@@ -4,8 +4,8 @@ The close of a cycle wrote its reports into the machine's ``APPRAISAL_HOME/repor
 several machines a report was only on the one that ran the close. They are now kept in
 the store too, downloadable from the portal and ``appraisal reports`` on any machine.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0004'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
