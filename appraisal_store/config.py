@@ -12,6 +12,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+PRODUCTION_NEEDS_SMTP = (
+    "APPRAISAL_ENV=production sends email by SMTP only: set APPRAISAL_SMTP_URL (e.g. "
+    "smtp://smtp.example.nhs.uk:25); no .eml files are written on a machine's own disk.")
 
 
 class Settings(BaseSettings):
@@ -26,9 +29,23 @@ class Settings(BaseSettings):
     # Host names served besides the base URL's, comma separated (another name of the same
     # service, say). Requests naming any other host are refused.
     allowed_hosts: str = ""
-    env: str = "production"
+    # "embedded" (one machine: a self-signed seal, .eml files when no SMTP), "development"
+    # (the demo: sign-in links printed) or "production" (several machines: the configured
+    # seal and SMTP are required, reports are kept in the store).
+    env: str = "embedded"
     seal_pkcs12: Path | None = None
     seal_password: str | None = None
+    # The seal as a PEM key and its certificate (instead of a PKCS#12 file).
+    seal_key: Path | None = None
+    seal_certificate: Path | None = None
+    # Further seal certificates whose records still verify (retired seals): a folder of
+    # .pem files or comma-separated PEM files.
+    seal_trusted_certificates: str = ""
+    # "json": one JSON object a line on standard error; else the console's text.
+    log_format: str = "text"
+    # A bearer token that may read /metrics from anywhere (else loopback and the trusted
+    # proxies only).
+    metrics_token: str | None = None
     mail_from: str = "Board appraisal <appraisal@localhost>"
     secret_key: str | None = None
     # A portal session ends this long after sign-in however busy it is (and after 30
@@ -54,6 +71,23 @@ class Settings(BaseSettings):
                 f"APPRAISAL_DASK_ADDRESS: {value!r} is not a Dask scheduler's address "
                 "(write e.g. tcp://10.0.0.30:8786)")
         return value if scheme else f"tcp://{value}"
+
+    @field_validator("env")
+    @classmethod
+    def _env_is_known(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("embedded", "development", "production"):
+            raise ValueError(f"APPRAISAL_ENV: {value!r} is not one of embedded, development, "
+                             "production")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format_is_known(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError(f"APPRAISAL_LOG_FORMAT: {value!r} is not text or json")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -101,6 +135,24 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def seal_configured(self) -> bool:
+        """True when the organisation's own seal is set (PKCS#12, or a key and certificate)."""
+        return bool(self.seal_pkcs12 or self.seal_key or self.seal_certificate)
+
+    @property
+    def trusted_certificate_files(self) -> list[Path]:
+        """The PEM files of ``seal_trusted_certificates`` (a folder's ``*.pem`` in order)."""
+        files: list[Path] = []
+        for entry in _entries(self.seal_trusted_certificates):
+            path = Path(entry)
+            files += sorted(path.glob("*.pem")) if path.is_dir() else [path]
+        return files
 
     @property
     def outbox_dir(self) -> Path:

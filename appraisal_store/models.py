@@ -390,3 +390,23 @@ class PortalSession(SQLModel, table=True):
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
     ended_at: datetime | None = _when()
+
+
+class StoredReport(SQLModel, table=True):
+    """A close-of-cycle report kept in the store, so that any machine can hand it out.
+
+    Per organisation (``organisation_id``) or for all of them (None: the NHS England
+    submission list); a re-run of the close replaces the file of the same name.
+    """
+
+    __table_args__ = (UniqueConstraint("year", "filename"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: str = Field(max_length=7, index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id",
+                                        index=True)
+    kind: str = Field(max_length=40)
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _created()

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .arguments import parse_day, require_appraisal
 from .console import out, print_json
+from .operations import check_start_up
 from .prefect_console import restore_prefect_console
 
 outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=True)
@@ -95,6 +96,7 @@ def send_outbox_now(*, as_json: bool = False, **more: object) -> None:
 @outbox_app.command("send")
 def outbox_send(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Send every due message once (SMTP when APPRAISAL_SMTP_URL is set, else .eml files)."""
+    check_start_up(seal=False, smtp=True)
     send_outbox_now(as_json=as_json)
 
 
@@ -139,6 +141,8 @@ def remind(
     """Queue today's reminders and escalations, then send the outbox once."""
     from datetime import date
 
+    check_start_up(seal=False, smtp=True)
+
     day = parse_day(today, "--today")
     from flows.reminder_sweep import run_daily_reminders
 
@@ -154,6 +158,7 @@ def remind(
 @flows_app.command("serve")
 def flows_serve() -> None:
     """Serve the deployments: reminders daily at 08:00 Europe/London, the outbox every 5 min."""
+    check_start_up(seal=True, smtp=True)
     from flows.deployments import serve_deployments
 
     restore_prefect_console()  # a server's log is its sign of life
@@ -191,6 +196,7 @@ def flows_worker(
                               help="Flow runs at once on this worker (0: no limit)."),
 ) -> None:
     """Run what the work pool schedules, on this machine, until stopped (Prefect's worker)."""
+    check_start_up(seal=True, smtp=True)
     from flows.deployments import run_worker
 
     run_worker(work_pool=pool, name=name, limit=limit or None)
@@ -222,6 +228,7 @@ def flows_seal(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Seal the records both parties signed and tell the parties and company secretary."""
+    check_start_up(seal=True)
     from flows.sealing import run_seal_records
     from records.errors import SealingFailed
 
@@ -253,6 +260,7 @@ def serve(
 
     from flows.deployments import serve_stack
 
+    check_start_up(seal=True, smtp=True)
     restore_prefect_console()  # a server's log is its sign of life
 
     def start_portal() -> None:

@@ -18,7 +18,7 @@ from typer.main import get_command
 from appraisal_store.errors import AppraisalError, ValidationFailed
 from competencies.errors import FrameworkError
 
-from . import administrators, audit, frameworks, organisations, reporting, setup
+from . import administrators, audit, frameworks, operations, organisations, reporting, setup
 from .console import out, show_error
 from .prefect_console import quiet_prefect_console
 
@@ -46,7 +46,8 @@ def _show_version(wanted: bool) -> None:
 
 # Commands that make the store or need none: every other one first checks that the store
 # is there and at this release's schema, so it fails with one sentence before it starts.
-_WITHOUT_STORE = {"init", "demo", "framework", None}
+# "health" reports on the store itself (and what else the machine needs).
+_WITHOUT_STORE = {"init", "demo", "framework", "health", None}
 
 
 @app.callback()
@@ -64,6 +65,9 @@ def main(
         # Left quiet to the end of the process: Prefect also logs as it exits (stopping its
         # temporary server). The long-running servers restore it for themselves.
         quiet_prefect_console()
+    from appraisal_store.logs import configure_logging
+
+    configure_logging()
     if ctx.invoked_subcommand not in _WITHOUT_STORE:
         from appraisal_store.database import check_store_before_use
         from appraisal_store.schema import require_current_store
@@ -77,6 +81,7 @@ organisations.register(app)
 administrators.register(app)
 reporting.register(app)
 audit.register(app)
+operations.register(app)
 
 
 def _optional_groups() -> None:

@@ -19,7 +19,10 @@ def register(app: typer.Typer) -> None:
         """Run the portal for directors, appraisers, chairs and company secretaries."""
         from portal.server import run_portal
 
+        from .operations import check_start_up
         from .prefect_console import restore_prefect_console
+
+        check_start_up(seal=True, smtp=True)
 
         restore_prefect_console()  # a server's log is its sign of life
         run_portal(host=host, port=port, workers=workers)

@@ -107,11 +107,14 @@ def close(
         print_json({"year": year, "newly_overdue": reports.newly_overdue,
                     "organisations": reports.organisations,
                     "submissions_due": reports.submissions_due, "folder": reports.folder,
-                    "files": sorted(str(path) for path in reports.files)})
+                    "files": sorted(str(path) for path in reports.files),
+                    "stored": sorted(reports.stored)})
         return
+    where = (f"in {reports.folder} and " if reports.files else "") + \
+        "in the store (`appraisal reports list`)"
     out.print(f"Marked {reports.newly_overdue} appraisals overdue. Reports for "
               f"{reports.organisations} organisations and the NHS England submission list "
-              f"({reports.submissions_due} forms due) are in {reports.folder}")
+              f"({reports.submissions_due} forms due) are {where}.")
 
 
 @appraisals_app.command("list")

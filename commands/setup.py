@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .console import out
+from .console import out, show_error
 
 
 def init() -> None:
@@ -30,10 +30,15 @@ def init() -> None:
     out.print(f"Framework: {framework.name}, version {framework.version} "
               f"(content hash {framework.content_hash[:12]}).")
     try:
+        from records.errors import SealError
         from records.keys import ensure_deployment_seal
     except ModuleNotFoundError:
         return
-    out.print(ensure_deployment_seal())
+    try:
+        out.print(ensure_deployment_seal())
+    except SealError as error:  # the store is ready; the seal is what to fix
+        show_error(str(error))
+        raise typer.Exit(1) from error
 
 
 def register(app: typer.Typer) -> None:

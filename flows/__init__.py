@@ -8,3 +8,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # The server's telemetry cannot reach the internet from an NHS network (or these machines)
 # and logs an error each time it tries.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+# A worker runs each flow run in a process of its own, which imports this package after
+# Prefect has set up its logging: JSON lines (APPRAISAL_LOG_FORMAT=json) are set up here.
+from appraisal_store.logs import configure_logging  # noqa: E402
+
+configure_logging()

@@ -23,8 +23,9 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from appraisal_store.config import settings
+from appraisal_store.config import PRODUCTION_NEEDS_SMTP, settings
 from appraisal_store.environment import write_atomically
+from appraisal_store.errors import DeploymentError
 
 from .emails import sender_address
 
@@ -191,8 +192,14 @@ class SmtpPostbox:
 
 
 def postbox() -> FolderPostbox | SmtpPostbox:
-    """SMTP when configured, else the outbox folder."""
+    """SMTP when configured, else the outbox folder (never in production).
+
+    Raises:
+        DeploymentError: In production without ``APPRAISAL_SMTP_URL``.
+    """
     config = settings()
+    if config.is_production and not config.smtp_url:
+        raise DeploymentError(PRODUCTION_NEEDS_SMTP)
     return SmtpPostbox(config.smtp_url) if config.smtp_url else FolderPostbox(config.outbox_dir)
 
 

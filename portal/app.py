@@ -27,10 +27,12 @@ from appraisal_store.errors import (
     NotFound,
     ValidationFailed,
 )
+from appraisal_store.logs import configure_logging
 from appraisal_store.sql_types import utcnow
 
 from . import follow_ups
 from .deps import SignInRequired
+from .metrics import Observability
 from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
 from .routers import (
@@ -38,6 +40,7 @@ from .routers import (
     director,
     home,
     keep_alive,
+    reports,
     review,
     review_tasks,
     secretary,
@@ -187,6 +190,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
             wait their turn, first come first served. By default ``PAGE_THREADS``.
     """
     config = settings()
+    configure_logging()  # after uvicorn's own set-up, in each worker process
     app = FastAPI(title="Board appraisal", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=_limit_page_threads(page_threads or PAGE_THREADS))
     app.state.clock = clock
@@ -200,7 +204,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
-                   secretary.router, admin.router):
+                   secretary.router, admin.router, reports.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
@@ -210,4 +214,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     app.add_middleware(ServedHosts, allowed_hosts=config.served_hosts)
     app.add_middleware(SecurityMiddleware, max_body=max_body,
                        hsts=app.state.secure_cookies)
+    # Outermost: every answer gets its request id and is counted, and the probes and
+    # /metrics answer before the host check (see portal.metrics).
+    app.add_middleware(Observability, config=config)
     return app

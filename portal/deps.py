@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from appraisal_store.config import settings
+from appraisal_store.logs import note_person
 from appraisal_store.services.sign_in import end_lapsed_session, touch_session
 from appraisal_store.sql_types import utcnow
 
@@ -64,6 +65,7 @@ def current_person(request: Request) -> SignedIn:
     request.state.session_lifetime_ends_at = found.created_at + settings().session_lifetime
     request.state.session_ends_at = min(seen + IDLE_TIMEOUT,
                                         request.state.session_lifetime_ends_at)
+    note_person(found.signed_in.person.id)  # their id on the request's log lines
     return found.signed_in
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -323,11 +324,20 @@ def _get_paths(app) -> list[str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def test_no_store_on_every_private_route(app, sign_in_as, sqlite_board: Board) -> None:  # type: ignore[no-untyped-def]
+def test_no_store_on_every_private_route(app, sign_in_as, sqlite_board: Board,  # type: ignore[no-untyped-def]
+                                         tmp_path: Path) -> None:
+    from datetime import date
+
+    from flows.reports import write_cycle_reports
+
+    # The close's reports, so that /reports/{report_id} names one (RX1's first, id 1).
+    write_cycle_reports(year="2025/26", codes=["RX1"], today=date(2026, 4, 1),
+                        folder=tmp_path, with_submission_list=False)
     clients = [sign_in_as(email, admin=email == "ned2@rx1.nhs.uk")
                for email in (DIRECTOR, APPRAISER, CHAIR, COSEC, "ned2@rx1.nhs.uk")]
     values = {"appraisal_id": sqlite_board.appraisals[DIRECTOR],
-              "organisation_id": sqlite_board.organisation_id, "domain_id": "d1"}
+              "organisation_id": sqlite_board.organisation_id, "domain_id": "d1",
+              "report_id": 1}
     paths = _get_paths(app)
     assert len(paths) >= 14 and "/appraisals/{appraisal_id}/record.pdf" in paths
     for pattern in paths:
