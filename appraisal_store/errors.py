@@ -33,10 +33,6 @@ class ValidationFailed(AppraisalError):
         self.summary = message
 
 
-class Conflict(AppraisalError):
-    """Someone else changed the record first; reload and try again."""
-
-
 class NotADemoDatabase(AppraisalError):
     """The demo refuses to overwrite a database that it did not create."""
 

@@ -45,9 +45,9 @@ def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> l
     """One single-row insert per message, pipelined by psycopg, RETURNING counted per row.
 
     SQLAlchemy would send an executemany with RETURNING as multi-row VALUES statements
-    ("insertmanyvalues"), which psycopg re-parses character by character (tens of
-    milliseconds per thousand rows); psycopg's own pipelined executemany prepares the short
-    statement once and costs about a third of the client CPU for the same server work.
+    ("insertmanyvalues"), which psycopg re-parses character by character; psycopg's own
+    pipelined executemany prepares the short statement once and costs far less client CPU
+    for the same server work (bench/FINDINGS.md).
     """
     from psycopg.types.json import Json
 

@@ -1,13 +1,11 @@
 """Measurements 1 and 2: opening the national cycle (against its floor) and the reminder sweep.
 
 Each measurement goes through one small adapter, so that a change in ``flows`` touches one
-function here. When ``flows`` does not offer the flow yet the adapter falls back to the
-service the flow would wrap and says so in the returned note.
+function here.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from datetime import date
 from typing import Any
@@ -15,58 +13,31 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
-from appraisal_store.actors import Actor
 from appraisal_store.models import Appraisal, AuditEvent, Cycle, OutboxMessage
 
 from .dataset import OPENED_ON, REMINDER_DAY, YEAR
 
-_OPEN_CYCLE_CANDIDATES = ("flows.open_cycle", "flows.cycle", "flows.cycles", "flows.opening")
-
-
-def _open_cycle_flow() -> Any | None:
-    for name in _OPEN_CYCLE_CANDIDATES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        for attribute in ("run_open_cycle", "open_cycle"):
-            if hasattr(module, attribute):
-                return getattr(module, attribute)
-    return None
-
 
 def open_national_cycle(codes: list[str]) -> str:
-    """Open ``YEAR`` for every organisation; returns what ran (flow or service fallback)."""
-    runner = _open_cycle_flow()
-    if runner is not None:
-        from flows.runtime import flow_settings
+    """Open ``YEAR`` for every organisation through the real flow; returns what ran."""
+    from flows.cycle import run_open_cycle
 
-        with flow_settings():
-            runner(year=YEAR, organisation_codes=codes, today=OPENED_ON)
-        return f"flow {runner.__module__}.{runner.__name__}"
-    from appraisal_store.database import write_session
-    from appraisal_store.services.cycles import open_cycles, resolve_dates
-
-    with write_session() as session:
-        open_cycles(session=session, actor=Actor.system("open-cycle flow"), year=YEAR,
-                    organisation_codes=codes, dates=resolve_dates(YEAR), today=OPENED_ON)
-    return "FALLBACK: service open_cycles (flows has no open_cycle flow yet)"
+    run_open_cycle(year=YEAR, organisation_codes=codes, today=OPENED_ON)
+    return "flow flows.cycle.run_open_cycle"
 
 
 def sweep_reminders(today: date = REMINDER_DAY) -> tuple[int | None, str]:
     """Run the daily reminder sweep; returns (messages queued, what ran)."""
-    try:
-        from flows.reminder_sweep import run_daily_reminders
-    except ImportError:
-        return None, "not available: flows.reminder_sweep is missing"
+    from flows.reminder_sweep import run_daily_reminders
+
     return run_daily_reminders(today=today), "flow flows.reminder_sweep.daily_reminders"
 
 
 def warm_up_prefect() -> None:
     """Pay the imports (Prefect's, the flows' modules) and Prefect's first API round trips
-    outside any timing: a weekend sweep, and the open flow looked up once."""
+    outside any timing: a weekend sweep, and the open flow's module imported once."""
     sweep_reminders(date(2026, 1, 31))
-    _open_cycle_flow()
+    import flows.cycle  # noqa: F401
 
 
 def count(bind: Engine, table: Any) -> int:

@@ -17,14 +17,12 @@ and on 2 processes:
 
 The 1-process paths use the first ``count`` appraisals, the 2-process paths the next.
 
-The older helpers (``record_items``, ``render_and_seal``, ``bare_loop``, ``through_flow``)
-render sample content without a store; they are kept for the smoke test and for callers
-not yet moved to :func:`records_measurements`.
+The smaller helpers (``record_items``, ``render_and_seal``, ``bare_loop``) render sample
+content without a store; the smoke test uses them.
 """
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
 import time
@@ -77,8 +75,10 @@ def record_items(count: int) -> list[RecordItem]:
 def render_and_seal(item: RecordItem, home: str) -> int:
     """One record rendered and signed by both parties; returns its size in bytes."""
     from records.render import render_record
-    from records.sample import sample_content
     from records.seal import load_seal, sign_record
+
+    # Test data lives with the tests; only the smoke test (run from a checkout) calls this.
+    from tests.records.sample import sample_content
 
     seal = load_seal(home=Path(home))
     pdf = render_record(sample_content(
@@ -115,52 +115,6 @@ def bare_loop(items: list[RecordItem], home: Path, processes: int) -> float:
             pool.starmap(render_and_seal_batch,
                          [(chunk, str(home)) for chunk in _chunks(items, processes)])
     return time.perf_counter() - started
-
-
-def _records_flow() -> Any | None:
-    for name in ("flows.records", "flows.sealing", "flows.record_sealing"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        for attribute in ("run_render_and_seal", "render_and_seal_records"):
-            if hasattr(module, attribute):
-                return getattr(module, attribute)
-    return None
-
-
-def _bench_flow(items: list[RecordItem], home: Path, processes: int) -> int:
-    from prefect import flow, task
-    from prefect.cache_policies import NO_CACHE
-    from prefect.task_runners import ProcessPoolTaskRunner
-
-    sealed = task(name="render-and-seal", cache_policy=NO_CACHE,
-                  persist_result=False)(render_and_seal_batch)
-
-    @flow(name="bench-render-and-seal", persist_result=False,
-          task_runner=ProcessPoolTaskRunner(max_workers=processes))
-    def render_and_seal_records(chunks: list[list[RecordItem]], home: str) -> int:
-        futures = [sealed.submit(chunk, home) for chunk in chunks]
-        return sum(f.result() for f in futures)
-
-    return render_and_seal_records(_chunks(items, processes), str(home))
-
-
-def through_flow(items: list[RecordItem], home: Path, processes: int) -> tuple[float, str]:
-    """Seconds for the same work through Prefect tasks; and what ran."""
-    from flows.runtime import flow_settings
-
-    runner = _records_flow()
-    with flow_settings():
-        if runner is not None:
-            started = time.perf_counter()
-            runner(items, home=home, processes=processes)
-            return time.perf_counter() - started, f"flow {runner.__module__}"
-        _bench_flow(items[:1], home, 1)  # warm-up: this process's first flow run
-        started = time.perf_counter()
-        _bench_flow(items, home, processes)
-        return (time.perf_counter() - started,
-                "FALLBACK: bench's own flow of records tasks (flows has no records flow yet)")
 
 
 def prepare_seal(home: Path) -> None:

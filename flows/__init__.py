@@ -2,8 +2,9 @@
 
 import os
 
-# Prefect's temporary local server needs 15 to 22 s to start on a new database and more on a
-# loaded machine; its default 20 s limit fails the demo's first flow. Set before Prefect loads.
+# Prefect's temporary local server can take longer than its default limit to start on a new
+# database, more so on a loaded machine, which fails the demo's first flow (bench/FINDINGS.md).
+# Set before Prefect loads.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # The server's telemetry cannot reach the internet from an NHS network (or these machines)
 # and logs an error each time it tries.

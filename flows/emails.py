@@ -12,29 +12,16 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as email_policy
 from email.utils import format_datetime, parseaddr
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from appraisal_store.config import settings
 from appraisal_store.links import page_path
 from appraisal_store.models import OutboxMessage
 from appraisal_store.names import printable_name
 from appraisal_store.services.meetings import LONDON, duration_words, meeting_words
-
-EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(EMAIL_TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-    )
+from templates.environments import emails_environment
 
 
 def sender_address(mail_from: str) -> Address:
@@ -156,7 +143,7 @@ def render_email(message: OutboxMessage, *, now: datetime) -> EmailMessage:
     """
     config = settings()
     context = email_context(message)
-    environment = _environment()
+    environment = emails_environment()
     text = environment.get_template(f"{message.template}.txt").render(context)
     subject_line, _, body = text.partition("\n")
     html = environment.get_template(f"{message.template}.html").render(

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
 from appraisal_store.config import settings
@@ -30,6 +29,7 @@ from appraisal_store.models import Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows
 from appraisal_store.services.reports import ReportFile, store_reports
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState
+from templates.environments import reports_environment
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,11 +56,9 @@ class CycleReports:
 
 
 def _html(organisation: Organisation, year: str, rows: list[AppraisalRow], today: date) -> bytes:
-    environment = Environment(loader=FileSystemLoader(Path(__file__).parent),
-                              autoescape=select_autoescape(("html",)))
     counts = Counter(r.state for r in rows)
     sheet = completion_sheet(rows, today)
-    return environment.get_template("completion_report.html").render(
+    return reports_environment().get_template("completion.html").render(
         organisation=organisation, year=year, today=today, rows=rows,
         states=[(s.label, counts[s]) for s in AppraisalState if counts[s]],
         overdue=sum(1 for r in rows if r.overdue(today)),

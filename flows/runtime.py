@@ -1,8 +1,8 @@
 """How our flows run under Prefect: no heartbeat, no persisted results, and fault points.
 
-Measured on these machines (ARCHITECTURE.md): the default flow heartbeat adds about a
-second to the end of every synchronous flow and only code can turn it off; persisting
-results by default made mapped work erratic. ``flow_settings()`` turns both off.
+The default flow heartbeat delays the end of every synchronous flow and only code can
+turn it off; persisting results by default made mapped work erratic (bench/FINDINGS.md).
+``flow_settings()`` turns both off.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def batches(items: list[T], *, most_batches: int = 20, least_size: int = 100) ->
     """Split ``items`` into at most ``most_batches`` batches of at least ``least_size``.
 
     Keeps Prefect task runs per flow run to tens whatever the number of appraisals (the
-    SQLite-backed server records about 24 task runs a second).
+    SQLite-backed server records task runs slowly; bench/FINDINGS.md).
     """
     if not items:
         return []

@@ -5,7 +5,7 @@ one; its workers need the same database URL and seal settings as the flow's mach
 
 ``seal_records`` finds the pending appraisals (``records.archive.pending_seals``), splits
 them into a few batches (tens of task runs at most, whatever the number of appraisals:
-the SQLite-backed Prefect server records about 24 task runs a second) and seals each
+the SQLite-backed Prefect server records task runs slowly) and seals each
 batch in a task. With more than one worker and enough work, the batches run on a
 temporary Dask cluster of worker processes (``prefect-dask``): rendering (ReportLab) and
 signing (pyHanko) are CPU-bound, so threads would share one core. With one worker or a
@@ -89,8 +89,8 @@ def _freeze_what_is_loaded() -> None:
 
     Rendering and signing allocate fast enough to trigger a full collection every few
     dozen records, and each one walks every object in the process: in a Dask worker, which
-    also holds Prefect and distributed, about 270,000 of them, against 170,000 in a bare
-    loop. Frozen, a record's share of collection fell from about 4 to 2.6 ms. A worker lives
+    also holds Prefect and distributed, far more than in a bare loop. Frozen, a record's
+    share of collection falls markedly (bench/FINDINGS.md). A worker lives
     for one run; a long-lived process (``appraisal serve``) is not frozen, since what is
     frozen is never collected.
     """
@@ -133,8 +133,8 @@ def seal_batch(appraisal_ids: list[int]) -> BatchOutcome:
 
 
 # Dask's statistical profiler samples every task thread's stack every 10 ms and folds it
-# into a tree; on ReportLab's and pyHanko's deep stacks that cost about 25 ms of CPU a
-# record (measured: 176 -> 151 ms a record in the workers), work no one reads here. Each
+# into a tree; on ReportLab's and pyHanko's deep stacks that is a noticeable share of a
+# record's CPU (bench/FINDINGS.md), work no one reads here. Each
 # nanny hands the configuration it was created under to its worker process.
 _WORKER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
@@ -147,9 +147,8 @@ _WORKER_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.disk": False,
     "distributed.worker.memory.monitor-interval": "1s",
     # Workers are spawned, not forked from this process, although a spawned worker imports
-    # Prefect, Dask, ReportLab and pyHanko again, about 4 s of CPU a worker before its
-    # first record (measured: 6.5 s of CPU a worker outside the records when spawned, 2.5 s
-    # when forked, over 200 records each). Forked, a worker inherits every lock the flow's
+    # Prefect, Dask, ReportLab and pyHanko again, seconds of CPU a worker before its first
+    # record (bench/FINDINGS.md). Forked, a worker inherits every lock the flow's
     # other threads held at that instant: in a benchmark run one worker hung for good in
     # Rich's console lock, taken by a log line being written when it was forked. A spawned
     # worker starts with nothing held. Dask's default today; said here so that it stays.

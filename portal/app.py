@@ -53,9 +53,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # second, they only make each page wait longer for the GIL, let reads overtake the writes
 # queued for the store, and stretch the write lock each writer holds. Two let one page wait
 # for the store (SQLite's write turn, or a round trip to PostgreSQL) while another runs.
-# On PostgreSQL four were tried: in four A/B pairs of the benchmark's load they answered no
-# more pages a second than two, and the p95 was 10 to 40% higher. (Starlette's default
-# is 40.)
+# Four were no better on PostgreSQL either (bench/FINDINGS.md). Starlette's default is 40.
 PAGE_THREADS = 2
 
 

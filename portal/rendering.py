@@ -1,4 +1,5 @@
-"""Rendering pages: the Jinja2 environment (our pages and the NHS.UK macros) and form errors."""
+"""Rendering pages: the pages' Jinja2 environment (``templates.environments``) with our
+filters and globals, and form errors."""
 
 from __future__ import annotations
 
@@ -6,24 +7,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import nhsuk_frontend_jinja
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import (
-    ChainableUndefined,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    select_autoescape,
-)
+from jinja2 import Environment
 from markupsafe import Markup
 
-import templates as template_package
+from templates.environments import pages_environment
 
 # The NHS.UK tag colour of each appraisal state (the ``state_tag`` macro).
 STATE_COLOURS = {
@@ -32,16 +25,10 @@ STATE_COLOURS = {
     "returned": "orange", "in_preparation": "yellow", "not_started": "grey",
     "withdrawn": "grey", "deferred": "grey",
 }
-PAGES_DIR = Path(template_package.__file__).parent / "pages"
-NHSUK_DIR = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
 
 def _environment() -> Environment:
-    environment = Environment(
-        loader=ChoiceLoader([FileSystemLoader(PAGES_DIR), FileSystemLoader(NHSUK_DIR)]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True, lstrip_blocks=True, undefined=ChainableUndefined,
-    )
+    environment = pages_environment()
     environment.filters["uk_date"] = uk_date
     environment.filters["uk_time"] = uk_time
     environment.globals["state_colours"] = STATE_COLOURS

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 APP_FACTORY = "portal.server:create_served_app"
-GIL_SWITCH_INTERVAL_SQLITE = 0.001  # seconds; elsewhere the interpreter's own (5 ms)
+GIL_SWITCH_INTERVAL_SQLITE = 0.001  # seconds; elsewhere the interpreter's own
 
 
 def default_workers() -> int:
@@ -56,15 +56,14 @@ def run_portal(*, host: str, port: int, workers: int | None = None) -> None:
 
 def gil_switch_interval(database_url: str) -> float | None:
     """How often a page thread is made to hand the GIL on, for the store at ``database_url``
-    (None: the interpreter's default, 5 ms).
+    (None: the interpreter's default).
 
     On SQLite, 1 ms: a page thread that holds the store's write turn and waits for the GIL
     after each SQLite call would hold the turn, and every writer behind it, that much
     longer. On PostgreSQL there is no such turn (locks are the server's, and the audit
-    chain's head is taken and let go within one statement), and forced hand-overs every
-    1 ms, among page threads that each give the GIL up at every round trip, cost the
-    workers about a quarter more CPU a request than the default in A/B runs of the
-    benchmark's load (7.0 against 5.2 to 5.6 ms a request), and the throughput with it.
+    chain's head is taken and let go within one statement), and forced hand-overs, among
+    page threads that each give the GIL up at every round trip, cost the workers CPU a
+    request and the throughput with it (bench/FINDINGS.md).
     """
     from sqlalchemy.engine import make_url
 

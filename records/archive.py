@@ -233,7 +233,7 @@ def _read_and_make(appraisal_id: int, seal: Seal) -> _Made | None:
     """Read the plan and the content in one snapshot, then render and sign (no lock held);
     None when nothing is wanted."""
     # Pooled: on SQLite a connection per session cost every record its pragmas, and the
-    # close of the last connection a checkpoint of the write-ahead log (about 4 ms a record).
+    # close of the last connection a checkpoint of the write-ahead log.
     with read_session(pooled_engine()) as session:
         appraisal = session.get(Appraisal, appraisal_id)
         if appraisal is None:
@@ -275,7 +275,7 @@ def seal_appraisal(appraisal_id: int, *, seal: Seal | None = None) -> list[Seale
     Each stored record is audited as ``record_sealed``. Safe to re-run: stored stages are
     skipped.
 
-    The rendering and signing (about 100 ms of CPU) happen outside any write transaction,
+    The rendering and signing (most of a record's CPU) happen outside any write transaction,
     so that sealers in several processes run in parallel even on SQLite, whose write lock
     covers the whole database. The result is stored in one short transaction holding the
     appraisal's row lock, and only if the signatures and stored stages are still those it

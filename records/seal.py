@@ -247,7 +247,7 @@ def _load_cached(
     kind: str, path: str, _mtime_ns: int, _size: int, password: str | None, extra: str
 ) -> Seal:
     # The file's mtime and size are part of the key so that a replaced seal is reloaded;
-    # parsing a key costs about 100 ms, which would dominate every signature otherwise.
+    # parsing a key is slow enough to dominate every signature otherwise.
     if kind == "pkcs12":
         try:
             data = Path(path).read_bytes()

@@ -8,9 +8,9 @@ import pytest
 
 from records.content import RecordContent
 from records.render import render_record
-from records.sample import sample_content
 from records.seal import Seal, ensure_seal, load_seal
 from tests.records.parties import APPRAISEE, APPRAISER, sign_as_appraisee, sign_as_appraiser
+from tests.records.sample import sample_content
 
 
 @pytest.fixture(name="seal_home", scope="session")

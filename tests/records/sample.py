@@ -1,4 +1,4 @@
-"""A realistic :class:`RecordContent` for tests, the demo and the benchmark.
+"""A realistic :class:`RecordContent` for the tests and the benchmark's smoke helpers.
 
 The statements here are sample wording written for this project, not NHS England's text.
 """
