@@ -408,7 +408,7 @@ def _walk(session: Session, batch: int, wanted: set[int], seen: dict[int, str]) 
     last_id = 0
     while True:
         events = list(session.execute(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)  # type: ignore[operator]  # SQLModel reads the column as its value
         ).scalars())
         if not events:
             break

@@ -184,7 +184,7 @@ def ensure_seal(
                 serialization.NoEncryption(),
             )
             created = _create_exclusively(key_path, pem, 0o600)
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)  # type: ignore[assignment]  # narrowed below
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise SealError(f"The seal key {key_path} is not an EC key made by this system.")
         if not cert_path.exists():

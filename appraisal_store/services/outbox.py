@@ -68,7 +68,7 @@ def claim_message(session: Session, *, message_id: int, now: datetime) -> Outbox
         # merely unclaimed, and the mark that follows a delivery is itself flushed (which
         # flushes the claim before it). So this commit does not wait for the disk.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    taken = session.execute(
+    taken = session.execute(  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         update(OutboxMessage).where(OutboxMessage.id == message_id, *_is_due(now))
         .values(next_attempt_at=now + LEASE)
     ).rowcount
@@ -128,7 +128,8 @@ def undelivered_messages(session: Session, *, organisation_id: int | None = None
     if organisation_id is not None:
         statement = statement.join(Appraisal, Appraisal.id == OutboxMessage.appraisal_id).where(
             Appraisal.organisation_id == organisation_id)
-    return [Undelivered(*row[:6], row[6] or "") for row in session.execute(statement)]
+    return [Undelivered(*row[:6], row[6] or "")  # type: ignore[call-arg]  # a Row[Any] slice
+            for row in session.execute(statement)]
 
 
 @dataclass(frozen=True)
