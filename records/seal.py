@@ -232,7 +232,7 @@ def _load_cached(
             if c.dump() != signer.signing_cert.dump()
         )
         return Seal(signer, _to_cryptography(signer.signing_cert), chain, Path(path), False)
-    signer = SimpleSigner.load(extra, path)
+    signer = SimpleSigner.load(extra, path)  # type: ignore[no-untyped-call]  # pyHanko
     if signer is None:
         raise SealError(f"Could not load the self-signed seal {path} with its key {extra}.")
     return Seal(signer, _to_cryptography(signer.signing_cert), (), Path(path), True)
@@ -392,4 +392,4 @@ def sign_record(
         output = pdf_signer.sign_pdf(writer, bytes_reserved=8192)
     except Exception as error:  # pyHanko's SigningError, PdfError, ValueError...
         raise SigningError(f"Could not add the {field_name} signature: {error}") from error
-    return output.getvalue()
+    return output.getvalue()  # type: ignore[no-any-return]  # sign_pdf is unannotated
