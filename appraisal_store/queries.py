@@ -8,7 +8,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Case, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -26,7 +26,7 @@ from .models import (
 from .vocabulary import AppraisalState, BoardRole, SignatureRole
 
 
-def _current_due_column():  # type: ignore[no-untyped-def]
+def _current_due_column() -> Case[Any]:
     """SQL for the date the appraisal is working towards in its state (NULL when closed)."""
     return case(
         *[(Appraisal.state == state, getattr(Appraisal, f"{kind}_due"))

@@ -31,7 +31,7 @@ SIGN_IN_TEMPLATE = "sign_in_link"
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next attempt: 1, 2, 4, ... minutes, at most 6 hours."""
-    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MOST)
+    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MOST)  # type: ignore[no-any-return]  # int ** int
 
 
 def _queued() -> tuple[Any, Any]:
@@ -49,7 +49,7 @@ def due_message_ids(session: Session, *, now: datetime, limit: int,
                     appraisal_id: int | None = None) -> list[int]:
     """Ids of unsent messages whose next attempt is due, oldest first."""
     statement = select(OutboxMessage.id).where(*_is_due(now)).order_by(
-        OutboxMessage.id).limit(limit)  # type: ignore[arg-type]
+        OutboxMessage.id).limit(limit)
     if appraisal_id is not None:
         statement = statement.where(OutboxMessage.appraisal_id == appraisal_id)
     return list(session.execute(statement).scalars())
