@@ -74,7 +74,7 @@ class PendingEvent:
 
 def _canonical_details(details: dict[str, Any]) -> dict[str, Any]:
     # Round-trip through JSON so the hashed value is exactly what the database gives back.
-    return json.loads(json.dumps(details, default=str, sort_keys=True))
+    return json.loads(json.dumps(details, default=str, sort_keys=True))  # type: ignore[no-any-return]  # JSON object
 
 
 def _timestamp(moment: datetime) -> str:
@@ -359,7 +359,7 @@ def _record_anchors(session: Session) -> list[_Anchored]:
         select(Record.appraisal_id, Record.version, Record.stage, Record.audit_anchor_event,
                Record.audit_anchor_hash)
         .where(Record.audit_anchor_event.is_not(None))  # type: ignore[union-attr]
-        .order_by(Record.id)  # type: ignore[arg-type]
+        .order_by(Record.id)
     )
     return [(f"the {stage.value.replace('_', ' ')} record of appraisal {appraisal_id} "
              f"(version {version}) was sealed", AuditAnchor(int(event), str(digest)))
@@ -408,7 +408,7 @@ def _walk(session: Session, batch: int, wanted: set[int], seen: dict[int, str]) 
     last_id = 0
     while True:
         events = list(session.execute(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)  # type: ignore[operator]  # SQLModel reads the column as its value
         ).scalars())
         if not events:
             break

@@ -272,7 +272,7 @@ def dialect_insert(dialect: str) -> Callable[[Any], Any]:
 def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...],
                       changed: tuple[str, ...]) -> Executable:
     statement = dialect_insert(dialect)(table)
-    return statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]  # either dialect's Insert
         index_elements=list(keys),
         set_={name: statement.excluded[name] for name in changed})
 

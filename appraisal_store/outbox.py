@@ -99,6 +99,6 @@ def queue_messages(
         if on_psycopg:
             added += _queue_with_psycopg(connection, rows)
         else:
-            added += [row[0] for row in connection.execute(statement, rows).all()]
+            added += [row[0] for row in connection.execute(statement, rows).all()]  # type: ignore[arg-type]  # set unless on_psycopg
     note_messages(session, added)
     return len(added)

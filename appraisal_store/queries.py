@@ -8,7 +8,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Case, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -26,7 +26,7 @@ from .models import (
 from .vocabulary import AppraisalState, BoardRole, SignatureRole
 
 
-def _current_due_column():  # type: ignore[no-untyped-def]
+def _current_due_column() -> Case[Any]:
     """SQL for the date the appraisal is working towards in its state (NULL when closed)."""
     return case(
         *[(Appraisal.state == state, getattr(Appraisal, f"{kind}_due"))
@@ -145,7 +145,7 @@ def _row_statement() -> tuple[Select[Any], Any, Any]:
     sign_appraiser = aliased(Signature)
     due = _current_due_column().label("current_due")
     statement = (
-        select(Appraisal.id, Cycle.year, Organisation.code, Organisation.name, appraisee.name,
+        select(Appraisal.id, Cycle.year, Organisation.code, Organisation.name, appraisee.name,  # type: ignore[misc]  # 18 columns: too many overloads
                appraisee.email, Appointment.role, appraiser.name, Appraisal.state,
                Appraisal.self_assessment_due, Appraisal.review_due, Appraisal.sign_off_due,
                due, Appraisal.nhse_due, Appraisal.meeting_date, sign_appraisee.id,
@@ -210,7 +210,7 @@ def appraisal_rows(session: Session, *, year: str | None = None,
     statement = _rows_statement(frozenset(values), order_by_due)
     if limit:
         statement = statement.limit(limit)
-    return [AppraisalRow(*row[:15], row[15] is not None, row[16] is not None, row[17])
+    return [AppraisalRow(*row[:15], row[15] is not None, row[16] is not None, row[17])  # type: ignore[call-arg]  # a Row[Any] slice reads as 1
             for row in run_columns(session, statement, values)]
 
 
@@ -244,7 +244,7 @@ def secretary_access(session: Session, organisation_id: int, *, on: date | None 
         .where(Appointment.organisation_id == organisation_id,
                Appointment.role == BoardRole.COMPANY_SECRETARY,
                Appointment.start_date <= day,
-               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr]
+               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr, operator]
         .order_by(Person.name)
     ).all()
     return [SecretaryAccess(name, email, bool(delegated)) for name, email, delegated in rows]
@@ -261,7 +261,7 @@ def company_secretaries(session: Session, organisation_ids: set[int], *,
         .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
                Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
                Appointment.start_date <= day,
-               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr]
+               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr, operator]
         .order_by(Person.email)
     ):
         found.setdefault(organisation_id, []).append((name, email))

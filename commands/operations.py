@@ -131,13 +131,14 @@ def reports_list(
 
 def _organisation_id(code: str) -> int:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from appraisal_store.database import read_session
     from appraisal_store.models import Organisation
 
     with read_session() as session:
-        return int(session.execute(select(Organisation.id).where(
-            Organisation.code == code)).scalar_one())
+        return int(session.execute(select(col(Organisation.id)).where(
+            col(Organisation.code) == code)).scalar_one())
 
 
 @reports_app.command("download")

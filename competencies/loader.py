@@ -65,8 +65,8 @@ class _BoundedLoader(yaml.SafeLoader):
         self._aliases = 0
         self._depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
@@ -78,7 +78,7 @@ class _BoundedLoader(yaml.SafeLoader):
             if self._depth > DEEPEST:
                 raise _Unbounded(line, f"this is nested more than {DEEPEST} levels deep; "
                                        "a framework needs far fewer")
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 

@@ -295,7 +295,7 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
                 or can_view_content(session, actor, appraisal)):
             raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
     record = session.execute(select(Record).where(Record.appraisal_id == appraisal_id)
-                             .order_by(Record.version.desc(), Record.id.desc())  # type: ignore[attr-defined]
+                             .order_by(Record.version.desc(), Record.id.desc())  # type: ignore[attr-defined, union-attr]
                              .limit(1)).scalar_one_or_none()
     if record is None:
         raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")

@@ -18,7 +18,7 @@ from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import check_chair, check_status_access
 from appraisal_store.services.outbox import Undelivered, undelivered_messages
-from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState
+from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, FPPTStatus
 
 _ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
     Organisation.id == bindparam("organisation_id"))
@@ -136,10 +136,11 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
     check_chair(session=session, actor=actor, organisation_id=organisation_id)
     rows = appraisal_rows(session, year=year or latest_year(session),
                           organisation_ids=[organisation_id])
-    statuses = dict(session.execute(select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
+    statuses: dict[int, FPPTStatus | None] = dict(session.execute(
+        select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
                                     .where(FPPTAttestation.appraisal_id.in_(  # type: ignore[attr-defined]
                                         [r.id for r in rows]))).all())
-    return organisation, [Outcome(r, statuses[r.id].label if statuses.get(r.id) else
+    return organisation, [Outcome(r, s.label if (s := statuses.get(r.id)) else
                                   "Not confirmed") for r in rows]
 
 

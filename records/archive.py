@@ -548,7 +548,7 @@ def known_record(sha256: str) -> KnownRecord | None:
         row = session.execute(
             select(Record.appraisal_id, Record.version)
             .where(Record.sha256 == sha256.lower())
-            .order_by(Record.id)  # type: ignore[arg-type]
+            .order_by(Record.id)
             .limit(1)
         ).one_or_none()
     if row is None:

@@ -169,17 +169,17 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     reviews = session.execute(
         select(ObjectiveReview)
         .where(ObjectiveReview.appraisal_id == appraisal_id)
-        .order_by(ObjectiveReview.id)  # type: ignore[arg-type]
+        .order_by(ObjectiveReview.id)
     ).scalars()
     objectives = session.execute(
         select(Objective)
         .where(Objective.appraisal_id == appraisal_id)
-        .order_by(Objective.position, Objective.id)  # type: ignore[arg-type]
+        .order_by(Objective.position, Objective.id)
     ).scalars()
     actions = session.execute(
         select(DevelopmentAction)
         .where(DevelopmentAction.appraisal_id == appraisal_id)
-        .order_by(DevelopmentAction.position, DevelopmentAction.id)  # type: ignore[arg-type]
+        .order_by(DevelopmentAction.position, DevelopmentAction.id)
     ).scalars()
     fppt = session.execute(
         select(FPPTAttestation).where(FPPTAttestation.appraisal_id == appraisal_id)

@@ -204,7 +204,7 @@ def ensure_seal(
                 serialization.NoEncryption(),
             )
             created = _create_exclusively(key_path, pem, 0o600)
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)  # type: ignore[assignment]  # narrowed below
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise SealError(f"The seal key {key_path} is not an EC key made by this system.")
         if not cert_path.exists():
@@ -291,7 +291,7 @@ def _load_cached(
         raise SealError(f"Could not read the seal certificate {path}: {error}") from error
     if not _same_key(certificate, key):
         raise _mismatch(path, key_file)
-    signer = SimpleSigner.load(
+    signer = SimpleSigner.load(  # type: ignore[no-untyped-call]  # pyHanko
         key_file, path, key_passphrase=password.encode("utf-8") if password else None)
     if signer is None:
         raise SealError(f"Could not load the seal certificate {path} with its key {key_file}.")
@@ -514,4 +514,4 @@ def sign_record(
         output = pdf_signer.sign_pdf(writer, bytes_reserved=8192)
     except Exception as error:  # pyHanko's SigningError, PdfError, ValueError...
         raise SigningError(f"Could not add the {field_name} signature: {error}") from error
-    return output.getvalue()
+    return output.getvalue()  # type: ignore[no-any-return]  # sign_pdf is unannotated

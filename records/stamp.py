@@ -107,6 +107,6 @@ def stamp_style(stamp_pdf: bytes) -> StaticStampStyle:
         background_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID,
             y_align=layout.AxisAlignment.ALIGN_MID,
-            margins=layout.Margins.uniform(0),
+            margins=layout.Margins.uniform(0),  # type: ignore[no-untyped-call]  # pyHanko
         ),
     )

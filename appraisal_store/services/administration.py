@@ -163,7 +163,7 @@ def check_may_delegate(session: Session, actor: Actor, organisation_id: int) -> 
 def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
                          delegate_email: str) -> Person:
     check_may_delegate(session, actor, organisation_id)
-    person = session.execute(select(Person).where(
+    person: Person | None = session.execute(select(Person).where(
         Person.email == delegate_email.strip().lower())).scalar_one_or_none()
     if person is None or BoardRole.COMPANY_SECRETARY not in current_roles(
             session, person.id or 0, organisation_id):

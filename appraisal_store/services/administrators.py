@@ -50,7 +50,7 @@ def _scope(session: Session, organisation_code: str | None, national: bool
 
 
 def _person(session: Session, email: str) -> Person:
-    person = session.execute(select(Person).where(
+    person: Person | None = session.execute(select(Person).where(
         Person.email == email.strip().lower())).scalar_one_or_none()
     if person is None:
         raise ValidationFailed(f"Nobody with the email {email} is on record: import them "

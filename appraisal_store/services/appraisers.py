@@ -84,7 +84,7 @@ def _board(session: Session, organisation_id: int, on: date
         .join(Person, Person.id == Appointment.person_id)
         .where(Appointment.organisation_id == organisation_id,
                Appointment.start_date <= on,
-               (Appointment.end_date.is_(None)) | (Appointment.end_date >= on))  # type: ignore[union-attr]
+               (Appointment.end_date.is_(None)) | (Appointment.end_date >= on))  # type: ignore[union-attr, operator]
     ).all():
         found.setdefault(person_id, (name, email, set()))[2].add(role)
     return found

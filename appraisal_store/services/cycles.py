@@ -168,7 +168,7 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
     plans: list[_Plan] = []
     for code in codes:
         organisation = organisations[code]
-        cycle_id = cycles[organisation.id]  # type: ignore[index]
+        cycle_id = cycles[organisation.id]
         plan = _Plan(organisation, cycle_id,
                      already_open=sum(1 for c in already.values() if c == cycle_id))
         appointments = appointments_by_org.get(organisation.id or 0, [])

@@ -24,7 +24,7 @@ def store_framework(session: Session, actor: Actor, framework: Framework) -> Fra
     Raises:
         ValidationFailed: the same id and version is stored with different content.
     """
-    existing = session.execute(
+    existing: FrameworkVersion | None = session.execute(
         select(FrameworkVersion).where(
             FrameworkVersion.framework_id == framework.framework_id,
             FrameworkVersion.version == framework.version,

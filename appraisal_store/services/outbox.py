@@ -31,7 +31,7 @@ SIGN_IN_TEMPLATE = "sign_in_link"
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next attempt: 1, 2, 4, ... minutes, at most 6 hours."""
-    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MOST)
+    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MOST)  # type: ignore[no-any-return]  # int ** int
 
 
 def _queued() -> tuple[Any, Any]:
@@ -49,7 +49,7 @@ def due_message_ids(session: Session, *, now: datetime, limit: int,
                     appraisal_id: int | None = None) -> list[int]:
     """Ids of unsent messages whose next attempt is due, oldest first."""
     statement = select(OutboxMessage.id).where(*_is_due(now)).order_by(
-        OutboxMessage.id).limit(limit)  # type: ignore[arg-type]
+        OutboxMessage.id).limit(limit)
     if appraisal_id is not None:
         statement = statement.where(OutboxMessage.appraisal_id == appraisal_id)
     return list(session.execute(statement).scalars())
@@ -68,7 +68,7 @@ def claim_message(session: Session, *, message_id: int, now: datetime) -> Outbox
         # merely unclaimed, and the mark that follows a delivery is itself flushed (which
         # flushes the claim before it). So this commit does not wait for the disk.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    taken = session.execute(
+    taken = session.execute(  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         update(OutboxMessage).where(OutboxMessage.id == message_id, *_is_due(now))
         .values(next_attempt_at=now + LEASE)
     ).rowcount
@@ -128,7 +128,8 @@ def undelivered_messages(session: Session, *, organisation_id: int | None = None
     if organisation_id is not None:
         statement = statement.join(Appraisal, Appraisal.id == OutboxMessage.appraisal_id).where(
             Appraisal.organisation_id == organisation_id)
-    return [Undelivered(*row[:6], row[6] or "") for row in session.execute(statement)]
+    return [Undelivered(*row[:6], row[6] or "")  # type: ignore[call-arg]  # a Row[Any] slice
+            for row in session.execute(statement)]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def park_form(*, session: Session, person_id: int, path: str, fields: Mapping[st
                                [f"at most {MAX_FIELDS} fields and {MAX_CHARACTERS} characters"])
     session.execute(delete(ParkedForm).where(
         ParkedForm.person_id == person_id,
-        (ParkedForm.path == path) | (ParkedForm.expires_at <= now)))  # type: ignore[arg-type]
+        (ParkedForm.path == path) | (ParkedForm.expires_at <= now)))
     parked = ParkedForm(person_id=person_id, path=path[:300], fields=kept, created_at=now,
                         expires_at=now + KEPT_FOR)
     session.add(parked)

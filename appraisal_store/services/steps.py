@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -43,9 +43,10 @@ class AppraisalContext:
         return data
 
 
-def _context_statement():  # type: ignore[no-untyped-def]
+def _context_statement() -> Select[Any]:
     appraisee, appraiser = aliased(Person), aliased(Person)
-    return (select(Organisation.name, Organisation.code, Cycle.year, appraisee.name,
+    return (select(  # type: ignore[no-any-return]  # SQLModel attributes: see pyproject.toml
+                   Organisation.name, Organisation.code, Cycle.year, appraisee.name,
                    appraisee.email, appraiser.name, appraiser.email)
             .select_from(Appraisal)
             .join(Organisation, Organisation.id == Appraisal.organisation_id)

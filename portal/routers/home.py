@@ -36,7 +36,7 @@ def home(request: Request, me: CurrentPerson) -> Response:
             .where(Appointment.person_id == person_id,
                    Appointment.role.in_([BoardRole.CHAIR, BoardRole.COMPANY_SECRETARY]),  # type: ignore[attr-defined]
                    Appointment.start_date <= today,
-                   (Appointment.end_date.is_(None)) | (Appointment.end_date >= today))  # type: ignore[union-attr]
+                   (Appointment.end_date.is_(None)) | (Appointment.end_date >= today))  # type: ignore[union-attr, operator]
         ).all()
         national = is_national_administrator(session, me.actor)
         # A national administrator sees every board's status; others the boards they
@@ -46,7 +46,7 @@ def home(request: Request, me: CurrentPerson) -> Response:
         if not national:
             shown = shown.where(Organisation.id.in_(  # type: ignore[union-attr]
                 administered_organisation_ids(session, me.actor)))
-        led += session.execute(shown.order_by(Organisation.name)).all()
+        led = [*led, *session.execute(shown.order_by(Organisation.name)).all()]
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
                                          "administers": bool(led) or national,
                                          "today": today})

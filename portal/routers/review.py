@@ -75,7 +75,7 @@ def meeting_page_of(session: Session, actor: Actor, appraisal_id: int) -> Meetin
     appraisal, parties = get_appraisal(session, actor, appraisal_id)
     meeting = meetings.open_meeting(session, appraisal_id)
     return MeetingPage(appraisal, context_of(session, appraisal), Party.APPRAISER in parties,
-                       meetings.arranging(appraisal), meeting and MeetingSummary(meeting))
+                       meetings.arranging(appraisal), MeetingSummary(meeting) if meeting else None)
 
 
 def _meeting_page(request: Request, me: SignedIn, appraisal_id: int, *,
