@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -25,7 +25,7 @@ from appraisal_store.sql_types import utcnow
 from portal.app import create_app
 from portal.deps import SESSION_COOKIE
 from tests.conftest import Board
-from tests.flows.conftest import SmtpServer, free_port
+from tests.flows.conftest import smtp_server_fixture  # noqa: F401 - the same SMTP server
 
 LINK_TOKEN = re.compile(r"/sign-in/link#([A-Za-z0-9_-]+)")
 
@@ -142,15 +142,3 @@ def delivered_token(address: str, *, after: int = 0, within: float = 10.0) -> st
             return link_token(emails[-1])
         assert time.monotonic() < deadline, f"no sign-in email to {address} arrived"
         time.sleep(0.01)  # polling for a delivery on another thread, not timing it
-
-
-@pytest.fixture(name="smtp_server")
-def smtp_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    """A real aiosmtpd server on loopback, with APPRAISAL_SMTP_URL pointing at it."""
-    server = SmtpServer(free_port())
-    server.start()
-    monkeypatch.setenv("APPRAISAL_SMTP_URL", server.url)
-    config.settings.cache_clear()
-    yield server
-    server.stop()
-    config.settings.cache_clear()
