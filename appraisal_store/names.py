@@ -59,36 +59,29 @@ def name_problem(name: str, *, longest: int = PERSON_NAME_LONGEST) -> str | None
     text = name.strip()
     if not text:
         return "is empty"
-    refused = [c for c in dict.fromkeys(text) if _refused(c)]
-    if refused:
-        return ("contains " + ", ".join(_called(c) for c in refused)
-                + "; a name must be one line of printable text")
-    if len(text) > longest:
-        return f"is {len(text)} characters long; at most {longest} are kept"
-    return None
+    return _line_problem(text, longest=longest, what="a name")
 
 
 def field_problem(value: str, *, longest: int) -> str | None:
     """What is wrong with ``value`` as a one-line field (a code, a role, a date as typed),
     or None. Completes "the role ..."."""
-    refused = [c for c in dict.fromkeys(value) if _refused(c)]
-    if refused:
-        return ("contains " + ", ".join(_called(c) for c in refused)
-                + "; a field must be one line of printable text")
-    if len(value) > longest:
-        return f"is {len(value)} characters long; at most {longest} are kept"
-    return None
+    return _line_problem(value, longest=longest, what="a field")
 
 
 def email_problem(email: str) -> str | None:
     """What is wrong with ``email`` as an address to store, or None (its form is the
     caller's to check). Completes "the email ..."."""
-    refused = [c for c in dict.fromkeys(email) if _refused(c)]
+    return _line_problem(email, longest=EMAIL_LONGEST, what="an email address")
+
+
+def _line_problem(value: str, *, longest: int, what: str) -> str | None:
+    """The one rule of every one-line value: printable characters, within its column."""
+    refused = [c for c in dict.fromkeys(value) if _refused(c)]
     if refused:
         return ("contains " + ", ".join(_called(c) for c in refused)
-                + "; an email address must be one line of printable text")
-    if len(email) > EMAIL_LONGEST:
-        return f"is {len(email)} characters long; at most {EMAIL_LONGEST} are kept"
+                + f"; {what} must be one line of printable text")
+    if len(value) > longest:
+        return f"is {len(value)} characters long; at most {longest} are kept"
     return None
 
 

@@ -85,12 +85,6 @@ def pending_count() -> int:
         return bookkeeping.pending_count(session)
 
 
-def claim(message_id: int, now: datetime) -> OutboxMessage | None:
-    """Take the message for the lease; None when it was sent or another sender holds it."""
-    with write_session() as session:
-        return bookkeeping.claim_message(session, message_id=message_id, now=now)
-
-
 class _Ledger:
     """The sender's bookkeeping over one database connection, a short transaction a step."""
 

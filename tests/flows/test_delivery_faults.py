@@ -20,13 +20,11 @@ from appraisal_store.actors import Actor
 from appraisal_store.database import read_session, write_session
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services.cycles import open_cycles, resolve_dates
-from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.outbox import LEASE
-from appraisal_store.services.people import import_people
 from appraisal_store.sql_types import utcnow
 from flows.delivery import deliver_messages, due_message_ids
 from tests.flows.conftest import SmtpServer
-from tests.flows.test_faults import APPRAISAL, run_command
+from tests.flows.test_faults import APPRAISAL, run_command, seed_organisations
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 SENDING_PATH_FAULTS = ("kill-after-claim", "kill-before-mark", "kill-after-send")
@@ -37,17 +35,8 @@ TRUSTS = 150
 
 def open_every_cycle(operator: Actor, trusts: int = TRUSTS) -> int:
     """An invitation queued for each of three directors a trust; returns how many."""
-    lines = ["org_code,name,email,role,start_date,end_date,interim"]
+    seed_organisations(operator, count=trusts, prefix="T")
     with write_session() as session:
-        for number in range(trusts):
-            code = f"T{number:03d}"
-            add_organisation(session=session, actor=operator, code=code,
-                             name=f"Trust {number}", org_type="nhs-trust")
-            lines += [f"{code},Chair {number},chair{number}@t.nhs.uk,chair,2020-01-01,,no",
-                      f"{code},Chief {number},ceo{number}@t.nhs.uk,chief-executive,2020-01-01,,no",
-                      f"{code},Ned {number},ned{number}@t.nhs.uk,non-executive-director,"
-                      "2020-01-01,,no"]
-        import_people(session=session, actor=operator, csv_text="\n".join(lines) + "\n")
         open_cycles(session=session, actor=operator, year="2025/26",
                     organisation_codes=[f"T{n:03d}" for n in range(trusts)],
                     dates=resolve_dates("2025/26"), today=date(2025, 12, 1))

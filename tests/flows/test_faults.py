@@ -25,12 +25,13 @@ ORGANISATIONS = 45  # three batches of open_cycle
 APPRAISAL = [sys.executable, "-c", "from commands.main import run; run()"]
 
 
-def seed_organisations(operator: Actor) -> int:
-    """45 NHS trusts with a chair, a chief executive and a NED each; returns board members."""
+def seed_organisations(operator: Actor, count: int = ORGANISATIONS, prefix: str = "R") -> int:
+    """``count`` NHS trusts (codes ``prefix`` and a number) with a chair, a chief executive
+    and a NED each; returns board members."""
     lines = ["org_code,name,email,role,start_date,end_date,interim"]
     with write_session() as session:
-        for number in range(ORGANISATIONS):
-            code = f"R{number:03d}"
+        for number in range(count):
+            code = f"{prefix}{number:03d}"
             add_organisation(session=session, actor=operator, code=code,
                              name=f"Trust {number}", org_type="nhs-trust")
             lines += [f"{code},Chair {number},chair{number}@t.nhs.uk,chair,2020-01-01,,no",
@@ -38,7 +39,7 @@ def seed_organisations(operator: Actor) -> int:
                       f"{code},Ned {number},ned{number}@t.nhs.uk,non-executive-director,"
                       "2020-01-01,,no"]
         import_people(session=session, actor=operator, csv_text="\n".join(lines) + "\n")
-    return ORGANISATIONS * 3
+    return count * 3
 
 
 def run_command(arguments: list[str], fault: str | None = None,
