@@ -22,6 +22,7 @@ from appraisal_store.services.administration import mark_overdue
 from appraisal_store.services.cycles import OpenedCycle, open_cycles, resolve_dates
 
 from . import run_names
+from .failures import fails_with_a_sentence
 from .reports import CycleReports, write_cycle_reports
 from .runtime import batches, fault_point, flow_settings, report_progress
 
@@ -41,6 +42,7 @@ def open_organisations(year: str, codes: list[str], self_assessment_due: date | 
 
 
 @flow(name="open-cycle", flow_run_name=run_names.open_cycle_run, persist_result=False)
+@fails_with_a_sentence
 def open_cycle(year: str, organisation_codes: list[str], self_assessment_due: date | None = None,
                review_due: date | None = None, sign_off_due: date | None = None,
                today: date | None = None) -> list[OpenedCycle]:
@@ -101,6 +103,7 @@ def write_submission_list(year: str, codes: list[str], today: date, folder: Path
 
 
 @flow(name="close-cycle", flow_run_name=run_names.close_cycle_run, persist_result=False)
+@fails_with_a_sentence
 def close_cycle(year: str, organisation_codes: list[str], today: date | None = None,
                 reports_dir: Path | None = None) -> CycleReports:
     """Mark what is overdue and write the year's reports into ``reports/{year}/``.

@@ -22,6 +22,7 @@ from .delivery import (  # noqa: F401 - named here too, as they were before deli
     due_message_ids,
     pending_count,
 )
+from .failures import fails_with_a_sentence
 from .postbox import FolderPostbox, SmtpPostbox, eml_name, postbox  # noqa: F401
 from .runtime import batches, flow_settings
 
@@ -52,6 +53,7 @@ def deliver_batch(message_ids: list[int], now: datetime | None) -> DeliveryRepor
 
 @flow(name="send-outbox", flow_run_name=run_names.send_outbox_run, persist_result=False,
       log_prints=False)
+@fails_with_a_sentence
 def send_outbox(now: datetime | None = None, appraisal_id: int | None = None) -> DeliveryReport:
     """Send every due message once; safe to run at any time, and several at once.
 

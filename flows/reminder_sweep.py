@@ -21,6 +21,7 @@ from appraisal_store.queries import company_secretaries
 from appraisal_store.services.reminders import queue_planned_reminders
 
 from . import run_names
+from .failures import fails_with_a_sentence
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .runtime import batches, flow_settings
 from .working_days import england
@@ -94,6 +95,7 @@ def queue_reminder_batch(id_range: tuple[int, int], today: date) -> int:
 
 
 @flow(name="daily-reminders", flow_run_name=run_names.daily_reminders_run, persist_result=False)
+@fails_with_a_sentence
 def daily_reminders(today: date | None = None) -> int:
     """Queue today's reminders and escalations for every open appraisal; returns how many new.
 

@@ -19,6 +19,7 @@ from appraisal_store.vocabulary import AppraisalState
 from records.archive import seal_appraisal
 
 from . import run_names
+from .failures import fails_with_a_sentence
 from .outbox import DeliveryReport, send_outbox_batches
 from .runtime import flow_settings
 
@@ -34,6 +35,7 @@ def seal_signed_record(appraisal_id: int) -> int:
 
 
 @flow(name="route-appraisal", flow_run_name=run_names.route_appraisal_run, persist_result=False)
+@fails_with_a_sentence
 def route_appraisal(appraisal_id: int) -> DeliveryReport:
     """Do what follows a person's action on one appraisal, then send its messages now.
 

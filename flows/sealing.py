@@ -33,6 +33,7 @@ from prefect.cache_policies import NO_CACHE
 from appraisal_store.database import read_session
 
 from . import run_names
+from .failures import fails_with_a_sentence
 from .runtime import batches, flow_settings, report_progress
 
 __all__ = [
@@ -189,6 +190,7 @@ def cluster_threads(address: str) -> int:
 
 
 @flow(name="seal-batches", flow_run_name=run_names.seal_batches_run, persist_result=False)
+@fails_with_a_sentence
 def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
     """Seal the batches on the flow's task runner (the Dask cluster ``seal_records`` gives)."""
     futures = seal_batch.map(chunks)
@@ -196,6 +198,7 @@ def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
 
 
 @flow(name="seal-records", flow_run_name=run_names.seal_records_run, persist_result=False)
+@fails_with_a_sentence
 def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
     """Seal pending records (at most ``limit``) on ``workers`` processes and announce them.
 
