@@ -248,7 +248,12 @@ def deployed_measurement(count: int, workdir: Path, log: Any,
         engine().dispose()  # the cluster and the flow run open their own connections
         folder = store.home / "processes"
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
+        from prefect.settings import get_current_settings
+
+        # What every process of the deployment is given: this store, the seal, the API.
+        env = {**os.environ,
+               **get_current_settings().to_environment_variables(exclude_unset=True),
+               "PREFECT_LOGGING_LEVEL": "WARNING"}
         processes = Processes(folder)
         try:
             with external_cluster(processes, env) as address:
