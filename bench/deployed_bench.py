@@ -145,9 +145,9 @@ def _online_workers(pool: str) -> int:
 def _warm_dask_worker() -> bool:
     """In a Dask worker: the seal, the store's engine and the rendering and signing code
     loaded, as a worker of a running deployment has them."""
-    from appraisal_store.database import engine
+    from appraisal_store.engines import engine
     from records.build import build_content  # noqa: F401 - imported to be loaded
-    from records.keys import deployment_seal
+    from records.configured_seal import deployment_seal
     from records.render import render_record  # noqa: F401
 
     deployment_seal()
@@ -157,7 +157,7 @@ def _warm_dask_worker() -> bool:
 
 def _dask_floor_batch(appraisal_ids: list[int]) -> int:
     """The floor's batch in a Dask worker: build, render and sign each, nothing stored."""
-    from records.keys import deployment_seal
+    from records.configured_seal import deployment_seal
 
     from .records_bench import floor_record
 
@@ -170,7 +170,7 @@ def _floor_on_cluster(address: str, appraisal_ids: list[int]) -> float:
     batches the flow makes for that many workers."""
     from distributed import Client
 
-    from flows.runtime import batches
+    from flows.batching import batches
     from flows.sealing import BATCHES_PER_WORKER, LEAST_BATCH
 
     chunks = batches(appraisal_ids, most_batches=BATCHES_PER_WORKER * DASK_WORKERS,
@@ -209,8 +209,8 @@ def _deployed_run(count: int, log_file: Path) -> tuple[float, float, str]:
 def _sealed_records() -> int:
     from sqlalchemy import func, select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Record
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import RecordStage
 
     with read_session() as session:
@@ -226,9 +226,10 @@ def deployed_measurement(count: int, workdir: Path, log: Any,
     Needs a Prefect API (``bench/run.py`` starts one).
     """
     from appraisal_store.actors import Actor
-    from appraisal_store.database import engine, write_session
+    from appraisal_store.engines import engine
     from appraisal_store.services.cycles import open_cycles, resolve_dates
-    from records.keys import ensure_deployment_seal
+    from appraisal_store.sessions import write_session
+    from records.configured_seal import ensure_deployment_seal
 
     from . import dataset
     from .records_bench import cpu_seconds, prepare_signed_appraisals
