@@ -22,6 +22,7 @@ from appraisal_store.sessions import read_session, write_session
 
 from . import run_names
 from .batching import batches
+from .failures import fails_with_a_sentence
 from .prefect_settings import flow_settings
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .working_days import england
@@ -95,6 +96,7 @@ def queue_reminder_batch(id_range: tuple[int, int], today: date) -> int:
 
 
 @flow(name="daily-reminders", flow_run_name=run_names.daily_reminders_run, persist_result=False)
+@fails_with_a_sentence
 def daily_reminders(today: date | None = None) -> int:
     """Queue today's reminders and escalations for every open appraisal; returns how many new.
 
