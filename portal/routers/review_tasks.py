@@ -34,6 +34,7 @@ from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutco
 from ..appraisal_views import SCALE_OPTIONS, AppraisalView, domain_of, show_reviewed_appraisal
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..feedback_views import feedback_view
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, unit_of_work
@@ -296,7 +297,8 @@ async def save_commentary(request: Request, appraisal_id: RecordId, domain_id: s
 
 @router.get("/feedback")
 def feedback_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    return _page(request, me, appraisal_id, "feedback")
+    return _page(request, me, appraisal_id, "feedback",
+                 feedback=feedback_view(me.actor, appraisal_id))
 
 
 @router.post("/feedback")
