@@ -140,6 +140,26 @@ def test_respondents_answer_from_the_email_and_the_summary_keeps_them_apart(
     assert "feedback summary" in pages
     assert set(statuses.values()) == {RespondentStatus.SUBMITTED}
 
+    # The company secretary's dashboard: counts only.
+    cosec = sign_in_as("cosec@rx1.nhs.uk")
+    board_page = cosec.get(f"/organisations/{sqlite_board.organisation_id}/dashboard").text
+    assert "Multi-source feedback" in board_page and "100% (4 of 4 asked)" in board_page
+    assert not any(n.name in board_page for n in PEOPLE)
+
+    # Every page of the portal, as every role: never a respondent's name beside an answer.
+    from tests.portal.test_error_pages import _get_paths
+    values = {"appraisal_id": appraisal_id, "organisation_id": sqlite_board.organisation_id,
+              "domain_id": "d1", "report_id": 1}
+    clients = [appraiser, cosec, sign_in_as(DIRECTOR), sign_in_as("chair@rx1.nhs.uk"),
+               *browsers.values()]
+    for pattern in _get_paths(app):
+        for client in clients:
+            response = client.get(pattern.format(**values))
+            text = response.text if "html" in response.headers.get("content-type", "") else ""
+            answers = [w for w in WORDS.values() if w in text]
+            if answers:
+                assert not any(n.name in text or n.email in text for n in PEOPLE), pattern
+
 
 def test_bad_answers_are_refused_on_the_page_and_a_decline_stops_the_link(
         app, sqlite_board: Board, operator, clock) -> None:  # type: ignore[no-untyped-def]
