@@ -41,10 +41,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load (10 s for measurement 7), 100 records, "
                            "sizes 1000 and 10000")
-    parser.add_argument("--only", choices=("all", "portal", "records"), default="all",
+    parser.add_argument("--only", choices=("all", "portal", "records", "feedback"),
+                        default="all",
                         help="portal: only measurements 4, 5 and 7 of the portal (no "
                              "Prefect server, no flows, no records); records: only "
-                             "measurement 3")
+                             "measurement 3; feedback: only measurement 8")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -188,6 +189,28 @@ def records_measurements(options: argparse.Namespace, workdir: Path,
     return entries
 
 
+def feedback_measurements(options: argparse.Namespace, workdir: Path, log: Any,
+                          run: Callable[..., Any] | None = None) -> list[Entry]:
+    """Measurement 8: opening the feedback rounds against its floor (bench/feedback_bench.py),
+    at the largest size (the smallest with ``--quick``), on each database asked for."""
+    from .feedback_bench import measure_feedback
+    from .stores import create_store, drop_store, postgres_answers
+
+    size = min(options.size_list) if options.quick else max(options.size_list)
+    databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
+    entries: list[Entry] = []
+    for database in databases:
+        if database == "postgres" and not postgres_answers():
+            continue  # said once, by store_measurements or here below
+        log(f"[bold]{database}[/], {size:,} appraisals: opening the feedback rounds ...")
+        store = create_store(database, workdir, f"feedback{size}")
+        try:
+            entries += [Entry(**r) for r in (run or _in_child)(measure_feedback, store, size)]
+        finally:
+            drop_store(store)
+    return entries
+
+
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
@@ -203,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
             with prefect_server(workdir):
                 if options.only == "all":
                     entries += store_measurements(options, workdir, console.print)
-                if options.records > 0:
+                if options.records > 0 and options.only in ("all", "records"):
                     entries += records_measurements(options, workdir, console.print)
+                if options.only in ("all", "feedback"):
+                    entries += feedback_measurements(options, workdir, console.print)
     console.print(table(entries))
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,

@@ -52,17 +52,17 @@ def cycle_appraisal_ids(*, year: str, organisation_codes: list[str] | None) -> l
 
 @task(name="open-feedback-batch", cache_policy=NO_CACHE, persist_result=False)
 def open_round_batch(appraisal_ids: list[int], closes_on: date | None, today: date,
-                     now: datetime) -> OpenedRounds:
+                     now: datetime, most_respondents: int | None = None) -> OpenedRounds:
     """Open the rounds of one batch of appraisals in one transaction (idempotent)."""
     with write_session() as session:
         return open_rounds(session=session, actor=Actor.system(FLOW_ACTOR),
                            appraisal_ids=appraisal_ids, today=today, now=now,
-                           closes_on=closes_on)
+                           closes_on=closes_on, most_respondents=most_respondents)
 
 
 @flow(name="open-feedback-rounds", persist_result=False)
 def open_feedback_rounds(appraisal_ids: list[int], closes_on: date | None, today: date,
-                         now: datetime) -> OpenedRounds:
+                         now: datetime, most_respondents: int | None = None) -> OpenedRounds:
     """Open a round for each appraisal, a batch of appraisals per task run.
 
     Safe to re-run, also after a crash: a round already open is kept, and each invitation
@@ -70,7 +70,7 @@ def open_feedback_rounds(appraisal_ids: list[int], closes_on: date | None, today
     """
     opened = already = invited = 0
     for batch in batches(list(appraisal_ids), most_batches=20, least_size=500):
-        result = open_round_batch(batch, closes_on, today, now)
+        result = open_round_batch(batch, closes_on, today, now, most_respondents)
         opened, already, invited = (opened + result.opened, already + result.already_open,
                                     invited + result.invited)
         report_progress(len(batch))
@@ -79,11 +79,13 @@ def open_feedback_rounds(appraisal_ids: list[int], closes_on: date | None, today
 
 
 def run_open_feedback_rounds(*, appraisal_ids: list[int], closes_on: date | None = None,
-                             today: date | None = None) -> OpenedRounds:
+                             today: date | None = None, most_respondents: int | None = None
+                             ) -> OpenedRounds:
     """Plain entry point: ``open_feedback_rounds`` with our Prefect settings."""
     now = utcnow()
     with flow_settings():
-        return open_feedback_rounds(appraisal_ids, closes_on, today or now.date(), now)
+        return open_feedback_rounds(appraisal_ids, closes_on, today or now.date(), now,
+                                    most_respondents)
 
 
 @dataclass(frozen=True)

@@ -190,12 +190,13 @@ def _board_colleagues(session: Session, organisation_ids: set[int],
 def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int], today: date,
                 now: datetime, closes_on: date | None = None,
                 nominations: Sequence[Nomination] | None = None,
-                appraisee_may_propose: bool = False) -> OpenedRounds:
+                appraisee_may_propose: bool = False,
+                most_respondents: int | None = None) -> OpenedRounds:
     """Open a round for each appraisal (those already with one are left as they are).
 
     With ``nominations`` (one appraisal only) those are invited; without, each appraisee's
-    board colleagues in post are, up to the variant's suggested number. Set-based: a few
-    statements for any number of appraisals.
+    board colleagues in post are, up to the variant's suggested number (or
+    ``most_respondents``). Set-based: a few statements for any number of appraisals.
 
     Raises:
         NotAllowed: the actor is not the appraiser nor an administrator of an appraisal.
@@ -245,7 +246,8 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
         else:
             chosen = [Nomination(name, email, DEFAULT_GROUP)
                       for person_id, name, email in colleagues.get(appraisal.organisation_id, [])
-                      if person_id != appraisal.appraisee_id][:variant.respondents]
+                      if person_id != appraisal.appraisee_id][
+                          :most_respondents or variant.respondents]
         plans.append(_Plan(appraisal.id or 0, appraisal.organisation_id, appraisal.appraisee_id,
                            role.value, org_type.value,
                            closes_on or default_closing_date(appraisal, today), chosen,
