@@ -192,11 +192,11 @@ def records_measurements(options: argparse.Namespace, workdir: Path,
 def feedback_measurements(options: argparse.Namespace, workdir: Path, log: Any,
                           run: Callable[..., Any] | None = None) -> list[Entry]:
     """Measurement 8: opening the feedback rounds against its floor (bench/feedback_bench.py),
-    at the largest size (the smallest with ``--quick``), on each database asked for."""
+    at the largest size (the goal's 10,000 in a quick run too), on each database asked for."""
     from .feedback_bench import measure_feedback
     from .stores import create_store, drop_store, postgres_answers
 
-    size = min(options.size_list) if options.quick else max(options.size_list)
+    size = max(options.size_list)
     databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
     entries: list[Entry] = []
     for database in databases:

@@ -24,7 +24,7 @@ from ..audit import PendingEvent, record_events
 from ..config import settings
 from ..database import dialect_insert
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from ..feedback_links import link_token, new_nonce, token_digest
+from ..feedback_links import PURPOSE, link_token, new_nonce, token_digest
 from ..feedback_tables import (
     FeedbackDraft,
     FeedbackFormVersion,
@@ -32,6 +32,7 @@ from ..feedback_tables import (
     FeedbackRound,
     RespondentStatus,
 )
+from ..home_keys import home_key
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..names import email_problem, name_problem, shown
 from ..outbox import QueuedMessage, queue_messages
@@ -68,14 +69,19 @@ class _Plan:
     closes_on: date
     nominations: list[Nomination]
     may_propose: bool
+    appraisee: str = ""
+    organisation: str = ""
+    year: str = ""
 
 
-def default_closing_date(appraisal: Appraisal, today: date) -> date:
+def default_closing_date(appraisal: Any, today: date) -> date:
     """Before the review is due, and never sooner than ``DEFAULT_OPEN_DAYS`` from today."""
-    return max(appraisal.review_due - timedelta(days=14), today + timedelta(days=DEFAULT_OPEN_DAYS))
+    review_due: date = appraisal.review_due
+    return max(review_due - timedelta(days=14), today + timedelta(days=DEFAULT_OPEN_DAYS))
 
 
-def _check_may_run(session: Session, actor: Actor, appraisal: Appraisal) -> None:
+def _check_may_run(session: Session, actor: Actor, appraisal: Any) -> None:
+    """NotAllowed unless the actor runs rounds for ``appraisal`` (a row or the object)."""
     if actor.is_system or actor.person_id == appraisal.appraiser_id:
         return
     if actor.person_id != appraisal.appraisee_id and is_org_administrator(
@@ -130,12 +136,12 @@ def nomination_problems(nominations: Sequence[Nomination], *, appraisee_email: s
 
 
 def _respondent_row(round_id: int, n: Nomination, status: RespondentStatus, now: datetime,
-                    proposed: bool = False) -> dict[str, Any]:
+                    proposed: bool = False, key: bytes | None = None) -> dict[str, Any]:
     nonce = new_nonce()
     return {"round_id": round_id, "name": " ".join(n.name.split()),
             "email": n.email.strip().lower(), "group_id": n.group_id, "status": status,
             "proposed_by_appraisee": proposed, "link_nonce": nonce,
-            "token_hash": token_digest(link_token(nonce)), "created_at": now}
+            "token_hash": token_digest(link_token(nonce, key=key)), "created_at": now}
 
 
 def invitation(respondent: Any, *, appraisee: str, organisation: str, year: str,
@@ -213,20 +219,28 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
     form = form_of(version)
     groups = {g.id: g.name for g in form.groups}
     rows = session.execute(
-        select(Appraisal, Appointment.role, Organisation.type, Person.email)
+        # Plain columns, not the table's objects: building thousands of them cost more than
+        # the rest of the opening.
+        select(Appraisal.id, Appraisal.organisation_id, Appraisal.appraisee_id,
+               Appraisal.appraiser_id, Appraisal.state, Appraisal.review_due,
+               Appointment.role, Organisation.type, Person.email, Person.name,
+               Organisation.name, Cycle.year)
         .join(Appointment, Appointment.id == Appraisal.appointment_id)
         .join(Organisation, Organisation.id == Appraisal.organisation_id)
         .join(Person, Person.id == Appraisal.appraisee_id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
         .where(Appraisal.id.in_(list(appraisal_ids)))).all()  # type: ignore[union-attr]
     if len(rows) != len(set(appraisal_ids)):
-        missing = sorted(set(appraisal_ids) - {r[0].id for r in rows})
+        missing = sorted(set(appraisal_ids) - {r[0] for r in rows})
         raise NotFound(f"There is no appraisal {', '.join(map(str, missing))}.")
     existing = set(session.execute(select(FeedbackRound.appraisal_id).where(
         FeedbackRound.appraisal_id.in_(list(appraisal_ids)))).scalars())  # type: ignore[attr-defined]
-    colleagues = (_board_colleagues(session, {r[0].organisation_id for r in rows}, today)
+    colleagues = (_board_colleagues(session, {r[1] for r in rows}, today)
                   if nominations is None else {})
     plans: list[_Plan] = []
-    for appraisal, role, org_type, appraisee_email in rows:
+    for row in rows:
+        appraisal, (role, org_type, appraisee_email, appraisee, organisation, year) = (
+            row, row[6:])
         _check_may_run(session, actor, appraisal)
         if appraisal.id in existing:
             continue
@@ -251,7 +265,7 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
         plans.append(_Plan(appraisal.id or 0, appraisal.organisation_id, appraisal.appraisee_id,
                            role.value, org_type.value,
                            closes_on or default_closing_date(appraisal, today), chosen,
-                           appraisee_may_propose))
+                           appraisee_may_propose, appraisee, organisation, year))
     invited = _write_rounds(session, actor, plans, version.id or 0, form, now)
     return OpenedRounds(len(plans), len(existing), invited)
 
@@ -274,18 +288,28 @@ def _write_rounds(session: Session, actor: Actor, plans: list[_Plan], version_id
     ids = dict(session.execute(select(FeedbackRound.appraisal_id, FeedbackRound.id).where(
         FeedbackRound.appraisal_id.in_([p.appraisal_id for p in plans]),  # type: ignore[attr-defined]
         FeedbackRound.opened_at == now)).tuples().all())
-    respondents = [_respondent_row(ids[p.appraisal_id], n, RespondentStatus.INVITED, now)
+    key = home_key(PURPOSE)  # derived once: a token per respondent
+    respondents = [_respondent_row(ids[p.appraisal_id], n, RespondentStatus.INVITED, now,
+                                   key=key)
                    for p in plans if p.appraisal_id in ids for n in p.nominations]
     for start in range(0, len(respondents), 2000):
         connection.execute(insert(FeedbackRespondent), respondents[start:start + 2000])
-    new_ids = list(session.execute(select(FeedbackRespondent.id).where(
-        FeedbackRespondent.round_id.in_(list(ids.values())))).scalars())  # type: ignore[attr-defined]
+    by_round = {ids[p.appraisal_id]: p for p in plans if p.appraisal_id in ids}
+    added = session.execute(select(
+        FeedbackRespondent.id, FeedbackRespondent.round_id, FeedbackRespondent.email,
+        FeedbackRespondent.name, FeedbackRespondent.link_nonce).where(
+        FeedbackRespondent.round_id.in_(list(by_round)))).all()  # type: ignore[attr-defined]
     record_events(session, actor, [
         PendingEvent("feedback_round_opened", "appraisal", p.appraisal_id, p.organisation_id,
                      {"closes_on": p.closes_on.isoformat(), "respondents": len(p.nominations),
                       "variant": form.variant_for(p.role).id})
-        for p in plans if p.appraisal_id in ids], at=now)
-    return _queue_invitations(session, [i for i in new_ids if i is not None])
+        for p in by_round.values()], at=now)
+    # The invitations from what is in hand: no second read of what was just written.
+    return queue_messages(session, [
+        invitation(r, appraisee=by_round[r.round_id].appraisee,
+                   organisation=by_round[r.round_id].organisation,
+                   year=by_round[r.round_id].year, closes_on=by_round[r.round_id].closes_on,
+                   threshold=threshold) for r in added])
 
 
 def _open_round_for(session: Session, actor: Actor, appraisal_id: int,
