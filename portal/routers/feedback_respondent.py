@@ -38,10 +38,10 @@ from competencies.feedback_form import FREE_TEXT_PROMPTS
 from competencies.framework import Framework
 from competencies.scale import ScaleLabel
 
-from ..deps import PRE_SESSION_COOKIE, Now, PreSessionCsrf, clock_of, form_token
-from ..pre_session import mint_pre_session_token
+from ..deps import PRE_SESSION_COOKIE, Now, PreSessionCsrf, form_token
 from ..rendering import FormErrors, render
 from ..store import read_session, unit_of_work
+from .sign_in import with_pre_session_token
 
 router = APIRouter(prefix="/feedback")
 FEEDBACK_COOKIE = "appraisal_feedback"
@@ -82,20 +82,10 @@ def _about(session: Session, round_: FeedbackRound) -> tuple[str, str, Framework
     return name, organisation, framework_of(session, appraisal.framework_version_id)
 
 
-def _with_token_form(request: Request, name: str, context: dict[str, object],
-                     status_code: int = 200) -> Response:
-    token = mint_pre_session_token(clock_of(request))
-    request.state.pre_session_csrf = token
-    response = render(request, name, context, status_code=status_code)
-    response.set_cookie(PRE_SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=request.app.state.secure_cookies, path="/feedback")
-    return response
-
-
 @router.get("/respond")
 def link_page(request: Request) -> Response:
     # Opening the link uses nothing (mail scanners open links); the button does.
-    return _with_token_form(request, "feedback/respond.html", {})
+    return with_pre_session_token(request, "feedback/respond.html", {}, path="/feedback")
 
 
 @router.post("/respond")

@@ -96,24 +96,27 @@ async def open_round(request: Request, appraisal_id: RecordId, me: Csrf) -> Resp
     return await _act(request, me, appraisal_id, "opened", change)
 
 
+def _asking(action: Callable[..., int], me: SignedIn, appraisal_id: int
+            ) -> Callable[[Mapping[str, Any], Session], object]:
+    """The change of a form that names respondents: ``nominate`` or ``propose``."""
+    def change(form: Mapping[str, Any], session: Session) -> object:
+        return action(session=session, actor=me.actor, appraisal_id=appraisal_id,
+                      nominations=nominations_of(form), today=form["_now"].date(),
+                      now=form["_now"])
+
+    return change
+
+
 @router.post("/nominate")
 async def nominate(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    def change(form: Mapping[str, Any], session: Session) -> object:
-        return feedback.nominate(session=session, actor=me.actor, appraisal_id=appraisal_id,
-                                 nominations=nominations_of(form), today=form["_now"].date(),
-                                 now=form["_now"])
-
-    return await _act(request, me, appraisal_id, "nominated", change)
+    return await _act(request, me, appraisal_id, "nominated",
+                      _asking(feedback.nominate, me, appraisal_id))
 
 
 @router.post("/propose")
 async def propose(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
-    def change(form: Mapping[str, Any], session: Session) -> object:
-        return feedback.propose(session=session, actor=me.actor, appraisal_id=appraisal_id,
-                                nominations=nominations_of(form), today=form["_now"].date(),
-                                now=form["_now"])
-
-    return await _act(request, me, appraisal_id, "proposed", change)
+    return await _act(request, me, appraisal_id, "proposed",
+                      _asking(feedback.propose, me, appraisal_id))
 
 
 def _ids(values: list[str]) -> list[int]:

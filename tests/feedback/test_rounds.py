@@ -257,3 +257,23 @@ def test_proposals_wait_for_approval(board):
                           appraisal_id=board.appraisals[CEO],
                           nominations=[Nomination("R", "r@x.nhs.uk", "board")],
                           today=TODAY, now=NOW)
+
+
+def test_answers_posted_after_the_round_closed_are_refused_and_nothing_is_written(board):
+    _open(board, nominations=[Nomination("P", "p@x.nhs.uk", "board")])
+    secret = _answer(_tokens(board)["p@x.nhs.uk"], submit=False)
+    with database.write_session() as session:
+        feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
+                              appraisal_ids=[board.appraisals[CEO]], now=NOW)
+    with database.write_session() as session, pytest.raises(NotFound, match="not open"):
+        submit_feedback(session=session, secret=secret, today=TODAY, now=NOW)
+    assert _rows(FeedbackResponse) == [] and _rows(FeedbackDraft) == []
+
+
+def test_a_respondents_session_ends_with_the_closing_date_itself(board):
+    _open(board, nominations=[Nomination("P", "p@x.nhs.uk", "board")],
+          closes_on=TODAY + timedelta(days=3))
+    secret = _answer(_tokens(board)["p@x.nhs.uk"], submit=False)
+    with database.write_session() as session, pytest.raises(NotFound):
+        save_feedback_answers(session=session, secret=secret, ratings={}, texts={},
+                              today=TODAY + timedelta(days=4), now=NOW)
