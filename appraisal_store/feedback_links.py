@@ -27,7 +27,7 @@ def new_nonce() -> str:
 def link_token(nonce: str, *, key: bytes | None = None) -> str:
     """The respondent's token (never stored); ``key`` is ``home_key(PURPOSE)``, given by a
     caller making many."""
-    mac = hmac.new(key or home_key(PURPOSE), nonce.encode("ascii"), hashlib.sha256).digest()
+    mac = hmac.digest(key or home_key(PURPOSE), nonce.encode("ascii"), "sha256")
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 

@@ -43,6 +43,7 @@ from .feedback_forms import current_feedback_form, form_of
 # Long enough for a busy board member to find half an hour.
 DEFAULT_OPEN_DAYS = 21
 DEFAULT_GROUP = "board"
+INVITATION = "feedback_invitation"  # the email's template
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def invitation(respondent: Any, *, appraisee: str, organisation: str, year: str,
                closes_on: date, threshold: int) -> QueuedMessage:
     """The respondent's invitation: their link is derived from the nonce when it is sent."""
     return QueuedMessage(
-        f"feedback-invitation:{respondent.id}", "feedback_invitation", respondent.email,
+        f"feedback-invitation:{respondent.id}", INVITATION, respondent.email,
         respondent.name, None,
         {"feedback_nonce": respondent.link_nonce, "appraisee_name": appraisee,
          "organisation": organisation, "year": year, "due": closes_on.isoformat(),
@@ -305,11 +306,13 @@ def _write_rounds(session: Session, actor: Actor, plans: list[_Plan], version_id
                       "variant": form.variant_for(p.role).id})
         for p in by_round.values()], at=now)
     # The invitations from what is in hand: no second read of what was just written.
+    about = {round_id: {"appraisee_name": p.appraisee, "organisation": p.organisation,
+                        "year": p.year, "due": p.closes_on.isoformat(), "threshold": threshold}
+             for round_id, p in by_round.items()}
     return queue_messages(session, [
-        invitation(r, appraisee=by_round[r.round_id].appraisee,
-                   organisation=by_round[r.round_id].organisation,
-                   year=by_round[r.round_id].year, closes_on=by_round[r.round_id].closes_on,
-                   threshold=threshold) for r in added])
+        QueuedMessage(f"feedback-invitation:{respondent_id}", INVITATION, email, name, None,
+                      {"feedback_nonce": nonce, **about[round_id]})
+        for respondent_id, round_id, email, name, nonce in added])
 
 
 def _open_round_for(session: Session, actor: Actor, appraisal_id: int,
