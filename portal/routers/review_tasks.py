@@ -24,6 +24,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.errors import InvalidTransition, ValidationFailed
+from appraisal_store.feedback_summary import RoundStatus, round_status
 from appraisal_store.lifecycle import TRANSITIONS, check_edit, check_transition
 from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.services import meetings, review
@@ -91,7 +92,15 @@ def meeting_hint(appraisal: Appraisal, meeting: AppraisalMeeting | None) -> str:
     return "Not scheduled yet."
 
 
-def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[Task]:
+def feedback_hint(status: RoundStatus | None) -> str:
+    """The feedback round as the task list says it: counts only."""
+    if status is None:
+        return "No feedback round opened yet"
+    return f"{status.response_rate}; {'closed: the summary is ready' if status.closed else 'open'}"
+
+
+def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None,
+          feedback: RoundStatus | None = None) -> list[Task]:
     """The review's sections and their status, from what each holds.
 
     Commentary on a domain is completed with both the commentary and a view; the feedback
@@ -110,7 +119,8 @@ def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[
         found.append(Task(f"commentary-{d.id}", f"{d.number}. {d.name}",
                           f"{base}/commentary/{d.id}", _status(text and chosen, text or chosen)))
     found.append(Task("feedback", "Multi-source feedback summary", f"{base}/feedback",
-                      _status(bool(a.msf_summary), bool(a.appraiser_comments))))
+                      _status(bool(a.msf_summary), bool(a.appraiser_comments)),
+                      feedback_hint(feedback)))
     reviewed = {r.previous_objective_id for r in view.objective_reviews}
     carried = view.previous_objectives
     if carried:
@@ -168,7 +178,8 @@ def _page(request: Request, me: SignedIn, appraisal_id: int, template: str, *,
             posted, restored = kept, True
     with read_session() as session:
         meeting = meetings.open_meeting(session, appraisal_id)
-    found = tasks(view, meeting)
+        round_ = round_status(session, appraisal_id)
+    found = tasks(view, meeting, round_)
     context = {"view": view, "editing": editing, "errors": errors or FormErrors(),
                "posted": posted or {}, "restored": restored, "scale": SCALE_OPTIONS,
                "tasks": found, "task_items": [t.item for t in found], "kinds": KINDS,
