@@ -19,7 +19,8 @@ from sqlmodel import Field, SQLModel
 
 from competencies.scale import ScaleLabel
 
-from .sql_types import EnumText, UTCDateTime, utcnow
+from .clock import utcnow
+from .sql_types import EnumText, UTCDateTime
 
 
 class RespondentStatus(StrEnum):

@@ -63,7 +63,7 @@ def floor_of_opening(bind: Engine, first_event_id: int) -> tuple[float, int]:
 def measure_feedback(store: Store, size: int) -> list[dict[str, Any]]:
     """Fill ``store`` with ``size`` appraisals, open their cycle, then time the flow that
     opens every feedback round, and its floor."""
-    from appraisal_store.database import engine
+    from appraisal_store.engines import engine
     from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound
     from appraisal_store.models import OutboxMessage
     from flows.feedback import cycle_appraisal_ids, run_open_feedback_rounds

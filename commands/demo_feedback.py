@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.feedback_links import link_token
 from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound
 from appraisal_store.services import feedback
@@ -26,6 +25,7 @@ from appraisal_store.services.feedback_answers import (
     save_feedback_answers,
     submit_feedback,
 )
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import AppraisalState
 from competencies.scale import ScaleLabel
 

@@ -79,8 +79,8 @@ def status(
     """Rounds opened, closed and overdue, and response rates (counts only, no answers)."""
     from datetime import date
 
-    from appraisal_store.database import read_session
     from appraisal_store.feedback_status import round_counts
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         rows = round_counts(session, today=date.today(), year=cycle,
@@ -108,9 +108,9 @@ def close(
     from datetime import date
 
     from appraisal_store.actors import Actor
-    from appraisal_store.database import read_session, write_session
+    from appraisal_store.clock import utcnow
     from appraisal_store.services.feedback import close_rounds, due_round_appraisal_ids
-    from appraisal_store.sql_types import utcnow
+    from appraisal_store.sessions import read_session, write_session
 
     if due:
         with read_session() as session:
@@ -130,8 +130,8 @@ def close(
 def import_form(file: Path = typer.Argument(..., help="A feedback form YAML file.")) -> None:
     """Add a version of the feedback form; rounds already open keep the one they pinned."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.feedback_forms import import_feedback_form
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         stored = import_feedback_form(session=session, actor=Actor.operator(), path=file)
@@ -143,8 +143,8 @@ def import_form(file: Path = typer.Argument(..., help="A feedback form YAML file
 def show_form(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the current feedback form: groups, variants and statements."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.feedback_forms import current_feedback_form, form_of
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         form = form_of(current_feedback_form(session, Actor.operator()))

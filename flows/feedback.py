@@ -19,16 +19,19 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
+from appraisal_store.clock import utcnow
 from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound, RespondentStatus
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.outbox import QueuedMessage
 from appraisal_store.services.feedback import OpenedRounds, open_rounds
 from appraisal_store.services.reminders import queue_planned_reminders
-from appraisal_store.sql_types import utcnow
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import OPEN_STATES
 
-from .runtime import batches, fault_point, flow_settings, report_progress
+from .batching import batches
+from .fault_points import fault_point
+from .prefect_settings import flow_settings
+from .progress import report_progress
 from .working_days import WorkingCalendar, england
 
 FLOW_ACTOR = "open-feedback-rounds flow"

@@ -22,7 +22,6 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..config import settings
-from ..database import dialect_insert
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..feedback_links import PURPOSE, link_token, new_nonce, token_digest
 from ..feedback_tables import (
@@ -36,6 +35,7 @@ from ..home_keys import home_key
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..names import email_problem, name_problem, shown
 from ..outbox import QueuedMessage, queue_messages
+from ..upsert import dialect_insert
 from ..vocabulary import OPEN_STATES
 from .access import is_org_administrator
 from .feedback_forms import current_feedback_form, form_of

@@ -47,9 +47,9 @@ def _every_reviewed_appraisal_has_feedback(records: list[Path]) -> None:
     from pypdf import PdfReader
     from sqlalchemy import func, select
 
-    from appraisal_store.database import read_session
     from appraisal_store.feedback_tables import FeedbackResponse, FeedbackRound
     from appraisal_store.models import Appraisal
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import AppraisalState as S
 
     reviewed = {S.IN_REVIEW, S.RETURNED, S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE}

@@ -13,7 +13,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.feedback_links import link_token
 from appraisal_store.feedback_tables import FeedbackRespondent
@@ -28,8 +28,9 @@ from appraisal_store.services.feedback_answers import (
 )
 from flows.emails import render_email
 from flows.reports import write_cycle_reports
-from records.archive import seal_appraisal
-from records.seal import ensure_seal, load_seal
+from records.record_sealing import seal_appraisal
+from records.seal import load_seal
+from records.self_signed_seal import ensure_seal
 from tests.records.appraisals import NED1, agree, sign
 
 from .conftest import NOW, TODAY
@@ -45,14 +46,14 @@ PEOPLE = {"Aurelia Boardwright": ("aurelia@x.nhs.uk", "board", "almost_always",
 
 
 def _answer_all(appraisal_id: int) -> None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         rows = {r.email: r for r in session.execute(select(FeedbackRespondent)).scalars()}
     for email, _group, value, words in PEOPLE.values():
-        with database.write_session() as session:
+        with sessions.write_session() as session:
             secret, _ = redeem_feedback_link(session=session,
                                              token=link_token(rows[email].link_nonce),
                                              today=TODAY, now=NOW)
-        with database.write_session() as session:
+        with sessions.write_session() as session:
             found = respondent_session(session, secret=secret, today=TODAY)
             place = found.variant.text_places()[0] or "overall"
             save_feedback_answers(session=session, secret=secret,
@@ -71,13 +72,13 @@ def test_no_record_report_email_log_or_audit_event_ties_an_answer_to_its_author(
         board, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
     appraisal_id = board.appraisals[NED1]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.open_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                              appraisal_ids=[appraisal_id], today=TODAY, now=NOW,
                              nominations=[Nomination(name, email, group) for name, (
                                  email, group, _, _) in PEOPLE.items()])
     _answer_all(appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.close_rounds(session=session, actor=Actor.operator(),
                               appraisal_ids=[appraisal_id], now=NOW)
     agree(board, NED1)
@@ -85,7 +86,7 @@ def test_no_record_report_email_log_or_audit_event_ties_an_answer_to_its_author(
     ensure_seal(tmp_path / "seal", organisation="Riverside Hospitals NHS Trust")
     seal_appraisal(appraisal_id, seal=load_seal(home=tmp_path / "seal"))
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         pdf = session.execute(select(Record.pdf).where(
             Record.appraisal_id == appraisal_id).order_by(Record.id.desc())).scalars().first()
         messages = list(session.execute(select(OutboxMessage)).scalars())

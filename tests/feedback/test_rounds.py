@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.feedback_links import link_token
 from appraisal_store.feedback_summary import feedback_summary, round_status
@@ -36,19 +36,19 @@ CEO = "ceo@rx1.nhs.uk"
 
 
 def _rows(model):
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(model)).scalars())
 
 
 def _open(board, email=CEO, **kwargs):
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         return feedback.open_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                                     appraisal_ids=[board.appraisals[email]], today=TODAY,
                                     now=NOW, **kwargs)
 
 
 def _tokens(board, email=CEO):
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         round_ = session.execute(select(FeedbackRound).where(
             FeedbackRound.appraisal_id == board.appraisals[email])).scalar_one()
         return {r.email: link_token(r.link_nonce) for r in session.execute(
@@ -56,12 +56,12 @@ def _tokens(board, email=CEO):
 
 
 def _answer(token, value="almost_always", text=None, submit=True):
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         secret, _ = redeem_feedback_link(session=session, token=token, today=TODAY, now=NOW)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         from appraisal_store.services.feedback_answers import respondent_session
         variant = respondent_session(session, secret=secret, today=TODAY).variant
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         save_feedback_answers(session=session, secret=secret,
                               ratings=dict.fromkeys(variant.statement_ids(), value),
                               texts=text or {}, today=TODAY, now=NOW)
@@ -71,7 +71,7 @@ def _answer(token, value="almost_always", text=None, submit=True):
 
 
 def test_a_cycle_opens_rounds_with_board_colleagues_and_one_invitation_each(board, operator):
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         opened = feedback.open_rounds(session=session, actor=operator,
                                       appraisal_ids=list(board.appraisals.values()),
                                       today=TODAY, now=NOW)
@@ -84,7 +84,7 @@ def test_a_cycle_opens_rounds_with_board_colleagues_and_one_invitation_each(boar
     tokens = {link_token(r.link_nonce) for r in respondents}
     assert not any(t in str(m.payload) for m in invitations for t in tokens)
     assert not {r.token_hash for r in respondents} & tokens
-    with database.write_session() as session:  # a re-run opens nothing and queues nothing
+    with sessions.write_session() as session:  # a re-run opens nothing and queues nothing
         again = feedback.open_rounds(session=session, actor=operator,
                                      appraisal_ids=list(board.appraisals.values()),
                                      today=TODAY, now=NOW)
@@ -118,7 +118,7 @@ def test_a_closing_date_in_the_past_is_refused(board):
 
 
 def test_only_the_appraiser_or_an_administrator_opens_a_round(board):
-    with database.write_session() as session, pytest.raises(NotAllowed):
+    with sessions.write_session() as session, pytest.raises(NotAllowed):
         feedback.open_rounds(session=session, actor=board.actor("ned1@rx1.nhs.uk"),
                              appraisal_ids=[board.appraisals[CEO]], today=TODAY, now=NOW)
 
@@ -130,7 +130,7 @@ def test_a_link_opens_its_own_form_until_submitted_and_never_after_closing(board
     first = _answer(tokens["p0@x.nhs.uk"], submit=False)
     assert len(_rows(FeedbackDraft)) == 1  # saved as they go
     _answer(tokens["p0@x.nhs.uk"])  # the link again: resumed and submitted
-    with database.write_session() as session:  # reuse after submitting: refused
+    with sessions.write_session() as session:  # reuse after submitting: refused
         assert redeem_feedback_link(session=session, token=tokens["p0@x.nhs.uk"],
                                     today=TODAY, now=NOW) is None
         with pytest.raises(NotFound):
@@ -139,10 +139,10 @@ def test_a_link_opens_its_own_form_until_submitted_and_never_after_closing(board
     assert _rows(FeedbackDraft) == []
     response = _rows(FeedbackResponse)[0]
     assert not hasattr(response, "respondent_id") and len(response.id) == 32
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         decline_feedback(session=session, secret=_answer(tokens["p1@x.nhs.uk"], submit=False),
                          today=TODAY, now=NOW)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                               appraisal_ids=[board.appraisals[CEO]], now=NOW)
         assert redeem_feedback_link(session=session, token=tokens["p2@x.nhs.uk"],
@@ -157,11 +157,11 @@ def test_a_link_of_another_round_opens_nothing_here_and_one_past_its_date_nothin
     _open(board, email="finance@rx1.nhs.uk",
           nominations=[Nomination("Q", "q@x.nhs.uk", "board")])
     secret = _answer(_tokens(board)["p@x.nhs.uk"], submit=False)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         from appraisal_store.services.feedback_answers import respondent_session
         mine = respondent_session(session, secret=secret, today=TODAY)
     assert mine.round.appraisal_id == board.appraisals[CEO]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         late = date(2027, 1, 1)
         assert redeem_feedback_link(session=session, token=_tokens(
             board, "finance@rx1.nhs.uk")["q@x.nhs.uk"], today=late, now=NOW) is None
@@ -172,7 +172,7 @@ def test_answers_outside_the_scale_or_not_on_the_form_are_refused(board):
     secret = _answer(_tokens(board)["p@x.nhs.uk"], submit=False)
     for ratings, texts in (({"full.d1.1": "brilliant"}, {}), ({"d9.s1": "frequently"}, {}),
                            ({}, {"d9:do_well": "x"})):
-        with database.write_session() as session, pytest.raises(ValidationFailed):
+        with sessions.write_session() as session, pytest.raises(ValidationFailed):
             save_feedback_answers(session=session, secret=secret, ratings=ratings,
                                   texts=texts, today=TODAY, now=NOW)
 
@@ -189,14 +189,14 @@ def test_the_summary_counts_the_answers_per_group_and_merges_small_groups(board)
     _answer(tokens["e0@x.nhs.uk"], "occasionally")
     _answer(tokens["e1@x.nhs.uk"], "no_chance_to_demonstrate")
     _answer(tokens["s0@x.nhs.uk"], "rarely_or_never")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, board.appraisals[CEO])
         framework = framework_of(session, appraisal.framework_version_id)
         assert feedback_summary(session, appraisal, framework) is None  # not while open
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                               appraisal_ids=[board.appraisals[CEO]], now=NOW)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, board.appraisals[CEO])
         summary = feedback_summary(session, appraisal, framework)
         status = round_status(session, appraisal.id)
@@ -233,24 +233,24 @@ def test_summary_columns_never_leave_a_column_below_the_threshold():
 def test_proposals_wait_for_approval(board):
     _open(board, nominations=[Nomination("P", "p@x.nhs.uk", "board")],
           appraisee_may_propose=True)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.propose(session=session, actor=board.actor(CEO),
                          appraisal_id=board.appraisals[CEO],
                          nominations=[Nomination("Q", "q@x.nhs.uk", "stakeholders")],
                          today=TODAY, now=NOW)
     proposal = next(r for r in _rows(FeedbackRespondent) if r.email == "q@x.nhs.uk")
     assert proposal.status is RespondentStatus.PROPOSED
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         assert redeem_feedback_link(session=session, token=_tokens(board)["q@x.nhs.uk"],
                                     today=TODAY, now=NOW) is None
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.decide_proposals(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                                   appraisal_id=board.appraisals[CEO], approved=[proposal.id],
                                   refused=[], today=TODAY, now=NOW)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.template == "feedback_invitation")).scalar_one() == 2
-    with database.write_session() as session, pytest.raises(InvalidTransition):
+    with sessions.write_session() as session, pytest.raises(InvalidTransition):
         feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                               appraisal_ids=[board.appraisals[CEO]], now=NOW)
         feedback.nominate(session=session, actor=board.actor("chair@rx1.nhs.uk"),
@@ -262,10 +262,10 @@ def test_proposals_wait_for_approval(board):
 def test_answers_posted_after_the_round_closed_are_refused_and_nothing_is_written(board):
     _open(board, nominations=[Nomination("P", "p@x.nhs.uk", "board")])
     secret = _answer(_tokens(board)["p@x.nhs.uk"], submit=False)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                               appraisal_ids=[board.appraisals[CEO]], now=NOW)
-    with database.write_session() as session, pytest.raises(NotFound, match="not open"):
+    with sessions.write_session() as session, pytest.raises(NotFound, match="not open"):
         submit_feedback(session=session, secret=secret, today=TODAY, now=NOW)
     assert _rows(FeedbackResponse) == [] and _rows(FeedbackDraft) == []
 
@@ -274,6 +274,6 @@ def test_a_respondents_session_ends_with_the_closing_date_itself(board):
     _open(board, nominations=[Nomination("P", "p@x.nhs.uk", "board")],
           closes_on=TODAY + timedelta(days=3))
     secret = _answer(_tokens(board)["p@x.nhs.uk"], submit=False)
-    with database.write_session() as session, pytest.raises(NotFound):
+    with sessions.write_session() as session, pytest.raises(NotFound):
         save_feedback_answers(session=session, secret=secret, ratings={}, texts={},
                               today=TODAY + timedelta(days=4), now=NOW)

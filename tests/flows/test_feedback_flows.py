@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services import feedback
@@ -25,7 +25,7 @@ from flows.working_days import england
 
 
 def _messages(template: str) -> list[OutboxMessage]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(OutboxMessage).where(
             OutboxMessage.template == template)).scalars())
 
@@ -43,7 +43,7 @@ def test_the_closing_stages_follow_working_days() -> None:
 def test_the_sweep_reminds_respondents_once_and_never_on_a_weekend(
         board, operator, prefect_harness) -> None:  # type: ignore[no-untyped-def]
     appraisal_id = board.appraisals["ceo@rx1.nhs.uk"]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         feedback.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal_id],
                              today=date(2025, 12, 1), now=datetime(2025, 12, 1, tzinfo=UTC),
                              closes_on=date(2026, 1, 16),
@@ -69,7 +69,7 @@ def test_the_commands_open_status_and_close_a_cycles_rounds(board, prefect_harne
     result = json.loads(opened.output)
     ids = cycle_appraisal_ids(year="2025/26", organisation_codes=["RX1"])
     assert result["opened"] == len(ids) and result["invited"] > 0
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert len(list(session.execute(select(FeedbackRound)).scalars())) == len(ids)
         asked = len(list(session.execute(select(FeedbackRespondent)).scalars()))
     status = runner.invoke(app, ["feedback", "status", "--json"])
@@ -97,5 +97,5 @@ def test_a_bad_form_file_is_refused_with_its_lines_and_nothing_is_written(
     assert f"{bad}:29: scale label 4 is 'Hardly'" in err
     assert "unexpected key 'unknown'" in err
     from appraisal_store.feedback_tables import FeedbackFormVersion
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert list(session.execute(select(FeedbackFormVersion)).scalars()) == []

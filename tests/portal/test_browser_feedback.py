@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from appraisal_store import config
-from appraisal_store.database import write_session
 from appraisal_store.services import feedback
 from appraisal_store.services.feedback import Nomination
+from appraisal_store.sessions import write_session
 from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
 from tests.portal.test_browser import (  # noqa: F401 - the server fixture

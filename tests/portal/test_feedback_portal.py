@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from appraisal_store import config
-from appraisal_store.database import read_session, write_session
 from appraisal_store.feedback_tables import FeedbackRespondent, RespondentStatus
 from appraisal_store.models import AuditEvent, OutboxMessage
 from appraisal_store.services import feedback
 from appraisal_store.services.feedback import Nomination
+from appraisal_store.sessions import read_session, write_session
 from flows.delivery import deliver_messages
 from tests.conftest import Board
 from tests.portal.conftest import plain_text
@@ -147,7 +147,7 @@ def test_respondents_answer_from_the_email_and_the_summary_keeps_them_apart(
     assert not any(n.name in board_page for n in PEOPLE)
 
     # Every page of the portal, as every role: never a respondent's name beside an answer.
-    from tests.portal.test_error_pages import _get_paths
+    from tests.portal.test_private_answers import _get_paths
     values = {"appraisal_id": appraisal_id, "organisation_id": sqlite_board.organisation_id,
               "domain_id": "d1", "report_id": 1}
     clients = [appraiser, cosec, sign_in_as(DIRECTOR), sign_in_as("chair@rx1.nhs.uk"),
