@@ -23,6 +23,7 @@ from appraisal_store.sessions import read_session, write_session
 from . import run_names
 from .batching import batches
 from .failures import fails_with_a_sentence
+from .feedback import queue_respondent_reminders
 from .prefect_settings import flow_settings
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .working_days import england
@@ -110,7 +111,8 @@ def daily_reminders(today: date | None = None) -> int:
     ranges = [(batch[0], batch[-1])
               for batch in batches(open_appraisal_ids(), most_batches=4, least_size=1000)]
     # One after another: on SQLite the batches' writes take turns anyway.
-    return sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+    queued = sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+    return queued + queue_respondent_reminders(day)  # multi-source feedback's respondents
 
 
 def run_daily_reminders(*, today: date | None = None) -> int:
