@@ -24,7 +24,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from .queries import AppraisalRow
-from .vocabulary import FINISHED_STATES, AppraisalState, OrgType
+from .vocabulary import FINISHED_STATES, NOT_DUE_STATES, AppraisalState, OrgType
 
 Cell = str | int | float | date | datetime | None
 
@@ -79,10 +79,18 @@ def summary_sheet(rows: Iterable[AppraisalRow]) -> Sheet:
                  [[state.label, counts[state]] for state in AppraisalState if counts[state]])
 
 
+def due_rows(rows: Iterable[AppraisalRow]) -> list[AppraisalRow]:
+    """The appraisals that are due somewhere: never a withdrawn or a deferred one."""
+    return [r for r in rows if r.state not in NOT_DUE_STATES]
+
+
 def submission_sheet(rows: Iterable[AppraisalRow], types: dict[str, OrgType]) -> Sheet:
-    """Every appraisal with where its form goes: NHS England by a date, or held locally."""
-    ordered = sorted(rows, key=lambda r: (r.nhse_due or date.max, r.organisation_code,
-                                          r.appraisee_name))
+    """Every appraisal due with where its form goes: NHS England by a date, or held locally.
+
+    A withdrawn (a leaver's) or deferred appraisal is due nowhere, so it is not listed.
+    """
+    ordered = sorted(due_rows(rows), key=lambda r: (r.nhse_due or date.max,
+                                                    r.organisation_code, r.appraisee_name))
     return Sheet("Submissions", SUBMISSION_COLUMNS, [
         [r.organisation_code, r.organisation_name, types[r.organisation_code].label,
          r.appraisee_name, r.role.label, _submission(r), r.nhse_due, r.state.label,

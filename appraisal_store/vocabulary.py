@@ -91,6 +91,9 @@ OPEN_STATES = frozenset(
     }
 )
 FINISHED_STATES = frozenset({AppraisalState.COMPLETE, AppraisalState.SUBMITTED_TO_NHSE})
+# Appraisals that are not due anywhere: a leaver's (withdrawn) and a deferred one stay on
+# record but never appear on a list of what is due, to NHS England or locally.
+NOT_DUE_STATES = frozenset({AppraisalState.WITHDRAWN, AppraisalState.DEFERRED})
 
 
 class ReflectionAuthor(StrEnum):

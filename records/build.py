@@ -68,10 +68,14 @@ def record_id(appraisal_id: int, version: int) -> str:
 
 
 def nhse_note(nhse_due: date | None) -> str:
-    """The record's NHS England line: the submission deadline, or that it is held locally."""
+    """The record's NHS England line: the submission deadline, or that it is held locally.
+
+    A deadline, never a claim of submission: the record is sealed before anything is sent,
+    and the date it went is kept in the submission pack's index and the store.
+    """
     if nhse_due is None:
         return "Held locally"
-    return f"Submitted to NHS England by {nhse_due.day} {nhse_due:%B %Y}"
+    return f"For NHS England by {nhse_due.day} {nhse_due:%B %Y}"
 
 
 def _label(value: ScaleLabel | None) -> str | None:
