@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .appraisal_year import appraisal_year
 from .vocabulary import BoardRole, OrgType
 
 
@@ -87,18 +88,13 @@ def may_appraise(appraiser_roles: set[BoardRole], appraisee_role: BoardRole) -> 
     return bool(appraiser_roles & set(MAY_APPRAISE.get(appraisee_role, ())))
 
 
-def cycle_closing_year(year_label: str) -> int:
-    """``"2025/26"`` closes on 31 March 2026."""
-    return int(year_label[:4]) + 1
-
-
 def nhse_submission_due(*, role: BoardRole, org_type: OrgType, year_label: str) -> date | None:
     """ICB and NHS trust chairs by 30 June, their NEDs by 30 September; None when held locally."""
     if not org_type.submits_to_nhse:
         return None
-    closing = cycle_closing_year(year_label)
+    year = appraisal_year(year_label)
     if role is BoardRole.CHAIR:
-        return date(closing, 6, 30)
+        return year.chair_deadline
     if role.is_non_executive:
-        return date(closing, 9, 30)
+        return year.non_executive_deadline
     return None

@@ -6,11 +6,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from appraisal_store import database
+from appraisal_store.appraisal_year import appraisal_year
+from appraisal_store.errors import ValidationFailed
 from appraisal_store.exports import csv_bytes, submission_sheet
 from appraisal_store.models import Organisation
 from appraisal_store.queries import appraisal_rows
 from appraisal_store.services import administration
+from appraisal_store.services.cycles import resolve_dates
 from flows.reports import write_cycle_reports
 from portal.dashboard import completion_dashboard
 from records.build import nhse_note
@@ -52,3 +57,25 @@ def test_the_record_states_a_deadline_not_a_submission() -> None:
     assert nhse_note(date(2026, 6, 30)) == "For NHS England by 30 June 2026"
     assert nhse_note(None) == "Held locally"
     assert "Submitted" not in nhse_note(date(2026, 9, 30))
+
+
+def test_the_year_is_the_performance_year_and_contradicting_dates_are_refused() -> None:
+    year = appraisal_year("2025/26")
+    assert (year.starts, year.ends) == (date(2025, 4, 1), date(2026, 3, 31))
+    assert (year.chair_deadline, year.non_executive_deadline) == (date(2026, 6, 30),
+                                                                  date(2026, 9, 30))
+    assert "30 June 2026" in year.describe() and "1 April 2025" in year.describe()
+    with pytest.raises(ValidationFailed) as raised:
+        resolve_dates("2025/26", self_assessment_due=date(2026, 3, 1),
+                      sign_off_due=date(2026, 2, 1))
+    assert raised.value.summary == "The cycle's dates contradict the year 2025/26."
+    assert raised.value.problems == [
+        "sign-off due 2026-02-01 is before the self-assessment is due (2026-03-01)"]
+    with pytest.raises(ValidationFailed) as raised:
+        resolve_dates("2025/26", self_assessment_due=date(2025, 3, 1),
+                      sign_off_due=date(2026, 10, 1))
+    assert raised.value.problems == [
+        "self-assessment due 2025-03-01 is before the performance year 2025/26 starts "
+        "(2025-04-01)",
+        "sign-off due 2026-10-01 is after NHS England's last deadline for the 2025/26 year "
+        "(2026-09-30)"]
