@@ -32,6 +32,8 @@ class BoardRole(StrEnum):
     EXECUTIVE_DIRECTOR = "executive-director"
     NON_EXECUTIVE_DIRECTOR = "non-executive-director"
     SENIOR_INDEPENDENT_DIRECTOR = "senior-independent-director"
+    # A non-executive director who deputises for the chair; stands in for a missing SID.
+    DEPUTY_CHAIR = "deputy-chair"
     COMPANY_SECRETARY = "company-secretary"
 
     @property
@@ -42,6 +44,7 @@ class BoardRole(StrEnum):
             "executive-director": "Executive director",
             "non-executive-director": "Non-executive director",
             "senior-independent-director": "Senior independent director",
+            "deputy-chair": "Deputy chair",
             "company-secretary": "Company secretary",
         }[self.value]
 
@@ -52,7 +55,8 @@ class BoardRole(StrEnum):
 
     @property
     def is_non_executive(self) -> bool:
-        return self in (BoardRole.NON_EXECUTIVE_DIRECTOR, BoardRole.SENIOR_INDEPENDENT_DIRECTOR)
+        return self in (BoardRole.NON_EXECUTIVE_DIRECTOR, BoardRole.SENIOR_INDEPENDENT_DIRECTOR,
+                        BoardRole.DEPUTY_CHAIR)
 
 
 class AppraisalState(StrEnum):

@@ -18,7 +18,16 @@ from typer.main import get_command
 from appraisal_store.errors import AppraisalError, ValidationFailed
 from competencies.errors import FrameworkError
 
-from . import administrators, audit, frameworks, operations, organisations, reporting, setup
+from . import (
+    administrators,
+    audit,
+    chair_routes,
+    frameworks,
+    operations,
+    organisations,
+    reporting,
+    setup,
+)
 from .console import out, show_error
 from .prefect_console import quiet_prefect_console
 
@@ -79,6 +88,7 @@ setup.register(app)
 frameworks.register(app)
 organisations.register(app)
 administrators.register(app)
+chair_routes.register(app)
 reporting.register(app)
 audit.register(app)
 operations.register(app)

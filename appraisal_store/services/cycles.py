@@ -18,8 +18,10 @@ from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..routing import BoardLeads, default_route, nhse_submission_due
+from ..routing_policy import shipped_policy
 from ..vocabulary import AppraisalState, BoardRole
 from .access import administered_organisation_ids, is_org_administrator
+from .contributors import OrganisationRouting, organisation_routing
 from .frameworks import current_framework_version
 
 # Directors appointed in the second half of the year have too little to appraise yet.
@@ -110,7 +112,8 @@ def resolve_dates(year: str, *, self_assessment_due: date | None = None,
     return dates
 
 
-def _board_leads(appointments: Sequence[Row[Any]], on: date) -> BoardLeads:
+def _board_leads(appointments: Sequence[Row[Any]], on: date,
+                 routing: OrganisationRouting) -> BoardLeads:
     def in_post(a: Row[Any]) -> bool:
         return bool(a.start_date <= on and (a.end_date is None or a.end_date >= on))
 
@@ -123,7 +126,9 @@ def _board_leads(appointments: Sequence[Row[Any]], on: date) -> BoardLeads:
                          if a.role in roles and in_post(a) and a.person_id not in secretaries)
         return holders[-1][1] if holders else None
     return BoardLeads(holder(BoardRole.CHAIR), holder(BoardRole.CHIEF_EXECUTIVE),
-                      holder(BoardRole.SENIOR_INDEPENDENT_DIRECTOR))
+                      holder(BoardRole.SENIOR_INDEPENDENT_DIRECTOR),
+                      holder(BoardRole.DEPUTY_CHAIR), routing.external_appraiser_ids,
+                      routing.regional_director)
 
 
 def check_may_open_cycles(session: Session, actor: Actor) -> None:
@@ -178,6 +183,8 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
         .where(Appointment.organisation_id.in_(org_ids))  # type: ignore[attr-defined]
     ):
         appointments_by_org.setdefault(appointment.organisation_id, []).append(appointment)
+    routings = organisation_routing(session, [o for o in org_ids if o is not None])
+    policy = shipped_policy()
     cycles = _get_or_create_cycles(session, org_ids, year, starts, ends, dates)
     already = _existing_appointment_ids(session, list(cycles.values()))
 
@@ -188,7 +195,8 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
         plan = _Plan(organisation, cycle_id,
                      already_open=sum(1 for c in already.values() if c == cycle_id))
         appointments = appointments_by_org.get(organisation.id or 0, [])
-        leads = _board_leads(appointments, max(min(opened_on, ends), starts))
+        routing = routings[organisation.id or 0]
+        leads = _board_leads(appointments, max(min(opened_on, ends), starts), routing)
         for appointment in appointments:
             if not appointment.role.is_board_member or appointment.id in already:
                 continue
@@ -198,7 +206,9 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
             if appointment.start_date > ends:
                 continue
             route = default_route(role=appointment.role, org_type=organisation.type,
-                                  appraisee_id=appointment.person_id, leads=leads)
+                                  appraisee_id=appointment.person_id, leads=leads,
+                                  policy=policy.route(organisation.type, appointment.role,
+                                                      routing.override))
             late = appointment.start_date >= late_from
             plan.rows.append({
                 "cycle_id": cycle_id, "appointment_id": appointment.id,
