@@ -16,10 +16,11 @@ class Page(StrEnum):
     APPRAISAL = "appraisal"
     REVIEW = "review"
     MANAGEMENT = "management"
+    ENDORSEMENT = "endorsement"  # NHS England's regional director endorses the record
 
 
 _PATHS = {Page.APPRAISAL: "/appraisals/{id}", Page.REVIEW: "/review/{id}",
-          Page.MANAGEMENT: "/manage/appraisals/{id}"}
+          Page.MANAGEMENT: "/manage/appraisals/{id}", Page.ENDORSEMENT: "/endorsements/{id}"}
 
 
 def for_reader(page: Page) -> dict[str, str]:

@@ -145,3 +145,5 @@ class SignatureRole(StrEnum):
 class RecordStage(StrEnum):
     SIGNED_BY_APPRAISEE = "signed_by_appraisee"
     COMPLETE = "complete"
+    # The complete record with NHS England's regional endorsement as its third signature.
+    ENDORSED = "endorsed"

@@ -18,6 +18,7 @@ from appraisal_store.database import read_session, write_session
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.queries import company_secretaries
+from appraisal_store.services.endorsement import queue_endorsement_reminders
 from appraisal_store.services.reminders import queue_planned_reminders
 
 from . import run_names
@@ -107,7 +108,15 @@ def daily_reminders(today: date | None = None) -> int:
     ranges = [(batch[0], batch[-1])
               for batch in batches(open_appraisal_ids(), most_batches=4, least_size=1000)]
     # One after another: on SQLite the batches' writes take turns anyway.
-    return sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+    return (sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+            + queue_endorsement_reminder_task(day))
+
+
+@task(name="queue-endorsement-reminders", cache_policy=NO_CACHE, persist_result=False)
+def queue_endorsement_reminder_task(today: date) -> int:
+    """Remind NHS England's regional directors of the records awaiting their endorsement."""
+    with write_session() as session:
+        return queue_endorsement_reminders(session=session, today=today)
 
 
 def run_daily_reminders(*, today: date | None = None) -> int:

@@ -38,6 +38,7 @@ from .rendering import FormErrors, pages, render
 from .routers import (
     admin,
     director,
+    endorsement,
     home,
     keep_alive,
     reports,
@@ -204,6 +205,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
                    review_tasks.router, keep_alive.router,
                    secretary.router, admin.router, reports.router):
         app.include_router(router)
+    app.include_router(endorsement.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),

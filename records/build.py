@@ -30,6 +30,7 @@ from appraisal_store.models import (
     Person,
     Rating,
 )
+from appraisal_store.services.endorsement import endorsement_required
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
 from competencies.framework import Domain
@@ -61,6 +62,10 @@ _APPRAISER_ROLE_ORDER = (
     BoardRole.EXECUTIVE_DIRECTOR,
     BoardRole.COMPANY_SECRETARY,
 )
+
+
+# Who signs the third box of a record that goes to NHS England.
+ENDORSER = "NHS England's regional director, or their delegate"
 
 
 def record_id(appraisal_id: int, version: int) -> str:
@@ -252,4 +257,5 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
         disagreement=appraisal.disagreement,
         issued_on=issued_on,
         nhse_note=nhse_note(appraisal.nhse_due),
+        endorsement_by=(ENDORSER if endorsement_required(session, appraisal) else ""),
     )

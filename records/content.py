@@ -138,3 +138,6 @@ class RecordContent:
     disagreement: str
     issued_on: date
     nhse_note: str
+    # Who endorses the record for NHS England (its third signature's box); empty when the
+    # record is held locally or not endorsed.
+    endorsement_by: str = ""
