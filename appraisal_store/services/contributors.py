@@ -22,14 +22,16 @@ from sqlmodel import Session
 from ..actors import Actor
 from ..audit import record_event
 from ..errors import NotFound, ValidationFailed
-from ..models import ExternalAppraiser, Organisation, Person
+from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import text_problems
 from ..nhse_tables import ExternalContributor, RoutingOverride
-from ..routing_policy import APPRAISED_ROLES, parse_override
+from ..outbox import QueuedMessage
+from ..routing_policy import APPRAISED_ROLES, OutcomeTo, RoleRoute, parse_override, shipped_policy
 from ..sql_types import utcnow
 from ..vocabulary import BoardRole
 from .appraisers import _may_register, _person
 from .organisations import organisation_by_code
+from .steps import context_of
 
 
 class ContributorPart(StrEnum):
@@ -225,6 +227,37 @@ def set_routing_override(*, session: Session, actor: Actor, organisation_code: s
                  subject_id=organisation.code, organisation_id=organisation.id,
                  details={"policy": policy, "reason": why})
     return override
+
+def role_route(session: Session, appraisal: Appraisal) -> tuple[BoardRole, RoleRoute]:
+    """The appraisee's role and its routing policy for the organisation (its override
+    laid over the shipped policy)."""
+    role, org_type = session.execute(
+        select(Appointment.role, Organisation.type)
+        .join(Organisation, Organisation.id == Appointment.organisation_id)
+        .where(Appointment.id == appraisal.appointment_id)).one()
+    override = session.execute(
+        select(RoutingOverride.policy)
+        .where(RoutingOverride.organisation_id == appraisal.organisation_id,
+               RoutingOverride.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(RoutingOverride.id.desc())).scalars().first()  # type: ignore[union-attr]
+    return role, shipped_policy().route(org_type, role, override)
+
+
+def outcome_notices(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
+    """A foundation trust chair's outcome, to the council of governors' nominations
+    committee (its registered contact) when the policy says so: that the appraisal is
+    complete and signed, no content (the level of detail they receive is not settled)."""
+    role, route = role_route(session, appraisal)
+    if route.outcome_to is not OutcomeTo.NOMINATIONS_COMMITTEE:
+        return []
+    context = context_of(session, appraisal)
+    payload = context.payload(completed_on=(appraisal.completed_at or utcnow()).date())
+    return [QueuedMessage(
+        f"chair_outcome:{appraisal.id}:{appraisal.record_version}:{person.email}",
+        "chair_outcome", person.email, person.name, None, payload)
+        for _, person in live_contributors(session, appraisal.organisation_id,
+                                           part=ContributorPart.NOMINATIONS_COMMITTEE,
+                                           role=role)]
 
 
 def organisation_routing(session: Session, organisation_ids: Sequence[int]

@@ -16,35 +16,19 @@ from ..actors import Actor
 from ..audit import record_event
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..links import Page, for_reader
-from ..models import Appointment, Appraisal, Organisation, Person
+from ..models import Appraisal, Person
 from ..names import text_problems
-from ..nhse_tables import Endorsement, ExternalContributor, RoutingOverride
+from ..nhse_tables import Endorsement, ExternalContributor
 from ..outbox import QueuedMessage, queue_messages
 from ..queries import company_secretaries
-from ..routing_policy import RoleRoute, shipped_policy
-from ..vocabulary import AppraisalState, BoardRole
-from .contributors import ContributorPart, live_contributors
+from ..vocabulary import AppraisalState
+from .contributors import ContributorPart, live_contributors, role_route
 from .steps import context_of
 
 COMMENT_LONGEST = 4000
 # Endorsers are reminded this many days before the NHS England deadline, and weekly once
 # it has passed (``endorsement_reminders``).
 REMIND_DAYS_BEFORE = (21, 7, 1)
-
-
-def role_route(session: Session, appraisal: Appraisal) -> tuple[BoardRole, RoleRoute]:
-    """The appraisee's role and its routing policy for the organisation (its override
-    laid over the shipped policy)."""
-    role, org_type = session.execute(
-        select(Appointment.role, Organisation.type)
-        .join(Organisation, Organisation.id == Appointment.organisation_id)
-        .where(Appointment.id == appraisal.appointment_id)).one()
-    override = session.execute(
-        select(RoutingOverride.policy)
-        .where(RoutingOverride.organisation_id == appraisal.organisation_id,
-               RoutingOverride.revoked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(RoutingOverride.id.desc())).scalars().first()  # type: ignore[union-attr]
-    return role, shipped_policy().route(org_type, role, override)
 
 
 def endorsement_required(session: Session, appraisal: Appraisal) -> bool:

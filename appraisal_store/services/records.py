@@ -21,6 +21,7 @@ from ..models import Appraisal, Record
 from ..outbox import QueuedMessage, queue_messages
 from ..queries import company_secretaries
 from ..vocabulary import RecordStage
+from .contributors import outcome_notices
 from .endorsement import endorsement_requests
 from .steps import context_of
 
@@ -73,7 +74,8 @@ def store_sealed_records(*, session: Session, appraisal: Appraisal,
     if any(record.stage is RecordStage.COMPLETE for record in made):
         # Queued in the same transaction as the complete record, so a crash loses neither.
         queue_messages(session, _record_complete_messages(session, appraisal)
-                       + endorsement_requests(session, appraisal))
+                       + endorsement_requests(session, appraisal)
+                       + outcome_notices(session, appraisal))
     return rows
 
 

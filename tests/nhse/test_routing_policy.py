@@ -188,3 +188,39 @@ def test_a_bad_override_is_refused_and_nothing_written(store: object) -> None:
         _open_icb("chair:\n  appraisers: []\n")
     with database.read_session() as session:
         assert session.execute(select(RoutingOverride)).first() is None
+
+
+FT_BOARD = """org_code,name,email,role,start_date,end_date,interim
+RYF,Grace Abara,chair@ryf.nhs.uk,chair,2021-04-01,,no
+RYF,Owen Hale,sid@ryf.nhs.uk,senior-independent-director,2021-04-01,,no
+"""
+
+
+def test_a_foundation_trust_chairs_outcome_goes_to_the_nominations_committee(
+        store: object) -> None:
+    from appraisal_store.actors import Actor
+    from appraisal_store.models import OutboxMessage
+    from appraisal_store.services.contributors import outcome_notices
+
+    operator = Actor.operator()
+    with database.write_session() as session:
+        add_organisation(session=session, actor=operator, code="RYF",
+                         name="Ryefield NHS Foundation Trust", org_type="foundation-trust")
+        import_people(session=session, actor=operator, csv_text=FT_BOARD)
+        register_contributor(session=session, actor=operator, organisation_code="RYF",
+                             email="governors@ryf.nhs.uk", name="Lead governor",
+                             part="nominations-committee", roles=["chair"],
+                             reason="The council of governors' nominations committee")
+        open_cycles(session=session, actor=operator, year="2025/26",
+                    organisation_codes=["RYF"], dates=resolve_dates("2025/26"),
+                    today=date(2025, 12, 1))
+    with database.read_session() as session:
+        chair = session.execute(select(Appraisal).order_by(Appraisal.id)).scalars().first()
+        assert chair is not None and chair.nhse_due is None
+        assert chair.routing_basis.endswith(
+            "the outcome goes to the council of governors' nominations committee")
+        notices = outcome_notices(session, chair)
+        assert session.execute(select(OutboxMessage).where(
+            OutboxMessage.template == "chair_outcome")).first() is None
+    assert [(n.recipient_email, n.template) for n in notices] == [
+        ("governors@ryf.nhs.uk", "chair_outcome")]
