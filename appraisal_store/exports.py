@@ -44,6 +44,12 @@ SUBMISSION_COLUMNS = ("Organisation code", "Organisation", "Organisation type", 
                       "Role", "Submission", "Due", "State", "Complete",
                       "Submitted to NHS England")
 
+# The index of an NHS England submission pack: one line per sealed record in it.
+SUBMISSION_INDEX_COLUMNS = ("Organisation code", "Organisation", "Person", "Role",
+                            "Appraisal date", "Meeting date", "Appraiser",
+                            "Endorsement date", "FPPT outcome", "Record id", "SHA-256",
+                            "File")
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -96,6 +102,30 @@ def submission_sheet(rows: Iterable[AppraisalRow], types: dict[str, OrgType]) ->
          r.appraisee_name, r.role.label, _submission(r), r.nhse_due, r.state.label,
          _yes(r.state in FINISHED_STATES), _yes(r.state is AppraisalState.SUBMITTED_TO_NHSE)]
         for r in ordered])
+
+
+@dataclass(frozen=True)
+class PackLine:
+    """One sealed record in a submission pack, as its index lists it."""
+
+    organisation_code: str
+    organisation_name: str
+    person: str
+    role: str
+    appraisal_date: date | None
+    meeting_date: date | None
+    appraiser: str
+    endorsement_date: date | None
+    fppt_outcome: str
+    record_id: str
+    sha256: str
+    file: str
+
+
+def submission_index_sheet(lines: Iterable[PackLine]) -> Sheet:
+    """The submission pack's index (CSV and XLSX through the writers below)."""
+    return Sheet("Submission", SUBMISSION_INDEX_COLUMNS,
+                 [list(vars(line).values()) for line in lines])
 
 
 def completion_workbook(rows: list[AppraisalRow], today: date) -> list[Sheet]:
