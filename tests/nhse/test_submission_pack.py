@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -42,7 +42,7 @@ from tests.records.appraisals import NED1, SID
 
 COSEC = "cosec@rx1.nhs.uk"
 NEDS_DUE = date(2026, 9, 30)
-NOW = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 
 
 def _cosec(board: Board) -> Actor:
