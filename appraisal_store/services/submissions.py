@@ -253,8 +253,9 @@ def build_submission_pack(*, session: Session, actor: Actor, organisation_id: in
 
 
 def _year_of(session: Session, appraisal_id: int) -> str:
-    return session.execute(select(Cycle.year).join(Appraisal, Appraisal.cycle_id == Cycle.id)
-                           .where(Appraisal.id == appraisal_id)).scalar_one()
+    return str(session.execute(select(Cycle.year)
+                               .join(Appraisal, Appraisal.cycle_id == Cycle.id)
+                               .where(Appraisal.id == appraisal_id)).scalar_one())
 
 
 def _pack_contents(session: Session, organisation: Organisation, chosen: list[DueAppraisal]
@@ -312,8 +313,9 @@ def mark_pack_sent(*, session: Session, actor: Actor, pack_id: int, sent_on: dat
         ValidationFailed: already sent, no channel, a date in the future or before the
             pack was built; an appraisal reopened since (rebuild the pack). Nothing written.
     """
-    pack = session.execute(select(SubmissionPack).where(SubmissionPack.id == pack_id)
-                           .with_for_update()).scalar_one_or_none()
+    pack: SubmissionPack | None = session.execute(
+        select(SubmissionPack).where(SubmissionPack.id == pack_id).with_for_update()
+    ).scalar_one_or_none()
     if pack is None:
         raise NotFound(f"There is no submission pack {pack_id} that you administer.")
     organisation = _organisation(session, pack.organisation_id)
