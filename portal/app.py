@@ -46,6 +46,7 @@ from .routers import (
     review_tasks,
     secretary,
     sign_in,
+    submissions,
 )
 from .security import MAX_BODY_BYTES, BodyTooLarge, SecurityMiddleware, ServedHosts
 
@@ -206,6 +207,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
                    secretary.router, admin.router, reports.router):
         app.include_router(router)
     app.include_router(endorsement.router)
+    app.include_router(submissions.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),

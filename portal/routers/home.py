@@ -52,4 +52,5 @@ def home(request: Request, me: CurrentPerson) -> Response:
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
                                          "to_endorse": to_endorse,
                                          "administers": bool(led) or national,
+                                         "national": national,
                                          "today": today})
