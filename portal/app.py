@@ -37,6 +37,7 @@ from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
 from .routers import (
     admin,
+    check_ins,
     director,
     endorsement,
     home,
@@ -208,6 +209,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
         app.include_router(router)
     app.include_router(endorsement.router)
     app.include_router(submissions.router)
+    app.include_router(check_ins.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),
