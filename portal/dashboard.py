@@ -120,7 +120,7 @@ def administered_organisation(session: Session, actor: Actor, organisation_id: i
 def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *,
                          year: str | None = None, today: date | None = None) -> Dashboard:
     organisation, manages = administered_organisation(session, actor, organisation_id)
-    year = year or latest_year(session)
+    year = year or latest_year(session, organisation_id)
     rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
     return Dashboard(organisation, year, rows, today or date.today(), manages,
                      undelivered_messages(session, organisation_id=organisation_id, limit=50))
@@ -139,7 +139,7 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
     if organisation is None:
         raise NotFound(f"There is no board {organisation_id} that you chair.")
     check_chair(session=session, actor=actor, organisation_id=organisation_id)
-    rows = appraisal_rows(session, year=year or latest_year(session),
+    rows = appraisal_rows(session, year=year or latest_year(session, organisation_id),
                           organisation_ids=[organisation_id])
     statuses: dict[int, FPPTStatus | None] = dict(session.execute(
         select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
