@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .sql_types import UTCDateTime, utcnow
+from .clock import utcnow
+from .sql_types import UTCDateTime
 
 
 def _created() -> Any:

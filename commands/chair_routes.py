@@ -35,8 +35,8 @@ def add(
 ) -> None:
     """Register a contributor for the organisation (audited)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.contributors import register_contributor
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         register_contributor(session=session, actor=Actor.operator(), organisation_code=org,
@@ -49,12 +49,14 @@ def remove(org: str = typer.Argument(...), email: str = typer.Argument(...),
            part: str = typer.Option(..., "--part")) -> None:
     """End a contributor's registration (audited; kept on record)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
+    from appraisal_store.clock import utcnow
     from appraisal_store.services.contributors import remove_contributor
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         removed = remove_contributor(session=session, actor=Actor.operator(),
-                                     organisation_code=org, email=email, part=part)
+                                     organisation_code=org, email=email, part=part,
+                                     now=utcnow())
     if removed:
         show_success(f"{email} no longer takes part as {part}.")
     else:
@@ -65,8 +67,8 @@ def remove(org: str = typer.Argument(...), email: str = typer.Argument(...),
 def list_contributors(org: str = typer.Argument(...),
                       as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the organisation's contributors."""
-    from appraisal_store.database import read_session
     from appraisal_store.services.contributors import contributors
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         rows = contributors(session, organisation_code=org)
@@ -89,9 +91,10 @@ def set_override(
     """Lay the organisation's own routing over the shipped policy (from the next cycle
     opened; audited). A bad file is refused with every problem and its line."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
+    from appraisal_store.clock import utcnow
     from appraisal_store.errors import ValidationFailed
     from appraisal_store.services.contributors import set_routing_override
+    from appraisal_store.sessions import write_session
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -100,7 +103,8 @@ def set_override(
                                [f"{file}: cannot be read as UTF-8 text ({error})"]) from error
     with write_session() as session:
         set_routing_override(session=session, actor=Actor.operator(), organisation_code=org,
-                             policy_text=text, source=file.name, reason=reason)
+                             policy_text=text, source=file.name, reason=reason,
+                             now=utcnow())
     show_success(f"{org.upper()} now routes by {file.name} over the shipped policy.")
 
 

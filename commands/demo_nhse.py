@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appointment, Appraisal, Objective, Organisation, Person
 from appraisal_store.services.check_ins import save_progress, start_check_in
 from appraisal_store.services.contributors import register_contributor
 from appraisal_store.services.cycles import open_cycles, resolve_dates
 from appraisal_store.services.endorsement import endorse, endorsement_required
 from appraisal_store.services.submissions import build_submission_pack, mark_pack_sent
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import AppraisalState, BoardRole
 
 from . import demo_scenario as scenario

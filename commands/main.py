@@ -78,7 +78,7 @@ def main(
 
     configure_logging()
     if ctx.invoked_subcommand not in _WITHOUT_STORE:
-        from appraisal_store.database import check_store_before_use
+        from appraisal_store.engines import check_store_before_use
         from appraisal_store.schema import require_current_store
 
         check_store_before_use(require_current_store)
@@ -141,7 +141,7 @@ def _environment_failure(error: Exception) -> AppraisalError | None:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
-    from appraisal_store.database import check_store_before_use
+    from appraisal_store.engines import check_store_before_use
 
     command = get_command(app)
     try:

@@ -16,14 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Cycle, Organisation
 from appraisal_store.services.administration import mark_overdue
 from appraisal_store.services.cycles import OpenedCycle, open_cycles, resolve_dates
+from appraisal_store.sessions import read_session, write_session
 
 from . import run_names
+from .batching import batches
+from .fault_points import fault_point
+from .prefect_settings import flow_settings
+from .progress import report_progress
 from .reports import CycleReports, write_cycle_reports
-from .runtime import batches, fault_point, flow_settings, report_progress
 
 FLOW_ACTOR = "open-cycle flow"
 

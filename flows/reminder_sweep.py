@@ -14,17 +14,18 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.queries import company_secretaries
 from appraisal_store.services.check_ins import queue_mid_year_reminders
 from appraisal_store.services.endorsement import queue_endorsement_reminders
 from appraisal_store.services.reminders import queue_planned_reminders
+from appraisal_store.sessions import read_session, write_session
 
 from . import run_names
+from .batching import batches
+from .prefect_settings import flow_settings
 from .reminders import Contact, OpenAppraisal, plan_reminders
-from .runtime import batches, flow_settings
 from .working_days import england
 
 

@@ -3,7 +3,7 @@
 ``APPRAISAL_DASK_ADDRESS`` names an existing Dask cluster to fan out to instead of a local
 one; its workers need the same database URL and seal settings as the flow's machine.
 
-``seal_records`` finds the pending appraisals (``records.archive.pending_seals``), splits
+``seal_records`` finds the pending appraisals (``records.record_lookup.pending_seals``), splits
 them into a few batches (tens of task runs at most, whatever the number of appraisals:
 the SQLite-backed Prefect server records task runs slowly) and seals each
 batch in a task. With more than one worker and enough work, the batches run on a
@@ -11,12 +11,12 @@ temporary Dask cluster of worker processes (``prefect-dask``): rendering (Report
 signing (pyHanko) are CPU-bound, so threads would share one core. With one worker or a
 few appraisals the batches run here, because starting the cluster costs seconds.
 
-Every appraisal is sealed in its own short transaction (``records.archive.seal_appraisals``):
-a crash loses at most the two appraisals in hand (one being stored while the next is
-made), and a re-run seals only what is left; the unique (appraisal, version, stage) of a
-record is the backstop against a repeat. The rendering and signing run outside any write
-transaction, so the workers overlap even on SQLite, whose write lock covers the whole
-database.
+Every appraisal is sealed in its own short transaction
+(``records.sealing_pipeline.seal_appraisals``): a crash loses at most the two appraisals
+in hand (one being stored while the next is made), and a re-run seals only what is left;
+the unique (appraisal, version, stage) of a record is the backstop against a repeat. The
+rendering and signing run outside any write transaction, so the workers overlap even on
+SQLite, whose write lock covers the whole database.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from appraisal_store.database import read_session
+from appraisal_store.sessions import read_session
 
 from . import run_names
-from .runtime import batches, flow_settings, report_progress
+from .batching import batches
+from .prefect_settings import flow_settings
+from .progress import report_progress
 
 __all__ = [
     "FAN_OUT_FROM",
@@ -74,7 +76,7 @@ def default_workers() -> int:
 
 def pending_appraisals(limit: int | None) -> list[int]:
     """The appraisal ids whose signatures have no sealed record yet, in id order."""
-    from records.archive import pending_seals
+    from records.record_lookup import pending_seals
 
     with read_session() as session:
         return pending_seals(session, limit=limit)
@@ -122,8 +124,8 @@ def seal_batch(appraisal_ids: list[int]) -> BatchOutcome:
     Raises:
         SealError: No seal is configured (run ``appraisal init``).
     """
-    from records.archive import seal_appraisals
     from records.errors import SealingFailed
+    from records.sealing_pipeline import seal_appraisals
 
     _freeze_what_is_loaded()
     try:

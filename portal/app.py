@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from appraisal_store.clock import utcnow
 from appraisal_store.config import settings
 from appraisal_store.environment import EnvironmentFailure, environment_failure
 from appraisal_store.errors import (
@@ -28,7 +29,6 @@ from appraisal_store.errors import (
     ValidationFailed,
 )
 from appraisal_store.logs import configure_logging
-from appraisal_store.sql_types import utcnow
 
 from . import follow_ups
 from .deps import SignInRequired

@@ -16,16 +16,17 @@ from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
 from appraisal_store.audit import chain_head
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, Person, Record
 from appraisal_store.nhse_tables import Endorsement
 from appraisal_store.services.records import MadeRecord, store_sealed_records
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import RecordStage
 from records.build import ENDORSER, RECORD_TIME_ZONE
+from records.configured_seal import deployment_seal
 from records.errors import SigningError
-from records.keys import deployment_seal
+from records.pdf_signing import sign_record
 from records.placement import ENDORSEMENT_FIELD
-from records.seal import Seal, sign_record
+from records.seal import Seal
 from records.verify import anchor_keyword
 
 __all__ = ["pending_endorsement_seals", "seal_endorsement"]

@@ -26,8 +26,8 @@ from ..nhse_tables import CheckIn, CheckInProgress, CheckInSchedule
 from ..outbox import QueuedMessage, queue_messages
 from ..vocabulary import FINISHED_STATES
 from .access import get_appraisal, is_org_administrator
+from .appraisal_changes import context_of
 from .organisations import organisation_by_code
-from .steps import context_of
 
 MID_YEAR = "mid-year"
 CHECK_IN = "check-in"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,11 +28,10 @@ from ..names import text_problems
 from ..nhse_tables import ExternalContributor, RoutingOverride
 from ..outbox import QueuedMessage
 from ..routing_policy import APPRAISED_ROLES, OutcomeTo, RoleRoute, parse_override, shipped_policy
-from ..sql_types import utcnow
 from ..vocabulary import BoardRole
+from .appraisal_changes import context_of
 from .appraisers import _may_register, _person
 from .organisations import organisation_by_code
-from .steps import context_of
 
 
 class ContributorPart(StrEnum):
@@ -180,13 +180,13 @@ def contributors(session: Session, *, organisation_code: str) -> list[Contributo
 
 
 def remove_contributor(*, session: Session, actor: Actor, organisation_code: str,
-                       email: str, part: str) -> bool:
+                       email: str, part: str, now: datetime) -> bool:
     """End a registration (kept, revoked); True if one was live. Audited."""
     organisation = _organisation(session, organisation_code)
     _may_register(session, actor, organisation)
     for registration, person in live_contributors(session, organisation.id or 0):
         if person.email == email.strip().lower() and registration.part == part.strip():
-            registration.revoked_at = utcnow()
+            registration.revoked_at = now
             session.add(registration)
             record_event(session, actor, "contributor_removed", subject_type="person",
                          subject_id=person.email, organisation_id=organisation.id,
@@ -196,7 +196,8 @@ def remove_contributor(*, session: Session, actor: Actor, organisation_code: str
 
 
 def set_routing_override(*, session: Session, actor: Actor, organisation_code: str,
-                         policy_text: str, source: str, reason: str) -> RoutingOverride:
+                         policy_text: str, source: str, reason: str,
+                         now: datetime) -> RoutingOverride:
     """Lay the organisation's own routing policy (a file shaped like one organisation
     type's section of ``routing_policy.yaml``) over the shipped one, from the next cycle
     opened. Replaces the override in force. Audited.
@@ -213,14 +214,13 @@ def set_routing_override(*, session: Session, actor: Actor, organisation_code: s
     if not why:
         raise ValidationFailed("The routing override was not set.",
                                ["reason: say why this organisation routes differently"])
-    now = utcnow()
     for live in session.execute(select(RoutingOverride).where(
             RoutingOverride.organisation_id == organisation.id,
             RoutingOverride.revoked_at.is_(None))).scalars():  # type: ignore[union-attr]
         live.revoked_at = now
         session.add(live)
     override = RoutingOverride(organisation_id=organisation.id or 0, policy=policy,
-                               reason=why, set_by=actor.label)
+                               reason=why, set_by=actor.label, set_at=now)
     session.add(override)
     session.flush()
     record_event(session, actor, "routing_override_set", subject_type="organisation",
@@ -251,7 +251,8 @@ def outcome_notices(session: Session, appraisal: Appraisal) -> list[QueuedMessag
     if route.outcome_to is not OutcomeTo.NOMINATIONS_COMMITTEE:
         return []
     context = context_of(session, appraisal)
-    payload = context.payload(completed_on=(appraisal.completed_at or utcnow()).date())
+    payload = context.payload(completed_on=(appraisal.completed_at
+                                            or appraisal.updated_at).date())
     return [QueuedMessage(
         f"chair_outcome:{appraisal.id}:{appraisal.record_version}:{person.email}",
         "chair_outcome", person.email, person.name, None, payload)

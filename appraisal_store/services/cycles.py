@@ -13,12 +13,12 @@ from sqlmodel import Session
 from ..actors import Actor
 from ..appraisal_year import appraisal_year
 from ..audit import PendingEvent, record_events
-from ..database import dialect_insert
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..routing import BoardLeads, default_route, nhse_submission_due
 from ..routing_policy import shipped_policy
+from ..upsert import dialect_insert
 from ..vocabulary import AppraisalState, BoardRole
 from .access import administered_organisation_ids, is_org_administrator
 from .contributors import OrganisationRouting, organisation_routing

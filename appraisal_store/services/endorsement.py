@@ -22,8 +22,8 @@ from ..nhse_tables import Endorsement, ExternalContributor
 from ..outbox import QueuedMessage, queue_messages
 from ..queries import company_secretaries
 from ..vocabulary import AppraisalState
+from .appraisal_changes import context_of
 from .contributors import ContributorPart, live_contributors, role_route
-from .steps import context_of
 
 COMMENT_LONGEST = 4000
 # Endorsers are reminded this many days before the NHS England deadline, and weekly once

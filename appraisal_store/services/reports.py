@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..database import upsert
+from ..clock import utcnow
 from ..errors import NotFound
 from ..models import Organisation, StoredReport
-from ..sql_types import utcnow
+from ..upsert import upsert
 from .access import is_national_administrator, sees_status_of
 
 __all__ = ["ReportFile", "StoredReportPublic", "list_reports", "read_report", "store_reports"]

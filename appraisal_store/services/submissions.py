@@ -42,8 +42,8 @@ from ..names import field_problem
 from ..nhse_tables import Endorsement, SubmissionPack, SubmissionPackItem
 from ..vocabulary import NOT_DUE_STATES, AppraisalState, RecordStage
 from .access import is_national_administrator, is_org_administrator
+from .appraisal_changes import transition
 from .endorsement import endorsement_required
-from .steps import transition
 
 S = AppraisalState
 CHANNEL_LONGEST = 200

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
+from appraisal_store.clock import utcnow
 from appraisal_store.errors import NotFound, ValidationFailed
 from appraisal_store.models import Appraisal, Record
 from appraisal_store.services.content_views import record_content_view
@@ -19,7 +20,6 @@ from appraisal_store.services.endorsement import (
     endorsement_queue,
     endorsement_view,
 )
-from appraisal_store.sql_types import utcnow
 from appraisal_store.vocabulary import RecordStage
 
 from ..deps import Csrf, CurrentPerson, clock_of

@@ -18,7 +18,7 @@ from rich.console import Console
 from appraisal_store.queries import CompletionStatus, OrganisationStatus
 from appraisal_store.vocabulary import AppraisalState
 from commands.reporting import print_status
-from records.keys import ensure_deployment_seal
+from records.configured_seal import ensure_deployment_seal
 from tests.commands.test_operator_commands import PEOPLE, invoke
 from tests.commands.test_operator_commands import ready_fixture as ready_fixture  # noqa: F401
 from tests.conftest import Board

@@ -49,11 +49,11 @@ def _the_hand_over_and_the_year_of_objectives() -> None:
     foundation trust holds its own; a mid-year review is carried into 2026/27."""
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Appraisal, Organisation
     from appraisal_store.nhse_tables import CheckIn, Endorsement, SubmissionPack
     from appraisal_store.services.check_ins import carried_progress
-    from appraisal_store.services.review import previous_objectives
+    from appraisal_store.services.review_objectives import previous_objectives
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         packs = session.execute(select(Organisation.code, SubmissionPack.deadline,

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import config, database
+from appraisal_store import config, sessions
 from appraisal_store.config import PRODUCTION_NEEDS_SMTP
 from appraisal_store.models import Record
 from flows.reports import write_cycle_reports
-from records.keys import PRODUCTION_NEEDS_A_SEAL, ensure_deployment_seal
-from records.seal import CERT_FILE, ensure_seal, seal_dir
+from records.configured_seal import PRODUCTION_NEEDS_A_SEAL, ensure_deployment_seal
+from records.self_signed_seal import CERT_FILE, ensure_seal, seal_dir
 from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
 from tests.flows.conftest import SmtpServer, free_port
@@ -124,7 +124,7 @@ def test_a_certificate_of_another_key_stops_sealing_before_any_record_is_stored(
         code, _, err = invoke(capsys, *command)
         assert code == 1, command
         assert f"{CERT_FILE} does not match its key" in " ".join(err.split()), command
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 0
 
 

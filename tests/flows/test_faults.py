@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, OutboxMessage
 from appraisal_store.services.cycles import open_cycles, resolve_dates
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
+from appraisal_store.sessions import read_session, write_session
 from tests.flows.conftest import SmtpServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import OutboxMessage, Record
+from appraisal_store.sessions import read_session
 from appraisal_store.vocabulary import RecordStage
 from flows import sealing
 from flows.sealing import seal_records
-from records.archive import known_record
-from records.keys import ensure_deployment_seal, trusted_seal_certificates
+from records.configured_seal import ensure_deployment_seal, trusted_seal_certificates
+from records.record_lookup import known_record
 from records.verify import verify_record
 from tests.conftest import Board
 from tests.records.appraisals import NED1, SID, agree, complete, sign

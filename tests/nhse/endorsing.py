@@ -3,11 +3,11 @@ regional director registered as its endorser."""
 
 from __future__ import annotations
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.services.contributors import register_contributor
-from records.archive import seal_appraisal
-from records.keys import ensure_deployment_seal
+from records.configured_seal import ensure_deployment_seal
+from records.record_sealing import seal_appraisal
 from tests.conftest import Board
 from tests.records.appraisals import complete
 
@@ -18,7 +18,7 @@ DELEGATE = "delegate.northwest@england.nhs.uk"
 def register_regional_director(code: str = "RX1", email: str = REGIONAL,
                                part: str = "regional-director",
                                name: str = "Dr Amara Osei") -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         register_contributor(session=session, actor=Actor.operator(), organisation_code=code,
                              email=email, name=name, part=part,
                              roles=["chair", "non-executive-director",
@@ -39,5 +39,5 @@ def people_id(board: Board, email: str) -> int:
 
     from appraisal_store.models import Person
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return session.execute(select(Person.id).where(Person.email == email)).scalar_one()

@@ -13,7 +13,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
-from appraisal_store import config, database
+from appraisal_store import config, sessions
 from appraisal_store.models import Record
 from appraisal_store.nhse_tables import Endorsement
 from appraisal_store.vocabulary import RecordStage
@@ -73,7 +73,7 @@ def test_the_regional_director_endorses_from_the_emailed_link(
     page.context.close()
     assert console == []
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         endorsement = session.execute(select(Endorsement)).scalar_one()
         endorsed = session.execute(select(Record).where(
             Record.appraisal_id == appraisal_id,

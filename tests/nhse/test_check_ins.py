@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.models import Appraisal, Cycle, Objective
@@ -25,7 +25,7 @@ from appraisal_store.services.check_ins import (
     set_mid_year_review_date,
     start_check_in,
 )
-from appraisal_store.services.review import previous_objectives
+from appraisal_store.services.review_objectives import previous_objectives
 from tests.conftest import Board
 from tests.records.appraisals import NED1, agree, complete
 from tests.review_journeys import open_next_year
@@ -35,14 +35,14 @@ NOW = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 
 
 def _start(board: Board, who: str, appraisal_id: int, kind: str = "mid-year") -> int:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         return start_check_in(session=session, actor=board.actor(who),
                               appraisal_id=appraisal_id, kind=kind,
                               held_on=date(2026, 10, 20), today=date(2026, 10, 20)).id or 0
 
 
 def _objectives(appraisal_id: int) -> list[Objective]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(Objective).where(
             Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
 
@@ -51,7 +51,7 @@ def test_a_mid_year_review_before_sign_off_is_refused(board: Board) -> None:
     appraisal_id = agree(board, NED1)
     with pytest.raises(InvalidTransition, match="follows the sign-off"):
         _start(board, NED1, appraisal_id)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(CheckIn)).first() is None
 
 
@@ -61,28 +61,28 @@ def test_the_mid_year_review_is_carried_into_next_years_review(board: Board) -> 
     with pytest.raises(InvalidTransition, match="already recorded"):
         _start(board, CHAIR, appraisal_id)
     edi, personal = _objectives(appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         save_progress(session=session, actor=board.actor(NED1), check_in_id=check_in,
                       notes={f"objective-{edi.id}": "Two network events held"},
                       joint_note="On track", now=NOW)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         save_progress(session=session, actor=board.actor(CHAIR), check_in_id=check_in,
                       notes={f"objective-{edi.id}": "Visible sponsorship"},
                       joint_note="On track; revisit in January", now=NOW)
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         save_progress(session=session, actor=board.actor(CHAIR), check_in_id=check_in,
                       notes={"objective-999999": "x"}, joint_note="", now=NOW)
     assert raised.value.problems == ["objective-999999: not an objective or action of this "
                                      "appraisal"]
     _start(board, CHAIR, appraisal_id, kind="check-in")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         progress = session.execute(select(CheckInProgress)).scalars().all()
         assert [(p.appraisee_note, p.appraiser_note) for p in progress] == [
             ("Two network events held", "Visible sponsorship")]
         assert session.get(CheckIn, check_in).joint_note == "On track; revisit in January"  # type: ignore[union-attr]
 
     next_year = open_next_year(board, NED1)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         carried = carried_progress(session, appraisal_id)
         this_year = session.get(Appraisal, next_year)
         assert this_year is not None
@@ -93,19 +93,19 @@ def test_the_mid_year_review_is_carried_into_next_years_review(board: Board) -> 
 
 def test_the_mid_year_date_and_reminders_to_both(board: Board) -> None:
     complete(board, NED1)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         cycle = session.execute(select(Cycle)).scalar_one()
         assert mid_year_review_due(session, cycle.id or 0) == default_mid_year_review(
             "2025/26") == date(2026, 10, 31)
     with pytest.raises(ValidationFailed, match="mid-year review date was not set"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         set_mid_year_review_date(session=session, actor=Actor.operator(),
                                  organisation_code="RX1", year="2025/26", due=date(2026, 3, 1))
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         set_mid_year_review_date(session=session, actor=Actor.operator(),
                                  organisation_code="RX1", year="2025/26",
                                  due=date(2026, 10, 15))
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         assert queue_mid_year_reminders(session=session, today=date(2026, 9, 1)) == 0
         assert queue_mid_year_reminders(session=session, today=date(2026, 10, 5)) == 2
         assert queue_mid_year_reminders(session=session, today=date(2026, 10, 6)) == 0
@@ -124,7 +124,7 @@ def test_the_year_page_records_progress_and_exports_a_pdf(
                             {"kind": "mid-year", "held-on-day": "20", "held-on-month": "10",
                              "held-on-year": "2026"})
     assert started.status_code == 303
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         check_in = session.execute(select(CheckIn)).scalar_one()
     edi, _ = _objectives(appraisal_id)
     saved = director.post(f"/check-ins/{check_in.id}",
@@ -148,7 +148,7 @@ def test_next_years_review_page_shows_the_years_progress(
     appraisal_id = complete(sqlite_board, NED1)
     check_in = _start(sqlite_board, NED1, appraisal_id)
     edi, _ = _objectives(appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         save_progress(session=session, actor=sqlite_board.actor(CHAIR), check_in_id=check_in,
                       notes={f"objective-{edi.id}": "Visible sponsorship"}, joint_note="",
                       now=NOW)

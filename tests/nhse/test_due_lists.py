@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.appraisal_year import appraisal_year
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.exports import csv_bytes, submission_sheet
@@ -27,7 +27,7 @@ LATE = "ned2@rx1.nhs.uk"  # Nguyễn Thị Hoa, appointed in November: deferred 
 
 
 def _withdraw_the_leaver(board: Board) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         administration.withdraw(session=session, actor=board.actor(COSEC),
                                 appraisal_id=board.appraisals[LEAVER],
                                 reason="Left the board on 31 January 2026")
@@ -35,7 +35,7 @@ def _withdraw_the_leaver(board: Board) -> None:
 
 def test_withdrawn_and_deferred_are_on_no_due_list(board: Board, tmp_path: Path) -> None:
     _withdraw_the_leaver(board)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         rows = appraisal_rows(session, year="2025/26")
         types = {o.code: o.type for o in session.query(Organisation)}
         dashboard = completion_dashboard(session, board.actor(COSEC), board.organisation_id,

@@ -13,15 +13,15 @@ from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signatu
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import func, select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.models import AuditEvent, OutboxMessage, Record
 from appraisal_store.nhse_tables import Endorsement
 from appraisal_store.services.endorsement import endorse, queue_endorsement_reminders
 from appraisal_store.vocabulary import RecordStage
+from records.configured_seal import trusted_seal_certificates
 from records.endorsement import pending_endorsement_seals, seal_endorsement
-from records.keys import trusted_seal_certificates
 from records.verify import verify_record
 from tests.conftest import Board
 from tests.nhse.endorsing import (
@@ -38,13 +38,13 @@ EXEC = "finance@rx1.nhs.uk"
 
 
 def _endorse(board: Board, email: str, appraisal_id: int, comment: str = "") -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         endorse(session=session, actor=Actor.person(people_id(board, email), email),
                 appraisal_id=appraisal_id, comment=comment, now=NOW)
 
 
 def _count(model: type, *where: object) -> int:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return session.execute(select(func.count()).select_from(model).where(*where)
                                ).scalar_one()
 
@@ -53,18 +53,18 @@ def test_the_endorser_is_asked_endorses_and_the_record_carries_three_signatures(
         board: Board) -> None:
     register_regional_director()
     appraisal_id = sealed_complete(board, NED1)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         asked = session.execute(select(OutboxMessage).where(
             OutboxMessage.template == "endorsement_requested")).scalars().all()
     assert [m.recipient_email for m in asked] == [REGIONAL]
     assert asked[0].payload["page"] == "endorsement"
 
     _endorse(board, REGIONAL, appraisal_id, "Endorsed: a thorough appraisal.")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert pending_endorsement_seals(session) == [appraisal_id]
     sha = seal_endorsement(appraisal_id)
     assert seal_endorsement(appraisal_id) is None  # idempotent
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         records = {r.stage: r for r in session.execute(select(Record).where(
             Record.appraisal_id == appraisal_id)).scalars()}
         assert pending_endorsement_seals(session) == []
@@ -118,7 +118,7 @@ def test_a_delegate_may_endorse_but_not_before_both_have_signed(board: Board) ->
 
 def test_a_held_locally_appraisal_is_not_endorsed(board: Board) -> None:
     register_regional_director()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         from appraisal_store.services.contributors import register_contributor
         register_contributor(session=session, actor=Actor.operator(), organisation_code="RX1",
                              email=REGIONAL, part="endorsement-delegate",
@@ -134,7 +134,7 @@ def test_the_endorser_is_reminded_as_the_deadline_approaches(board: Board) -> No
     sealed_complete(board, NED1)  # due to NHS England by 30 September 2026
 
     def remind(day: date) -> int:
-        with database.write_session() as session:
+        with sessions.write_session() as session:
             return queue_endorsement_reminders(session=session, today=day)
 
     assert remind(date(2026, 8, 1)) == 0

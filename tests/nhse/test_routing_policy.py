@@ -3,12 +3,12 @@ independent director; the regional director's part; an organisation's override."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.models import Appraisal, AuditEvent, Person
 from appraisal_store.nhse_tables import RoutingOverride
@@ -126,7 +126,7 @@ def _open_icb(operator_override: str | None = None) -> dict[str, Appraisal]:
     from appraisal_store.actors import Actor
 
     operator = Actor.operator()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="QOX",
                          name="Quayside Integrated Care Board", org_type="icb",
                          region="North East")
@@ -143,11 +143,12 @@ def _open_icb(operator_override: str | None = None) -> dict[str, Appraisal]:
                                         reason="The regional director conducts it")
             set_routing_override(session=session, actor=operator, organisation_code="QOX",
                                  policy_text=operator_override, source="qox.yaml",
-                                 reason="Agreed with the region")
+                                 reason="Agreed with the region",
+                                 now=datetime(2025, 11, 20, tzinfo=UTC))
         open_cycles(session=session, actor=operator, year="2025/26",
                     organisation_codes=["QOX"], dates=resolve_dates("2025/26"),
                     today=date(2025, 12, 1))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         emails = dict(session.execute(select(Person.id, Person.email)).tuples().all())
         return {emails[a.appraisee_id]: a
                 for a in session.execute(select(Appraisal)).scalars()}
@@ -156,7 +157,7 @@ def _open_icb(operator_override: str | None = None) -> dict[str, Appraisal]:
 def test_an_icb_without_a_sid_routes_its_chair_to_the_deputy_chair(store: object) -> None:
     appraisals = _open_icb()
     chair = appraisals["chair@qox.nhs.uk"]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         deputy = session.execute(select(Person.id).where(
             Person.email == "deputy@qox.nhs.uk")).scalar_one()
     assert chair.appraiser_id == deputy
@@ -170,7 +171,7 @@ def test_an_icb_without_a_sid_routes_its_chair_to_the_deputy_chair(store: object
 def test_an_organisation_override_lets_the_regional_director_conduct(store: object) -> None:
     appraisals = _open_icb("chair:\n  appraisers: [external-appraiser, deputy-chair]\n"
                            "  regional_director: conducts\n")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         director = session.execute(select(Person.id).where(
             Person.email == "rd.northeast@england.nhs.uk")).scalar_one()
         overrides = session.execute(select(RoutingOverride)).scalars().all()
@@ -186,7 +187,7 @@ def test_an_organisation_override_lets_the_regional_director_conduct(store: obje
 def test_a_bad_override_is_refused_and_nothing_written(store: object) -> None:
     with pytest.raises(ValidationFailed):
         _open_icb("chair:\n  appraisers: []\n")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(RoutingOverride)).first() is None
 
 
@@ -203,7 +204,7 @@ def test_a_foundation_trust_chairs_outcome_goes_to_the_nominations_committee(
     from appraisal_store.services.contributors import outcome_notices
 
     operator = Actor.operator()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RYF",
                          name="Ryefield NHS Foundation Trust", org_type="foundation-trust")
         import_people(session=session, actor=operator, csv_text=FT_BOARD)
@@ -214,7 +215,7 @@ def test_a_foundation_trust_chairs_outcome_goes_to_the_nominations_committee(
         open_cycles(session=session, actor=operator, year="2025/26",
                     organisation_codes=["RYF"], dates=resolve_dates("2025/26"),
                     today=date(2025, 12, 1))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         chair = session.execute(select(Appraisal).order_by(Appraisal.id)).scalars().first()
         assert chair is not None and chair.nhse_due is None
         assert chair.routing_basis.endswith(

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.exports import SUBMISSION_INDEX_COLUMNS
@@ -51,7 +51,7 @@ def _cosec(board: Board) -> Actor:
 
 def _endorsed(board: Board, appraisee: str) -> int:
     appraisal_id = sealed_complete(board, appraisee)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         endorse(session=session, actor=Actor.person(people_id(board, REGIONAL), REGIONAL),
                 appraisal_id=appraisal_id, comment="", now=NOW)
     seal_endorsement(appraisal_id)
@@ -59,7 +59,7 @@ def _endorsed(board: Board, appraisee: str) -> int:
 
 
 def _build(board: Board, deadline: date = NEDS_DUE) -> SubmissionPack:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         pack = build_submission_pack(session=session, actor=_cosec(board),
                                      organisation_id=board.organisation_id,
                                      deadline=deadline, now=NOW)
@@ -68,7 +68,7 @@ def _build(board: Board, deadline: date = NEDS_DUE) -> SubmissionPack:
 
 
 def _packs() -> int:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return session.execute(select(func.count()).select_from(SubmissionPack)).scalar_one()
 
 
@@ -80,7 +80,7 @@ def test_the_pack_holds_the_endorsed_records_its_manifest_hashes_and_an_index(
     archive = zipfile.ZipFile(io.BytesIO(pack.content))
     manifest = json.loads(archive.read("manifest.json"))
     assert hashlib.sha256(pack.content).hexdigest() == pack.sha256
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         endorsed = session.execute(select(Record).where(
             Record.appraisal_id == ned, Record.stage == RecordStage.ENDORSED)).scalar_one()
     listed = {f["name"]: f["sha256"] for f in manifest["files"]}
@@ -99,11 +99,11 @@ def test_the_pack_holds_the_endorsed_records_its_manifest_hashes_and_an_index(
     sheet = load_workbook(io.BytesIO(archive.read("index.xlsx")))["Submission"]
     assert [c.value for c in sheet[1]] == list(SUBMISSION_INDEX_COLUMNS)
 
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         mark_pack_sent(session=session, actor=_cosec(board), pack_id=pack.id or 0,
                        sent_on=date(2026, 9, 2), channel="NHS England secure upload",
                        today=date(2026, 9, 2), now=NOW)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.get(Appraisal, ned).state is AppraisalState.SUBMITTED_TO_NHSE  # type: ignore[union-attr]
         sent = session.get(SubmissionPack, pack.id)
         assert sent is not None and (sent.sent_on, sent.channel, sent.sent_by) == (
@@ -113,7 +113,7 @@ def test_the_pack_holds_the_endorsed_records_its_manifest_hashes_and_an_index(
     neds = by_deadline[NEDS_DUE]
     assert (len(neds.due), neds.endorsed, neds.in_pack, neds.sent) == (2, 1, 1, 1)
     with pytest.raises(ValidationFailed, match="not recorded as sent"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         mark_pack_sent(session=session, actor=_cosec(board), pack_id=pack.id or 0,
                        sent_on=date(2026, 9, 2), channel="again", today=date(2026, 9, 2),
                        now=NOW)
@@ -128,13 +128,13 @@ def test_a_signed_record_not_yet_endorsed_is_refused_and_nothing_written(
     assert raised.value.problems == [
         "Zoë Łukasiewicz (non-executive director): signed, awaiting the regional endorsement"]
     assert _packs() == 0
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(AuditEvent).where(
             AuditEvent.action == "submission_pack_built")).first() is None
 
 
 def test_an_organisation_that_submits_nothing_is_refused(board: Board) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         trust = add_organisation(session=session, actor=Actor.operator(), code="RYF",
                                  name="Ryefield NHS Foundation Trust",
                                  org_type="foundation-trust")
@@ -145,10 +145,10 @@ def test_an_organisation_that_submits_nothing_is_refused(board: Board) -> None:
 
 
 def test_a_withdrawn_appraisal_is_never_due(board: Board) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         administration.withdraw(session=session, actor=_cosec(board),
                                 appraisal_id=board.appraisals[SID], reason="Left the board")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         statuses = deadline_statuses(session, [board.organisation_id])
     names = {d.person for s in statuses for d in s.due}
     assert "Siân Ŵyn ap Gruffydd" not in names and "Nguyễn Thị Hoa" not in names

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.models import Appraisal
 from appraisal_store.nhse_tables import SubmissionPack
@@ -40,7 +40,7 @@ def test_the_secretary_builds_downloads_and_records_the_pack(
                              {"deadline": "2026-09-30"})
     assert refused.status_code == 400
     assert "awaiting the regional endorsement" in refused.text
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         endorse(session=session, actor=Actor.person(people_id(sqlite_board, REGIONAL),
                                                     REGIONAL),
                 appraisal_id=ned, comment="", now=clock.now)
@@ -49,7 +49,7 @@ def test_the_secretary_builds_downloads_and_records_the_pack(
     assert built.status_code == 303
     page = secretary.get(f"/organisations/{org}/submissions").text
     assert "RX1-nhse-submission-2026-09-30.zip" in page
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         pack = session.execute(select(SubmissionPack)).scalar_one()
     download = secretary.get(f"/submission-packs/{pack.id}.zip")
     assert download.headers["content-type"] == "application/zip"
@@ -67,7 +67,7 @@ def test_the_secretary_builds_downloads_and_records_the_pack(
                            f"sent-{pack.id}-year": "2026",
                            "channel": "NHS England secure upload"})
     assert sent.status_code == 303
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.get(Appraisal, ned).state is AppraisalState.SUBMITTED_TO_NHSE  # type: ignore[union-attr]
     dashboard = secretary.get(f"/organisations/{org}/dashboard").text
     assert 'id="nhse-submissions"' in dashboard and "10 September 2026" in dashboard

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import AuditEvent, PortalSession
+from appraisal_store.sessions import read_session
 from commands.main import run
 from competencies.loader import default_framework
 from portal import server
@@ -178,12 +178,12 @@ def test_portal_reads_on_postgresql_run_without_a_transaction(  # type: ignore[n
     trips); a write session is still one transaction."""
     from sqlalchemy import text
 
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
     from portal import store as portal_store
 
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     with portal_store.read_session() as session:
         session.execute(text("SELECT 1"))
         assert _transaction_began_with_the_statement(session)
@@ -226,9 +226,9 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
     """A view of content is its own transaction: on PostgreSQL one statement in autocommit
     (the audit head is never held across a round trip), its hash the one Python computes.
     A connection in a transaction is refused, writing nothing."""
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
     from appraisal_store.actors import Actor
-    from appraisal_store.audit import verify_chain
+    from appraisal_store.audit_verification import verify_chain
     from appraisal_store.models import Appraisal, AuditHead
     from appraisal_store.schema import upgrade
     from appraisal_store.services.content_views import record_content_view_alone
@@ -236,7 +236,7 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
 
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     upgrade()
     viewer = Actor.person(7, "Siân Wyn")
     appraisal = Appraisal(id=3, organisation_id=1, revision=1)

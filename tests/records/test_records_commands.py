@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from appraisal_store import database
+from appraisal_store import sessions
 from records.build import build_content
-from records.keys import deployment_seal, ensure_deployment_seal
+from records.configured_seal import deployment_seal, ensure_deployment_seal
 from records.render import render_record
-from records.seal import Seal, ensure_seal, load_seal
+from records.seal import Seal, load_seal
+from records.self_signed_seal import ensure_seal
 from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
 from tests.records.appraisals import NED1, agree, complete
@@ -89,7 +90,7 @@ def stranger_fixture(tmp_path: Path) -> Seal:
 
 
 def _rendered(appraisal_id: int) -> bytes:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return render_record(build_content(session, appraisal_id))
 
 
