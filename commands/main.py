@@ -23,6 +23,7 @@ from . import (
     audit,
     chair_routes,
     frameworks,
+    nhse_handover,
     operations,
     organisations,
     reporting,
@@ -89,6 +90,7 @@ frameworks.register(app)
 organisations.register(app)
 administrators.register(app)
 chair_routes.register(app)
+nhse_handover.register(app)
 reporting.register(app)
 audit.register(app)
 operations.register(app)

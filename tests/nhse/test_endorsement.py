@@ -143,3 +143,14 @@ def test_the_endorser_is_reminded_as_the_deadline_approaches(board: Board) -> No
     assert remind(date(2026, 9, 23)) == 1  # within a week
     assert remind(date(2026, 10, 1)) == 1  # the deadline has passed
     assert _count(OutboxMessage, OutboxMessage.template == "endorsement_reminder") == 3
+
+
+def test_the_sealing_sweep_signs_an_endorsement_left_unsealed(board: Board) -> None:
+    from flows.endorsement_sealing import seal_pending_endorsements
+
+    register_regional_director()
+    appraisal_id = sealed_complete(board, NED1)
+    _endorse(board, REGIONAL, appraisal_id)  # as if the portal's process stopped here
+    assert seal_pending_endorsements.fn() == [appraisal_id]
+    assert seal_pending_endorsements.fn() == []
+    assert _count(Record, Record.stage == RecordStage.ENDORSED) == 1
