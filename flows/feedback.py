@@ -29,6 +29,7 @@ from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import OPEN_STATES
 
 from .batching import batches
+from .failures import fails_with_a_sentence
 from .fault_points import fault_point
 from .prefect_settings import flow_settings
 from .progress import report_progress
@@ -64,6 +65,7 @@ def open_round_batch(appraisal_ids: list[int], closes_on: date | None, today: da
 
 
 @flow(name="open-feedback-rounds", persist_result=False)
+@fails_with_a_sentence
 def open_feedback_rounds(appraisal_ids: list[int], closes_on: date | None, today: date,
                          now: datetime, most_respondents: int | None = None) -> OpenedRounds:
     """Open a round for each appraisal, a batch of appraisals per task run.

@@ -56,6 +56,23 @@ def assert_one_sentence(finished: Any, output: str, logs: list[str], sentence: s
     assert any(sentence in message for message in logs), logs
 
 
+def test_every_flow_of_ours_fails_with_a_sentence() -> None:
+    import importlib
+    import pkgutil
+
+    from prefect import Flow
+
+    import flows
+
+    found = {}
+    for module in pkgutil.iter_modules(flows.__path__):
+        for value in vars(importlib.import_module(f"flows.{module.name}")).values():
+            if isinstance(value, Flow):
+                found[value.name] = getattr(value.fn, "fails_with_a_sentence", False)
+    assert {"seal-records", "send-outbox", "daily-reminders"} <= set(found)
+    assert [name for name, wrapped in found.items() if not wrapped] == []
+
+
 def test_a_deployed_sealing_run_without_its_database_fails_with_the_sentence(
         home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flows.sealing import seal_records
