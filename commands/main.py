@@ -100,7 +100,8 @@ def _optional_groups() -> None:
     """Command groups of the packages above the store (flows, records, portal, demo)."""
     import importlib
 
-    for name in ("cycle_flows", "records_commands", "portal_commands", "demo"):
+    for name in ("cycle_flows", "records_commands", "portal_commands", "demo",
+                 "feedback_commands"):
         try:
             module = importlib.import_module(f"commands.{name}")
         except ModuleNotFoundError as error:

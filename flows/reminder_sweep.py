@@ -24,6 +24,8 @@ from appraisal_store.sessions import read_session, write_session
 
 from . import run_names
 from .batching import batches
+from .failures import fails_with_a_sentence
+from .feedback import queue_respondent_reminders
 from .prefect_settings import flow_settings
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .working_days import england
@@ -97,6 +99,7 @@ def queue_reminder_batch(id_range: tuple[int, int], today: date) -> int:
 
 
 @flow(name="daily-reminders", flow_run_name=run_names.daily_reminders_run, persist_result=False)
+@fails_with_a_sentence
 def daily_reminders(today: date | None = None) -> int:
     """Queue today's reminders and escalations for every open appraisal; returns how many new.
 
@@ -111,6 +114,7 @@ def daily_reminders(today: date | None = None) -> int:
               for batch in batches(open_appraisal_ids(), most_batches=4, least_size=1000)]
     # One after another: on SQLite the batches' writes take turns anyway.
     return (sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+            + queue_respondent_reminders(day)  # multi-source feedback's respondents
             + queue_endorsement_reminder_task(day) + queue_mid_year_reminder_task(day))
 
 

@@ -40,6 +40,8 @@ from .routers import (
     check_ins,
     director,
     endorsement,
+    feedback_respondent,
+    feedback_rounds,
     home,
     keep_alive,
     regional_input,
@@ -206,7 +208,8 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
-                   secretary.router, admin.router, reports.router):
+                   secretary.router, admin.router, reports.router,
+                   feedback_respondent.router, feedback_rounds.router):
         app.include_router(router)
     app.include_router(endorsement.router)
     app.include_router(submissions.router)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from appraisal_store.errors import NotFound
+from appraisal_store.feedback_summary import FeedbackSummary, feedback_summary
 from appraisal_store.models import (
     Appointment,
     Appraisal,
@@ -39,6 +40,9 @@ from competencies.summary import median_label, summarise_domain
 from records.content import (
     DevelopmentLine,
     DomainSection,
+    FeedbackDomainLine,
+    FeedbackSection,
+    FeedbackTheme,
     FPPTSection,
     LabelCount,
     ObjectiveLine,
@@ -257,5 +261,21 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
         disagreement=appraisal.disagreement,
         issued_on=issued_on,
         nhse_note=nhse_note(appraisal.nhse_due),
+        feedback=feedback_section(feedback_summary(session, appraisal, framework)),
         endorsement_by=(ENDORSER if endorsement_required(session, appraisal) else ""),
     )
+
+
+def feedback_section(summary: FeedbackSummary | None) -> FeedbackSection | None:
+    """The summary as the record carries it: counts in scale order, text without names."""
+    if summary is None:
+        return None
+    scale = list(ScaleLabel)
+    return FeedbackSection(
+        response_rate=summary.response_rate, threshold=summary.threshold,
+        columns=tuple(f"{label} ({n})" for label, n in summary.columns),
+        domains=tuple(FeedbackDomainLine(
+            f"{d.number}. {d.name}", tuple(d.self_assessment.get(v, 0) for v in scale),
+            tuple(tuple(column.get(v, 0) for v in scale) for column in d.columns))
+            for d in summary.domains),
+        themes=tuple(FeedbackTheme(t.place, t.prompt, t.texts) for t in summary.themes))

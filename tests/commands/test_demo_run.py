@@ -36,6 +36,7 @@ def test_the_demo_runs_the_year_through_the_flows(
     assert code == 0 and "VALID" in out
     code, out, _ = invoke(capsys, "audit", "verify")
     assert code == 0
+    _every_reviewed_appraisal_has_feedback(records)
     # A second run rebuilds the demo from scratch rather than adding to it.
     code, _, _ = invoke(capsys, "demo")
     assert code == 0
@@ -44,6 +45,32 @@ def test_the_demo_runs_the_year_through_the_flows(
     assert json.loads(out)["total"] == status["total"]
 
 
+def _every_reviewed_appraisal_has_feedback(records: list[Path]) -> None:
+    """Each appraisal that reached review has a closed round with answers, and each sealed
+    record shows the feedback summary."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from sqlalchemy import func, select
+
+    from appraisal_store.feedback_tables import FeedbackResponse, FeedbackRound
+    from appraisal_store.models import Appraisal
+    from appraisal_store.sessions import read_session
+    from appraisal_store.vocabulary import AppraisalState as S
+
+    reviewed = {S.IN_REVIEW, S.RETURNED, S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE}
+    with read_session() as session:
+        ids = set(session.execute(select(Appraisal.id).where(
+            Appraisal.state.in_(reviewed))).scalars())  # type: ignore[attr-defined]
+        answered = dict(session.execute(
+            select(FeedbackRound.appraisal_id, func.count(FeedbackResponse.id))
+            .join(FeedbackResponse, FeedbackResponse.round_id == FeedbackRound.id)
+            .where(FeedbackRound.closed_at.is_not(None))  # type: ignore[union-attr]
+            .group_by(FeedbackRound.appraisal_id)).tuples().all())
+    assert ids and all(answered.get(i, 0) >= 3 for i in ids)
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(
+        records[0].read_bytes())).pages)
+    assert "Response rate:" in " ".join(text.split())
 def _the_hand_over_and_the_year_of_objectives() -> None:
     """The ICB and the trust sent packs for both deadlines with endorsed records; the
     foundation trust holds its own; a mid-year review is carried into 2026/27."""
