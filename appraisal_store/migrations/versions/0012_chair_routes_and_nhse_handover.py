@@ -5,7 +5,7 @@ organisation's routing override, the regional endorsement of a signed record, su
 packs and what they hold, and the mid-year review and check-ins on agreed objectives.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-01
 """
 from __future__ import annotations
