@@ -54,17 +54,13 @@ def _every_reviewed_appraisal_has_feedback(records: list[Path]) -> None:
     from sqlalchemy import func, select
 
     from appraisal_store.feedback_tables import FeedbackResponse, FeedbackRound
-    from appraisal_store.models import Appraisal, Cycle
+    from appraisal_store.models import Appraisal
     from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import AppraisalState as S
 
-    reviewed = {S.IN_REVIEW, S.RETURNED, S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE,
-                S.SUBMITTED_TO_NHSE}
+    reviewed = {S.IN_REVIEW, S.RETURNED, S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE}
     with read_session() as session:
-        # The 2025/26 year's (the foundation trust's 2026/27 review begins without feedback).
-        ids = set(session.execute(select(Appraisal.id).join(
-            Cycle, Cycle.id == Appraisal.cycle_id).where(
-            Cycle.year == "2025/26",
+        ids = set(session.execute(select(Appraisal.id).where(
             Appraisal.state.in_(reviewed))).scalars())  # type: ignore[attr-defined]
         answered = dict(session.execute(
             select(FeedbackRound.appraisal_id, func.count(FeedbackResponse.id))
