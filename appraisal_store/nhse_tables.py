@@ -139,3 +139,14 @@ class CheckInProgress(SQLModel, table=True):
     action_id: int | None = Field(default=None, foreign_key="developmentaction.id")
     appraisee_note: str = Field(default="", sa_type=Text)
     appraiser_note: str = Field(default="", sa_type=Text)
+
+
+class RegionalInput(SQLModel, table=True):
+    """NHS England's regional director's input to a chair's appraisal, where the routing
+    policy gives them that part: read by the appraiser before they agree it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraisal_id: int = Field(foreign_key="appraisal.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_type=Text)
+    given_at: datetime = _created()

@@ -44,6 +44,7 @@ from .routers import (
     feedback_rounds,
     home,
     keep_alive,
+    regional_input,
     reports,
     review,
     review_tasks,
@@ -213,6 +214,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     app.include_router(endorsement.router)
     app.include_router(submissions.router)
     app.include_router(check_ins.router)
+    app.include_router(regional_input.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),

@@ -37,6 +37,7 @@ from appraisal_store.services.appraisal_changes import AppraisalContext, context
 from appraisal_store.services.check_ins import carried_progress
 from appraisal_store.services.content_views import log_refused_access, record_content_view
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.services.regional_input import InputLine, inputs_of
 from appraisal_store.services.review_objectives import previous_objectives
 from appraisal_store.services.signing import signatures_of
 from appraisal_store.sessions import run_columns
@@ -112,6 +113,8 @@ class AppraisalView(AnswersView):
     previous_objectives: list[Objective] = field(default_factory=list)
     # Last year's objectives' progress at the year's check-ins (objective id -> notes).
     year_progress: dict[int, list[tuple[str, date, str, str]]] = field(default_factory=dict)
+    # NHS England's regional director's input to a chair's appraisal, for the appraiser.
+    regional_inputs: list[InputLine] = field(default_factory=list)
     development_actions: list[DevelopmentAction] = field(default_factory=list)
     fppt: FPPTAttestation | None = None
     signed: set[SignatureRole] = field(default_factory=set)
@@ -189,6 +192,7 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
             DevelopmentAction.appraisal_id == appraisal_id)
             .order_by(DevelopmentAction.position)).scalars())
     if review:
+        view.regional_inputs = inputs_of(session, appraisal_id)
         view.previous_objectives = previous_objectives(session, appraisal)
         if view.previous_objectives:
             view.year_progress = carried_progress(

@@ -40,10 +40,11 @@ from ..models import (
 )
 from ..names import field_problem
 from ..nhse_tables import Endorsement, SubmissionPack, SubmissionPackItem
+from ..routing_policy import shipped_policy
 from ..vocabulary import NOT_DUE_STATES, AppraisalState, RecordStage
 from .access import is_national_administrator, is_org_administrator
 from .appraisal_changes import transition
-from .endorsement import endorsement_required
+from .contributors import organisation_routing
 
 S = AppraisalState
 CHANNEL_LONGEST = 200
@@ -154,6 +155,11 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
         .where(Endorsement.appraisal_id.in_(ids),  # type: ignore[attr-defined]
                Endorsement.record_version == Appraisal.record_version)).tuples().all())
     packed = _packed(session, ids)
+    # The policy read once per organisation, not per appraisal (the national view lists
+    # every board's).
+    overrides = {o: r.override for o, r in organisation_routing(
+        session, sorted({a.organisation_id for a, _, _, _ in rows})).items()}
+    policy = shipped_policy()
     statuses: dict[tuple[int, date], DeadlineStatus] = {}
     for appraisal, name, role, organisation in rows:
         assert appraisal.nhse_due is not None
@@ -164,7 +170,9 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
         pack = packed.get(appraisal.id or 0)
         status.due.append(DueAppraisal(
             appraisal.id or 0, name, role.label, appraisal.state,
-            endorsement_required(session, appraisal), when.date() if when else None,
+            policy.route(organisation.type, role,
+                         overrides.get(organisation.id or 0)).endorsed,
+            when.date() if when else None,
             pack is not None, pack[1] if pack else None))
     for pack in session.execute(select(SubmissionPack).where(
             SubmissionPack.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]

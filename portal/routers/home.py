@@ -15,6 +15,7 @@ from appraisal_store.services.access import (
     is_national_administrator,
 )
 from appraisal_store.services.endorsement import endorsement_queue
+from appraisal_store.services.regional_input import awaiting_input
 from appraisal_store.vocabulary import BoardRole
 
 from ..deps import CurrentPerson
@@ -32,6 +33,7 @@ def home(request: Request, me: CurrentPerson) -> Response:
         mine = appraisal_rows(session, appraisee_id=person_id)
         queue = appraiser_queue(session, person_id)
         to_endorse = [v for v in endorsement_queue(session, me.actor) if not v.endorsement]
+        to_inform = awaiting_input(session, me.actor)
         led = session.execute(
             select(Organisation.id, Organisation.name, Appointment.role)
             .join(Appointment, Appointment.organisation_id == Organisation.id)
@@ -51,6 +53,7 @@ def home(request: Request, me: CurrentPerson) -> Response:
         led = [*led, *session.execute(shown.order_by(Organisation.name)).all()]
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
                                          "to_endorse": to_endorse,
+                                         "to_inform": to_inform,
                                          "administers": bool(led) or national,
                                          "national": national,
                                          "today": today})

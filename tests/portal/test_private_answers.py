@@ -24,7 +24,8 @@ COSEC, NED = "cosec@rx1.nhs.uk", "ned1@rx1.nhs.uk"
 
 
 OWN_TESTS = {"/feedback/form", "/endorsements/{appraisal_id}", "/submission-packs/{pack_id}.zip",
-             "/check-ins/{check_in_id}.pdf", "/national/submissions"}
+             "/check-ins/{check_in_id}.pdf", "/national/submissions",
+             "/regional-input/{appraisal_id}"}
 
 
 def _get_paths(app) -> list[str]:  # type: ignore[no-untyped-def]
@@ -66,7 +67,8 @@ def test_no_store_on_every_private_route(app, sign_in_as, sqlite_board: Board,  
         # walk them: the feedback form for a respondent's session (tests/portal/
         # test_feedback_portal.py), an endorsement for its regional director, NHS England's
         # national view for a national administrator, a pack or a check-in once made
-        # (tests/nhse/test_browser_endorsement.py, test_submission_pages.py, test_check_ins.py).
+        # (tests/nhse/test_browser_endorsement.py, test_submission_pages.py, test_check_ins.py,
+        # test_regional_input.py).
         assert (200 in statuses or path.endswith("record.pdf") or pattern in OWN_TESTS), (
             path, statuses)
 

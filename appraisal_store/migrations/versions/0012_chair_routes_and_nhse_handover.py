@@ -1,11 +1,11 @@
 """the chair's appraisal routes, the NHS England hand-over and the year's check-ins
 
-External contributors (the regional director, their delegate, a nominations committee), an
+External contributors and their input (the regional director, their delegate, a nominations committee), an
 organisation's routing override, the regional endorsement of a signed record, submission
 packs and what they hold, and the mid-year review and check-ins on agreed objectives.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -147,8 +147,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_submissionpackitem_appraisal_id'), ['appraisal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissionpackitem_pack_id'), ['pack_id'], unique=False)
 
+    op.create_table('regionalinput',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('appraisal_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('given_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['appraisal_id'], ['appraisal.id'], ),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('regionalinput', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_regionalinput_appraisal_id'), ['appraisal_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('regionalinput', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_regionalinput_appraisal_id'))
+    op.drop_table('regionalinput')
     with op.batch_alter_table('submissionpackitem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submissionpackitem_pack_id'))
         batch_op.drop_index(batch_op.f('ix_submissionpackitem_appraisal_id'))
