@@ -55,7 +55,8 @@ class PendingEvent:
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _LOCK_HEAD = select(_HEAD.c.last_event_id, _HEAD.c.last_hash).where(
     _HEAD.c.id == 1).with_for_update()
-_CREATE_HEAD = _HEAD.insert().values(id=1, last_event_id=0, last_hash=GENESIS_HASH)
+_CREATE_HEAD = _HEAD.insert().values(
+    id=1, last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(
     last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
 _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -105,8 +106,21 @@ def start_chain(connection: Connection) -> bool:
         return False
     if connection.execute(select(_EVENTS.c.id).limit(1)).first() is not None:
         raise AuditHeadMissing(_HEAD_MISSING)
-    connection.execute(_CREATE_HEAD)
+    place_head(connection, AuditAnchor(0, GENESIS_HASH), create=True)
     return True
+
+
+def place_head(connection: Connection, at: AuditAnchor, *, create: bool) -> None:
+    """Write the chain's head row at ``at``: the one writer of that row.
+
+    Args:
+        connection: The caller's transaction.
+        at: The event the head names, and its hash.
+        create: Create the row (the chain's start, or a lost head mended) instead of
+            moving it (an append, or a head left behind mended).
+    """
+    connection.execute(_CREATE_HEAD if create else _MOVE_HEAD,
+                       {"event_id": at.event_id, "event_hash": at.hash})
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
@@ -170,7 +184,7 @@ def record_events(
         prev = digest
     for start in range(0, len(rows), 2000):
         connection.execute(_INSERT_EVENTS, rows[start:start + 2000])
-    connection.execute(_MOVE_HEAD, {"event_id": event_id, "event_hash": prev})
+    place_head(connection, AuditAnchor(event_id, prev), create=False)
 
 
 def _chain_one_on_server(connection: Connection, actor: Actor, pending: PendingEvent,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .deadlines import DUE_KIND_BY_STATE
+from .lifecycle import AWAITING_APPRAISER
 from .models import (
     Appointment,
     Appraisal,
@@ -216,9 +217,8 @@ def appraisal_rows(session: Session, *, year: str | None = None,
 
 def appraiser_queue(session: Session, appraiser_id: int) -> list[AppraisalRow]:
     """The appraisals awaiting this appraiser: soonest due first."""
-    waiting = {AppraisalState.SUBMITTED, AppraisalState.IN_REVIEW,
-               AppraisalState.SIGNED_BY_APPRAISEE}
-    return appraisal_rows(session, appraiser_id=appraiser_id, states=waiting, order_by_due=True)
+    return appraisal_rows(session, appraiser_id=appraiser_id, states=AWAITING_APPRAISER,
+                          order_by_due=True)
 
 
 @dataclass(frozen=True)

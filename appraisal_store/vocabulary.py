@@ -91,6 +91,10 @@ OPEN_STATES = frozenset(
     }
 )
 FINISHED_STATES = frozenset({AppraisalState.COMPLETE, AppraisalState.SUBMITTED_TO_NHSE})
+# Withdrawn or deferred: neither open nor finished, and owed to no deadline.
+SET_ASIDE_STATES = frozenset({AppraisalState.WITHDRAWN, AppraisalState.DEFERRED})
+# Where a signature was the last step: its record is to be sealed.
+JUST_SIGNED_STATES = frozenset({AppraisalState.SIGNED_BY_APPRAISEE, AppraisalState.COMPLETE})
 
 
 class ReflectionAuthor(StrEnum):

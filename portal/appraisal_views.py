@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, NotFound
-from appraisal_store.lifecycle import Party
+from appraisal_store.lifecycle import Party, editable_states
 from appraisal_store.models import (
     Appraisal,
     AppraisalRevision,
@@ -38,15 +38,13 @@ from appraisal_store.services.frameworks import framework_of
 from appraisal_store.services.review_objectives import previous_objectives
 from appraisal_store.services.signing import signatures_of
 from appraisal_store.sessions import run_columns
-from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
+from appraisal_store.vocabulary import ReflectionAuthor, SignatureRole
 from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 from competencies.summary import DomainSummary, summarise_domain
 
 from .store import read_session, record_view_alone
 
-EDITABLE_BY_APPRAISEE = frozenset({AppraisalState.NOT_STARTED, AppraisalState.IN_PREPARATION,
-                                   AppraisalState.RETURNED})
 SCALE_OPTIONS = [(label.value, label.label) for label in ScaleLabel]
 
 
@@ -79,7 +77,7 @@ class AnswersView:
     @property
     def editable(self) -> bool:
         return (Party.APPRAISEE in self.parties
-                and self.appraisal.state in EDITABLE_BY_APPRAISEE)
+                and self.appraisal.state in editable_states("edit_self_assessment"))
 
     @property
     def progress(self) -> list[DomainProgress]:
@@ -176,7 +174,7 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
         has_record=session.execute(select(Record.id).where(
             Record.appraisal_id == appraisal_id)).first() is not None,
     )
-    if review or appraisal.state not in EDITABLE_BY_APPRAISEE:
+    if review or appraisal.state not in editable_states("edit_self_assessment"):
         view.objectives = list(session.execute(select(Objective).where(
             Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
         view.objective_reviews = list(session.execute(select(ObjectiveReview).where(

@@ -18,7 +18,7 @@ from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import check_chair, check_status_access
 from appraisal_store.services.outbox import Undelivered, undelivered_messages
 from appraisal_store.sessions import run_columns
-from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, FPPTStatus
+from appraisal_store.vocabulary import FINISHED_STATES, SET_ASIDE_STATES, AppraisalState, FPPTStatus
 
 _ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
     Organisation.id == bindparam("organisation_id"))
@@ -93,8 +93,7 @@ class Dashboard:
         """30 June (chairs) and 30 September (NEDs): who still has to finish."""
         by_due: dict[date, list[AppraisalRow]] = {}
         for row in self.rows:
-            if row.nhse_due is not None and row.state not in {AppraisalState.WITHDRAWN,
-                                                               AppraisalState.DEFERRED}:
+            if row.nhse_due is not None and row.state not in SET_ASIDE_STATES:
                 by_due.setdefault(row.nhse_due, []).append(row)
         return [NHSEDeadline(due, len(rows), [r for r in rows if r.state not in FINISHED_STATES])
                 for due, rows in sorted(by_due.items())]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -32,6 +32,11 @@ def clock_of(request: Request) -> datetime:
     """Now, from the app's clock (tests replace it; nothing ever sleeps)."""
     clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
     return clock()
+
+
+def today_of(request: Request) -> date:
+    """Today, from the app's clock, in the machine's own time zone (as ``date.today()``)."""
+    return clock_of(request).astimezone().date()
 
 
 def current_person(request: Request) -> SignedIn:
@@ -105,4 +110,5 @@ CurrentPerson = Annotated[SignedIn, Depends(current_person)]
 Csrf = Annotated[SignedIn, Depends(checked_csrf)]
 PreSessionCsrf = Annotated[None, Depends(checked_pre_session_csrf)]
 Now = Annotated[datetime, Depends(clock_of)]
+Today = Annotated[date, Depends(today_of)]
 Client = Annotated[str, Depends(client_of)]

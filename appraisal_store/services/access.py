@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import bindparam, literal, select, union_all
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..errors import NotFound
 from ..lifecycle import Party
-from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation
+from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation, Organisation
 from ..sessions import run_columns
 from ..vocabulary import BoardRole
 
@@ -86,6 +86,17 @@ def administered_organisation_ids(session: Session, actor: Actor) -> set[int]:
         return set()
     return set(run_columns(session, _ADMINISTERED, {
         "person_id": actor.person_id, "day": date.today()}).scalars())
+
+
+def boards_led(session: Session, person_id: int, *, on: date) -> list[tuple[int, str, BoardRole]]:
+    """The boards ``person_id`` leads on ``on``, as its chair or company secretary in post:
+    (organisation id, name, role)."""
+    return [(organisation_id, name, role) for organisation_id, name, role in session.execute(
+        select(col(Organisation.id), col(Organisation.name), col(Appointment.role))
+        .join(Appointment, col(Appointment.organisation_id) == col(Organisation.id))
+        .where(col(Appointment.person_id) == person_id,
+               col(Appointment.role).in_(_ADMINISTERING_ROLES), *_LIVE_APPOINTMENT),
+        {"day": on})]
 
 
 def is_national_administrator(session: Session, actor: Actor) -> bool:
