@@ -24,7 +24,7 @@ from .audit_hashing import (
     event_hash,
     hashed_tail,
 )
-from .clock import utcnow
+from .clock import moment_of, utcnow
 from .environment import EnvironmentFailure
 from .models import AuditEvent, AuditHead
 
@@ -155,7 +155,7 @@ def record_events(
     """Append ``events`` to the chain in the caller's transaction (one insert for all)."""
     if not events:
         return
-    moment = (at or utcnow()).astimezone(UTC)
+    moment = (at or moment_of(session)).astimezone(UTC)
     # The caller's pending changes go first: the head is locked from here to the commit,
     # and every audited change in the store waits for it.
     session.flush()
@@ -220,7 +220,8 @@ def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent
     if (connection.dialect.name != "postgresql"
             or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"):
         return False
-    return _chain_one_on_server(connection, actor, event, utcnow().astimezone(UTC))
+    # No unit of work here to say when: the statement is its own transaction, now.
+    return _chain_one_on_server(connection, actor, event, utcnow())
 
 
 def record_event(

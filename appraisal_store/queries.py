@@ -12,6 +12,7 @@ from sqlalchemy import Case, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from .clock import day_of
 from .deadlines import DUE_KIND_BY_STATE
 from .lifecycle import AWAITING_APPRAISER
 from .models import (
@@ -75,7 +76,7 @@ def completion_status(session: Session, *, year: str | None = None,
                       ) -> CompletionStatus:
     """Counts by state and overdue, nationally and per organisation, in one grouped query."""
     year = year or latest_year(session)
-    today = today or date.today()
+    today = today or day_of(session)
     due = _current_due_column()
     statement = (
         select(Organisation.code, Organisation.name, Appraisal.state, func.count(),
@@ -233,7 +234,7 @@ class SecretaryAccess:
 def secretary_access(session: Session, organisation_id: int, *, on: date | None = None
                      ) -> list[SecretaryAccess]:
     """The organisation's company secretaries in post, with their access to content."""
-    day = on or date.today()
+    day = on or day_of(session)
     live = (select(ContentDelegation.delegate_id)
             .where(ContentDelegation.organisation_id == organisation_id,
                    ContentDelegation.revoked_at.is_(None))  # type: ignore[union-attr]
@@ -253,7 +254,7 @@ def secretary_access(session: Session, organisation_id: int, *, on: date | None 
 def company_secretaries(session: Session, organisation_ids: set[int], *,
                         on: date | None = None) -> dict[int, list[tuple[str, str]]]:
     """(name, email) of the company secretaries in post, per organisation, in one query."""
-    day = on or date.today()
+    day = on or day_of(session)
     found: dict[int, list[tuple[str, str]]] = {}
     for organisation_id, name, email in session.execute(
         select(Appointment.organisation_id, Person.name, Person.email)

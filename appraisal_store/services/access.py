@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, literal, select, union_all
 from sqlmodel import Session, col
 
 from ..actors import Actor
+from ..clock import day_of
 from ..errors import NotFound
 from ..lifecycle import Party
 from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation, Organisation
@@ -62,7 +63,7 @@ def current_roles(session: Session, person_id: int, organisation_id: int,
                   *, on: date | None = None) -> set[BoardRole]:
     """The roles ``person_id`` holds on the organisation's board on ``on`` (today by default)."""
     rows = run_columns(session, _CURRENT_ROLES, {
-        "person_id": person_id, "organisation_id": organisation_id, "day": on or date.today(),
+        "person_id": person_id, "organisation_id": organisation_id, "day": on or day_of(session),
     }).scalars()
     return set(rows)
 
@@ -77,7 +78,7 @@ def is_org_administrator(session: Session, actor: Actor, organisation_id: int) -
         return False
     return run_columns(session, _ADMINISTERS, {
         "person_id": actor.person_id, "organisation_id": organisation_id,
-        "day": date.today()}).first() is not None
+        "day": day_of(session)}).first() is not None
 
 
 def administered_organisation_ids(session: Session, actor: Actor) -> set[int]:
@@ -85,7 +86,7 @@ def administered_organisation_ids(session: Session, actor: Actor) -> set[int]:
     if actor.person_id is None:
         return set()
     return set(run_columns(session, _ADMINISTERED, {
-        "person_id": actor.person_id, "day": date.today()}).scalars())
+        "person_id": actor.person_id, "day": day_of(session)}).scalars())
 
 
 def boards_led(session: Session, person_id: int, *, on: date) -> list[tuple[int, str, BoardRole]]:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
-from ..clock import utcnow
+from ..clock import moment_of
 from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
@@ -216,7 +216,7 @@ def revoke_content_delegation(*, session: Session, actor: Actor, organisation_id
     existing = _live_delegation(session, organisation_id, person.id or 0)
     if existing is None:
         return False
-    existing.revoked_at = utcnow()
+    existing.revoked_at = moment_of(session)
     session.add(existing)
     record_events(session, actor, [PendingEvent("content_delegation_revoked", "organisation",
                                                 organisation_id, organisation_id,
@@ -243,7 +243,7 @@ def mark_overdue(*, session: Session, actor: Actor, today: date,
         for start in range(0, len(ids), 1000):
             session.execute(update(Appraisal).where(
                 Appraisal.id.in_(ids[start:start + 1000])  # type: ignore[union-attr]
-            ).values(overdue_since=today, updated_at=utcnow()))
+            ).values(overdue_since=today, updated_at=moment_of(session)))
         events += [PendingEvent("marked_overdue", "appraisal", r[0], r[1],
                                 {"deadline": kind, "due": r[2]}) for r in rows]
         marked += len(rows)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import NotAllowed, ValidationFailed
 from ..models import AdministrationGrant, Organisation, Person
 from .organisations import organisation_by_code
@@ -128,7 +128,7 @@ def revoke_administration(*, session: Session, actor: Actor, email: str,
     existing = _live_grant(session, person.id or 0, organisation)
     if existing is None:
         return False
-    existing.revoked_at = utcnow()
+    existing.revoked_at = moment_of(session)
     session.add(existing)
     record_event(session, actor, "administration_revoked", subject_type="person",
                  subject_id=person.email,

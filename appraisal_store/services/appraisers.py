@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import utcnow
+from ..clock import day_of, moment_of
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import PERSON_NAME_LONGEST, email_problem, name_problem, shown, text_problems
@@ -95,7 +95,7 @@ def eligible_appraisers(session: Session, appraisal: Appraisal, *, on: date | No
     """Everyone who may appraise this appraisal on ``on`` (today by default): the board
     members the rules allow, in the rules' order (the default route first), then the
     organisation's registered external appraisers for the role."""
-    day = on or date.today()
+    day = on or day_of(session)
     role = appraisee_role(session, appraisal)
     order = MAY_APPRAISE.get(role, ())
     board = _board(session, appraisal.organisation_id, day)
@@ -145,7 +145,7 @@ def choose_appraiser(session: Session, appraisal: Appraisal, email: str, *,
     choices = ([f"Choose one of: {'; '.join(e.choice for e in eligible)}."] if eligible else
                [f"Nobody on the board may appraise {_a(role)} now: the "
                 f"organisation can register an external appraiser ({REGISTER_COMMAND})."])
-    raise ValidationFailed(_refusal(session, appraisal, role, address, on or date.today()),
+    raise ValidationFailed(_refusal(session, appraisal, role, address, on or day_of(session)),
                            choices)
 
 
@@ -320,7 +320,7 @@ def remove_external_appraiser(*, session: Session, actor: Actor, organisation_co
     live = _live_registration(session, organisation.id, person.id or 0) if person else None
     if live is None or person is None:
         return False
-    live.revoked_at = utcnow()
+    live.revoked_at = moment_of(session)
     session.add(live)
     record_event(session, actor, "external_appraiser_removed", subject_type="person",
                  subject_id=person.email, organisation_id=organisation.id,

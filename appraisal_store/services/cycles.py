@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
+from ..clock import day_of
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
@@ -135,7 +136,7 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
         ValidationFailed: an organisation code is unknown.
     """
     check_may_open_cycles(session, actor)
-    opened_on = today or date.today()
+    opened_on = today or day_of(session)
     starts, ends = parse_year(year)
     late_from = date(starts.year + (starts.month + LATE_STARTER_MONTHS - 1) // 12,
                      (starts.month + LATE_STARTER_MONTHS - 1) % 12 + 1, 1)

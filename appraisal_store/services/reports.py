@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import NotFound
 from ..models import Organisation, StoredReport
 from ..upsert import upsert
@@ -55,7 +55,7 @@ def store_reports(*, session: Session, reports: list[ReportFile]) -> None:
 
     One statement; idempotent.
     """
-    now = utcnow()
+    now = moment_of(session)
     upsert(session, StoredReport.__table__,  # type: ignore[attr-defined]
            [{"year": r.year, "organisation_id": r.organisation_id, "kind": r.kind,
              "filename": r.filename, "media_type": r.media_type, "content": r.content,

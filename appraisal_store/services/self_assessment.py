@@ -11,7 +11,7 @@ from sqlmodel import Session
 from competencies.scale import ScaleLabel
 
 from ..actors import Actor
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..links import Page, for_reader
@@ -115,7 +115,7 @@ def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaratio
     attestation = session.execute(select(FPPTAttestation).where(
         FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()
     attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
-    attestation.self_attested_at = utcnow()
+    attestation.self_attested_at = moment_of(session)
     attestation.self_declaration = declaration.strip()
     session.add(attestation)
     return attestation
@@ -152,6 +152,6 @@ def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int)
             | for_reader(Page.REVIEW)))
     transition(session, actor, appraisal, parties, "submit_self_assessment",
                details={"revision": appraisal.revision}, messages=messages)
-    appraisal.submitted_at = utcnow()
+    appraisal.submitted_at = moment_of(session)
     session.add(AppraisalRevision(appraisal_id=appraisal_id, revision=appraisal.revision))
     return appraisal
