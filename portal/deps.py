@@ -17,7 +17,7 @@ from appraisal_store.services.sign_in import end_lapsed_session, touch_session
 from .authentication import IDLE_TIMEOUT, SignedIn, find_session
 from .client_address import client_address
 from .pre_session import minted_here
-from .store import read_session, unit_of_work
+from .store import RequestStore
 
 SESSION_COOKIE = "appraisal_session"
 PRE_SESSION_COOKIE = "appraisal_pre_session"
@@ -39,7 +39,13 @@ def today_of(request: Request) -> date:
     return clock_of(request).astimezone().date()
 
 
-def current_person(request: Request) -> SignedIn:
+def store_of(now: Annotated[datetime, Depends(clock_of)]) -> RequestStore:
+    """The store as this request sees it: sessions acting at the request's moment."""
+    return RequestStore(now)
+
+
+def current_person(request: Request, store: Annotated[RequestStore, Depends(store_of)]
+                   ) -> SignedIn:
     """The person behind the session cookie, or SignInRequired.
 
     A read, not a write: last_seen_at moves at most once a minute, and a session idle too
@@ -49,19 +55,19 @@ def current_person(request: Request) -> SignedIn:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise SignInRequired
-    with read_session() as session:
+    with store.read() as session:
         found = find_session(session, secret=secret)
     if found is None or found.ended_at is not None:
         raise SignInRequired
-    now = clock_of(request)
+    now = store.now
     session_id = found.signed_in.session_id
     if found.lapsed(now, settings().session_lifetime):
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             end_lapsed_session(session=session, session_id=session_id, now=now)
         raise SignInRequired
     seen = found.last_seen_at
     if found.due_touch(now):
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             touch_session(session=session, session_id=session_id, now=now)
         seen = now
     request.state.signed_in = found.signed_in
@@ -89,13 +95,14 @@ async def checked_csrf(request: Request,
     return signed_in
 
 
-async def checked_pre_session_csrf(request: Request) -> None:
+async def checked_pre_session_csrf(request: Request,
+                                   now: Annotated[datetime, Depends(clock_of)]) -> None:
     """The check of the forms shown before sign-in: cookie and field match, and the token
     is one this portal minted recently (``portal.pre_session``)."""
     cookie = request.cookies.get(PRE_SESSION_COOKIE, "")
     token = await form_token(request)
     if (not cookie or not token or not hmac.compare_digest(cookie, token)
-            or not minted_here(token, clock_of(request))):
+            or not minted_here(token, now)):
         raise HTTPException(status_code=403, detail="The form had expired. Go back and try again.")
 
 
@@ -112,3 +119,6 @@ PreSessionCsrf = Annotated[None, Depends(checked_pre_session_csrf)]
 Now = Annotated[datetime, Depends(clock_of)]
 Today = Annotated[date, Depends(today_of)]
 Client = Annotated[str, Depends(client_of)]
+# The portal's sessions on the store for one request (short ones, opened as the page needs
+# them), acting at the request's moment: every router takes them from here.
+SessionDep = Annotated[RequestStore, Depends(store_of)]

@@ -31,7 +31,7 @@ from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import OrgType
 
 from ..dates import date_from_form, date_parts
-from ..deps import Csrf, CurrentPerson, SignedIn
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, unit_of_work
@@ -142,10 +142,10 @@ async def upload_people(request: Request, me: Csrf,
 
 
 @router.post("/admin/cycles")
-def open_cycle(request: Request, me: Csrf, year: Annotated[str, Form()] = "",
+def open_cycle(request: Request, store: SessionDep, me: Csrf, year: Annotated[str, Form()] = "",
                organisation_code: Annotated[str, Form()] = "") -> Response:
     standing = _require_admin(me)
-    with read_session() as session:
+    with store.read() as session:
         check_may_open_cycles(session, me.actor)  # before what they typed
     return _admin_action(
         request, standing, {"year": year, "organisation_code": organisation_code}, "year",

@@ -16,17 +16,16 @@ from appraisal_store.services.access import (
 )
 from appraisal_store.vocabulary import BoardRole
 
-from ..deps import CurrentPerson, Today
+from ..deps import CurrentPerson, SessionDep, Today
 from ..rendering import render
-from ..store import read_session
 
 router = APIRouter()
 
 
 @router.get("/")
-def home(request: Request, me: CurrentPerson, today: Today) -> Response:
+def home(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -> Response:
     person_id = me.person.id
-    with read_session() as session:
+    with store.read() as session:
         mine = appraisal_rows(session, appraisee_id=person_id)
         queue = appraiser_queue(session, person_id)
         led: list[tuple[int, str, BoardRole | None]] = [

@@ -25,7 +25,7 @@ from appraisal_store.services.access import get_appraisal
 from appraisal_store.services.appraisal_changes import AppraisalContext, begin, context_of
 from appraisal_store.services.parked_forms import discard_parked_form, parked_form
 
-from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, Today, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..store import read_session, unit_of_work
@@ -34,10 +34,10 @@ router = APIRouter()
 
 
 @router.get("/queue")
-def queue(request: Request, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def queue(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -> Response:
+    with store.read() as session:
         rows = appraiser_queue(session, me.person.id)
-    return render(request, "review/queue.html", {"rows": rows, "today": date.today()})
+    return render(request, "review/queue.html", {"rows": rows, "today": today})
 
 
 # The appraisal meeting: scheduled, moved and cancelled on a page of its own.

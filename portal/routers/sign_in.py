@@ -26,13 +26,13 @@ from ..deps import (
     Csrf,
     Now,
     PreSessionCsrf,
+    SessionDep,
     clock_of,
 )
 from ..parking import NEXT_COOKIE, returned_to
 from ..pre_session import mint_pre_session_token
 from ..rendering import FormErrors, render
 from ..sign_in_mail import SignInPostman
-from ..store import unit_of_work
 
 router = APIRouter()
 log = logging.getLogger("portal.sign_in")
@@ -66,7 +66,7 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
+def request_link(request: Request, store: SessionDep, _: PreSessionCsrf, now: Now, client: Client,
                  email: Annotated[str, Form()] = "") -> Response:
     if "@" not in email or len(email) > 320:
         errors = FormErrors()
@@ -74,7 +74,7 @@ def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
         return _with_pre_session_token(request, "sign_in/email.html",
                                        {"email": email, "errors": errors}, 400)
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             letter = request_sign_in_link(session, email=email, client=client,
                                           base_url=request.app.state.base_url, now=now)
     except RateLimited as error:
@@ -96,9 +96,9 @@ def confirm_link_page(request: Request) -> Response:
 
 
 @router.post("/sign-in/link")
-def use_link(request: Request, _: PreSessionCsrf, now: Now,
+def use_link(request: Request, store: SessionDep, _: PreSessionCsrf, now: Now,
              token: Annotated[str, Form()] = "") -> Response:
-    with unit_of_work() as session:
+    with store.unit_of_work() as session:
         person = redeem_sign_in_token(session=session, token=token, now=now)
         if person is None:
             secret = None
@@ -119,8 +119,8 @@ def use_link(request: Request, _: PreSessionCsrf, now: Now,
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, _: Csrf, now: Now) -> Response:
-    with unit_of_work() as session:
+def sign_out(request: Request, store: SessionDep, _: Csrf, now: Now) -> Response:
+    with store.unit_of_work() as session:
         end_session(session=session, secret=request.cookies.get(SESSION_COOKIE, ""), now=now)
     request.state.signed_in = None
     response = render(request, "sign_in/signed_out.html")
