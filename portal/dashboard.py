@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
+from appraisal_store.clock import day_of
 from appraisal_store.errors import NotFound
 from appraisal_store.exports import completion_sheet, completion_workbook, csv_bytes, xlsx_bytes
 from appraisal_store.models import FPPTAttestation, Organisation
@@ -116,7 +117,7 @@ def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *
     organisation, manages = administered_organisation(session, actor, organisation_id)
     year = year or latest_year(session)
     rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
-    return Dashboard(organisation, year, rows, today or date.today(), manages,
+    return Dashboard(organisation, year, rows, today or day_of(session), manages,
                      undelivered_messages(session, organisation_id=organisation_id, limit=50))
 
 

@@ -29,8 +29,11 @@ class SignInRequired(Exception):
 
 
 def clock_of(request: Request) -> datetime:
-    """Now, from the app's clock (tests replace it; nothing ever sleeps)."""
-    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+    """Now, from the app's clock (``create_app(clock=...)``; tests move it, nothing ever
+    sleeps). An override of this dependency (``app.dependency_overrides[clock_of]``) is
+    what the request's code that reads the clock directly sees as well."""
+    override = request.app.dependency_overrides.get(clock_of)
+    clock: Callable[[], datetime] = override or getattr(request.app.state, "clock", utcnow)
     return clock()
 
 
@@ -39,9 +42,18 @@ def today_of(request: Request) -> date:
     return clock_of(request).astimezone().date()
 
 
-def store_of(now: Annotated[datetime, Depends(clock_of)]) -> RequestStore:
-    """The store as this request sees it: sessions acting at the request's moment."""
-    return RequestStore(now)
+def store_of(request: Request, now: Annotated[datetime, Depends(clock_of)]) -> RequestStore:
+    """The store as this request sees it: sessions acting at the request's moment. Kept on
+    the request too, for the route's helpers (:func:`request_store`)."""
+    store = request.state.store = RequestStore(now)
+    return store
+
+
+def request_store(request: Request) -> RequestStore:
+    """The request's store for a route's helper: the one its dependencies resolved (every
+    signed-in route's, through ``current_person``), or one at the request's clock."""
+    found = getattr(request.state, "store", None)
+    return found if isinstance(found, RequestStore) else RequestStore(clock_of(request))
 
 
 def current_person(request: Request, store: Annotated[RequestStore, Depends(store_of)]

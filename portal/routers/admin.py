@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -31,10 +30,10 @@ from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import OrgType
 
 from ..dates import date_from_form, date_parts
-from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
+from ..store import read_session
 
 router = APIRouter()
 
@@ -68,7 +67,7 @@ def _admin_page(request: Request, standing: Standing, *, errors: FormErrors | No
     if not standing.national:
         statement = statement.where(
             Organisation.id.in_(standing.organisation_ids))  # type: ignore[union-attr]
-    with read_session() as session:
+    with request_store(request).read() as session:
         organisations = list(session.execute(statement).scalars())
     return render(request, "admin/index.html", {
         "organisations": organisations, "org_types": list(OrgType),
@@ -85,7 +84,7 @@ def admin_home(request: Request, me: CurrentPerson, done: str = "") -> Response:
 def _admin_action(request: Request, standing: Standing, posted: dict[str, str], field: str,
                   action: Callable[[Session], object], done: str) -> Response:
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             action(session)
     except (NotAllowed, NotFound):
         raise  # who may act is answered by the error page, not beside a field
@@ -164,7 +163,7 @@ def _managed(session: Session, me: SignedIn, appraisal_id: int) -> Appraisal:
 def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
                  errors: FormErrors | None = None, posted: dict[str, str] | None = None,
                  done: str = "") -> Response:
-    with read_session() as session:
+    with request_store(request).read() as session:
         appraisal = _managed(session, me, appraisal_id)
         rows = appraisal_rows(session, organisation_ids=[appraisal.organisation_id],
                               appraisee_id=appraisal.appraisee_id)
@@ -174,7 +173,8 @@ def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
         "row": row_of, "appraisal": appraisal, "errors": errors or FormErrors(),
         "eligible": [(e.email, e.choice) for e in eligible
                      if e.person_id != appraisal.appraiser_id],
-        "posted": posted or {}, "done": done, "today": date.today()},
+        "posted": posted or {}, "done": done,
+        "today": request_store(request).now.astimezone().date()},
         status_code=400 if errors else 200)
 
 
@@ -186,7 +186,7 @@ def manage(request: Request, appraisal_id: RecordId, me: CurrentPerson, done: st
 def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
                    posted: dict[str, str], action: Callable[[Session], object]) -> Response:
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             _managed(session, me, appraisal_id)
             action(session)
     except NotFound:

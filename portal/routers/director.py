@@ -33,10 +33,9 @@ from ..appraisal_views import (
     show_own_appraisal,
     show_own_domain,
 )
-from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
@@ -50,9 +49,9 @@ def overview(request: Request, appraisal_id: RecordId, me: CurrentPerson,
 
 def _parked(request: Request, me: SignedIn) -> dict[str, str] | None:
     """What this person typed on this page when their session ended, if it was kept."""
-    with read_session() as session:
+    with request_store(request).read() as session:
         return parked_form(session=session, person_id=me.person.id, path=request.url.path,
-                           now=clock_of(request))
+                           now=request_store(request).now)
 
 
 def _return_to(value: object) -> str:
@@ -92,7 +91,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     errors = FormErrors()
     reflection = str(form.get("reflection", ""))
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             framework = own_framework(session, me.actor, appraisal_id)
             domain = domain_of(framework, domain_id)
             answers, errors = _answers_in(form, domain)

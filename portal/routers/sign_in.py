@@ -27,7 +27,7 @@ from ..deps import (
     Now,
     PreSessionCsrf,
     SessionDep,
-    clock_of,
+    request_store,
 )
 from ..parking import NEXT_COOKIE, returned_to
 from ..pre_session import mint_pre_session_token
@@ -52,7 +52,7 @@ def postman_of(request: Request) -> SignInPostman:
 def _with_pre_session_token(request: Request, name: str, context: dict[str, object],
                             status_code: int = 200) -> Response:
     # Minted afresh for every form: whatever cookie arrived is never echoed back.
-    token = mint_pre_session_token(clock_of(request))
+    token = mint_pre_session_token(request_store(request).now)
     request.state.pre_session_csrf = token
     response = render(request, name, context, status_code=status_code)
     response.set_cookie(PRE_SESSION_COOKIE, token, httponly=True, samesite="lax",
