@@ -14,6 +14,7 @@ from appraisal_store.services.access import (
     boards_led,
     is_national_administrator,
 )
+from appraisal_store.services.endorsement import endorsement_queue
 from appraisal_store.vocabulary import BoardRole
 
 from ..deps import CurrentPerson, SessionDep, Today
@@ -28,6 +29,7 @@ def home(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -
     with store.read() as session:
         mine = appraisal_rows(session, appraisee_id=person_id)
         queue = appraiser_queue(session, person_id)
+        to_endorse = [v for v in endorsement_queue(session, me.actor) if not v.endorsement]
         led: list[tuple[int, str, BoardRole | None]] = [
             *boards_led(session, person_id, on=today)]
         national = is_national_administrator(session, me.actor)
@@ -41,5 +43,7 @@ def home(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -
         led += [(organisation_id, name, None) for organisation_id, name
                 in session.execute(shown.order_by(col(Organisation.name)))]
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
+                                         "to_endorse": to_endorse,
                                          "administers": bool(led) or national,
+                                         "national": national,
                                          "today": today})
