@@ -27,6 +27,7 @@ from .audit_hashing import (
 from .clock import moment_of, utcnow
 from .environment import EnvironmentFailure
 from .models import AuditEvent, AuditHead
+from .sql_types import table_of
 
 
 class AuditHeadMissing(EnvironmentFailure):
@@ -52,14 +53,14 @@ class PendingEvent:
 
 # Built once: these run on every audited change, where building the statement cost more
 # than executing it.
-_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_HEAD = table_of(AuditHead)
 _LOCK_HEAD = select(_HEAD.c.last_event_id, _HEAD.c.last_hash).where(
     _HEAD.c.id == 1).with_for_update()
 _CREATE_HEAD = _HEAD.insert().values(
     id=1, last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(
     last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
-_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_EVENTS = table_of(AuditEvent)
 _INSERT_EVENTS = _EVENTS.insert()
 # PostgreSQL only (SQLite has no data-modifying WITH): one event is chained, written and
 # the head moved by one statement, the server hashing the event's bytes with the head it

@@ -57,7 +57,7 @@ def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> l
             dialect=connection.dialect, column_keys=list(_COLUMNS)))
     for row in rows:
         row["payload"] = Json(row["payload"])
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # open: in a transaction
     added: list[int] = []
     with cursor:
         cursor.executemany(_psycopg_sql[dialect], rows, returning=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Case, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .clock import day_of
 from .deadlines import DUE_KIND_BY_STATE
@@ -189,10 +189,10 @@ def _rows_statement(filters: frozenset[str], order_by_due: bool) -> Select[Any]:
         "year": Cycle.year == bindparam("year"),
         "organisation_code": Organisation.code == bindparam("organisation_code"),
         "state": Appraisal.state == bindparam("state"),
-        "states": Appraisal.state.in_(bindparam("states", expanding=True)),  # type: ignore[attr-defined]
+        "states": col(Appraisal.state).in_(bindparam("states", expanding=True)),
         "appraiser_id": Appraisal.appraiser_id == bindparam("appraiser_id"),
         "appraisee_id": Appraisal.appraisee_id == bindparam("appraisee_id"),
-        "organisation_ids": Appraisal.organisation_id.in_(  # type: ignore[attr-defined]
+        "organisation_ids": col(Appraisal.organisation_id).in_(
             bindparam("organisation_ids", expanding=True)),
     }
     for name in _ROW_FILTERS:
@@ -244,15 +244,15 @@ def secretary_access(session: Session, organisation_id: int, *, on: date | None 
     day = on or day_of(session)
     live = (select(ContentDelegation.delegate_id)
             .where(ContentDelegation.organisation_id == organisation_id,
-                   ContentDelegation.revoked_at.is_(None))  # type: ignore[union-attr]
+                   col(ContentDelegation.revoked_at).is_(None))
             .scalar_subquery())
     rows = session.execute(
-        select(Person.name, Person.email, Person.id.in_(live))  # type: ignore[union-attr]
+        select(Person.name, Person.email, col(Person.id).in_(live))
         .join(Appointment, Appointment.person_id == Person.id)
         .where(Appointment.organisation_id == organisation_id,
                Appointment.role == BoardRole.COMPANY_SECRETARY,
                Appointment.start_date <= day,
-               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr, operator]
+               or_(col(Appointment.end_date).is_(None), col(Appointment.end_date) >= day))
         .order_by(Person.name)
     ).all()
     return [SecretaryAccess(name, email, bool(delegated)) for name, email, delegated in rows]
@@ -267,9 +267,9 @@ def company_secretaries(session: Session, organisation_ids: set[int], *,
         select(Appointment.organisation_id, Person.name, Person.email)
         .join(Person, Person.id == Appointment.person_id)
         .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
-               Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+               col(Appointment.organisation_id).in_(organisation_ids),
                Appointment.start_date <= day,
-               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr, operator]
+               or_(col(Appointment.end_date).is_(None), col(Appointment.end_date) >= day))
         .order_by(Person.email)
     ):
         found.setdefault(organisation_id, []).append((name, email))

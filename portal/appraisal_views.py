@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, NotFound
@@ -144,14 +144,15 @@ _OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).whe
 
 
 def _ratings(session: Session, appraisal: Appraisal) -> dict[str, ScaleLabel]:
-    return dict(run_columns(  # type: ignore[arg-type]
-        session, _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+    return dict(run_columns(
+        session, _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}
+    ).tuples())
 
 
 def _answers(session: Session, appraisal: Appraisal, parties: set[Party]) -> AnswersView:
-    reflections: dict[str, str] = dict(run_columns(  # type: ignore[arg-type]
+    reflections: dict[str, str] = dict(run_columns(
         session, _OWN_REFLECTIONS,
-        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).tuples())
     return AnswersView(appraisal, parties, framework_of(session, appraisal.framework_version_id),
                        _ratings(session, appraisal), reflections)
 
@@ -193,7 +194,7 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
                 session, view.previous_objectives[0].appraisal_id)
     view.returns = list(session.execute(select(AppraisalRevision).where(
         AppraisalRevision.appraisal_id == appraisal_id,
-        AppraisalRevision.returned_at.is_not(None))  # type: ignore[union-attr]
+        col(AppraisalRevision.returned_at).is_not(None))
         .order_by(AppraisalRevision.revision)).scalars())
     return view
 
@@ -300,7 +301,7 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
                 or can_view_content(session, actor, appraisal)):
             raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
     record = session.execute(select(Record).where(Record.appraisal_id == appraisal_id)
-                             .order_by(Record.version.desc(), Record.id.desc())  # type: ignore[attr-defined, union-attr]
+                             .order_by(col(Record.version).desc(), col(Record.id).desc())
                              .limit(1)).scalar_one_or_none()
     if record is None:
         raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")

@@ -8,7 +8,7 @@ from datetime import date
 from functools import cached_property
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
 from appraisal_store.clock import day_of
@@ -144,7 +144,7 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
                           organisation_ids=[organisation_id])
     statuses: dict[int, FPPTStatus | None] = dict(session.execute(
         select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
-                                    .where(FPPTAttestation.appraisal_id.in_(  # type: ignore[attr-defined]
+                                    .where(col(FPPTAttestation.appraisal_id).in_(
                                         [r.id for r in rows]))).all())
     return organisation, [Outcome(r, s.label if (s := statuses.get(r.id)) else
                                   "Not confirmed") for r in rows]

@@ -18,7 +18,7 @@ from ..vocabulary import BoardRole
 # Built once: constructing a statement costs more than SQLite takes to run it.
 _LIVE_APPOINTMENT = (
     Appointment.start_date <= bindparam("day"),
-    (Appointment.end_date.is_(None)) | (Appointment.end_date >= bindparam("day")),  # type: ignore[union-attr]
+    (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= bindparam("day")),
 )
 _CURRENT_ROLES = select(Appointment.role).where(
     Appointment.person_id == bindparam("person_id"),
@@ -31,26 +31,26 @@ _ADMINISTERS = union_all(
     select(literal(1)).where(
         Appointment.person_id == bindparam("person_id"),
         Appointment.organisation_id == bindparam("organisation_id"),
-        Appointment.role.in_(_ADMINISTERING_ROLES),  # type: ignore[attr-defined]
+        col(Appointment.role).in_(_ADMINISTERING_ROLES),
         *_LIVE_APPOINTMENT),
     select(literal(1)).where(
         AdministrationGrant.person_id == bindparam("person_id"),
         AdministrationGrant.organisation_id == bindparam("organisation_id"),
-        AdministrationGrant.revoked_at.is_(None)),  # type: ignore[union-attr]
+        col(AdministrationGrant.revoked_at).is_(None)),
 ).limit(1)
 _NATIONAL = select(AdministrationGrant.id).where(
     AdministrationGrant.person_id == bindparam("person_id"),
-    AdministrationGrant.national.is_(True),  # type: ignore[attr-defined]
-    AdministrationGrant.revoked_at.is_(None)).limit(1)  # type: ignore[union-attr]
+    col(AdministrationGrant.national).is_(True),
+    col(AdministrationGrant.revoked_at).is_(None)).limit(1)
 _ADMINISTERED = union_all(
     select(Appointment.organisation_id).where(
         Appointment.person_id == bindparam("person_id"),
-        Appointment.role.in_(_ADMINISTERING_ROLES),  # type: ignore[attr-defined]
+        col(Appointment.role).in_(_ADMINISTERING_ROLES),
         *_LIVE_APPOINTMENT),
     select(AdministrationGrant.organisation_id).where(
         AdministrationGrant.person_id == bindparam("person_id"),
-        AdministrationGrant.organisation_id.is_not(None),  # type: ignore[union-attr]
-        AdministrationGrant.revoked_at.is_(None)),  # type: ignore[union-attr]
+        col(AdministrationGrant.organisation_id).is_not(None),
+        col(AdministrationGrant.revoked_at).is_(None)),
 )
 _APPRAISAL = select(Appraisal).where(Appraisal.id == bindparam("appraisal_id"))
 # The lock's read must win over what the session already holds: an appraisal read earlier
@@ -182,7 +182,7 @@ def has_delegation(session: Session, person_id: int, organisation_id: int) -> bo
         select(ContentDelegation.id).where(
             ContentDelegation.delegate_id == person_id,
             ContentDelegation.organisation_id == organisation_id,
-            ContentDelegation.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(ContentDelegation.revoked_at).is_(None),
         )
     ).first() is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
@@ -176,7 +176,7 @@ def _live_delegation(session: Session, organisation_id: int, delegate_id: int
     return session.execute(select(ContentDelegation).where(
         ContentDelegation.organisation_id == organisation_id,
         ContentDelegation.delegate_id == delegate_id,
-        ContentDelegation.revoked_at.is_(None),  # type: ignore[union-attr]
+        col(ContentDelegation.revoked_at).is_(None),
     )).scalars().first()
 
 
@@ -233,16 +233,16 @@ def mark_overdue(*, session: Session, actor: Actor, today: date,
         due = getattr(Appraisal, f"{kind}_due")
         statement = select(Appraisal.id, Appraisal.organisation_id, due).where(
             Appraisal.state == state, due < today,
-            Appraisal.overdue_since.is_(None))  # type: ignore[union-attr]
+            col(Appraisal.overdue_since).is_(None))
         if cycle_ids is not None:
-            statement = statement.where(Appraisal.cycle_id.in_(cycle_ids))  # type: ignore[attr-defined]
+            statement = statement.where(col(Appraisal.cycle_id).in_(cycle_ids))
         rows = session.execute(statement).all()
         if not rows:
             continue
         ids = [r[0] for r in rows]
         for start in range(0, len(ids), 1000):
             session.execute(update(Appraisal).where(
-                Appraisal.id.in_(ids[start:start + 1000])  # type: ignore[union-attr]
+                col(Appraisal.id).in_(ids[start:start + 1000])
             ).values(overdue_since=today, updated_at=moment_of(session)))
         events += [PendingEvent("marked_overdue", "appraisal", r[0], r[1],
                                 {"deadline": kind, "due": r[2]}) for r in rows]

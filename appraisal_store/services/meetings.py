@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -42,8 +42,8 @@ def open_meeting(session: Session, appraisal_id: int) -> AppraisalMeeting | None
     """The appraisal's meeting that is not cancelled, if there is one."""
     return session.execute(select(AppraisalMeeting).where(
         AppraisalMeeting.appraisal_id == appraisal_id,
-        AppraisalMeeting.cancelled_at.is_(None),  # type: ignore[union-attr]
-    ).order_by(AppraisalMeeting.id.desc())).scalars().first()  # type: ignore[union-attr]
+        col(AppraisalMeeting.cancelled_at).is_(None),
+    ).order_by(col(AppraisalMeeting.id).desc())).scalars().first()
 
 
 def schedule_meeting(*, session: Session, actor: Actor, appraisal_id: int, starts_at: datetime,

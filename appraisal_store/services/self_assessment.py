@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from competencies.scale import ScaleLabel
 
@@ -18,13 +18,14 @@ from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..names import text_problems
 from ..outbox import QueuedMessage
+from ..sql_types import table_of
 from ..upsert import upsert
 from ..vocabulary import AppraisalState, ReflectionAuthor
 from .appraisal_changes import begin, context_of, edit, transition
 from .frameworks import framework_of
 
-_RATINGS = Rating.__table__  # type: ignore[attr-defined]
-_REFLECTIONS = DomainReflection.__table__  # type: ignore[attr-defined]
+_RATINGS = table_of(Rating)
+_REFLECTIONS = table_of(DomainReflection)
 
 
 def known(enum: type[StrEnum], value: object) -> bool:
@@ -79,7 +80,7 @@ def save_self_assessment(
     if cleared:
         session.execute(delete(Rating).where(
             Rating.appraisal_id == appraisal_id, Rating.revision == revision,
-            Rating.statement_id.in_(cleared)))  # type: ignore[attr-defined]
+            col(Rating.statement_id).in_(cleared)))
     upsert(session, _RATINGS, [
         {"appraisal_id": appraisal_id, "revision": revision, "statement_id": s,
          "value": ScaleLabel(v)} for s, v in ratings.items() if v is not None],

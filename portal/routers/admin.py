@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.actors import Actor
@@ -67,7 +67,7 @@ def _admin_page(request: Request, standing: Standing, *, errors: FormErrors | No
     statement = select(Organisation).order_by(Organisation.code)
     if not standing.national:
         statement = statement.where(
-            Organisation.id.in_(standing.organisation_ids))  # type: ignore[union-attr]
+            col(Organisation.id).in_(standing.organisation_ids))
     with request_store(request).read() as session:
         organisations = list(session.execute(statement).scalars())
     return render(request, "admin/index.html", {
@@ -227,7 +227,8 @@ def extend(request: Request, appraisal_id: RecordId, me: Csrf,
                                        new_date=when, reason=reason)
 
     return _manage_action(request, me, appraisal_id, "extend", {
-        "deadline": deadline, "new_date": date_parts(typed, "new_date"),  # type: ignore[dict-item]
+        "deadline": deadline,
+        "new_date": date_parts(typed, "new_date"),  # type: ignore[dict-item]  # the parts, a dict
         "extend_reason": reason}, run)
 
 
