@@ -146,13 +146,13 @@ _OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).whe
 def _ratings(session: Session, appraisal: Appraisal) -> dict[str, ScaleLabel]:
     return dict(run_columns(
         session, _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}
-    ).tuples())
+    ).tuples().all())
 
 
 def _answers(session: Session, appraisal: Appraisal, parties: set[Party]) -> AnswersView:
     reflections: dict[str, str] = dict(run_columns(
         session, _OWN_REFLECTIONS,
-        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).tuples())
+        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).tuples().all())
     return AnswersView(appraisal, parties, framework_of(session, appraisal.framework_version_id),
                        _ratings(session, appraisal), reflections)
 
