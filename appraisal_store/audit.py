@@ -24,9 +24,10 @@ from .audit_hashing import (
     event_hash,
     hashed_tail,
 )
-from .clock import utcnow
+from .clock import moment_of, utcnow
 from .environment import EnvironmentFailure
 from .models import AuditEvent, AuditHead
+from .sql_types import table_of
 
 
 class AuditHeadMissing(EnvironmentFailure):
@@ -52,13 +53,14 @@ class PendingEvent:
 
 # Built once: these run on every audited change, where building the statement cost more
 # than executing it.
-_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_HEAD = table_of(AuditHead)
 _LOCK_HEAD = select(_HEAD.c.last_event_id, _HEAD.c.last_hash).where(
     _HEAD.c.id == 1).with_for_update()
-_CREATE_HEAD = _HEAD.insert().values(id=1, last_event_id=0, last_hash=GENESIS_HASH)
+_CREATE_HEAD = _HEAD.insert().values(
+    id=1, last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(
     last_event_id=bindparam("event_id"), last_hash=bindparam("event_hash"))
-_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_EVENTS = table_of(AuditEvent)
 _INSERT_EVENTS = _EVENTS.insert()
 # PostgreSQL only (SQLite has no data-modifying WITH): one event is chained, written and
 # the head moved by one statement, the server hashing the event's bytes with the head it
@@ -105,8 +107,21 @@ def start_chain(connection: Connection) -> bool:
         return False
     if connection.execute(select(_EVENTS.c.id).limit(1)).first() is not None:
         raise AuditHeadMissing(_HEAD_MISSING)
-    connection.execute(_CREATE_HEAD)
+    place_head(connection, AuditAnchor(0, GENESIS_HASH), create=True)
     return True
+
+
+def place_head(connection: Connection, at: AuditAnchor, *, create: bool) -> None:
+    """Write the chain's head row at ``at``: the one writer of that row.
+
+    Args:
+        connection: The caller's transaction.
+        at: The event the head names, and its hash.
+        create: Create the row (the chain's start, or a lost head mended) instead of
+            moving it (an append, or a head left behind mended).
+    """
+    connection.execute(_CREATE_HEAD if create else _MOVE_HEAD,
+                       {"event_id": at.event_id, "event_hash": at.hash})
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
@@ -141,7 +156,7 @@ def record_events(
     """Append ``events`` to the chain in the caller's transaction (one insert for all)."""
     if not events:
         return
-    moment = (at or utcnow()).astimezone(UTC)
+    moment = (at or moment_of(session)).astimezone(UTC)
     # The caller's pending changes go first: the head is locked from here to the commit,
     # and every audited change in the store waits for it.
     session.flush()
@@ -170,7 +185,7 @@ def record_events(
         prev = digest
     for start in range(0, len(rows), 2000):
         connection.execute(_INSERT_EVENTS, rows[start:start + 2000])
-    connection.execute(_MOVE_HEAD, {"event_id": event_id, "event_hash": prev})
+    place_head(connection, AuditAnchor(event_id, prev), create=False)
 
 
 def _chain_one_on_server(connection: Connection, actor: Actor, pending: PendingEvent,
@@ -206,7 +221,8 @@ def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent
     if (connection.dialect.name != "postgresql"
             or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"):
         return False
-    return _chain_one_on_server(connection, actor, event, utcnow().astimezone(UTC))
+    # No unit of work here to say when: the statement is its own transaction, now.
+    return _chain_one_on_server(connection, actor, event, utcnow())
 
 
 def record_event(

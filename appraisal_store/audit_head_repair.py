@@ -8,13 +8,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from .actors import Actor
-from .audit import record_event
+from .audit import place_head, record_event
 from .audit_hashing import GENESIS_HASH, AuditAnchor
 from .audit_verification import verify_chain, walk_chain
 from .errors import AppraisalError
 from .models import AuditHead
-
-_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -69,11 +67,7 @@ def repair_head(session: Session, actor: Actor) -> HeadRepair | None:
     if before == report.last:
         return None
     after = report.last
-    values = {"last_event_id": after.event_id, "last_hash": after.hash}
-    if head is None:
-        connection.execute(_HEAD.insert().values(id=1, **values))
-    else:
-        connection.execute(_HEAD.update().where(_HEAD.c.id == 1).values(**values))
+    place_head(connection, after, create=head is None)
     session.expire_all()
     record_event(session, actor, "audit_head_repaired", subject_type="audit_trail",
                  subject_id="head",

@@ -90,6 +90,17 @@ EDITABLE_BY: dict[str, tuple[frozenset[AppraisalState], frozenset[Party]]] = {
 }
 
 
+# Whose move it is: the appraiser's in the states an appraiser's transition starts from
+# (their queue, their reminders); the appraisee's in every other open state.
+AWAITING_APPRAISER = frozenset(
+    state for t in TRANSITIONS.values() if Party.APPRAISER in t.parties for state in t.sources)
+
+
+def editable_states(kind: str) -> frozenset[AppraisalState]:
+    """The states in which an edit of ``kind`` is allowed (``check_edit`` enforces them)."""
+    return EDITABLE_BY[kind][0]
+
+
 def _state_phrase(state: AppraisalState) -> str:
     return state.label.lower()
 

@@ -90,7 +90,7 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic in the stubs only
     """Ours, so that configuring twice adds no second one (and Prefect leaves it be).
 
     Writes to whatever ``sys.stderr`` is when the record comes (a service manager's, or

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from .clock import utcnow
+from .clock import moment_of
 from .follow_ups import note_messages
 from .models import OutboxMessage
 from .upsert import dialect_insert
@@ -57,7 +57,7 @@ def _queue_with_psycopg(connection: Connection, rows: list[dict[str, Any]]) -> l
             dialect=connection.dialect, column_keys=list(_COLUMNS)))
     for row in rows:
         row["payload"] = Json(row["payload"])
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # open: in a transaction
     added: list[int] = []
     with cursor:
         cursor.executemany(_psycopg_sql[dialect], rows, returning=True)
@@ -84,7 +84,7 @@ def queue_messages(
     # One compiled statement over many parameter sets (SQLAlchemy batches them itself):
     # compiling a multi-row VALUES clause per batch cost more than the inserts.
     statement = None if on_psycopg else _insert_new(connection.dialect.name)
-    now = utcnow()
+    now = moment_of(session)
     added: list[int] = []
     for start in range(0, len(messages), batch):
         rows = [

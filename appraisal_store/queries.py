@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import Case, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from .clock import day_of
 from .deadlines import DUE_KIND_BY_STATE
+from .lifecycle import AWAITING_APPRAISER
 from .models import (
     Appointment,
     Appraisal,
@@ -81,7 +83,7 @@ def completion_status(session: Session, *, year: str | None = None,
                       ) -> CompletionStatus:
     """Counts by state and overdue, nationally and per organisation, in one grouped query."""
     year = year or latest_year(session)
-    today = today or date.today()
+    today = today or day_of(session)
     due = _current_due_column()
     statement = (
         select(Organisation.code, Organisation.name, Appraisal.state, func.count(),
@@ -187,10 +189,10 @@ def _rows_statement(filters: frozenset[str], order_by_due: bool) -> Select[Any]:
         "year": Cycle.year == bindparam("year"),
         "organisation_code": Organisation.code == bindparam("organisation_code"),
         "state": Appraisal.state == bindparam("state"),
-        "states": Appraisal.state.in_(bindparam("states", expanding=True)),  # type: ignore[attr-defined]
+        "states": col(Appraisal.state).in_(bindparam("states", expanding=True)),
         "appraiser_id": Appraisal.appraiser_id == bindparam("appraiser_id"),
         "appraisee_id": Appraisal.appraisee_id == bindparam("appraisee_id"),
-        "organisation_ids": Appraisal.organisation_id.in_(  # type: ignore[attr-defined]
+        "organisation_ids": col(Appraisal.organisation_id).in_(
             bindparam("organisation_ids", expanding=True)),
     }
     for name in _ROW_FILTERS:
@@ -223,9 +225,8 @@ def appraisal_rows(session: Session, *, year: str | None = None,
 
 def appraiser_queue(session: Session, appraiser_id: int) -> list[AppraisalRow]:
     """The appraisals awaiting this appraiser: soonest due first."""
-    waiting = {AppraisalState.SUBMITTED, AppraisalState.IN_REVIEW,
-               AppraisalState.SIGNED_BY_APPRAISEE}
-    return appraisal_rows(session, appraiser_id=appraiser_id, states=waiting, order_by_due=True)
+    return appraisal_rows(session, appraiser_id=appraiser_id, states=AWAITING_APPRAISER,
+                          order_by_due=True)
 
 
 @dataclass(frozen=True)
@@ -240,18 +241,18 @@ class SecretaryAccess:
 def secretary_access(session: Session, organisation_id: int, *, on: date | None = None
                      ) -> list[SecretaryAccess]:
     """The organisation's company secretaries in post, with their access to content."""
-    day = on or date.today()
+    day = on or day_of(session)
     live = (select(ContentDelegation.delegate_id)
             .where(ContentDelegation.organisation_id == organisation_id,
-                   ContentDelegation.revoked_at.is_(None))  # type: ignore[union-attr]
+                   col(ContentDelegation.revoked_at).is_(None))
             .scalar_subquery())
     rows = session.execute(
-        select(Person.name, Person.email, Person.id.in_(live))  # type: ignore[union-attr]
+        select(Person.name, Person.email, col(Person.id).in_(live))
         .join(Appointment, Appointment.person_id == Person.id)
         .where(Appointment.organisation_id == organisation_id,
                Appointment.role == BoardRole.COMPANY_SECRETARY,
                Appointment.start_date <= day,
-               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr, operator]
+               or_(col(Appointment.end_date).is_(None), col(Appointment.end_date) >= day))
         .order_by(Person.name)
     ).all()
     return [SecretaryAccess(name, email, bool(delegated)) for name, email, delegated in rows]
@@ -260,15 +261,15 @@ def secretary_access(session: Session, organisation_id: int, *, on: date | None 
 def company_secretaries(session: Session, organisation_ids: set[int], *,
                         on: date | None = None) -> dict[int, list[tuple[str, str]]]:
     """(name, email) of the company secretaries in post, per organisation, in one query."""
-    day = on or date.today()
+    day = on or day_of(session)
     found: dict[int, list[tuple[str, str]]] = {}
     for organisation_id, name, email in session.execute(
         select(Appointment.organisation_id, Person.name, Person.email)
         .join(Person, Person.id == Appointment.person_id)
         .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
-               Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+               col(Appointment.organisation_id).in_(organisation_ids),
                Appointment.start_date <= day,
-               or_(Appointment.end_date.is_(None), Appointment.end_date >= day))  # type: ignore[union-attr, operator]
+               or_(col(Appointment.end_date).is_(None), col(Appointment.end_date) >= day))
         .order_by(Person.email)
     ):
         found.setdefault(organisation_id, []).append((name, email))

@@ -28,7 +28,7 @@ from .environment import (
 try:
     import fcntl
 except ImportError:  # not on a POSIX system: SQLite's own lock alone
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or None, tested before each use
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

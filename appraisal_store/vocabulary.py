@@ -98,6 +98,8 @@ FINISHED_STATES = frozenset({AppraisalState.COMPLETE, AppraisalState.SUBMITTED_T
 # Appraisals that are not due anywhere: a leaver's (withdrawn) and a deferred one stay on
 # record but never appear on a list of what is due, to NHS England or locally.
 NOT_DUE_STATES = frozenset({AppraisalState.WITHDRAWN, AppraisalState.DEFERRED})
+# Where a signature was the last step: its record is to be sealed.
+JUST_SIGNED_STATES = frozenset({AppraisalState.SIGNED_BY_APPRAISEE, AppraisalState.COMPLETE})
 
 
 class ReflectionAuthor(StrEnum):

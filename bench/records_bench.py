@@ -83,7 +83,7 @@ def render_and_seal(item: RecordItem, home: str) -> int:
     from records.seal import load_seal
 
     # Test data lives with the tests; only the smoke test (run from a checkout) calls this.
-    from tests.records.sample import sample_content
+    from samples.record_content import sample_content
 
     seal = load_seal(home=Path(home))
     pdf = render_record(sample_content(

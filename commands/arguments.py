@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import typer
+from sqlmodel import col
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -41,7 +42,7 @@ def require_organisations(codes: list[str]) -> list[str]:
     wanted = [code.strip().upper() for code in codes]
     with read_session() as session:
         known = set(session.execute(select(Organisation.code).where(
-            Organisation.code.in_(wanted))).scalars())  # type: ignore[attr-defined]
+            col(Organisation.code).in_(wanted))).scalars())
     missing = [code for code in wanted if code not in known]
     if missing:
         raise NotFound(_unknown(missing))

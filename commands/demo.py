@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
+from sqlmodel import col
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import AppraisalError
@@ -144,11 +145,11 @@ def demo_people() -> list[tuple[str, int]]:
     from appraisal_store.vocabulary import BoardRole
 
     def holder(session: object, board: str, role: BoardRole) -> int:
-        return int(session.execute(  # type: ignore[attr-defined]
+        return int(session.execute(  # type: ignore[attr-defined]  # a Session, passed as object
             select(Appointment.person_id).join(
                 Organisation, Organisation.id == Appointment.organisation_id)
             .where(Organisation.code == board, Appointment.role == role,
-                   Appointment.end_date.is_(None))  # type: ignore[union-attr]
+                   col(Appointment.end_date).is_(None))
             .order_by(Appointment.id)).scalars().first())
 
     with read_session() as session:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
 from appraisal_store.models import Appointment, Appraisal, Objective, Organisation, Person
@@ -118,7 +118,7 @@ def hand_over_to_nhse(regional_director: str, after_step: Callable[[int], None])
             Person.email == regional_director)).scalar_one()
         due = [a for a in session.execute(select(Appraisal).where(
             Appraisal.state == AppraisalState.COMPLETE,
-            Appraisal.nhse_due.is_not(None))  # type: ignore[union-attr]
+            col(Appraisal.nhse_due).is_not(None))
             .order_by(Appraisal.id)).scalars() if endorsement_required(session, a)]
         done.held_locally = len(session.execute(
             select(Appraisal.id).join(Organisation, Organisation.id == Appraisal.organisation_id)

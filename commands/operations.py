@@ -40,7 +40,7 @@ def check_start_up(*, seal: bool = True, smtp: bool = False) -> None:
         try:
             from records.configured_seal import require_deployment_seal
         except ModuleNotFoundError:
-            require_deployment_seal = None  # type: ignore[assignment]
+            require_deployment_seal = None  # type: ignore[assignment]  # absent from the install
         if require_deployment_seal is not None:
             from records.errors import SealError
 

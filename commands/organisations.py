@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlmodel import col
 
 from .arguments import require_organisations
 from .console import out, print_json
@@ -109,7 +110,7 @@ def list_people(
     code = require_organisations([org])[0] if org else None
     # "administrator": holds a live grant of administration (``appraisal admin list``).
     granted = exists().where(AdministrationGrant.person_id == Person.id,
-                             AdministrationGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+                             col(AdministrationGrant.revoked_at).is_(None))
     statement = (
         select(Person.name, Person.email, granted, Organisation.code,
                Appointment.role, Appointment.start_date, Appointment.end_date,

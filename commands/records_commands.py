@@ -8,6 +8,7 @@ appraisal, no sealed record) is logged in APPRAISAL_HOME/logs/access.log.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -114,8 +115,8 @@ def export_all(
     out.print(f"{len(written)} sealed records are in {target}.")
 
 
-def _when(moment: object) -> str:
-    return moment.isoformat(sep=" ", timespec="minutes") if moment else "unknown"  # type: ignore[attr-defined]
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(sep=" ", timespec="minutes") if moment else "unknown"
 
 
 def _common_name(subject: str | None) -> str:

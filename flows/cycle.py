@@ -14,6 +14,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
+from sqlmodel import col
 
 from appraisal_store.actors import Actor
 from appraisal_store.models import Cycle, Organisation
@@ -84,7 +85,7 @@ def mark_overdue_in(year: str, codes: list[str], today: date) -> int:
     with write_session() as session:
         cycle_ids = list(session.execute(
             select(Cycle.id).join(Organisation, Organisation.id == Cycle.organisation_id)
-            .where(Cycle.year == year, Organisation.code.in_(codes))  # type: ignore[attr-defined]
+            .where(Cycle.year == year, col(Organisation.code).in_(codes))
         ).scalars())
         return mark_overdue(session=session, actor=Actor.system("close-cycle flow"),
                             today=today, cycle_ids=cycle_ids)

@@ -96,7 +96,7 @@ class _Ledger:
     @contextmanager
     def step(self) -> Iterator[Session]:
         # write_session over the held connection: its own transaction, committed at once.
-        with write_session(self.connection) as session:  # type: ignore[arg-type]
+        with write_session(self.connection) as session:  # type: ignore[arg-type]  # a Connection binds too
             yield session
 
     def claim(self, message_id: int, now: datetime) -> OutboxMessage | None:

@@ -13,6 +13,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
@@ -34,7 +35,7 @@ from .working_days import england
 def open_appraisal_ids(*, year: str | None = None) -> list[int]:
     """The ids of every appraisal with a deadline still to meet, in order (one query)."""
     statement = (select(Appraisal.id)
-                 .where(Appraisal.state.in_(list(DUE_KIND_BY_STATE)))  # type: ignore[attr-defined]
+                 .where(col(Appraisal.state).in_(list(DUE_KIND_BY_STATE)))
                  .order_by(Appraisal.id))
     if year:
         statement = statement.join(Cycle, Cycle.id == Appraisal.cycle_id).where(Cycle.year == year)
@@ -56,13 +57,13 @@ def open_appraisals(*, year: str | None = None, id_range: tuple[int, int] | None
         .join(Organisation, Organisation.id == Appraisal.organisation_id)
         .join(appraisee, appraisee.id == Appraisal.appraisee_id)
         .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
-        .where(Appraisal.state.in_(list(DUE_KIND_BY_STATE)))  # type: ignore[attr-defined]
+        .where(col(Appraisal.state).in_(list(DUE_KIND_BY_STATE)))
         .order_by(Appraisal.id)
     )
     if year:
         statement = statement.where(Cycle.year == year)
     if id_range:
-        statement = statement.where(Appraisal.id.between(*id_range))  # type: ignore[union-attr]
+        statement = statement.where(col(Appraisal.id).between(*id_range))
     with read_session() as session:
         rows = session.execute(statement).all()
         secretaries = {org: tuple(Contact(name, email) for name, email in people)

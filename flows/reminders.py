@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from appraisal_store.deadlines import DUE_KIND_LABELS
+from appraisal_store.lifecycle import AWAITING_APPRAISER
 from appraisal_store.links import Page, for_reader
 from appraisal_store.outbox import QueuedMessage
 from appraisal_store.vocabulary import AppraisalState
@@ -22,9 +23,6 @@ BEFORE_DUE = (14, 7, 1, 0)  # working days before the due date; 0 is the day its
 ESCALATE_TO_APPRAISER_AFTER = 5  # working days overdue
 ESCALATE_TO_SECRETARY_AFTER = 10
 
-# Whose move it is in each open state: they are reminded.
-APPRAISER_ACTS = frozenset({AppraisalState.SUBMITTED, AppraisalState.IN_REVIEW,
-                            AppraisalState.SIGNED_BY_APPRAISEE})
 
 
 @dataclass(frozen=True)
@@ -87,14 +85,14 @@ def plan_reminders(rows: list[OpenAppraisal], today: date,
         overdue_days = max(calendar.working_days_between(row.due, today), 0)
         prefix = f"reminder:{row.appraisal_id}:{row.deadline}:{row.due.isoformat()}"
         payload = _payload(row, stage or "", overdue_days)
-        appraiser_acts = row.state in APPRAISER_ACTS
+        appraiser_acts = row.state in AWAITING_APPRAISER
         actor = row.appraiser if appraiser_acts else row.appraisee
         if stage is not None and actor is not None:
             messages.append(QueuedMessage(
                 f"{prefix}:{stage}", "reminder", actor.email, actor.name, row.appraisal_id,
                 payload | for_reader(Page.REVIEW if appraiser_acts else Page.APPRAISAL)))
         if (overdue_days >= ESCALATE_TO_APPRAISER_AFTER and row.appraiser is not None
-                and row.state not in APPRAISER_ACTS):
+                and row.state not in AWAITING_APPRAISER):
             messages.append(QueuedMessage(
                 f"{prefix}:escalate-appraiser", "escalation", row.appraiser.email,
                 row.appraiser.name, row.appraisal_id,

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from appraisal_store.config import settings
 from appraisal_store.environment import write_atomically
@@ -76,7 +77,7 @@ def write_cycle_reports(*, year: str, codes: list[str], today: date, folder: Pat
     reports = CycleReports(folder=folder)
     with read_session() as session:
         organisations = {o.code: o for o in session.execute(
-            select(Organisation).where(Organisation.code.in_(codes))  # type: ignore[attr-defined]
+            select(Organisation).where(col(Organisation.code).in_(codes))
         ).scalars()}
         rows = appraisal_rows(session, year=year,
                               organisation_ids=[o.id for o in organisations.values()])

@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from appraisal_store.models import Appraisal
 from appraisal_store.sessions import read_session
-from appraisal_store.vocabulary import AppraisalState
+from appraisal_store.vocabulary import JUST_SIGNED_STATES
 from records.record_sealing import seal_appraisal
 
 from . import run_names
@@ -46,8 +46,7 @@ def route_appraisal(appraisal_id: int) -> DeliveryReport:
         appraisal = session.get(Appraisal, appraisal_id)
         # The appraisee's signature is sealed into the record as soon as it is given; the
         # appraiser's then goes on top as an incremental update.
-        signed = appraisal is not None and appraisal.state in (
-            AppraisalState.SIGNED_BY_APPRAISEE, AppraisalState.COMPLETE)
+        signed = appraisal is not None and appraisal.state in JUST_SIGNED_STATES
     if signed:
         seal_signed_record(appraisal_id)
     return send_outbox_batches(appraisal_id=appraisal_id)

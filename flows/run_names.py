@@ -60,7 +60,7 @@ def close_cycle_run() -> str:
 
 def _year_and_organisations() -> str:
     parameters = _parameters()
-    codes = list(parameters.get("organisation_codes") or [])  # type: ignore[call-overload]
+    codes = list(parameters.get("organisation_codes") or [])  # type: ignore[call-overload]  # Prefect: objects
     which = codes[0] if len(codes) == 1 else f"{len(codes)}-organisations"
     return f"{str(parameters.get('year', '')).replace('/', '-')}-{which}"
 
@@ -70,4 +70,5 @@ def seal_records_run() -> str:
 
 
 def seal_batches_run() -> str:
-    return f"seal-batches-{len(list(_parameters().get('chunks') or []))}"  # type: ignore[call-overload]
+    chunks = _parameters().get("chunks") or []
+    return f"seal-batches-{len(list(chunks))}"  # type: ignore[call-overload]  # Prefect: objects

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, NotFound
-from appraisal_store.lifecycle import Party
+from appraisal_store.lifecycle import Party, editable_states
 from appraisal_store.models import (
     Appraisal,
     AppraisalRevision,
@@ -41,15 +41,13 @@ from appraisal_store.services.regional_input import InputLine, inputs_of
 from appraisal_store.services.review_objectives import previous_objectives
 from appraisal_store.services.signing import signatures_of
 from appraisal_store.sessions import run_columns
-from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
+from appraisal_store.vocabulary import ReflectionAuthor, SignatureRole
 from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 from competencies.summary import DomainSummary, summarise_domain
 
 from .store import read_session, record_view_alone
 
-EDITABLE_BY_APPRAISEE = frozenset({AppraisalState.NOT_STARTED, AppraisalState.IN_PREPARATION,
-                                   AppraisalState.RETURNED})
 SCALE_OPTIONS = [(label.value, label.label) for label in ScaleLabel]
 
 
@@ -82,7 +80,7 @@ class AnswersView:
     @property
     def editable(self) -> bool:
         return (Party.APPRAISEE in self.parties
-                and self.appraisal.state in EDITABLE_BY_APPRAISEE)
+                and self.appraisal.state in editable_states("edit_self_assessment"))
 
     @property
     def progress(self) -> list[DomainProgress]:
@@ -149,14 +147,15 @@ _OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).whe
 
 
 def _ratings(session: Session, appraisal: Appraisal) -> dict[str, ScaleLabel]:
-    return dict(run_columns(  # type: ignore[arg-type]
-        session, _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+    return dict(run_columns(
+        session, _RATINGS, {"appraisal_id": appraisal.id, "revision": appraisal.revision}
+    ).tuples().all())
 
 
 def _answers(session: Session, appraisal: Appraisal, parties: set[Party]) -> AnswersView:
-    reflections: dict[str, str] = dict(run_columns(  # type: ignore[arg-type]
+    reflections: dict[str, str] = dict(run_columns(
         session, _OWN_REFLECTIONS,
-        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).all())
+        {"appraisal_id": appraisal.id, "revision": appraisal.revision}).tuples().all())
     return AnswersView(appraisal, parties, framework_of(session, appraisal.framework_version_id),
                        _ratings(session, appraisal), reflections)
 
@@ -183,7 +182,7 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
         has_record=session.execute(select(Record.id).where(
             Record.appraisal_id == appraisal_id)).first() is not None,
     )
-    if review or appraisal.state not in EDITABLE_BY_APPRAISEE:
+    if review or appraisal.state not in editable_states("edit_self_assessment"):
         view.objectives = list(session.execute(select(Objective).where(
             Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
         view.objective_reviews = list(session.execute(select(ObjectiveReview).where(
@@ -199,7 +198,7 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
                 session, view.previous_objectives[0].appraisal_id)
     view.returns = list(session.execute(select(AppraisalRevision).where(
         AppraisalRevision.appraisal_id == appraisal_id,
-        AppraisalRevision.returned_at.is_not(None))  # type: ignore[union-attr]
+        col(AppraisalRevision.returned_at).is_not(None))
         .order_by(AppraisalRevision.revision)).scalars())
     return view
 
@@ -306,7 +305,7 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
                 or can_view_content(session, actor, appraisal)):
             raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
     record = session.execute(select(Record).where(Record.appraisal_id == appraisal_id)
-                             .order_by(Record.version.desc(), Record.id.desc())  # type: ignore[attr-defined, union-attr]
+                             .order_by(col(Record.version).desc(), col(Record.id).desc())
                              .limit(1)).scalar_one_or_none()
     if record is None:
         raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")

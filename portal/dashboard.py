@@ -8,9 +8,10 @@ from datetime import date
 from functools import cached_property
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
+from appraisal_store.clock import day_of
 from appraisal_store.errors import NotFound
 from appraisal_store.exports import (
     completion_sheet,
@@ -122,7 +123,7 @@ def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *
     organisation, manages = administered_organisation(session, actor, organisation_id)
     year = year or latest_year(session, organisation_id)
     rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
-    return Dashboard(organisation, year, rows, today or date.today(), manages,
+    return Dashboard(organisation, year, rows, today or day_of(session), manages,
                      undelivered_messages(session, organisation_id=organisation_id, limit=50))
 
 
@@ -143,7 +144,7 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
                           organisation_ids=[organisation_id])
     statuses: dict[int, FPPTStatus | None] = dict(session.execute(
         select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
-                                    .where(FPPTAttestation.appraisal_id.in_(  # type: ignore[attr-defined]
+                                    .where(col(FPPTAttestation.appraisal_id).in_(
                                         [r.id for r in rows]))).all())
     return organisation, [Outcome(r, s.label if (s := statuses.get(r.id)) else
                                   "Not confirmed") for r in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -17,7 +17,7 @@ from appraisal_store.services.sign_in import end_lapsed_session, touch_session
 from .authentication import IDLE_TIMEOUT, SignedIn, find_session
 from .client_address import client_address
 from .pre_session import minted_here
-from .store import read_session, unit_of_work
+from .store import RequestStore
 
 SESSION_COOKIE = "appraisal_session"
 PRE_SESSION_COOKIE = "appraisal_pre_session"
@@ -29,12 +29,35 @@ class SignInRequired(Exception):
 
 
 def clock_of(request: Request) -> datetime:
-    """Now, from the app's clock (tests replace it; nothing ever sleeps)."""
-    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+    """Now, from the app's clock (``create_app(clock=...)``; tests move it, nothing ever
+    sleeps). An override of this dependency (``app.dependency_overrides[clock_of]``) is
+    what the request's code that reads the clock directly sees as well."""
+    override = request.app.dependency_overrides.get(clock_of)
+    clock: Callable[[], datetime] = override or getattr(request.app.state, "clock", utcnow)
     return clock()
 
 
-def current_person(request: Request) -> SignedIn:
+def today_of(request: Request) -> date:
+    """Today, from the app's clock, in the machine's own time zone (as ``date.today()``)."""
+    return clock_of(request).astimezone().date()
+
+
+def store_of(request: Request, now: Annotated[datetime, Depends(clock_of)]) -> RequestStore:
+    """The store as this request sees it: sessions acting at the request's moment. Kept on
+    the request too, for the route's helpers (:func:`request_store`)."""
+    store = request.state.store = RequestStore(now)
+    return store
+
+
+def request_store(request: Request) -> RequestStore:
+    """The request's store for a route's helper: the one its dependencies resolved (every
+    signed-in route's, through ``current_person``), or one at the request's clock."""
+    found = getattr(request.state, "store", None)
+    return found if isinstance(found, RequestStore) else RequestStore(clock_of(request))
+
+
+def current_person(request: Request, store: Annotated[RequestStore, Depends(store_of)]
+                   ) -> SignedIn:
     """The person behind the session cookie, or SignInRequired.
 
     A read, not a write: last_seen_at moves at most once a minute, and a session idle too
@@ -44,19 +67,19 @@ def current_person(request: Request) -> SignedIn:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise SignInRequired
-    with read_session() as session:
+    with store.read() as session:
         found = find_session(session, secret=secret)
     if found is None or found.ended_at is not None:
         raise SignInRequired
-    now = clock_of(request)
+    now = store.now
     session_id = found.signed_in.session_id
     if found.lapsed(now, settings().session_lifetime):
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             end_lapsed_session(session=session, session_id=session_id, now=now)
         raise SignInRequired
     seen = found.last_seen_at
     if found.due_touch(now):
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             touch_session(session=session, session_id=session_id, now=now)
         seen = now
     request.state.signed_in = found.signed_in
@@ -84,13 +107,14 @@ async def checked_csrf(request: Request,
     return signed_in
 
 
-async def checked_pre_session_csrf(request: Request) -> None:
+async def checked_pre_session_csrf(request: Request,
+                                   now: Annotated[datetime, Depends(clock_of)]) -> None:
     """The check of the forms shown before sign-in: cookie and field match, and the token
     is one this portal minted recently (``portal.pre_session``)."""
     cookie = request.cookies.get(PRE_SESSION_COOKIE, "")
     token = await form_token(request)
     if (not cookie or not token or not hmac.compare_digest(cookie, token)
-            or not minted_here(token, clock_of(request))):
+            or not minted_here(token, now)):
         raise HTTPException(status_code=403, detail="The form had expired. Go back and try again.")
 
 
@@ -105,4 +129,8 @@ CurrentPerson = Annotated[SignedIn, Depends(current_person)]
 Csrf = Annotated[SignedIn, Depends(checked_csrf)]
 PreSessionCsrf = Annotated[None, Depends(checked_pre_session_csrf)]
 Now = Annotated[datetime, Depends(clock_of)]
+Today = Annotated[date, Depends(today_of)]
 Client = Annotated[str, Depends(client_of)]
+# The portal's sessions on the store for one request (short ones, opened as the page needs
+# them), acting at the request's moment: every router takes them from here.
+SessionDep = Annotated[RequestStore, Depends(store_of)]

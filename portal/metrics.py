@@ -32,6 +32,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,7 +91,7 @@ class StoreGauges(Collector):
         with read_session() as session:
             queued, oldest = session.execute(
                 select(func.count(), func.min(OutboxMessage.created_at))
-                .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
+                .where(col(OutboxMessage.sent_at).is_(None))
             ).one()
             pending = len(pending_seals(session))
         if oldest is not None and oldest.tzinfo is None:

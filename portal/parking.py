@@ -23,8 +23,7 @@ from appraisal_store.errors import ValidationFailed
 from appraisal_store.services.parked_forms import park_form
 
 from .authentication import find_session
-from .deps import CSRF_FIELD, SESSION_COOKIE, clock_of
-from .store import read_session, unit_of_work
+from .deps import CSRF_FIELD, SESSION_COOKIE, request_store
 
 NEXT_COOKIE = "appraisal_next"
 # The pages whose form is its own page's address: a parked post comes back to that page.
@@ -57,14 +56,14 @@ def _park(request: Request, fields: dict[str, str], token: str) -> bool:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret or not token:
         return False
-    with read_session() as session:
+    with request_store(request).read() as session:
         found = find_session(session, secret=secret)
     if found is None or not hmac.compare_digest(token, found.signed_in.csrf_token):
         return False
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             park_form(session=session, person_id=found.signed_in.person.id,
-                      path=request.url.path, fields=fields, now=clock_of(request))
+                      path=request.url.path, fields=fields, now=request_store(request).now)
     except ValidationFailed:
         return False
     return True

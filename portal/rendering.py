@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,8 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from templates.environments import pages_environment
+
+from .deps import clock_of
 
 # The NHS.UK tag colour of each appraisal state (the ``state_tag`` macro).
 STATE_COLOURS = {
@@ -120,8 +122,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     ends_at = getattr(request.state, "session_ends_at", None) if signed_in else None
     seconds_left = None
     if ends_at is not None:
-        clock = getattr(request.app.state, "clock", None)
-        now = clock() if clock else datetime.now(UTC)
+        now = clock_of(request)
         seconds_left = max(0, int((ends_at - now).total_seconds()))
     full = {"signed_in": signed_in, "session_ends_at": ends_at,
             "session_seconds_left": seconds_left,

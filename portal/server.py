@@ -49,7 +49,7 @@ def run_portal(*, host: str, port: int, workers: int | None = None) -> None:
     from .assets import require_assets
 
     require_assets()  # fetched at install, never here
-    uvicorn.run(APP_FACTORY, **uvicorn_options(host=host, port=port,  # type: ignore[arg-type]
+    uvicorn.run(APP_FACTORY, **uvicorn_options(host=host, port=port,  # type: ignore[arg-type]  # typed one by one
                                                 workers=workers))
 
 

@@ -12,7 +12,9 @@ handler.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -48,26 +50,45 @@ def _read_engine() -> Engine:
 
 
 @contextmanager
-def read_session() -> Iterator[Session]:
-    """A session for reading; nothing it does is committed."""
-    with sessions.read_session(_read_engine()) as session:
+def read_session(*, now: datetime | None = None) -> Iterator[Session]:
+    """A session for reading, judging time at ``now`` (the clock's by default); nothing it
+    does is committed."""
+    with sessions.read_session(_read_engine(), now=now) as session:
         yield session
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work(*, now: datetime | None = None) -> Iterator[Session]:
     """The portal's transaction for a change: committed at the end, rolled back on any error.
 
     Not ``appraisal_store.sessions.write_session``: on SQLite it first waits for the
     portal's writer turn (``queued_write_session``), and what the change queued or signed
     is handed on once it committed (``portal.follow_ups``). Keep it short: on SQLite every
     other writer of the portal waits for it. Call services inside it; never add, update
-    or delete through the session here.
+    or delete through the session here. ``now``: the moment the change acts at (the
+    clock's by default).
     """
-    with sessions.queued_write_session(engines.pooled_engine()) as session:
+    with sessions.queued_write_session(engines.pooled_engine(), now=now) as session:
         yield session
         noted = take_follow_ups(session)
     follow_ups.hand_over(noted)
+
+
+@dataclass(frozen=True)
+class RequestStore:
+    """The store as one request sees it: its sessions act at the request's moment (the
+    ``Now`` dependency), so a test that overrides the clock moves every stamp and every
+    judgement of "today" the request makes."""
+
+    now: datetime
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read session (see :func:`read_session`)."""
+        return read_session(now=self.now)
+
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        """The request's transaction for a change (see :func:`unit_of_work`)."""
+        return unit_of_work(now=self.now)
 
 
 def record_view_alone(actor: Actor, appraisal: Appraisal, page: str) -> None:

@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from sqlalchemy import and_, func, select
+from sqlmodel import col
 
 from appraisal_store.actors import Actor
 from appraisal_store.environment import write_atomically
@@ -85,7 +86,7 @@ def export_record(appraisal_id: int, path: Path | str, *, viewer: Actor,
         statement = statement.where(Record.version == version)
     with read_session() as session:
         pdf = session.execute(
-            statement.order_by(Record.version.desc()).limit(1)  # type: ignore[attr-defined]
+            statement.order_by(col(Record.version).desc()).limit(1)
         ).scalar_one_or_none()
     if pdf is None:
         which = f"version {version} of " if version is not None else ""

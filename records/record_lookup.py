@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.models import Appraisal, Record, Signature
 from appraisal_store.sessions import read_session
@@ -48,7 +48,7 @@ def pending_seals(session: Session, *, limit: int | None = None) -> list[int]:
             ),
         )
         .outerjoin(Record, sealed)
-        .where(Record.id.is_(None))  # type: ignore[union-attr]
+        .where(col(Record.id).is_(None))
         .distinct()
         .order_by(Signature.appraisal_id)
     )

@@ -77,7 +77,7 @@ class Seal:
 
 
 def _to_cryptography(certificate: object) -> x509.Certificate:
-    return x509.load_der_x509_certificate(certificate.dump())  # type: ignore[attr-defined]
+    return x509.load_der_x509_certificate(certificate.dump())  # type: ignore[attr-defined]  # asn1crypto, untyped
 
 
 def _same_key(certificate: x509.Certificate, key: object) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("competencies", "appraisal_store", "records", "flows", "portal", "commands",
-            "templates", "bench", "tests")
+            "templates", "bench", "samples", "tests")
 LONGEST = 400
 REASON = "Kept in one module:"
 

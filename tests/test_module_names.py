@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("competencies", "appraisal_store", "flows", "records", "portal", "commands",
-            "templates", "bench", "tests")
+            "templates", "bench", "samples", "tests")
 
 
 def _module_names(package: Path) -> list[tuple[str, Path]]:

@@ -8,7 +8,7 @@ these is a failure naming its file and line:
 - an ``insert``, ``update`` or ``delete`` statement built with SQLAlchemy (or a table's
   ``.insert()``, ``.update()``, ``.delete()``), or SQL text that inserts, updates or deletes;
 - any use of the store's writers: the audit chain's (``record_event``, ``record_events``,
-  ``record_event_alone``, ``start_chain``, ``repair_head``), the outbox's
+  ``record_event_alone``, ``start_chain``, ``place_head``, ``repair_head``), the outbox's
   (``queue_messages``) and the tables' write helpers (``dialect_insert``, ``upsert``).
 
 Callers own the transaction: they open it (``appraisal_store.sessions.write_session``,
@@ -30,8 +30,8 @@ SESSION_WRITES = frozenset({"add", "add_all", "delete", "merge", "flush", "bulk_
                             "bulk_insert_mappings", "bulk_update_mappings"})
 STATEMENT_WRITES = frozenset({"insert", "update", "delete"})
 STORE_WRITERS = frozenset({"record_event", "record_events", "record_event_alone",
-                           "start_chain", "repair_head", "queue_messages", "dialect_insert",
-                           "upsert"})
+                           "start_chain", "place_head", "repair_head", "queue_messages",
+                           "dialect_insert", "upsert"})
 _WRITE_SQL = re.compile(r"^\s*(WITH\b.*\b)?(INSERT|UPDATE|DELETE|MERGE|REPLACE)\b",
                         re.IGNORECASE | re.DOTALL)
 # What opens or hands over a session or connection, by the name of the function called.

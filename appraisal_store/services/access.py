@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import bindparam, literal, select, union_all
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
+from ..clock import day_of
 from ..errors import NotFound
 from ..lifecycle import Party
-from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation
+from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation, Organisation
 from ..sessions import run_columns
 from ..vocabulary import BoardRole
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
 _LIVE_APPOINTMENT = (
     Appointment.start_date <= bindparam("day"),
-    (Appointment.end_date.is_(None)) | (Appointment.end_date >= bindparam("day")),  # type: ignore[union-attr]
+    (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= bindparam("day")),
 )
 _CURRENT_ROLES = select(Appointment.role).where(
     Appointment.person_id == bindparam("person_id"),
@@ -30,26 +31,26 @@ _ADMINISTERS = union_all(
     select(literal(1)).where(
         Appointment.person_id == bindparam("person_id"),
         Appointment.organisation_id == bindparam("organisation_id"),
-        Appointment.role.in_(_ADMINISTERING_ROLES),  # type: ignore[attr-defined]
+        col(Appointment.role).in_(_ADMINISTERING_ROLES),
         *_LIVE_APPOINTMENT),
     select(literal(1)).where(
         AdministrationGrant.person_id == bindparam("person_id"),
         AdministrationGrant.organisation_id == bindparam("organisation_id"),
-        AdministrationGrant.revoked_at.is_(None)),  # type: ignore[union-attr]
+        col(AdministrationGrant.revoked_at).is_(None)),
 ).limit(1)
 _NATIONAL = select(AdministrationGrant.id).where(
     AdministrationGrant.person_id == bindparam("person_id"),
-    AdministrationGrant.national.is_(True),  # type: ignore[attr-defined]
-    AdministrationGrant.revoked_at.is_(None)).limit(1)  # type: ignore[union-attr]
+    col(AdministrationGrant.national).is_(True),
+    col(AdministrationGrant.revoked_at).is_(None)).limit(1)
 _ADMINISTERED = union_all(
     select(Appointment.organisation_id).where(
         Appointment.person_id == bindparam("person_id"),
-        Appointment.role.in_(_ADMINISTERING_ROLES),  # type: ignore[attr-defined]
+        col(Appointment.role).in_(_ADMINISTERING_ROLES),
         *_LIVE_APPOINTMENT),
     select(AdministrationGrant.organisation_id).where(
         AdministrationGrant.person_id == bindparam("person_id"),
-        AdministrationGrant.organisation_id.is_not(None),  # type: ignore[union-attr]
-        AdministrationGrant.revoked_at.is_(None)),  # type: ignore[union-attr]
+        col(AdministrationGrant.organisation_id).is_not(None),
+        col(AdministrationGrant.revoked_at).is_(None)),
 )
 _APPRAISAL = select(Appraisal).where(Appraisal.id == bindparam("appraisal_id"))
 # The lock's read must win over what the session already holds: an appraisal read earlier
@@ -62,7 +63,7 @@ def current_roles(session: Session, person_id: int, organisation_id: int,
                   *, on: date | None = None) -> set[BoardRole]:
     """The roles ``person_id`` holds on the organisation's board on ``on`` (today by default)."""
     rows = run_columns(session, _CURRENT_ROLES, {
-        "person_id": person_id, "organisation_id": organisation_id, "day": on or date.today(),
+        "person_id": person_id, "organisation_id": organisation_id, "day": on or day_of(session),
     }).scalars()
     return set(rows)
 
@@ -77,7 +78,7 @@ def is_org_administrator(session: Session, actor: Actor, organisation_id: int) -
         return False
     return run_columns(session, _ADMINISTERS, {
         "person_id": actor.person_id, "organisation_id": organisation_id,
-        "day": date.today()}).first() is not None
+        "day": day_of(session)}).first() is not None
 
 
 def administered_organisation_ids(session: Session, actor: Actor) -> set[int]:
@@ -85,7 +86,18 @@ def administered_organisation_ids(session: Session, actor: Actor) -> set[int]:
     if actor.person_id is None:
         return set()
     return set(run_columns(session, _ADMINISTERED, {
-        "person_id": actor.person_id, "day": date.today()}).scalars())
+        "person_id": actor.person_id, "day": day_of(session)}).scalars())
+
+
+def boards_led(session: Session, person_id: int, *, on: date) -> list[tuple[int, str, BoardRole]]:
+    """The boards ``person_id`` leads on ``on``, as its chair or company secretary in post:
+    (organisation id, name, role)."""
+    return [(organisation_id, name, role) for organisation_id, name, role in session.execute(
+        select(col(Organisation.id), col(Organisation.name), col(Appointment.role))
+        .join(Appointment, col(Appointment.organisation_id) == col(Organisation.id))
+        .where(col(Appointment.person_id) == person_id,
+               col(Appointment.role).in_(_ADMINISTERING_ROLES), *_LIVE_APPOINTMENT),
+        {"day": on})]
 
 
 def is_national_administrator(session: Session, actor: Actor) -> bool:
@@ -170,7 +182,7 @@ def has_delegation(session: Session, person_id: int, organisation_id: int) -> bo
         select(ContentDelegation.id).where(
             ContentDelegation.delegate_id == person_id,
             ContentDelegation.organisation_id == organisation_id,
-            ContentDelegation.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(ContentDelegation.revoked_at).is_(None),
         )
     ).first() is not None
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
-from ..clock import utcnow
+from ..clock import moment_of
 from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
@@ -176,7 +176,7 @@ def _live_delegation(session: Session, organisation_id: int, delegate_id: int
     return session.execute(select(ContentDelegation).where(
         ContentDelegation.organisation_id == organisation_id,
         ContentDelegation.delegate_id == delegate_id,
-        ContentDelegation.revoked_at.is_(None),  # type: ignore[union-attr]
+        col(ContentDelegation.revoked_at).is_(None),
     )).scalars().first()
 
 
@@ -216,7 +216,7 @@ def revoke_content_delegation(*, session: Session, actor: Actor, organisation_id
     existing = _live_delegation(session, organisation_id, person.id or 0)
     if existing is None:
         return False
-    existing.revoked_at = utcnow()
+    existing.revoked_at = moment_of(session)
     session.add(existing)
     record_events(session, actor, [PendingEvent("content_delegation_revoked", "organisation",
                                                 organisation_id, organisation_id,
@@ -233,17 +233,17 @@ def mark_overdue(*, session: Session, actor: Actor, today: date,
         due = getattr(Appraisal, f"{kind}_due")
         statement = select(Appraisal.id, Appraisal.organisation_id, due).where(
             Appraisal.state == state, due < today,
-            Appraisal.overdue_since.is_(None))  # type: ignore[union-attr]
+            col(Appraisal.overdue_since).is_(None))
         if cycle_ids is not None:
-            statement = statement.where(Appraisal.cycle_id.in_(cycle_ids))  # type: ignore[attr-defined]
+            statement = statement.where(col(Appraisal.cycle_id).in_(cycle_ids))
         rows = session.execute(statement).all()
         if not rows:
             continue
         ids = [r[0] for r in rows]
         for start in range(0, len(ids), 1000):
             session.execute(update(Appraisal).where(
-                Appraisal.id.in_(ids[start:start + 1000])  # type: ignore[union-attr]
-            ).values(overdue_since=today, updated_at=utcnow()))
+                col(Appraisal.id).in_(ids[start:start + 1000])
+            ).values(overdue_since=today, updated_at=moment_of(session)))
         events += [PendingEvent("marked_overdue", "appraisal", r[0], r[1],
                                 {"deadline": kind, "due": r[2]}) for r in rows]
         marked += len(rows)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import NotAllowed, ValidationFailed
 from ..models import AdministrationGrant, Organisation, Person
 from .organisations import organisation_by_code
@@ -68,9 +68,9 @@ def _live_grant(session: Session, person_id: int, organisation: Organisation | N
                 ) -> AdministrationGrant | None:
     statement = select(AdministrationGrant).where(
         AdministrationGrant.person_id == person_id,
-        AdministrationGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        col(AdministrationGrant.revoked_at).is_(None))
     if organisation is None:
-        statement = statement.where(AdministrationGrant.national.is_(True))  # type: ignore[attr-defined]
+        statement = statement.where(col(AdministrationGrant.national).is_(True))
     else:
         statement = statement.where(AdministrationGrant.organisation_id == organisation.id)
     return session.execute(statement).scalars().first()
@@ -128,7 +128,7 @@ def revoke_administration(*, session: Session, actor: Actor, email: str,
     existing = _live_grant(session, person.id or 0, organisation)
     if existing is None:
         return False
-    existing.revoked_at = utcnow()
+    existing.revoked_at = moment_of(session)
     session.add(existing)
     record_event(session, actor, "administration_revoked", subject_type="person",
                  subject_id=person.email,
@@ -144,10 +144,10 @@ def administration_grants(session: Session, *, include_revoked: bool = False
                  .join(Person, Person.id == AdministrationGrant.person_id)
                  .outerjoin(Organisation,
                             Organisation.id == AdministrationGrant.organisation_id)
-                 .order_by(Person.email, Organisation.code.is_not(None),  # type: ignore[attr-defined]
+                 .order_by(Person.email, col(Organisation.code).is_not(None),
                            Organisation.code, AdministrationGrant.id))
     if not include_revoked:
-        statement = statement.where(AdministrationGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        statement = statement.where(col(AdministrationGrant.revoked_at).is_(None))
     return [GrantRow(name, email, code or "national", grant.granted_by, grant.granted_at,
                      grant.revoked_at)
             for grant, name, email, code in session.execute(statement).all()]

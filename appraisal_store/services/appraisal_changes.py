@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import utcnow
+from ..clock import moment_of
 from ..lifecycle import Party, check_edit, check_transition
 from ..models import Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
@@ -78,7 +78,7 @@ def transition(session: Session, actor: Actor, appraisal: Appraisal, parties: se
     step = check_transition(action, appraisal.state, parties)
     before = appraisal.state
     appraisal.state = step.target
-    appraisal.updated_at = utcnow()
+    appraisal.updated_at = moment_of(session)
     appraisal.overdue_since = None  # overdue is judged afresh against the next deadline
     session.add(appraisal)
     session.flush()
@@ -92,7 +92,7 @@ def edit(session: Session, actor: Actor, appraisal: Appraisal, parties: set[Part
          *, details: dict[str, Any] | None = None) -> None:
     """Check and audit a content change that leaves the state alone."""
     check_edit(kind, appraisal.state, parties)
-    appraisal.updated_at = utcnow()
+    appraisal.updated_at = moment_of(session)
     session.add(appraisal)
     record_event(session, actor, kind, subject_type="appraisal", subject_id=appraisal.id or 0,
                  organisation_id=appraisal.organisation_id, details=details or {})

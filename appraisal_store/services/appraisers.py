@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import utcnow
+from ..clock import day_of, moment_of
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import PERSON_NAME_LONGEST, email_problem, name_problem, shown, text_problems
@@ -84,7 +84,7 @@ def _board(session: Session, organisation_id: int, on: date
         .join(Person, Person.id == Appointment.person_id)
         .where(Appointment.organisation_id == organisation_id,
                Appointment.start_date <= on,
-               (Appointment.end_date.is_(None)) | (Appointment.end_date >= on))  # type: ignore[union-attr, operator]
+               (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= on))
     ).all():
         found.setdefault(person_id, (name, email, set()))[2].add(role)
     return found
@@ -95,7 +95,7 @@ def eligible_appraisers(session: Session, appraisal: Appraisal, *, on: date | No
     """Everyone who may appraise this appraisal on ``on`` (today by default): the board
     members the rules allow, in the rules' order (the default route first), then the
     organisation's registered external appraisers for the role."""
-    day = on or date.today()
+    day = on or day_of(session)
     role = appraisee_role(session, appraisal)
     order = MAY_APPRAISE.get(role, ())
     board = _board(session, appraisal.organisation_id, day)
@@ -114,7 +114,7 @@ def eligible_appraisers(session: Session, appraisal: Appraisal, *, on: date | No
         select(ExternalAppraiser, Person.name, Person.email)
         .join(Person, Person.id == ExternalAppraiser.person_id)
         .where(ExternalAppraiser.organisation_id == appraisal.organisation_id,
-               ExternalAppraiser.revoked_at.is_(None))  # type: ignore[union-attr]
+               col(ExternalAppraiser.revoked_at).is_(None))
         .order_by(Person.name)
     ).all():
         person_id = registration.person_id
@@ -145,7 +145,7 @@ def choose_appraiser(session: Session, appraisal: Appraisal, email: str, *,
     choices = ([f"Choose one of: {'; '.join(e.choice for e in eligible)}."] if eligible else
                [f"Nobody on the board may appraise {_a(role)} now: the "
                 f"organisation can register an external appraiser ({REGISTER_COMMAND})."])
-    raise ValidationFailed(_refusal(session, appraisal, role, address, on or date.today()),
+    raise ValidationFailed(_refusal(session, appraisal, role, address, on or day_of(session)),
                            choices)
 
 
@@ -183,8 +183,8 @@ def _refusal(session: Session, appraisal: Appraisal, role: BoardRole, address: s
     left = session.execute(select(Appointment.end_date).where(
         Appointment.person_id == person.id,
         Appointment.organisation_id == appraisal.organisation_id,
-        Appointment.end_date < on)  # type: ignore[operator]
-        .order_by(Appointment.end_date.desc())).scalars().first()  # type: ignore[union-attr]
+        col(Appointment.end_date) < on)
+        .order_by(col(Appointment.end_date).desc())).scalars().first()
     where = (f"left this board on {left.isoformat()}" if left else
              "is not on this organisation's board")
     return (f"{person.name} {where} and is not registered as an external appraiser of "
@@ -299,7 +299,7 @@ def _live_registration(session: Session, organisation_id: int, person_id: int
     return session.execute(select(ExternalAppraiser).where(
         ExternalAppraiser.organisation_id == organisation_id,
         ExternalAppraiser.person_id == person_id,
-        ExternalAppraiser.revoked_at.is_(None),  # type: ignore[union-attr]
+        col(ExternalAppraiser.revoked_at).is_(None),
     )).scalars().first()
 
 
@@ -320,7 +320,7 @@ def remove_external_appraiser(*, session: Session, actor: Actor, organisation_co
     live = _live_registration(session, organisation.id, person.id or 0) if person else None
     if live is None or person is None:
         return False
-    live.revoked_at = utcnow()
+    live.revoked_at = moment_of(session)
     session.add(live)
     record_event(session, actor, "external_appraiser_removed", subject_type="person",
                  subject_id=person.email, organisation_id=organisation.id,
@@ -345,7 +345,7 @@ def external_appraisers(session: Session, *, organisation_code: str | None = Non
             raise NotFound(f"There is no organisation with the code '{organisation_code}'.")
         statement = statement.where(ExternalAppraiser.organisation_id == organisation.id)
     if not include_removed:
-        statement = statement.where(ExternalAppraiser.revoked_at.is_(None))  # type: ignore[union-attr]
+        statement = statement.where(col(ExternalAppraiser.revoked_at).is_(None))
     return [ExternalAppraiserRow(code, name, email, list(r.roles), r.reason, r.registered_by,
                                  r.registered_at, r.revoked_at)
             for r, code, name, email in session.execute(statement).all()]

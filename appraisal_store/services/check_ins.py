@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..appraisal_year import appraisal_year
@@ -273,7 +273,7 @@ def carried_progress(session: Session, previous_appraisal_id: int
         select(CheckInProgress, CheckIn)
         .join(CheckIn, CheckIn.id == CheckInProgress.check_in_id)
         .where(CheckIn.appraisal_id == previous_appraisal_id,
-               CheckInProgress.objective_id.is_not(None))  # type: ignore[union-attr]
+               col(CheckInProgress.objective_id).is_not(None))
         .order_by(CheckIn.held_on, CheckIn.id)
     ).tuples():
         found.setdefault(progress.objective_id or 0, []).append(
@@ -309,7 +309,7 @@ def mid_year_reminders(session: Session, *, today: date) -> list[QueuedMessage]:
             Appraisal.cycle_id == cycle.id, CheckIn.kind == MID_YEAR)).scalars())
         for appraisal in session.execute(select(Appraisal).where(
                 Appraisal.cycle_id == cycle.id,
-                Appraisal.state.in_(FINISHED_STATES))).scalars():  # type: ignore[attr-defined]
+                col(Appraisal.state).in_(FINISHED_STATES))).scalars():
             if appraisal.id in done:
                 continue
             context = context_of(session, appraisal)

@@ -15,7 +15,7 @@ from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_event_alone, record_events
@@ -75,7 +75,7 @@ def record_content_views(*, session: Session, actor: Actor, appraisal_ids: Itera
     if not wanted:
         return
     found = {a.id: a for a in session.execute(select(Appraisal).where(
-        Appraisal.id.in_(wanted))).scalars()}  # type: ignore[union-attr]
+        col(Appraisal.id).in_(wanted))).scalars()}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFound(f"There is no appraisal {missing[0]}.")

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -137,7 +137,7 @@ def register_contributor(*, session: Session, actor: Actor, organisation_code: s
         ExternalContributor.organisation_id == organisation.id,
         ExternalContributor.person_id == person.id,
         ExternalContributor.part == chosen_part.value,
-        ExternalContributor.revoked_at.is_(None))).first()  # type: ignore[union-attr]
+        col(ExternalContributor.revoked_at).is_(None))).first()
     if live is not None:
         raise ValidationFailed(_FAILED, [f"email: {person.email} is already registered as "
                                          f"{chosen_part.label} for {organisation.code}"])
@@ -163,7 +163,7 @@ def live_contributors(session: Session, organisation_id: int, *,
     statement = (select(ExternalContributor, Person)
                  .join(Person, Person.id == ExternalContributor.person_id)
                  .where(ExternalContributor.organisation_id == organisation_id,
-                        ExternalContributor.revoked_at.is_(None))  # type: ignore[union-attr]
+                        col(ExternalContributor.revoked_at).is_(None))
                  .order_by(Person.name, ExternalContributor.id))
     if part is not None:
         statement = statement.where(ExternalContributor.part == part.value)
@@ -216,7 +216,7 @@ def set_routing_override(*, session: Session, actor: Actor, organisation_code: s
                                ["reason: say why this organisation routes differently"])
     for live in session.execute(select(RoutingOverride).where(
             RoutingOverride.organisation_id == organisation.id,
-            RoutingOverride.revoked_at.is_(None))).scalars():  # type: ignore[union-attr]
+            col(RoutingOverride.revoked_at).is_(None))).scalars():
         live.revoked_at = now
         session.add(live)
     override = RoutingOverride(organisation_id=organisation.id or 0, policy=policy,
@@ -238,8 +238,8 @@ def role_route(session: Session, appraisal: Appraisal) -> tuple[BoardRole, RoleR
     override = session.execute(
         select(RoutingOverride.policy)
         .where(RoutingOverride.organisation_id == appraisal.organisation_id,
-               RoutingOverride.revoked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(RoutingOverride.id.desc())).scalars().first()  # type: ignore[union-attr]
+               col(RoutingOverride.revoked_at).is_(None))
+        .order_by(col(RoutingOverride.id).desc())).scalars().first()
     return role, shipped_policy().route(org_type, role, override)
 
 
@@ -268,8 +268,8 @@ def organisation_routing(session: Session, organisation_ids: Sequence[int]
     overrides: dict[int, dict[str, Any]] = {}
     for organisation_id, policy in session.execute(
         select(RoutingOverride.organisation_id, RoutingOverride.policy)
-        .where(RoutingOverride.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-               RoutingOverride.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(RoutingOverride.organisation_id).in_(organisation_ids),
+               col(RoutingOverride.revoked_at).is_(None))
         .order_by(RoutingOverride.id)
     ).tuples():
         overrides[organisation_id] = dict(policy)
@@ -277,8 +277,8 @@ def organisation_routing(session: Session, organisation_ids: Sequence[int]
     for organisation_id, person_id, roles in session.execute(
         select(ExternalAppraiser.organisation_id, ExternalAppraiser.person_id,
                ExternalAppraiser.roles)
-        .where(ExternalAppraiser.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-               ExternalAppraiser.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(ExternalAppraiser.organisation_id).in_(organisation_ids),
+               col(ExternalAppraiser.revoked_at).is_(None))
         .order_by(ExternalAppraiser.id)
     ).tuples():
         for role in roles:
@@ -287,9 +287,9 @@ def organisation_routing(session: Session, organisation_ids: Sequence[int]
     for organisation_id, name in session.execute(
         select(ExternalContributor.organisation_id, Person.name)
         .join(Person, Person.id == ExternalContributor.person_id)
-        .where(ExternalContributor.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+        .where(col(ExternalContributor.organisation_id).in_(organisation_ids),
                ExternalContributor.part == ContributorPart.REGIONAL_DIRECTOR.value,
-               ExternalContributor.revoked_at.is_(None))  # type: ignore[union-attr]
+               col(ExternalContributor.revoked_at).is_(None))
         .order_by(ExternalContributor.id)
     ).tuples():
         directors.setdefault(organisation_id, name)

@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..appraisal_year import appraisal_year
 from ..audit import PendingEvent, record_events
+from ..clock import day_of
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
@@ -156,13 +157,13 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
         ValidationFailed: an organisation code is unknown.
     """
     check_may_open_cycles(session, actor)
-    opened_on = today or date.today()
+    opened_on = today or day_of(session)
     starts, ends = parse_year(year)
     late_from = date(starts.year + (starts.month + LATE_STARTER_MONTHS - 1) // 12,
                      (starts.month + LATE_STARTER_MONTHS - 1) % 12 + 1, 1)
     codes = [c.strip().upper() for c in organisation_codes]
     organisations = {o.code: o for o in session.execute(
-        select(Organisation).where(Organisation.code.in_(codes))  # type: ignore[attr-defined]
+        select(Organisation).where(col(Organisation.code).in_(codes))
     ).scalars()}
     unknown = [c for c in codes if c not in organisations]
     if unknown:
@@ -180,7 +181,7 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
     for appointment in session.execute(
         select(Appointment.id, Appointment.person_id, Appointment.organisation_id,
                Appointment.role, Appointment.start_date, Appointment.end_date)
-        .where(Appointment.organisation_id.in_(org_ids))  # type: ignore[attr-defined]
+        .where(col(Appointment.organisation_id).in_(org_ids))
     ):
         appointments_by_org.setdefault(appointment.organisation_id, []).append(appointment)
     routings = organisation_routing(session, [o for o in org_ids if o is not None])
@@ -241,7 +242,7 @@ def _get_or_create_cycles(session: Session, organisation_ids: list[int | None], 
         return dict(session.execute(
             select(Cycle.organisation_id, Cycle.id).where(
                 Cycle.year == year,
-                Cycle.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
+                col(Cycle.organisation_id).in_(organisation_ids))
         ).tuples().all())
 
     cycles = found()
@@ -258,7 +259,7 @@ def _get_or_create_cycles(session: Session, organisation_ids: list[int | None], 
 def _existing_appointment_ids(session: Session, cycle_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(
         select(Appraisal.appointment_id, Appraisal.cycle_id).where(
-            Appraisal.cycle_id.in_(cycle_ids))  # type: ignore[attr-defined]
+            col(Appraisal.cycle_id).in_(cycle_ids))
     ).tuples().all())
 
 
@@ -274,7 +275,7 @@ def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
         select(Appraisal.id, Appraisal.cycle_id, Appraisal.appointment_id, Appraisal.state,
                Appraisal.appraiser_id, Appraisal.organisation_id, Person.name, Person.email)
         .join(Person, Person.id == Appraisal.appraisee_id)
-        .where(Appraisal.cycle_id.in_({p.cycle_id for p in plans}))  # type: ignore[attr-defined]
+        .where(col(Appraisal.cycle_id).in_({p.cycle_id for p in plans}))
     ).all()
     events: list[PendingEvent] = []
     invitations: list[QueuedMessage] = []

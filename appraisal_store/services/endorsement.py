@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -103,15 +103,15 @@ def endorsement_queue(session: Session, actor: Actor) -> list[EndorsementView]:
         return []
     registrations = session.execute(select(ExternalContributor).where(
         ExternalContributor.person_id == actor.person_id,
-        ExternalContributor.revoked_at.is_(None))).scalars().all()  # type: ignore[union-attr]
+        col(ExternalContributor.revoked_at).is_(None))).scalars().all()
     organisation_ids = {r.organisation_id for r in registrations
                         if ContributorPart(r.part).endorses}
     if not organisation_ids:
         return []
     candidates = session.execute(select(Appraisal).where(
-        Appraisal.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-        Appraisal.nhse_due.is_not(None),  # type: ignore[union-attr]
-        Appraisal.state.in_([AppraisalState.COMPLETE,  # type: ignore[attr-defined]
+        col(Appraisal.organisation_id).in_(organisation_ids),
+        col(Appraisal.nhse_due).is_not(None),
+        col(Appraisal.state).in_([AppraisalState.COMPLETE,
                              AppraisalState.SUBMITTED_TO_NHSE]))
         .order_by(Appraisal.nhse_due, Appraisal.id)).scalars().all()
     views = []
@@ -182,7 +182,7 @@ def _standing_or_not_found(session: Session, actor: Actor, appraisal: Appraisal)
     registered = session.execute(select(ExternalContributor.id).where(
         ExternalContributor.organisation_id == appraisal.organisation_id,
         ExternalContributor.person_id == (actor.person_id or 0),
-        ExternalContributor.revoked_at.is_(None))).first()  # type: ignore[union-attr]
+        col(ExternalContributor.revoked_at).is_(None))).first()
     if registered is None:
         raise NotFound(f"There is no appraisal {appraisal.id} for you to endorse.")
 
@@ -215,7 +215,7 @@ def endorsement_reminders(session: Session, *, today: date) -> list[QueuedMessag
     the same window) sends nothing twice."""
     due = session.execute(select(Appraisal).where(
         Appraisal.state == AppraisalState.COMPLETE,
-        Appraisal.nhse_due.is_not(None))).scalars().all()  # type: ignore[union-attr]
+        col(Appraisal.nhse_due).is_not(None))).scalars().all()
     messages: list[QueuedMessage] = []
     for appraisal in due:
         assert appraisal.nhse_due is not None

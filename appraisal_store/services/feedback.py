@@ -7,6 +7,10 @@ company secretary) opens it; opening a whole cycle's rounds nominates each appra
 board colleagues by default (as many as the variant suggests) and goes set-based, like the
 opening of the cycle. Each invited respondent gets one invitation; the idempotency key
 ``feedback-invitation:{respondent_id}`` makes a re-run queue nothing new.
+
+Kept in one module: for now, while multi-source feedback is being built; opening a round,
+nominating its respondents and closing it share the round's plan and checks, and are the
+three modules it splits into once it settles.
 """
 
 from __future__ import annotations
@@ -162,14 +166,14 @@ def _queue_invitations(session: Session, respondent_ids: Sequence[int]) -> int:
     rows = session.execute(
         select(FeedbackRespondent.id, FeedbackRespondent.email, FeedbackRespondent.name,
                FeedbackRespondent.link_nonce, FeedbackRound.closes_on,
-               FeedbackRound.group_threshold, Person.name.label("appraisee"),  # type: ignore[attr-defined]
-               Organisation.name.label("organisation"), Cycle.year)  # type: ignore[attr-defined]
+               FeedbackRound.group_threshold, col(Person.name).label("appraisee"),
+               col(Organisation.name).label("organisation"), Cycle.year)
         .join(FeedbackRound, FeedbackRound.id == FeedbackRespondent.round_id)
         .join(Appraisal, Appraisal.id == FeedbackRound.appraisal_id)
         .join(Person, Person.id == Appraisal.appraisee_id)
         .join(Organisation, Organisation.id == Appraisal.organisation_id)
         .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(FeedbackRespondent.id.in_(list(respondent_ids)))  # type: ignore[union-attr]
+        .where(col(FeedbackRespondent.id).in_(list(respondent_ids)))
     ).all()
     return queue_messages(session, [
         invitation(r, appraisee=r.appraisee, organisation=r.organisation, year=r.year,
@@ -184,7 +188,7 @@ def _board_colleagues(session: Session, organisation_ids: set[int],
         select(Appointment.organisation_id, Person.id, Person.name, Person.email,
                Appointment.role)
         .join(Person, Person.id == Appointment.person_id)
-        .where(Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+        .where(col(Appointment.organisation_id).in_(organisation_ids),
                col(Appointment.start_date) <= on,
                col(Appointment.end_date).is_(None) | (col(Appointment.end_date) >= on))
         .order_by(Appointment.organisation_id, Person.id)).all()
@@ -230,12 +234,12 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
         .join(Organisation, Organisation.id == Appraisal.organisation_id)
         .join(Person, Person.id == Appraisal.appraisee_id)
         .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(Appraisal.id.in_(list(appraisal_ids)))).all()  # type: ignore[union-attr]
+        .where(col(Appraisal.id).in_(list(appraisal_ids)))).all()
     if len(rows) != len(set(appraisal_ids)):
         missing = sorted(set(appraisal_ids) - {r[0] for r in rows})
         raise NotFound(f"There is no appraisal {', '.join(map(str, missing))}.")
     existing = set(session.execute(select(FeedbackRound.appraisal_id).where(
-        FeedbackRound.appraisal_id.in_(list(appraisal_ids)))).scalars())  # type: ignore[attr-defined]
+        col(FeedbackRound.appraisal_id).in_(list(appraisal_ids)))).scalars())
     colleagues = (_board_colleagues(session, {r[1] for r in rows}, today)
                   if nominations is None else {})
     plans: list[_Plan] = []
@@ -287,7 +291,7 @@ def _write_rounds(session: Session, actor: Actor, plans: list[_Plan], version_id
         connection.execute(insert(FeedbackRound).on_conflict_do_nothing(
             index_elements=["appraisal_id"]), rounds[start:start + 2000])
     ids = dict(session.execute(select(FeedbackRound.appraisal_id, FeedbackRound.id).where(
-        FeedbackRound.appraisal_id.in_([p.appraisal_id for p in plans]),  # type: ignore[attr-defined]
+        col(FeedbackRound.appraisal_id).in_([p.appraisal_id for p in plans]),
         FeedbackRound.opened_at == now)).tuples().all())
     key = home_key(PURPOSE)  # derived once: a token per respondent
     respondents = [_respondent_row(ids[p.appraisal_id], n, RespondentStatus.INVITED, now,
@@ -299,7 +303,7 @@ def _write_rounds(session: Session, actor: Actor, plans: list[_Plan], version_id
     added = session.execute(select(
         FeedbackRespondent.id, FeedbackRespondent.round_id, FeedbackRespondent.email,
         FeedbackRespondent.name, FeedbackRespondent.link_nonce).where(
-        FeedbackRespondent.round_id.in_(list(by_round)))).all()  # type: ignore[attr-defined]
+        col(FeedbackRespondent.round_id).in_(list(by_round)))).all()
     record_events(session, actor, [
         PendingEvent("feedback_round_opened", "appraisal", p.appraisal_id, p.organisation_id,
                      {"closes_on": p.closes_on.isoformat(), "respondents": len(p.nominations),
@@ -385,7 +389,7 @@ def _add(session: Session, actor: Actor, appraisal: Appraisal, round_: FeedbackR
     session.connection().execute(dialect_insert(session.get_bind().dialect.name)(
         FeedbackRespondent), rows)
     added = list(session.execute(select(FeedbackRespondent.id).where(
-        FeedbackRespondent.token_hash.in_([r["token_hash"] for r in rows]))).scalars())  # type: ignore[attr-defined]
+        col(FeedbackRespondent.token_hash).in_([r["token_hash"] for r in rows]))).scalars())
     record_events(session, actor, [PendingEvent(
         "feedback_respondents_proposed" if status is RespondentStatus.PROPOSED
         else "feedback_respondents_nominated", "appraisal", appraisal.id or 0,
@@ -419,7 +423,7 @@ def decide_proposals(*, session: Session, actor: Actor, appraisal_id: int,
                         (refused, RespondentStatus.WITHDRAWN)):
         if ids:
             session.execute(update(FeedbackRespondent).where(
-                FeedbackRespondent.id.in_(list(ids))).values(status=status))  # type: ignore[union-attr]
+                col(FeedbackRespondent.id).in_(list(ids))).values(status=status))
     record_events(session, actor, [PendingEvent(
         "feedback_proposals_decided", "appraisal", appraisal_id, appraisal.organisation_id,
         {"approved": sorted(approved), "refused": sorted(refused)})], at=now)
@@ -436,20 +440,20 @@ def close_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int]
     """
     rounds = session.execute(select(FeedbackRound, Appraisal).join(
         Appraisal, Appraisal.id == FeedbackRound.appraisal_id).where(
-        FeedbackRound.appraisal_id.in_(list(appraisal_ids)),  # type: ignore[attr-defined]
-        FeedbackRound.closed_at.is_(None)).with_for_update()).all()  # type: ignore[union-attr]
+        col(FeedbackRound.appraisal_id).in_(list(appraisal_ids)),
+        col(FeedbackRound.closed_at).is_(None)).with_for_update()).all()
     for _, appraisal in rounds:
         _check_may_run(session, actor, appraisal)
     round_ids = [r.id for r, _ in rounds]
     if not round_ids:
         return 0
     respondents = select(FeedbackRespondent.id).where(
-        FeedbackRespondent.round_id.in_(round_ids))  # type: ignore[attr-defined]
-    session.execute(delete(FeedbackDraft).where(FeedbackDraft.respondent_id.in_(respondents)))  # type: ignore[attr-defined]
+        col(FeedbackRespondent.round_id).in_(round_ids))
+    session.execute(delete(FeedbackDraft).where(col(FeedbackDraft.respondent_id).in_(respondents)))
     session.execute(update(FeedbackRespondent).where(
-        FeedbackRespondent.round_id.in_(round_ids))  # type: ignore[attr-defined]
+        col(FeedbackRespondent.round_id).in_(round_ids))
         .values(session_hash=None, csrf_token=None))
-    session.execute(update(FeedbackRound).where(FeedbackRound.id.in_(round_ids))  # type: ignore[union-attr]
+    session.execute(update(FeedbackRound).where(col(FeedbackRound.id).in_(round_ids))
                     .values(closed_at=now))
     record_events(session, actor, [PendingEvent("feedback_round_closed", "appraisal",
                                                 a.id or 0, a.organisation_id, {})
@@ -460,5 +464,5 @@ def close_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int]
 def due_round_appraisal_ids(session: Session, today: date) -> list[int]:
     """The appraisals whose round is still open though its closing date has passed."""
     return list(session.execute(select(FeedbackRound.appraisal_id).where(
-        FeedbackRound.closed_at.is_(None), FeedbackRound.closes_on < today)  # type: ignore[union-attr]
+        col(FeedbackRound.closed_at).is_(None), FeedbackRound.closes_on < today)
         .order_by(FeedbackRound.appraisal_id)).scalars())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from competencies.errors import FrameworkError
 from competencies.feedback_form import (
@@ -73,7 +73,7 @@ def import_feedback_form(*, session: Session, actor: Actor, path: Path) -> Feedb
 def current_feedback_form(session: Session, actor: Actor) -> FeedbackFormVersion:
     """The newest stored version; the shipped form is stored on first use."""
     latest: FeedbackFormVersion | None = session.execute(select(FeedbackFormVersion).order_by(
-        FeedbackFormVersion.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+        col(FeedbackFormVersion.id).desc()).limit(1)).scalar_one_or_none()
     return latest if latest is not None else store_feedback_form(
         session, actor, default_feedback_form())
 

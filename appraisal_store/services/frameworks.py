@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from competencies.errors import FrameworkError
 from competencies.framework import Framework
@@ -71,7 +71,7 @@ def import_framework(*, session: Session, actor: Actor, path: Path) -> Framework
 def current_framework_version(session: Session, actor: Actor) -> FrameworkVersion:
     """The newest stored version; the shipped LCF 2024 file is stored on first use."""
     latest = session.execute(
-        select(FrameworkVersion).order_by(FrameworkVersion.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(FrameworkVersion).order_by(col(FrameworkVersion.id).desc()).limit(1)
     ).scalar_one_or_none()
     return latest if latest is not None else store_framework(session, actor, default_framework())
 

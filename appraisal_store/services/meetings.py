@@ -13,11 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..lifecycle import Party
 from ..links import Page, for_reader
@@ -42,8 +42,8 @@ def open_meeting(session: Session, appraisal_id: int) -> AppraisalMeeting | None
     """The appraisal's meeting that is not cancelled, if there is one."""
     return session.execute(select(AppraisalMeeting).where(
         AppraisalMeeting.appraisal_id == appraisal_id,
-        AppraisalMeeting.cancelled_at.is_(None),  # type: ignore[union-attr]
-    ).order_by(AppraisalMeeting.id.desc())).scalars().first()  # type: ignore[union-attr]
+        col(AppraisalMeeting.cancelled_at).is_(None),
+    ).order_by(col(AppraisalMeeting.id).desc())).scalars().first()
 
 
 def schedule_meeting(*, session: Session, actor: Actor, appraisal_id: int, starts_at: datetime,
@@ -97,7 +97,7 @@ def move_meeting(*, session: Session, actor: Actor, appraisal_id: int, starts_at
     before = {"starts_at": meeting.starts_at.isoformat(), "place": meeting.place}
     meeting.starts_at, meeting.duration_minutes, meeting.place = start, minutes, where
     meeting.sequence += 1
-    meeting.updated_at = utcnow()
+    meeting.updated_at = moment_of(session)
     session.add(meeting)
     _record(session, actor, appraisal, meeting, "move", before=before)
     return meeting
@@ -130,7 +130,7 @@ def cancel_for_closure(session: Session, actor: Actor, appraisal: Appraisal, *,
     A meeting already held stays on the record as it was. Runs in the closing transaction.
     """
     meeting = open_meeting(session, appraisal.id or 0)
-    if meeting is None or _as_utc(meeting.starts_at) <= (now or utcnow()):
+    if meeting is None or _as_utc(meeting.starts_at) <= (now or moment_of(session)):
         return None
     _cancel(session, actor, appraisal, meeting)
     return meeting
@@ -138,7 +138,7 @@ def cancel_for_closure(session: Session, actor: Actor, appraisal: Appraisal, *,
 
 def _cancel(session: Session, actor: Actor, appraisal: Appraisal,
             meeting: AppraisalMeeting) -> None:
-    meeting.cancelled_at = meeting.updated_at = utcnow()
+    meeting.cancelled_at = meeting.updated_at = moment_of(session)
     meeting.sequence += 1
     session.add(meeting)
     _record(session, actor, appraisal, meeting, "cancel")
@@ -240,7 +240,7 @@ def _record(session: Session, actor: Actor, appraisal: Appraisal, meeting: Appra
         "uid": meeting.uid, "sequence": meeting.sequence,
         "method": "CANCEL" if change == "cancel" else "REQUEST",
         "starts_at": meeting.starts_at.isoformat(), "duration_minutes": meeting.duration_minutes,
-        "place": meeting.place, "stamp": (meeting.updated_at or utcnow()).isoformat(),
+        "place": meeting.place, "stamp": (meeting.updated_at or moment_of(session)).isoformat(),
         "organiser": {"name": organiser.name, "email": organiser.email},
         "attendees": [{"name": name, "email": email} for _, name, email in attendees],
     }
@@ -256,7 +256,7 @@ def _record(session: Session, actor: Actor, appraisal: Appraisal, meeting: Appra
                                            else Page.REVIEW))
         for person_id, name, email in attendees])
     appraisal.meeting_date = None if change == "cancel" else meeting.starts_at.date()
-    appraisal.updated_at = utcnow()
+    appraisal.updated_at = moment_of(session)
     session.add(appraisal)
 
 

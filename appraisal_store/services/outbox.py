@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..models import Appraisal, OutboxMessage
 
@@ -35,14 +35,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _queued() -> tuple[Any, Any]:
-    return (OutboxMessage.sent_at.is_(None),  # type: ignore[union-attr]
-            OutboxMessage.failed_at.is_(None))  # type: ignore[union-attr]
+    return (col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None))
 
 
 def _is_due(now: datetime) -> tuple[Any, ...]:
     return (*_queued(),
-            or_(OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.next_attempt_at <= now))  # type: ignore[operator]
+            or_(col(OutboxMessage.next_attempt_at).is_(None),
+                col(OutboxMessage.next_attempt_at) <= now))
 
 
 def due_message_ids(session: Session, *, now: datetime, limit: int,
@@ -121,9 +121,9 @@ def undelivered_messages(session: Session, *, organisation_id: int | None = None
                         OutboxMessage.recipient_name, OutboxMessage.recipient_email,
                         OutboxMessage.appraisal_id, OutboxMessage.failed_at,
                         OutboxMessage.last_error)
-                 .where(OutboxMessage.failed_at.is_not(None))  # type: ignore[union-attr]
-                 .order_by(OutboxMessage.failed_at.desc(),  # type: ignore[union-attr]
-                           OutboxMessage.id.desc())  # type: ignore[union-attr]
+                 .where(col(OutboxMessage.failed_at).is_not(None))
+                 .order_by(col(OutboxMessage.failed_at).desc(),
+                           col(OutboxMessage.id).desc())
                  .limit(limit))
     if organisation_id is not None:
         statement = statement.join(Appraisal, Appraisal.id == OutboxMessage.appraisal_id).where(
@@ -151,11 +151,11 @@ def outbox_summary(session: Session, *, now: datetime) -> OutboxSummary:
     queued = session.execute(select(count).select_from(OutboxMessage).where(*_queued())
                              ).scalar_one()
     sent = session.execute(select(count).select_from(OutboxMessage).where(
-        OutboxMessage.sent_at.is_not(None))).scalar_one()  # type: ignore[union-attr]
+        col(OutboxMessage.sent_at).is_not(None))).scalar_one()
     failed = session.execute(select(count).select_from(OutboxMessage).where(
-        OutboxMessage.failed_at.is_not(None))).scalar_one()  # type: ignore[union-attr]
+        col(OutboxMessage.failed_at).is_not(None))).scalar_one()
     errors = session.execute(select(OutboxMessage.last_error, count).where(
-        *_queued(), OutboxMessage.last_error.is_not(None))  # type: ignore[union-attr]
+        *_queued(), col(OutboxMessage.last_error).is_not(None))
         .group_by(OutboxMessage.last_error).order_by(count.desc()).limit(10)).all()
     return OutboxSummary(int(due), int(queued) - int(due), int(sent), int(failed),
                          {str(error): int(number) for error, number in errors})

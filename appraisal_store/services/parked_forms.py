@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..errors import ValidationFailed
 from ..models import ParkedForm
@@ -48,7 +48,7 @@ def parked_form(*, session: Session, person_id: int, path: str, now: datetime
     """The fields parked for this person and page, if any are still kept (a read)."""
     found = session.execute(select(ParkedForm.fields).where(
         ParkedForm.person_id == person_id, ParkedForm.path == path,
-        ParkedForm.expires_at > now).order_by(ParkedForm.id.desc()).limit(1)  # type: ignore[union-attr]
+        col(ParkedForm.expires_at) > now).order_by(col(ParkedForm.id).desc()).limit(1)
     ).scalar_one_or_none()
     return dict(found) if found is not None else None
 
@@ -61,5 +61,5 @@ def discard_parked_form(*, session: Session, person_id: int, path: str) -> None:
 
 def discard_expired(*, session: Session, now: datetime) -> int:
     """Drop every parked form past its time; the number dropped."""
-    return session.execute(delete(ParkedForm).where(  # type: ignore[attr-defined]
-        ParkedForm.expires_at <= now)).rowcount or 0
+    result = session.execute(delete(ParkedForm).where(col(ParkedForm.expires_at) <= now))
+    return int(getattr(result, "rowcount", 0) or 0)  # a DML result: its row count

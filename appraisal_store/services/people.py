@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
@@ -165,7 +165,7 @@ def _cross_row_problems(session: Session, rows: list[PersonRow],
     seen: dict[tuple[str, str, BoardRole, date], int] = {}
     chairs: list[PersonRow] = []
     known = {p.email: p for p in session.execute(
-        select(Person).where(Person.email.in_({r.email for r in rows}))  # type: ignore[attr-defined]
+        select(Person).where(col(Person.email).in_({r.email for r in rows}))
     ).scalars()}
     for row in rows:
         first = names_by_email.setdefault(row.email, row)
@@ -191,7 +191,7 @@ def _cross_row_problems(session: Session, rows: list[PersonRow],
         stored_chairs = session.execute(
             select(Appointment, Person.email).join(Person).where(
                 Appointment.role == BoardRole.CHAIR,
-                Appointment.organisation_id.in_(org_ids),  # type: ignore[attr-defined]
+                col(Appointment.organisation_id).in_(org_ids),
             )
         ).all()
         for appointment, email in stored_chairs:
@@ -259,19 +259,19 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
         raise ValidationFailed(
             f"{len(problems)} row(s) have problems; nothing was imported.", problems)
     people = {p.email: p for p in session.execute(
-        select(Person).where(Person.email.in_({r.email for r in rows}))  # type: ignore[attr-defined]
+        select(Person).where(col(Person.email).in_({r.email for r in rows}))
     ).scalars()}
     new_people = [{"name": r.name, "email": r.email} for r in
                   {r.email: r for r in rows if r.email not in people}.values()]
     if new_people:
         session.execute(insert(Person), new_people)
         people = {p.email: p for p in session.execute(
-            select(Person).where(Person.email.in_({r.email for r in rows}))  # type: ignore[attr-defined]
+            select(Person).where(col(Person.email).in_({r.email for r in rows}))
         ).scalars()}
     existing = {
         (a.person_id, a.organisation_id, a.role, a.start_date)
         for a in session.execute(select(Appointment).where(
-            Appointment.person_id.in_([p.id for p in people.values()])  # type: ignore[attr-defined]
+            col(Appointment.person_id).in_([p.id for p in people.values()])
         )).scalars()
     }
     appointments, events, present = [], [], 0

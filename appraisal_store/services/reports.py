@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import NotFound
 from ..models import Organisation, StoredReport
+from ..sql_types import table_of
 from ..upsert import upsert
 from .access import is_national_administrator, sees_status_of
 
@@ -55,8 +56,8 @@ def store_reports(*, session: Session, reports: list[ReportFile]) -> None:
 
     One statement; idempotent.
     """
-    now = utcnow()
-    upsert(session, StoredReport.__table__,  # type: ignore[attr-defined]
+    now = moment_of(session)
+    upsert(session, table_of(StoredReport),
            [{"year": r.year, "organisation_id": r.organisation_id, "kind": r.kind,
              "filename": r.filename, "media_type": r.media_type, "content": r.content,
              "created_at": now} for r in reports],
@@ -89,14 +90,14 @@ def list_reports(*, session: Session, actor: Actor, year: str | None = None,
                         StoredReport.media_type, StoredReport.created_at,
                         func.length(StoredReport.content).label("size"))
                  .outerjoin(Organisation, Organisation.id == StoredReport.organisation_id)
-                 .order_by(StoredReport.year.desc(),  # type: ignore[attr-defined]
+                 .order_by(col(StoredReport.year).desc(),
                            StoredReport.filename))
     if year is not None:
         statement = statement.where(StoredReport.year == year)
     if organisation_id is not None:
         statement = statement.where(StoredReport.organisation_id == organisation_id)
     if kinds is not None:
-        statement = statement.where(StoredReport.kind.in_(kinds))  # type: ignore[attr-defined]
+        statement = statement.where(col(StoredReport.kind).in_(kinds))
     seen: dict[int | None, bool] = {}
     listed = []
     for row in session.execute(statement):

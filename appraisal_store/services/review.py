@@ -14,7 +14,7 @@ from sqlmodel import Session
 from competencies.scale import ScaleLabel
 
 from ..actors import Actor
-from ..clock import utcnow
+from ..clock import day_of, moment_of
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..models import (
@@ -158,7 +158,7 @@ def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_asse
     problems = []
     if not known(FPPTStatus, status):
         problems.append("fppt: choose whether they are still fit and proper")
-    if last_assessed_on > date.today() + timedelta(days=1):
+    if last_assessed_on > day_of(session) + timedelta(days=1):
         problems.append("last_assessed_on: the last assessment cannot be in the future")
     problems += text_problems({"the notes": notes})
     if problems:
@@ -170,7 +170,7 @@ def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_asse
     attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
     attestation.last_assessed_on, attestation.status = last_assessed_on, FPPTStatus(status)
     attestation.notes, attestation.confirmed_by_id = notes.strip(), actor.person_id
-    attestation.confirmed_at = utcnow()
+    attestation.confirmed_at = moment_of(session)
     session.add(attestation)
     return attestation
 
@@ -218,7 +218,7 @@ def agree(*, session: Session, actor: Actor, appraisal_id: int) -> Appraisal:
                    f"agreed:{appraisal_id}:{appraisal.record_version}", "agreed_please_sign",
                    context.appraisee_email, context.appraisee_name, appraisal_id,
                    context.payload(due=appraisal.sign_off_due))])
-    appraisal.agreed_at = utcnow()
+    appraisal.agreed_at = moment_of(session)
     return appraisal
 
 
@@ -267,7 +267,7 @@ def return_for_changes(*, session: Session, actor: Actor, appraisal_id: int, rea
     revision_row = session.execute(select(AppraisalRevision).where(
         AppraisalRevision.appraisal_id == appraisal_id, AppraisalRevision.revision == old)
     ).scalar_one()
-    revision_row.returned_at, revision_row.return_reason = utcnow(), reason.strip()
+    revision_row.returned_at, revision_row.return_reason = moment_of(session), reason.strip()
     session.add(revision_row)
     appraisal.revision, appraisal.return_reason = old + 1, reason.strip()
     _copy_revision(session, appraisal_id, old, old + 1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..errors import ValidationFailed
@@ -74,8 +74,8 @@ def previous_appraisal(session: Session, appraisal: Appraisal) -> Appraisal | No
         .where(Appraisal.appointment_id == appraisal.appointment_id,
                Appraisal.id != appraisal.id,
                Cycle.starts_on < this_cycle.starts_on,
-               Appraisal.state.in_(AGREED_STATES))  # type: ignore[attr-defined]
-        .order_by(Cycle.starts_on.desc()).limit(1)).scalar_one_or_none()  # type: ignore[attr-defined]
+               col(Appraisal.state).in_(AGREED_STATES))
+        .order_by(col(Cycle.starts_on).desc()).limit(1)).scalar_one_or_none()
 
 
 def previous_objectives(session: Session, appraisal: Appraisal) -> list[Objective]:
@@ -115,7 +115,7 @@ def review_previous_objectives(*, session: Session, actor: Actor, appraisal_id: 
     if ids:
         session.execute(delete(ObjectiveReview).where(
             ObjectiveReview.appraisal_id == appraisal_id,
-            ObjectiveReview.previous_objective_id.in_(ids)))  # type: ignore[union-attr]
+            col(ObjectiveReview.previous_objective_id).in_(ids)))
         session.execute(insert(ObjectiveReview), [
             {"appraisal_id": appraisal_id, "previous_objective_id": r.objective_id,
              "text": carried[r.objective_id].text, "outcome": ObjectiveOutcome(r.outcome),

@@ -6,25 +6,26 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from competencies.scale import ScaleLabel
 
 from ..actors import Actor
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..names import text_problems
 from ..outbox import QueuedMessage
+from ..sql_types import table_of
 from ..upsert import upsert
 from ..vocabulary import AppraisalState, ReflectionAuthor
 from .appraisal_changes import begin, context_of, edit, transition
 from .frameworks import framework_of
 
-_RATINGS = Rating.__table__  # type: ignore[attr-defined]
-_REFLECTIONS = DomainReflection.__table__  # type: ignore[attr-defined]
+_RATINGS = table_of(Rating)
+_REFLECTIONS = table_of(DomainReflection)
 
 
 def known(enum: type[StrEnum], value: object) -> bool:
@@ -79,7 +80,7 @@ def save_self_assessment(
     if cleared:
         session.execute(delete(Rating).where(
             Rating.appraisal_id == appraisal_id, Rating.revision == revision,
-            Rating.statement_id.in_(cleared)))  # type: ignore[attr-defined]
+            col(Rating.statement_id).in_(cleared)))
     upsert(session, _RATINGS, [
         {"appraisal_id": appraisal_id, "revision": revision, "statement_id": s,
          "value": ScaleLabel(v)} for s, v in ratings.items() if v is not None],
@@ -115,7 +116,7 @@ def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaratio
     attestation = session.execute(select(FPPTAttestation).where(
         FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()
     attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
-    attestation.self_attested_at = utcnow()
+    attestation.self_attested_at = moment_of(session)
     attestation.self_declaration = declaration.strip()
     session.add(attestation)
     return attestation
@@ -152,6 +153,6 @@ def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int)
             | for_reader(Page.REVIEW)))
     transition(session, actor, appraisal, parties, "submit_self_assessment",
                details={"revision": appraisal.revision}, messages=messages)
-    appraisal.submitted_at = utcnow()
+    appraisal.submitted_at = moment_of(session)
     session.add(AppraisalRevision(appraisal_id=appraisal_id, revision=appraisal.revision))
     return appraisal

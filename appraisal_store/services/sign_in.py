@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -116,14 +116,14 @@ def start_session(*, session: Session, person: Person, now: datetime) -> str:
 def end_lapsed_session(*, session: Session, session_id: int, now: datetime) -> None:
     """End a session found idle too long or past its lifetime (a no-op if already ended)."""
     session.execute(update(PortalSession).where(
-        PortalSession.id == session_id, PortalSession.ended_at.is_(None))  # type: ignore[union-attr]
+        PortalSession.id == session_id, col(PortalSession.ended_at).is_(None))
         .values(ended_at=now))
 
 
 def touch_session(*, session: Session, session_id: int, now: datetime) -> None:
     """Move last_seen_at on; never later than ``now`` and never on an ended session."""
     session.execute(update(PortalSession).where(
-        PortalSession.id == session_id, PortalSession.ended_at.is_(None),  # type: ignore[union-attr]
+        PortalSession.id == session_id, col(PortalSession.ended_at).is_(None),
         PortalSession.last_seen_at < now)
         .values(last_seen_at=now))
 
@@ -131,5 +131,5 @@ def touch_session(*, session: Session, session_id: int, now: datetime) -> None:
 def end_session(*, session: Session, secret: str, now: datetime) -> None:
     """Sign out: end the session behind the cookie's secret (a no-op for an unknown one)."""
     session.execute(update(PortalSession).where(
-        PortalSession.session_hash == digest(secret), PortalSession.ended_at.is_(None))  # type: ignore[union-attr]
+        PortalSession.session_hash == digest(secret), col(PortalSession.ended_at).is_(None))
         .values(ended_at=now))

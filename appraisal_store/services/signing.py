@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..clock import utcnow
+from ..clock import moment_of
 from ..errors import InvalidTransition
 from ..follow_ups import note_seal
 from ..lifecycle import Party, check_transition
@@ -48,7 +48,7 @@ def sign(*, session: Session, actor: Actor, appraisal_id: int) -> Signature:
                          else "sign_as_appraisee", appraisal.state, parties)
         raise InvalidTransition("It is not your turn to sign this appraisal.")
     signature = Signature(appraisal_id=appraisal_id, record_version=appraisal.record_version,
-                          role=role, signer_id=actor.person_id or 0, signed_at=utcnow())
+                          role=role, signer_id=actor.person_id or 0, signed_at=moment_of(session))
     transition(session, actor, appraisal, parties, action,
                details={"record_version": appraisal.record_version}, messages=messages)
     session.add(signature)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -123,7 +123,7 @@ def _packed(session: Session, appraisal_ids: Sequence[int]
     for appraisal_id, pack_id, sent_on in session.execute(
         select(SubmissionPackItem.appraisal_id, SubmissionPack.id, SubmissionPack.sent_on)
         .join(SubmissionPack, SubmissionPack.id == SubmissionPackItem.pack_id)
-        .where(SubmissionPackItem.appraisal_id.in_(appraisal_ids))  # type: ignore[attr-defined]
+        .where(col(SubmissionPackItem.appraisal_id).in_(appraisal_ids))
         .order_by(SubmissionPack.id)
     ).tuples():
         current = found.get(appraisal_id)
@@ -140,9 +140,9 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
                  .join(Person, Person.id == Appraisal.appraisee_id)
                  .join(Appointment, Appointment.id == Appraisal.appointment_id)
                  .join(Organisation, Organisation.id == Appraisal.organisation_id)
-                 .where(Appraisal.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-                        Appraisal.nhse_due.is_not(None),  # type: ignore[union-attr]
-                        Appraisal.state.notin_(NOT_DUE_STATES))  # type: ignore[attr-defined]
+                 .where(col(Appraisal.organisation_id).in_(organisation_ids),
+                        col(Appraisal.nhse_due).is_not(None),
+                        col(Appraisal.state).notin_(NOT_DUE_STATES))
                  .order_by(Organisation.code, Appraisal.nhse_due, Person.name))
     if year is not None:
         statement = statement.join(Cycle, Cycle.id == Appraisal.cycle_id).where(
@@ -152,7 +152,7 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
     endorsed = dict(session.execute(
         select(Endorsement.appraisal_id, Endorsement.endorsed_at)
         .join(Appraisal, Appraisal.id == Endorsement.appraisal_id)
-        .where(Endorsement.appraisal_id.in_(ids),  # type: ignore[attr-defined]
+        .where(col(Endorsement.appraisal_id).in_(ids),
                Endorsement.record_version == Appraisal.record_version)).tuples().all())
     packed = _packed(session, ids)
     # The policy read once per organisation, not per appraisal (the national view lists
@@ -175,7 +175,7 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
             when.date() if when else None,
             pack is not None, pack[1] if pack else None))
     for pack in session.execute(select(SubmissionPack).where(
-            SubmissionPack.organisation_id.in_(organisation_ids))  # type: ignore[attr-defined]
+            col(SubmissionPack.organisation_id).in_(organisation_ids))
             .order_by(SubmissionPack.id)).scalars():
         if (pack.organisation_id, pack.deadline) in statuses and (
                 year is None or pack.year == year):

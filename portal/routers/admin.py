@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.actors import Actor
@@ -32,10 +31,10 @@ from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import OrgType
 
 from ..dates import date_from_form, date_parts
-from ..deps import Csrf, CurrentPerson, SignedIn
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
+from ..store import read_session
 
 router = APIRouter()
 
@@ -68,8 +67,8 @@ def _admin_page(request: Request, standing: Standing, *, errors: FormErrors | No
     statement = select(Organisation).order_by(Organisation.code)
     if not standing.national:
         statement = statement.where(
-            Organisation.id.in_(standing.organisation_ids))  # type: ignore[union-attr]
-    with read_session() as session:
+            col(Organisation.id).in_(standing.organisation_ids))
+    with request_store(request).read() as session:
         organisations = list(session.execute(statement).scalars())
     return render(request, "admin/index.html", {
         "organisations": organisations, "org_types": list(OrgType),
@@ -87,7 +86,7 @@ def admin_home(request: Request, me: CurrentPerson, done: str = "") -> Response:
 def _admin_action(request: Request, standing: Standing, posted: dict[str, str], field: str,
                   action: Callable[[Session], object], done: str) -> Response:
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             action(session)
     except (NotAllowed, NotFound):
         raise  # who may act is answered by the error page, not beside a field
@@ -144,10 +143,10 @@ async def upload_people(request: Request, me: Csrf,
 
 
 @router.post("/admin/cycles")
-def open_cycle(request: Request, me: Csrf, year: Annotated[str, Form()] = "",
+def open_cycle(request: Request, store: SessionDep, me: Csrf, year: Annotated[str, Form()] = "",
                organisation_code: Annotated[str, Form()] = "") -> Response:
     standing = _require_admin(me)
-    with read_session() as session:
+    with store.read() as session:
         check_may_open_cycles(session, me.actor)  # before what they typed
     return _admin_action(
         request, standing, {"year": year, "organisation_code": organisation_code}, "year",
@@ -166,7 +165,7 @@ def _managed(session: Session, me: SignedIn, appraisal_id: int) -> Appraisal:
 def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
                  errors: FormErrors | None = None, posted: dict[str, str] | None = None,
                  done: str = "") -> Response:
-    with read_session() as session:
+    with request_store(request).read() as session:
         appraisal = _managed(session, me, appraisal_id)
         rows = appraisal_rows(session, organisation_ids=[appraisal.organisation_id],
                               appraisee_id=appraisal.appraisee_id)
@@ -176,7 +175,8 @@ def _manage_page(request: Request, me: SignedIn, appraisal_id: int, *,
         "row": row_of, "appraisal": appraisal, "errors": errors or FormErrors(),
         "eligible": [(e.email, e.choice) for e in eligible
                      if e.person_id != appraisal.appraiser_id],
-        "posted": posted or {}, "done": done, "today": date.today()},
+        "posted": posted or {}, "done": done,
+        "today": request_store(request).now.astimezone().date()},
         status_code=400 if errors else 200)
 
 
@@ -188,7 +188,7 @@ def manage(request: Request, appraisal_id: RecordId, me: CurrentPerson, done: st
 def _manage_action(request: Request, me: SignedIn, appraisal_id: int, step: str,
                    posted: dict[str, str], action: Callable[[Session], object]) -> Response:
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             _managed(session, me, appraisal_id)
             action(session)
     except NotFound:
@@ -227,7 +227,8 @@ def extend(request: Request, appraisal_id: RecordId, me: Csrf,
                                        new_date=when, reason=reason)
 
     return _manage_action(request, me, appraisal_id, "extend", {
-        "deadline": deadline, "new_date": date_parts(typed, "new_date"),  # type: ignore[dict-item]
+        "deadline": deadline,
+        "new_date": date_parts(typed, "new_date"),  # type: ignore[dict-item]  # the parts, a dict
         "extend_reason": reason}, run)
 
 

@@ -20,10 +20,10 @@ from appraisal_store.services.check_ins import (
 from appraisal_store.services.content_views import record_content_view
 
 from ..dates import date_from_form
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
+from ..store import unit_of_work
 
 router = APIRouter()
 
@@ -31,7 +31,7 @@ router = APIRouter()
 def _page(request: Request, me: CurrentPerson, appraisal_id: int, *,
           errors: FormErrors | None = None, values: dict[str, str] | None = None
           ) -> Response:
-    with unit_of_work() as session:
+    with request_store(request).unit_of_work() as session:
         page = year_page(session, me.actor, appraisal_id)
         record_content_view(session=session, actor=me.actor, appraisal=page.appraisal,
                             page="objectives through the year")
@@ -60,12 +60,12 @@ def _refused(request: Request, me: CurrentPerson, appraisal_id: int, field_id: s
 async def start(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    now = clock_of(request)
+    now = request_store(request).now
     try:
         held_on = date_from_form(form, "held-on", "The date it was held", field="",
                                  required=True)
         assert held_on is not None
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             start_check_in(session=session, actor=me.actor, appraisal_id=appraisal_id,
                            kind=str(form.get("kind", "")), held_on=held_on, today=now.date())
     except (ValidationFailed, InvalidTransition) as error:
@@ -79,14 +79,14 @@ async def save(request: Request, check_in_id: RecordId, me: Csrf) -> Response:
     notes = {key.removeprefix("note-"): str(value) for key, value in form.items()
              if key.startswith("note-")}
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    with read_session() as session:
+    with request_store(request).read() as session:
         page, _ = check_in_record(session, me.actor, check_in_id)
     appraisal_id = page.appraisal.id or 0
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             save_progress(session=session, actor=me.actor, check_in_id=check_in_id,
                           notes=notes, joint_note=str(form.get("joint_note", "")),
-                          now=clock_of(request))
+                          now=request_store(request).now)
     except ValidationFailed as error:
         return _refused(request, me, appraisal_id, f"check-in-{check_in_id}", error, values)
     return RedirectResponse(f"/appraisals/{appraisal_id}/year?done=saved#check-in-"

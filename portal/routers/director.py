@@ -33,10 +33,9 @@ from ..appraisal_views import (
     show_own_appraisal,
     show_own_domain,
 )
-from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}")
 
@@ -50,9 +49,9 @@ def overview(request: Request, appraisal_id: RecordId, me: CurrentPerson,
 
 def _parked(request: Request, me: SignedIn) -> dict[str, str] | None:
     """What this person typed on this page when their session ended, if it was kept."""
-    with read_session() as session:
+    with request_store(request).read() as session:
         return parked_form(session=session, person_id=me.person.id, path=request.url.path,
-                           now=clock_of(request))
+                           now=request_store(request).now)
 
 
 def _return_to(value: object) -> str:
@@ -92,7 +91,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     errors = FormErrors()
     reflection = str(form.get("reflection", ""))
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             framework = own_framework(session, me.actor, appraisal_id)
             domain = domain_of(framework, domain_id)
             answers, errors = _answers_in(form, domain)
@@ -151,9 +150,9 @@ def check_answers(request: Request, appraisal_id: RecordId, me: CurrentPerson) -
 
 
 @router.post("/submit")
-def submit(request: Request, appraisal_id: RecordId, me: Csrf) -> Response:
+def submit(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf) -> Response:
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             check_own(session, me.actor, appraisal_id, "submit")
             submit_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id)
     except (ValidationFailed, InvalidTransition) as error:
@@ -184,12 +183,12 @@ def fppt_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Re
 
 
 @router.post("/fppt")
-def attest(request: Request, appraisal_id: RecordId, me: Csrf,
+def attest(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf,
            confirm: Annotated[str, Form()] = "",
            declaration: Annotated[str, Form()] = "") -> Response:
     text = declaration if confirm == "yes" else ""
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             check_own(session, me.actor, appraisal_id, "fppt")
             attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
                         declaration=text or ("I confirm the declaration." if confirm else ""))
@@ -214,11 +213,11 @@ def comments_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -
 
 
 @router.post("/comments")
-def save_comments(request: Request, appraisal_id: RecordId, me: Csrf,
+def save_comments(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf,
                   comments: Annotated[str, Form()] = "",
                   disagreement: Annotated[str, Form()] = "") -> Response:
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             check_own(session, me.actor, appraisal_id, "comments")
             comment_as_appraisee(session=session, actor=me.actor, appraisal_id=appraisal_id,
                                  comments=comments, disagreement=disagreement)
@@ -232,8 +231,8 @@ def save_comments(request: Request, appraisal_id: RecordId, me: Csrf,
 
 
 @router.post("/sign")
-def sign_record(appraisal_id: RecordId, me: Csrf) -> Response:
-    with unit_of_work() as session:
+def sign_record(store: SessionDep, appraisal_id: RecordId, me: Csrf) -> Response:
+    with store.unit_of_work() as session:
         signature = sign(session=session, actor=me.actor, appraisal_id=appraisal_id)
     if signature.role.value == Party.APPRAISEE.value:
         return RedirectResponse(f"/appraisals/{appraisal_id}?saved=signed", status_code=303)
@@ -241,8 +240,8 @@ def sign_record(appraisal_id: RecordId, me: Csrf) -> Response:
 
 
 @router.get("/record.pdf")
-def download_record(appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    with unit_of_work() as session:
+def download_record(store: SessionDep, appraisal_id: RecordId, me: CurrentPerson) -> Response:
+    with store.unit_of_work() as session:
         record = latest_record(session, me.actor, appraisal_id)
     return Response(record.pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="appraisal-{appraisal_id}'

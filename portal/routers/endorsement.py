@@ -22,17 +22,16 @@ from appraisal_store.services.endorsement import (
 )
 from appraisal_store.vocabulary import RecordStage
 
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/endorsements")
 
 
 @router.get("")
-def queue(request: Request, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def queue(request: Request, store: SessionDep, me: CurrentPerson) -> Response:
+    with store.read() as session:
         rows = endorsement_queue(session, me.actor)
     return render(request, "endorsement/queue.html", {"rows": rows})
 
@@ -47,15 +46,16 @@ def _page(request: Request, session: Session, me: CurrentPerson, appraisal_id: i
 
 
 @router.get("/{appraisal_id}")
-def page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def page(request: Request, store: SessionDep, appraisal_id: RecordId,
+         me: CurrentPerson) -> Response:
+    with store.read() as session:
         return _page(request, session, me, appraisal_id)
 
 
 @router.get("/{appraisal_id}/record.pdf")
-def record(appraisal_id: RecordId, me: CurrentPerson) -> Response:
+def record(store: SessionDep, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     """The sealed record the endorser reads (endorsed once it is); the view is audited."""
-    with unit_of_work() as session:
+    with store.unit_of_work() as session:
         endorsement_view(session, me.actor, appraisal_id)  # NotFound unless the endorser
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal is not None
@@ -92,16 +92,16 @@ def _seal_now(appraisal_id: int) -> None:
 @router.post("/{appraisal_id}")
 async def endorse_record(request: Request, appraisal_id: RecordId, me: Csrf,
                          comment: Annotated[str, Form()] = "") -> Response:
-    now = clock_of(request)
+    now = request_store(request).now
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             endorse(session=session, actor=me.actor, appraisal_id=appraisal_id,
                     comment=comment, now=now)
     except ValidationFailed as error:
         errors = FormErrors(title=error.summary)
         for problem in error.problems:
             errors.add("comment", problem.partition(": ")[2] or problem)
-        with read_session() as session:
+        with request_store(request).read() as session:
             return _page(request, session, me, appraisal_id, errors=errors, comment=comment)
     await run_in_threadpool(_seal_now, appraisal_id)
     return RedirectResponse(f"/endorsements/{appraisal_id}?done=endorsed", status_code=303)

@@ -38,9 +38,8 @@ from competencies.feedback_form import FREE_TEXT_PROMPTS
 from competencies.framework import Framework
 from competencies.scale import ScaleLabel
 
-from ..deps import PRE_SESSION_COOKIE, Now, PreSessionCsrf, form_token
+from ..deps import PRE_SESSION_COOKIE, Now, PreSessionCsrf, SessionDep, form_token, request_store
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 from .sign_in import with_pre_session_token
 
 router = APIRouter(prefix="/feedback")
@@ -89,9 +88,9 @@ def link_page(request: Request) -> Response:
 
 
 @router.post("/respond")
-def use_link(request: Request, _: PreSessionCsrf, now: Now,
+def use_link(request: Request, store: SessionDep, _: PreSessionCsrf, now: Now,
              token: Annotated[str, Form()] = "") -> Response:
-    with unit_of_work() as session:
+    with store.unit_of_work() as session:
         started = redeem_feedback_link(session=session, token=token[:200], today=now.date(),
                                        now=now)
     if started is None:
@@ -109,7 +108,7 @@ def _secret(request: Request) -> str:
 
 def _show(request: Request, now: datetime, part: int, *, errors: FormErrors | None = None,
           posted: dict[str, str] | None = None) -> Response:
-    with read_session() as session:
+    with request_store(request).read() as session:
         found = respondent_session(session, secret=_secret(request), today=now.date())
         appraisee, organisation, framework = _about(session, found.round)
     parts = _parts(found, framework)
@@ -135,7 +134,7 @@ def form_page(request: Request, now: Now, part: int = 1) -> Response:
 async def _checked(request: Request, now: datetime) -> RespondentSession:
     """The respondent behind the cookie, once the form's token matches their session's."""
     token = await form_token(request)
-    with read_session() as session:
+    with request_store(request).read() as session:
         found = respondent_session(session, secret=_secret(request), today=now.date())
     if not token or not hmac.compare_digest(token, found.respondent.csrf_token or ""):
         raise HTTPException(status_code=403, detail="The form had expired. Go back and try again.")
@@ -152,7 +151,7 @@ async def save_part(request: Request, now: Now) -> Response:
     texts = {k.removeprefix("text-"): v for k, v in posted.items() if k.startswith("text-")}
     action = posted.get("action", "next")
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             save_feedback_answers(session=session, secret=_secret(request), ratings=ratings,
                                   texts=texts, today=now.date(), now=now)
             if action == "send":
@@ -176,7 +175,7 @@ async def save_part(request: Request, now: Now) -> Response:
 @router.post("/decline")
 async def decline(request: Request, now: Now) -> Response:
     await _checked(request, now)
-    with unit_of_work() as session:
+    with request_store(request).unit_of_work() as session:
         decline_feedback(session=session, secret=_secret(request), today=now.date(), now=now)
     response = render(request, "feedback/thanks.html", {"declined": True})
     response.delete_cookie(FEEDBACK_COOKIE, path="/feedback")

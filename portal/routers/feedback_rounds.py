@@ -21,11 +21,10 @@ from appraisal_store.services import feedback
 from appraisal_store.services.feedback import Nomination
 
 from ..dates import date_from_form
-from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..deps import Csrf, CurrentPerson, SignedIn, request_store
 from ..feedback_views import feedback_view
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import unit_of_work
 
 router = APIRouter(prefix="/appraisals/{appraisal_id}/feedback")
 NOMINATION_ROWS = 8
@@ -64,11 +63,11 @@ async def _act(request: Request, me: SignedIn, appraisal_id: int, saved: str,
     form = await request.form()
     posted = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     chosen = {k: [str(v) for v in form.getlist(k)] for k in ("approve", "refuse")}
-    now = clock_of(request)
+    now = request_store(request).now
 
     def run() -> Response:
         try:
-            with unit_of_work() as session:
+            with request_store(request).unit_of_work() as session:
                 change({**posted, **chosen, "_now": now}, session)
         except (ValidationFailed, InvalidTransition) as error:
             problems = getattr(error, "problems", []) or [error.message]

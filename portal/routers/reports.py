@@ -14,24 +14,24 @@ from fastapi.responses import Response
 
 from appraisal_store.services.reports import list_reports, read_report
 
-from ..deps import CurrentPerson
+from ..deps import CurrentPerson, SessionDep
 from ..paths import RecordId
 from ..rendering import render
-from ..store import read_session
 
 router = APIRouter(prefix="/reports")
 
 
 @router.get("")
-def reports(request: Request, me: CurrentPerson, organisation: int | None = None) -> Response:
-    with read_session() as session:
+def reports(request: Request, store: SessionDep, me: CurrentPerson,
+            organisation: int | None = None) -> Response:
+    with store.read() as session:
         listed = list_reports(session=session, actor=me.actor, organisation_id=organisation)
     return render(request, "reports.html", {"reports": listed})
 
 
 @router.get("/{report_id}")
-def download_report(report_id: RecordId, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def download_report(store: SessionDep, report_id: RecordId, me: CurrentPerson) -> Response:
+    with store.read() as session:
         report = read_report(session=session, actor=me.actor, report_id=report_id)
         content, media_type = report.content, report.media_type
         # Names are made by the close from ODS codes; kept to safe characters regardless.

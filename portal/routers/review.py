@@ -25,19 +25,18 @@ from appraisal_store.services.access import get_appraisal
 from appraisal_store.services.appraisal_changes import AppraisalContext, begin, context_of
 from appraisal_store.services.parked_forms import discard_parked_form, parked_form
 
-from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, Today, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 
 router = APIRouter()
 
 
 @router.get("/queue")
-def queue(request: Request, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def queue(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -> Response:
+    with store.read() as session:
         rows = appraiser_queue(session, me.person.id)
-    return render(request, "review/queue.html", {"rows": rows, "today": date.today()})
+    return render(request, "review/queue.html", {"rows": rows, "today": today})
 
 
 # The appraisal meeting: scheduled, moved and cancelled on a page of its own.
@@ -82,12 +81,12 @@ def _meeting_page(request: Request, me: SignedIn, appraisal_id: int, *,
                   errors: FormErrors | None = None, posted: dict[str, str] | None = None
                   ) -> Response:
     restored = False
-    with read_session() as session:
+    with request_store(request).read() as session:
         page = meeting_page_of(session, me.actor, appraisal_id)
         if posted is None and page.is_appraiser and page.arranging:
             # A form posted after the session ended, kept for its author (portal.parking).
             posted = parked_form(session=session, person_id=me.person.id,
-                                 path=request.url.path, now=clock_of(request))
+                                 path=request.url.path, now=request_store(request).now)
             restored = posted is not None
     values = dict(posted or {})
     if posted is None and page.meeting:
@@ -197,7 +196,7 @@ def _run_meeting_action(request: Request, me: SignedIn, appraisal_id: int,
                         action: Callable[[Session], object], posted: dict[str, str]
                         ) -> Response:
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             action(session)
             # Saved: a copy parked when the session ended goes in the same transaction.
             discard_parked_form(session=session, person_id=me.person.id,

@@ -41,12 +41,11 @@ from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutco
 
 from ..appraisal_views import SCALE_OPTIONS, AppraisalView, domain_of, show_reviewed_appraisal
 from ..dates import date_from_form
-from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..deps import Csrf, CurrentPerson, SignedIn, request_store
 from ..feedback_views import feedback_view
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..review_task_list import tasks
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/review/{appraisal_id}")
 # Rows shown on the objectives and plan pages: at least these, and always one spare.
@@ -65,9 +64,9 @@ def _editing(view: AppraisalView) -> bool:
 
 
 def _parked(request: Request, me: SignedIn) -> dict[str, str] | None:
-    with read_session() as session:
+    with request_store(request).read() as session:
         return parked_form(session=session, person_id=me.person.id, path=request.url.path,
-                           now=clock_of(request))
+                           now=request_store(request).now)
 
 
 def _page(request: Request, me: SignedIn, appraisal_id: int, template: str, *,
@@ -82,7 +81,7 @@ def _page(request: Request, me: SignedIn, appraisal_id: int, template: str, *,
         kept = _parked(request, me)
         if kept is not None:
             posted, restored = kept, True
-    with read_session() as session:
+    with request_store(request).read() as session:
         meeting = meetings.open_meeting(session, appraisal_id)
         round_ = round_status(session, appraisal_id)
     found = tasks(view, meeting, round_)
@@ -141,7 +140,7 @@ async def _act(request: Request, me: SignedIn, appraisal_id: int, template: str,
 
     def run() -> Response:
         try:
-            with unit_of_work() as session:
+            with request_store(request).unit_of_work() as session:
                 _may_take(session, me, appraisal_id, section)  # who before what
                 action = read(posted)
                 action(session)

@@ -14,11 +14,10 @@ from appraisal_store.services import administration
 from appraisal_store.services.submissions import deadline_statuses
 
 from ..dashboard import board_outcomes, completion_dashboard, export_csv, export_xlsx
-from ..deps import Csrf, CurrentPerson
+from ..deps import Csrf, CurrentPerson, SessionDep
 from ..feedback_dashboard import feedback_counts
 from ..paths import RecordId
 from ..rendering import render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/organisations/{organisation_id}")
 YEAR = re.compile(r"\d{4}/\d{2}")
@@ -26,9 +25,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, organisation_id: RecordId, me: CurrentPerson,
+def dashboard(request: Request, store: SessionDep, organisation_id: RecordId, me: CurrentPerson,
               year: str | None = None) -> Response:
-    with read_session() as session:
+    with store.read() as session:
         board = completion_dashboard(session, me.actor, organisation_id, year=_well_formed(year))
         feedback = feedback_counts(session, organisation_id, board.year)
         submissions = deadline_statuses(session, [organisation_id], year=board.year)
@@ -56,9 +55,9 @@ def _filename(code: str, year: str | None, extension: str) -> str:
 
 
 @router.get("/dashboard.csv")
-def dashboard_csv(organisation_id: RecordId, me: CurrentPerson,
+def dashboard_csv(store: SessionDep, organisation_id: RecordId, me: CurrentPerson,
                   year: str | None = None) -> Response:
-    with read_session() as session:
+    with store.read() as session:
         board = completion_dashboard(session, me.actor, organisation_id, year=_well_formed(year))
     refuse_malformed_year(year)
     name = _filename(board.organisation.code, board.year, "csv")
@@ -67,9 +66,9 @@ def dashboard_csv(organisation_id: RecordId, me: CurrentPerson,
 
 
 @router.get("/dashboard.xlsx")
-def dashboard_xlsx(organisation_id: RecordId, me: CurrentPerson,
+def dashboard_xlsx(store: SessionDep, organisation_id: RecordId, me: CurrentPerson,
                    year: str | None = None) -> Response:
-    with read_session() as session:
+    with store.read() as session:
         board = completion_dashboard(session, me.actor, organisation_id, year=_well_formed(year))
     refuse_malformed_year(year)
     name = _filename(board.organisation.code, board.year, "xlsx")
@@ -78,9 +77,9 @@ def dashboard_xlsx(organisation_id: RecordId, me: CurrentPerson,
 
 
 @router.get("/outcomes")
-def outcomes(request: Request, organisation_id: RecordId, me: CurrentPerson,
+def outcomes(request: Request, store: SessionDep, organisation_id: RecordId, me: CurrentPerson,
              year: str | None = None) -> Response:
-    with read_session() as session:
+    with store.read() as session:
         organisation, rows = board_outcomes(session, me.actor, organisation_id,
                                             year=_well_formed(year))
         secretaries = secretary_access(session, organisation_id)
@@ -91,12 +90,13 @@ def outcomes(request: Request, organisation_id: RecordId, me: CurrentPerson,
 
 
 @router.post("/delegation")
-def delegation(organisation_id: RecordId, me: Csrf, delegate_email: Annotated[str, Form()] = "",
+def delegation(store: SessionDep, organisation_id: RecordId, me: Csrf,
+               delegate_email: Annotated[str, Form()] = "",
                action: Annotated[str, Form()] = "") -> Response:
     """The chair grants or withdraws the company secretary's access to appraisal content."""
     changes = {"grant": administration.delegate_content,
                "revoke": administration.revoke_content_delegation}
-    with unit_of_work() as session:
+    with store.unit_of_work() as session:
         administration.check_may_delegate(session, me.actor, organisation_id)
         if action not in changes:
             raise ValidationFailed("Choose whether to grant or withdraw access to content.")

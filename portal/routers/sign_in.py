@@ -26,13 +26,13 @@ from ..deps import (
     Csrf,
     Now,
     PreSessionCsrf,
-    clock_of,
+    SessionDep,
+    request_store,
 )
 from ..parking import NEXT_COOKIE, returned_to
 from ..pre_session import mint_pre_session_token
 from ..rendering import FormErrors, render
 from ..sign_in_mail import SignInPostman
-from ..store import unit_of_work
 
 router = APIRouter()
 log = logging.getLogger("portal.sign_in")
@@ -54,7 +54,7 @@ def with_pre_session_token(request: Request, name: str, context: dict[str, objec
     """A form shown before sign-in (or to a feedback respondent, ``path="/feedback"``), with
     its CSRF token in the form and in a cookie for ``path``."""
     # Minted afresh for every form: whatever cookie arrived is never echoed back.
-    token = mint_pre_session_token(clock_of(request))
+    token = mint_pre_session_token(request_store(request).now)
     request.state.pre_session_csrf = token
     response = render(request, name, context, status_code=status_code)
     response.set_cookie(PRE_SESSION_COOKIE, token, httponly=True, samesite="lax",
@@ -68,7 +68,7 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
+def request_link(request: Request, store: SessionDep, _: PreSessionCsrf, now: Now, client: Client,
                  email: Annotated[str, Form()] = "") -> Response:
     if "@" not in email or len(email) > 320:
         errors = FormErrors()
@@ -76,7 +76,7 @@ def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
         return with_pre_session_token(request, "sign_in/email.html",
                                        {"email": email, "errors": errors}, 400)
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             letter = request_sign_in_link(session, email=email, client=client,
                                           base_url=request.app.state.base_url, now=now)
     except RateLimited as error:
@@ -98,9 +98,9 @@ def confirm_link_page(request: Request) -> Response:
 
 
 @router.post("/sign-in/link")
-def use_link(request: Request, _: PreSessionCsrf, now: Now,
+def use_link(request: Request, store: SessionDep, _: PreSessionCsrf, now: Now,
              token: Annotated[str, Form()] = "") -> Response:
-    with unit_of_work() as session:
+    with store.unit_of_work() as session:
         person = redeem_sign_in_token(session=session, token=token, now=now)
         if person is None:
             secret = None
@@ -121,8 +121,8 @@ def use_link(request: Request, _: PreSessionCsrf, now: Now,
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, _: Csrf, now: Now) -> Response:
-    with unit_of_work() as session:
+def sign_out(request: Request, store: SessionDep, _: Csrf, now: Now) -> Response:
+    with store.unit_of_work() as session:
         end_session(session=session, secret=request.cookies.get(SESSION_COOKIE, ""), now=now)
     request.state.signed_in = None
     response = render(request, "sign_in/signed_out.html")

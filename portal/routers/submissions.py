@@ -20,10 +20,9 @@ from appraisal_store.services.submissions import (
 
 from ..dashboard import administered_organisation
 from ..dates import date_from_form
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 
 router = APIRouter()
 
@@ -31,7 +30,7 @@ router = APIRouter()
 def _page(request: Request, me: CurrentPerson, organisation_id: int, *,
           errors: FormErrors | None = None, values: dict[str, str] | None = None
           ) -> Response:
-    with read_session() as session:
+    with request_store(request).read() as session:
         organisation, manages = administered_organisation(session, me.actor, organisation_id)
         statuses = deadline_statuses(session, [organisation_id])
     return render(request, "submissions/organisation.html", {
@@ -66,10 +65,10 @@ async def build_pack(request: Request, organisation_id: RecordId, me: Csrf) -> R
         return _refused(request, me, organisation_id, "deadline",
                         ValidationFailed("Choose the NHS England deadline."), {})
     try:
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             build_submission_pack(session=session, actor=me.actor,
                                   organisation_id=organisation_id, deadline=deadline,
-                                  now=clock_of(request))
+                                  now=request_store(request).now)
     except ValidationFailed as error:
         return _refused(request, me, organisation_id, f"build-{deadline_text}", error, {})
     return RedirectResponse(f"/organisations/{organisation_id}/submissions?done=built",
@@ -80,16 +79,16 @@ async def build_pack(request: Request, organisation_id: RecordId, me: Csrf) -> R
 async def record_sent(request: Request, pack_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    with read_session() as session:
+    with request_store(request).read() as session:
         organisation_id = read_pack(session=session, actor=me.actor,
                                     pack_id=pack_id).organisation_id
-    now = clock_of(request)
+    now = request_store(request).now
     field_id = f"sent-{pack_id}"
     try:
         sent_on = date_from_form(form, field_id, "The date it was sent", field="",
                                  required=True)
         assert sent_on is not None
-        with unit_of_work() as session:
+        with request_store(request).unit_of_work() as session:
             mark_pack_sent(session=session, actor=me.actor, pack_id=pack_id, sent_on=sent_on,
                            channel=str(form.get("channel", "")), today=now.date(), now=now)
     except ValidationFailed as error:
@@ -99,8 +98,8 @@ async def record_sent(request: Request, pack_id: RecordId, me: Csrf) -> Response
 
 
 @router.get("/submission-packs/{pack_id}.zip")
-def download_pack(pack_id: RecordId, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def download_pack(store: SessionDep, pack_id: RecordId, me: CurrentPerson) -> Response:
+    with store.read() as session:
         pack = read_pack(session=session, actor=me.actor, pack_id=pack_id)
         content, filename = pack.content, pack.filename
     return Response(content, media_type="application/zip", headers={
@@ -109,7 +108,7 @@ def download_pack(pack_id: RecordId, me: CurrentPerson) -> Response:
 
 
 @router.get("/national/submissions")
-def national(request: Request, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def national(request: Request, store: SessionDep, me: CurrentPerson) -> Response:
+    with store.read() as session:
         statuses = national_submissions(session, me.actor)
     return render(request, "submissions/national.html", {"statuses": statuses})

@@ -10,8 +10,8 @@ from records.content import RecordContent
 from records.render import render_record
 from records.seal import Seal, load_seal
 from records.self_signed_seal import ensure_seal
+from samples.record_content import sample_content
 from tests.records.parties import APPRAISEE, APPRAISER, sign_as_appraisee, sign_as_appraiser
-from tests.records.sample import sample_content
 
 
 @pytest.fixture(name="seal_home", scope="session")

@@ -22,7 +22,7 @@ from records.errors import RecordError
 from records.placement import signature_boxes
 from records.render import render_record
 from records.typography import BODY_FONT, BOLD_FONT, markup, paragraph_texts, register_fonts
-from tests.records.sample import LCF_DOMAIN_NAMES, sample_content
+from samples.record_content import LCF_DOMAIN_NAMES, sample_content
 
 UNICODE_NAMES = ("Siân Ŵyn ap Gruffydd", "Zoë Łukasiewicz", "Nguyễn Thị Hoa")
 MARKUP = "<b>x</b> & <para>"
@@ -104,7 +104,7 @@ def test_rendering_is_deterministic_across_processes(unsigned_pdf: bytes) -> Non
     script = (
         "import hashlib, sys\n"
         "from records.render import render_record\n"
-        "from tests.records.sample import sample_content\n"
+        "from samples.record_content import sample_content\n"
         f"pdf = render_record(sample_content(appraisee_name={UNICODE_NAMES[0]!r}, "
         f"appraiser_name={UNICODE_NAMES[2]!r}))\n"
         "sys.stdout.write(hashlib.sha256(pdf).hexdigest())\n"
