@@ -1,4 +1,4 @@
-"""Measurement 8: opening multi-source feedback rounds at national scale, against its floor.
+"""Measurement 9: opening multi-source feedback rounds at national scale, against its floor.
 
 The national dataset is loaded and its cycle opened (untimed); then the real
 ``open_feedback_rounds`` flow opens a round for every appraisal with 8 respondents each
@@ -88,7 +88,7 @@ def measure_feedback(store: Store, size: int) -> list[dict[str, Any]]:
                   "respondents": cycle.count(bind, FeedbackRespondent),
                   "messages": cycle.count(bind, OutboxMessage)}
         floor, floor_rows = floor_of_opening(bind, first)
-    entry = with_floor(Entry("8 open feedback rounds", round(seconds, 4), "s", store.database,
+    entry = with_floor(Entry("9 open feedback rounds", round(seconds, 4), "s", store.database,
                              size, note="flow flows.feedback.run_open_feedback_rounds",
                              details={**counts, "invited": opened.invited,
                                       "floor_rows": floor_rows}), round(floor, 4))

@@ -31,7 +31,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="appraisal counts, comma-separated (default 1000,5000,10000)")
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--records", type=int, default=1000,
-                        help="records to render and seal per path (0 skips)")
+                        help="records to render and seal per path (0 skips measurements 3 "
+                             "and 8)")
     parser.add_argument("--portal-seconds", type=float, default=30.0,
                         help="load per size, in two halves (0 skips the portal)")
     parser.add_argument("--clients", type=int, default=20)
@@ -41,11 +42,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load (10 s for measurement 7), 100 records, "
                            "sizes 1000 and 10000")
-    parser.add_argument("--only", choices=("all", "portal", "records", "feedback"),
+    parser.add_argument("--only", choices=("all", "portal", "records", "deployed", "feedback"),
                         default="all",
                         help="portal: only measurements 4, 5 and 7 of the portal (no "
                              "Prefect server, no flows, no records); records: only "
-                             "measurement 3; feedback: only measurement 8")
+                             "measurements 3 and 8; deployed: only measurement 8; "
+                             "feedback: only measurement 9")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -189,9 +191,26 @@ def records_measurements(options: argparse.Namespace, workdir: Path,
     return entries
 
 
+def deployed_measurements(options: argparse.Namespace, workdir: Path,
+                          log: Any) -> list[Entry]:
+    """Measurement 8: the deployed seal-records flow on an external Dask cluster of two
+    workers against the bare loop on them (bench/deployed_bench.py), on each database
+    asked for (PostgreSQL when it answers)."""
+    from .deployed_bench import deployed_measurement
+    from .stores import postgres_answers
+
+    databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
+    entries: list[Entry] = []
+    for database in databases:
+        if database == "postgres" and not postgres_answers():
+            continue  # store_measurements already says PostgreSQL was skipped
+        entries += deployed_measurement(options.records, workdir, log, database=database)
+    return entries
+
+
 def feedback_measurements(options: argparse.Namespace, workdir: Path, log: Any,
                           run: Callable[..., Any] | None = None) -> list[Entry]:
-    """Measurement 8: opening the feedback rounds against its floor (bench/feedback_bench.py),
+    """Measurement 9: opening the feedback rounds against its floor (bench/feedback_bench.py),
     at the largest size (the goal's 10,000 in a quick run too), on each database asked for."""
     from .feedback_bench import measure_feedback
     from .stores import create_store, drop_store, postgres_answers
@@ -228,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                     entries += store_measurements(options, workdir, console.print)
                 if options.records > 0 and options.only in ("all", "records"):
                     entries += records_measurements(options, workdir, console.print)
+                if options.records > 0 and options.only in ("all", "records", "deployed"):
+                    entries += deployed_measurements(options, workdir, console.print)
                 if options.only in ("all", "feedback"):
                     entries += feedback_measurements(options, workdir, console.print)
     console.print(table(entries))

@@ -18,7 +18,17 @@ from typer.main import get_command
 from appraisal_store.errors import AppraisalError, ValidationFailed
 from competencies.errors import FrameworkError
 
-from . import administrators, audit, frameworks, operations, organisations, reporting, setup
+from . import (
+    administrators,
+    audit,
+    chair_routes,
+    frameworks,
+    nhse_handover,
+    operations,
+    organisations,
+    reporting,
+    setup,
+)
 from .console import out, show_error
 from .prefect_console import quiet_prefect_console
 
@@ -79,6 +89,8 @@ setup.register(app)
 frameworks.register(app)
 organisations.register(app)
 administrators.register(app)
+chair_routes.register(app)
+nhse_handover.register(app)
 reporting.register(app)
 audit.register(app)
 operations.register(app)

@@ -90,16 +90,20 @@ def export(
 @records_app.command("export-all")
 def export_all(
     folder: Path | None = typer.Option(
-        None, "--to", help="The folder; APPRAISAL_HOME/records by default."
+        None, "--to", help="The folder; APPRAISAL_EXPORT_DIR, else APPRAISAL_HOME/records "
+                           "(refused in production) by default."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Write the latest sealed record of every completed appraisal into a folder."""
     from appraisal_store.actors import Actor
-    from appraisal_store.config import settings
+    from appraisal_store.config import PRODUCTION_NEEDS_AN_EXPORT_FOLDER, settings
     from records.pdf_export import export_all_complete
 
-    target = folder or settings().home / "records"
+    config = settings()
+    if folder is None and config.is_production and config.export_dir is None:
+        raise _fail(PRODUCTION_NEEDS_AN_EXPORT_FOLDER)
+    target = folder or config.records_dir
     try:
         written = export_all_complete(target, viewer=Actor.operator())
     except OSError as error:

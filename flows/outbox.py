@@ -18,6 +18,7 @@ from appraisal_store.clock import utcnow
 from . import run_names
 from .batching import batches
 from .delivery import DeliveryReport, deliver_messages, due_message_ids
+from .failures import fails_with_a_sentence
 from .prefect_settings import flow_settings
 
 
@@ -47,6 +48,7 @@ def deliver_batch(message_ids: list[int], now: datetime | None) -> DeliveryRepor
 
 @flow(name="send-outbox", flow_run_name=run_names.send_outbox_run, persist_result=False,
       log_prints=False)
+@fails_with_a_sentence
 def send_outbox(now: datetime | None = None, appraisal_id: int | None = None) -> DeliveryReport:
     """Send every due message once; safe to run at any time, and several at once.
 

@@ -20,6 +20,7 @@ from records.record_sealing import seal_appraisal
 
 from . import run_names
 from .delivery import DeliveryReport
+from .failures import fails_with_a_sentence
 from .outbox import send_outbox_batches
 from .prefect_settings import flow_settings
 
@@ -35,6 +36,7 @@ def seal_signed_record(appraisal_id: int) -> int:
 
 
 @flow(name="route-appraisal", flow_run_name=run_names.route_appraisal_run, persist_result=False)
+@fails_with_a_sentence
 def route_appraisal(appraisal_id: int) -> DeliveryReport:
     """Do what follows a person's action on one appraisal, then send its messages now.
 

@@ -30,16 +30,21 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from appraisal_store.environment import EnvironmentFailure
 from appraisal_store.sessions import read_session
+from records.errors import SealError
 
 from . import run_names
 from .batching import batches
+from .endorsement_sealing import seal_pending_endorsements
+from .failures import fails_with_a_sentence
 from .prefect_settings import flow_settings
 from .progress import report_progress
 
 __all__ = [
     "FAN_OUT_FROM",
     "BatchOutcome",
+    "DaskSchedulerUnreachable",
     "default_workers",
     "run_seal_records",
     "seal_batch",
@@ -172,25 +177,32 @@ def dask_task_runner(workers: int, address: str | None = None) -> Any:
     })
 
 
+class DaskSchedulerUnreachable(SealError, EnvironmentFailure):
+    """The Dask scheduler of ``APPRAISAL_DASK_ADDRESS`` does not answer: a ``SealError`` to
+    the sealing code, and to the commands and the flows' entry points a failure of the
+    machine around us (one sentence, exit 1)."""
+
+
 def cluster_threads(address: str) -> int:
     """How many tasks the Dask cluster at ``address`` runs at once (its workers' threads).
 
     Raises:
-        SealError: The scheduler does not answer.
+        DaskSchedulerUnreachable: The scheduler does not answer.
     """
     from distributed import Client
-
-    from records.errors import SealError
 
     try:
         with Client(address, timeout="10s", set_as_default=False) as client:
             return max(1, sum(client.nthreads().values()))
     except (OSError, TimeoutError) as error:
-        raise SealError(f"The Dask scheduler at {address} (APPRAISAL_DASK_ADDRESS) does not "
-                        f"answer: {error}") from error
+        raise DaskSchedulerUnreachable(
+            f"The Dask scheduler at {address} (APPRAISAL_DASK_ADDRESS) does not answer "
+            f"({error}): start it, or correct or unset APPRAISAL_DASK_ADDRESS, and run "
+            "again.") from error
 
 
 @flow(name="seal-batches", flow_run_name=run_names.seal_batches_run, persist_result=False)
+@fails_with_a_sentence
 def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
     """Seal the batches on the flow's task runner (the Dask cluster ``seal_records`` gives)."""
     futures = seal_batch.map(chunks)
@@ -198,6 +210,7 @@ def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
 
 
 @flow(name="seal-records", flow_run_name=run_names.seal_records_run, persist_result=False)
+@fails_with_a_sentence
 def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
     """Seal pending records (at most ``limit``) on ``workers`` processes and announce them.
 
@@ -247,6 +260,8 @@ def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
             report_progress(len(chunk))
     sealed = [appraisal_id for outcome in outcomes for appraisal_id in outcome.sealed]
     failures = {key: why for outcome in outcomes for key, why in outcome.failures.items()}
+    # The regional endorsements go on top of complete records, so after them.
+    sealed += [a for a in seal_pending_endorsements() if a not in sealed]
     if failures:
         raise SealingFailed(sealed, failures)
     return sealed

@@ -31,6 +31,7 @@ from appraisal_store.models import (
     Person,
     Rating,
 )
+from appraisal_store.services.endorsement import endorsement_required
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
 from competencies.framework import Domain
@@ -60,10 +61,15 @@ _APPRAISER_ROLE_ORDER = (
     BoardRole.CHAIR,
     BoardRole.CHIEF_EXECUTIVE,
     BoardRole.SENIOR_INDEPENDENT_DIRECTOR,
+    BoardRole.DEPUTY_CHAIR,
     BoardRole.NON_EXECUTIVE_DIRECTOR,
     BoardRole.EXECUTIVE_DIRECTOR,
     BoardRole.COMPANY_SECRETARY,
 )
+
+
+# Who signs the third box of a record that goes to NHS England.
+ENDORSER = "NHS England's regional director, or their delegate"
 
 
 def record_id(appraisal_id: int, version: int) -> str:
@@ -72,10 +78,14 @@ def record_id(appraisal_id: int, version: int) -> str:
 
 
 def nhse_note(nhse_due: date | None) -> str:
-    """The record's NHS England line: the submission deadline, or that it is held locally."""
+    """The record's NHS England line: the submission deadline, or that it is held locally.
+
+    A deadline, never a claim of submission: the record is sealed before anything is sent,
+    and the date it went is kept in the submission pack's index and the store.
+    """
     if nhse_due is None:
         return "Held locally"
-    return f"Submitted to NHS England by {nhse_due.day} {nhse_due:%B %Y}"
+    return f"For NHS England by {nhse_due.day} {nhse_due:%B %Y}"
 
 
 def _label(value: ScaleLabel | None) -> str | None:
@@ -252,6 +262,7 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
         issued_on=issued_on,
         nhse_note=nhse_note(appraisal.nhse_due),
         feedback=feedback_section(feedback_summary(session, appraisal, framework)),
+        endorsement_by=(ENDORSER if endorsement_required(session, appraisal) else ""),
     )
 
 

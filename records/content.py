@@ -172,3 +172,6 @@ class RecordContent:
     nhse_note: str
     # The closed feedback round's summary; None when there was no round (or it was open).
     feedback: FeedbackSection | None = None
+    # Who endorses the record for NHS England (its third signature's box); empty when the
+    # record is held locally or not endorsed.
+    endorsement_by: str = ""

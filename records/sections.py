@@ -18,7 +18,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from competencies.scale import ScaleLabel
 from records.chart import domain_chart
 from records.content import DomainSection, RecordContent
-from records.placement import SIGNATURE_FIELDS, SignatureSpace
+from records.placement import ENDORSEMENT_FIELD, SIGNATURE_FIELDS, SignatureSpace
 from records.typography import (
     NHS_BLUE,
     PALE_BLUE,
@@ -339,6 +339,15 @@ def _comments_and_signatures(content: RecordContent, s: Styles) -> list[Flowable
             [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
         ),
     )
+    endorsement: list[Flowable] = []
+    if content.endorsement_by:
+        endorsement = [
+            Spacer(1, 10),
+            Paragraph("Regional endorsement", s.label),
+            Paragraph(markup(content.endorsement_by), s.body),
+            Paragraph("Endorses the signed record before it goes to NHS England.", s.muted),
+            SignatureSpace(ENDORSEMENT_FIELD, width, height),
+        ]
     story.append(
         KeepTogether(
             [
@@ -350,6 +359,7 @@ def _comments_and_signatures(content: RecordContent, s: Styles) -> list[Flowable
                 ),
                 Spacer(1, 6),
                 block,
+                *endorsement,
             ]
         )
     )

@@ -4,6 +4,8 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -152,3 +154,19 @@ def test_an_external_appraisers_email_with_a_nul_is_refused_before_it_is_looked_
     assert raised.value.problems == [
         "email: the email contains a NUL (U+0000); an email address must be one line of "
         "printable text"]
+
+
+def test_people_import_of_a_file_with_a_2_mb_field_exits_1_with_its_line(
+        organisation: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.commands.test_operator_commands import invoke
+
+    board = tmp_path / "board.csv"
+    board.write_text(HEADER + GOOD + f"RX1,{'x' * 2_000_000},b@x.nhs.uk,chair,2024-04-01,,no\n",
+                     encoding="utf-8")
+    code, out, err = invoke(capsys, "people", "import", str(board))
+    assert (code, out) == (1, "")
+    assert "line 3: a field is longer than 131072 characters" in " ".join(err.split())
+    assert "Unexpected error" not in err and "Traceback" not in err
+    assert len(err) < 2000  # the field is not quoted back
+    with sessions.read_session() as session:
+        assert session.execute(select(func.count()).select_from(Person)).scalar_one() == 0

@@ -167,6 +167,13 @@ def test_reports_are_listed_and_downloaded_from_the_store(
     assert len(json.loads(out)["reports"]) == 5  # replaced, not added
     code, _, err = invoke(capsys, "reports", "download", "999999")
     assert code == 1 and "There is no stored report 999999" in err
+    from appraisal_store.actors import Actor
+    from appraisal_store.services.reports import list_reports
+
+    with sessions.read_session() as session:  # another kind of file can be listed apart
+        only = list_reports(session=session, actor=Actor.operator(),
+                            kinds=("submissions-csv", "submissions-xlsx"))
+    assert [r.filename for r in only] == ["nhse-submissions.csv", "nhse-submissions.xlsx"]
 
 
 def test_init_in_production_without_a_seal_says_so_and_makes_none(

@@ -33,6 +33,8 @@ import httpx
 import psutil
 from sqlalchemy import create_engine, text
 
+from bench.deployed_bench import wait_until
+
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get(
     "APPRAISAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -45,24 +47,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_until(what: str, ready: Callable[[], Any], timeout: float, *,
-               process: subprocess.Popen | None = None, log: Path | None = None) -> Any:
-    """Poll ``ready`` until it returns something truthy; fail naming ``what`` after
-    ``timeout`` seconds (or as soon as ``process`` exits), with the tail of ``log``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = ready()
-        except Exception:  # noqa: BLE001 - not ready yet
-            value = None
-        if value:
-            return value
-        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            raise RuntimeError(f"{what} did not happen within {timeout:.0f} s\n{tail}")
-        time.sleep(0.5)
 
 
 def make_pkcs12(folder: Path) -> Path:

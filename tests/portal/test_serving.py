@@ -6,6 +6,7 @@ No timings here: each test checks a behaviour the speed work must not break.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,9 +98,6 @@ def served_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     captured: dict[str, Any] = {}
     import uvicorn
 
-    from portal import assets
-
-    monkeypatch.setattr(assets, "fetch_assets", lambda: None)
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: captured.update(
         target=target, **options))
     return captured
@@ -253,3 +251,29 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
         assert session.get(AuditHead, 1).last_event_id == 2  # type: ignore[union-attr]
         report = verify_chain(session)
         assert report.ok and report.verified == 2
+
+
+def test_the_portal_never_downloads_the_nhsuk_assets_at_start_up(
+        served: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import urllib.request
+
+    from portal import assets
+
+    def no_download(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the portal's start-up tried to download")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_download)
+    monkeypatch.setattr(assets, "STATIC_DIR", tmp_path / "never-fetched")
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--port", "8124"])
+    said = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert "make assets" in said and "Traceback" not in said, said
+    assert served == {}  # not served
+
+    # Installed (as `make assets` leaves them), the same start serves without a download.
+    monkeypatch.setattr(assets, "STATIC_DIR", Path(assets.__file__).parent / "static" / "nhsuk")
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--port", "8124"])
+    assert not exited.value.code and served["port"] == 8124
