@@ -7,7 +7,7 @@ answer, one declines and one never does, so the response rate is a real one.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -36,9 +36,13 @@ S = AppraisalState
 REACHED_REVIEW = frozenset({S.RETURNED, S.IN_REVIEW, S.AGREED, S.SIGNED_BY_APPRAISEE,
                             S.COMPLETE})
 OPENED_ON = date(2026, 1, 5)
-# From the day a round opens: answers come in, then it closes.
-ANSWERED_AFTER = timedelta(days=9)
-CLOSES_AFTER = timedelta(days=22)
+# The respondents answer nine days after the round opens; it closes on the 22nd day.
+_ANSWERED_AFTER = timedelta(days=9)
+_CLOSES_AFTER = timedelta(days=22)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC)
 _SCALE = [ScaleLabel.ALMOST_ALWAYS, ScaleLabel.FREQUENTLY, ScaleLabel.FREQUENTLY,
           ScaleLabel.ALMOST_ALWAYS, ScaleLabel.OCCASIONALLY,
           ScaleLabel.NO_CHANCE_TO_DEMONSTRATE]
@@ -53,15 +57,11 @@ _DIFFERENTLY = ["Could be more visible on the wards and at staff events.",
                 "Could delegate more of the detail to committees."]
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=UTC)
-
-
 def gather_feedback(appraisal: DemoAppraisal, *, opened_on: date = OPENED_ON) -> None:
-    """Open the appraisal's round on ``opened_on``, answer it as most respondents would, and
-    close it."""
+    """Open the appraisal's round on ``opened_on``, answer it as most respondents would,
+    and close it three weeks later."""
     operator = Actor.operator()
-    answered_on, closes_on = opened_on + ANSWERED_AFTER, opened_on + CLOSES_AFTER
+    answered_on, closes_on = opened_on + _ANSWERED_AFTER, opened_on + _CLOSES_AFTER
     code = appraisal.organisation_code.lower()
     with write_session() as session:
         feedback_opening.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal.id],
