@@ -16,7 +16,7 @@ from sqlmodel import col
 from appraisal_store.actors import Actor
 from appraisal_store.feedback_links import link_token
 from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback, feedback_opening
 from appraisal_store.services.feedback import Nomination
 from appraisal_store.services.feedback_answers import (
     decline_feedback,
@@ -64,7 +64,7 @@ def gather_feedback(appraisal: DemoAppraisal, *, opened_on: date = OPENED_ON) ->
     answered_on, closes_on = opened_on + _ANSWERED_AFTER, opened_on + _CLOSES_AFTER
     code = appraisal.organisation_code.lower()
     with write_session() as session:
-        feedback.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal.id],
+        feedback_opening.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal.id],
                              today=opened_on, now=_at(opened_on, 9), closes_on=closes_on)
         feedback.nominate(session=session, actor=operator, appraisal_id=appraisal.id,
                           nominations=[Nomination(name, f"{email}.{code}@partners.example",

@@ -23,7 +23,7 @@ from appraisal_store.clock import utcnow
 from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound, RespondentStatus
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.outbox import QueuedMessage
-from appraisal_store.services.feedback import OpenedRounds, open_rounds
+from appraisal_store.services.feedback_opening import OpenedRounds, open_rounds
 from appraisal_store.services.reminders import queue_planned_reminders
 from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import OPEN_STATES

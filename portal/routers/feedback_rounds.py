@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.errors import InvalidTransition, ValidationFailed
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback, feedback_opening
 from appraisal_store.services.feedback import Nomination
 
 from ..dates import date_from_form
@@ -86,7 +86,7 @@ async def open_round(request: Request, appraisal_id: RecordId, me: Csrf) -> Resp
     def change(form: Mapping[str, Any], session: Session) -> object:
         closes_on = date_from_form(form, "closes_on", "The closing date")
         nominations = nominations_of(form)
-        return feedback.open_rounds(
+        return feedback_opening.open_rounds(
             session=session, actor=me.actor, appraisal_ids=[appraisal_id],
             today=form["_now"].date(), now=form["_now"], closes_on=closes_on,
             nominations=nominations or None,

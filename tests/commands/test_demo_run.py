@@ -67,7 +67,9 @@ def _every_reviewed_appraisal_has_feedback(records: list[Path]) -> None:
             .join(FeedbackResponse, FeedbackResponse.round_id == FeedbackRound.id)
             .where(FeedbackRound.closed_at.is_not(None))  # type: ignore[union-attr]
             .group_by(FeedbackRound.appraisal_id)).tuples().all())
-    assert ids and all(answered.get(i, 0) >= 3 for i in ids)
+        missing = {i: (a.state.value, a.cycle_id) for i in ids if answered.get(i, 0) < 3
+                   for a in [session.get(Appraisal, i)] if a is not None}
+    assert ids and not missing, missing
     text = " ".join(page.extract_text() for page in PdfReader(BytesIO(
         records[0].read_bytes())).pages)
     assert "Response rate:" in " ".join(text.split())

@@ -18,7 +18,7 @@ from appraisal_store.actors import Actor
 from appraisal_store.feedback_links import link_token
 from appraisal_store.feedback_tables import FeedbackRespondent
 from appraisal_store.models import AuditEvent, OutboxMessage, Record
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback, feedback_opening
 from appraisal_store.services.feedback import Nomination
 from appraisal_store.services.feedback_answers import (
     redeem_feedback_link,
@@ -73,7 +73,7 @@ def test_no_record_report_email_log_or_audit_event_ties_an_answer_to_its_author(
     caplog.set_level(logging.DEBUG)
     appraisal_id = board.appraisals[NED1]
     with sessions.write_session() as session:
-        feedback.open_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
+        feedback_opening.open_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                              appraisal_ids=[appraisal_id], today=TODAY, now=NOW,
                              nominations=[Nomination(name, email, group) for name, (
                                  email, group, _, _) in PEOPLE.items()])

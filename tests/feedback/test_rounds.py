@@ -20,7 +20,7 @@ from appraisal_store.feedback_tables import (
     RespondentStatus,
 )
 from appraisal_store.models import Appraisal, OutboxMessage
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback, feedback_opening
 from appraisal_store.services.feedback import Nomination
 from appraisal_store.services.feedback_answers import (
     decline_feedback,
@@ -42,7 +42,7 @@ def _rows(model):
 
 def _open(board, email=CEO, **kwargs):
     with sessions.write_session() as session:
-        return feedback.open_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
+        return feedback_opening.open_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                                     appraisal_ids=[board.appraisals[email]], today=TODAY,
                                     now=NOW, **kwargs)
 
@@ -72,7 +72,7 @@ def _answer(token, value="almost_always", text=None, submit=True):
 
 def test_a_cycle_opens_rounds_with_board_colleagues_and_one_invitation_each(board, operator):
     with sessions.write_session() as session:
-        opened = feedback.open_rounds(session=session, actor=operator,
+        opened = feedback_opening.open_rounds(session=session, actor=operator,
                                       appraisal_ids=list(board.appraisals.values()),
                                       today=TODAY, now=NOW)
     respondents = _rows(FeedbackRespondent)
@@ -85,7 +85,7 @@ def test_a_cycle_opens_rounds_with_board_colleagues_and_one_invitation_each(boar
     assert not any(t in str(m.payload) for m in invitations for t in tokens)
     assert not {r.token_hash for r in respondents} & tokens
     with sessions.write_session() as session:  # a re-run opens nothing and queues nothing
-        again = feedback.open_rounds(session=session, actor=operator,
+        again = feedback_opening.open_rounds(session=session, actor=operator,
                                      appraisal_ids=list(board.appraisals.values()),
                                      today=TODAY, now=NOW)
     assert (again.opened, again.invited) == (0, 0)
@@ -119,7 +119,7 @@ def test_a_closing_date_in_the_past_is_refused(board):
 
 def test_only_the_appraiser_or_an_administrator_opens_a_round(board):
     with sessions.write_session() as session, pytest.raises(NotAllowed):
-        feedback.open_rounds(session=session, actor=board.actor("ned1@rx1.nhs.uk"),
+        feedback_opening.open_rounds(session=session, actor=board.actor("ned1@rx1.nhs.uk"),
                              appraisal_ids=[board.appraisals[CEO]], today=TODAY, now=NOW)
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from appraisal_store import sessions
 from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound
 from appraisal_store.models import OutboxMessage
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback_opening
 from appraisal_store.services.feedback import Nomination
 from flows.feedback import (
     closing_stage,
@@ -44,7 +44,7 @@ def test_the_sweep_reminds_respondents_once_and_never_on_a_weekend(
         board, operator, prefect_harness) -> None:  # type: ignore[no-untyped-def]
     appraisal_id = board.appraisals["ceo@rx1.nhs.uk"]
     with sessions.write_session() as session:
-        feedback.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal_id],
+        feedback_opening.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal_id],
                              today=date(2025, 12, 1), now=datetime(2025, 12, 1, tzinfo=UTC),
                              closes_on=date(2026, 1, 16),
                              nominations=[Nomination("Rae Minder", "rae@x.nhs.uk", "board")])

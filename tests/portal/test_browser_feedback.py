@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from appraisal_store import config
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback_opening
 from appraisal_store.services.feedback import Nomination
 from appraisal_store.sessions import write_session
 from flows.delivery import deliver_messages, due_message_ids
@@ -61,7 +61,7 @@ def test_respondents_answer_from_the_email_and_the_appraiser_reads_the_summary(
     appraisal_id = sqlite_board.appraisals[DIRECTOR]
     submit(sqlite_board, DIRECTOR, appraisal_id)
     with write_session() as session:
-        feedback.open_rounds(session=session, actor=sqlite_board.actor(APPRAISER),
+        feedback_opening.open_rounds(session=session, actor=sqlite_board.actor(APPRAISER),
                              appraisal_ids=[appraisal_id], today=clock.now.date(),
                              now=clock.now, nominations=PEOPLE)
     links = _invitation_links()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from appraisal_store import config
 from appraisal_store.feedback_tables import FeedbackRespondent, RespondentStatus
 from appraisal_store.models import AuditEvent, OutboxMessage
-from appraisal_store.services import feedback
+from appraisal_store.services import feedback_opening
 from appraisal_store.services.feedback import Nomination
 from appraisal_store.sessions import read_session, write_session
 from flows.delivery import deliver_messages
@@ -165,7 +165,7 @@ def test_bad_answers_are_refused_on_the_page_and_a_decline_stops_the_link(
         app, sqlite_board: Board, operator, clock) -> None:  # type: ignore[no-untyped-def]
     appraisal_id = sqlite_board.appraisals[DIRECTOR]
     with write_session() as session:
-        feedback.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal_id],
+        feedback_opening.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal_id],
                              today=clock.now.date(), now=clock.now, nominations=PEOPLE[:1])
     token = _invitation_token(_deliver(clock), PEOPLE[0].email)
     browser = TestClient(app)
