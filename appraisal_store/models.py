@@ -410,3 +410,4 @@ class StoredReport(SQLModel, table=True):
     media_type: str = Field(max_length=100)
     content: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = _created()
+from . import fppt_tables as _fppt_tables  # noqa: E402,F401  (registers the FPPT tables)

@@ -18,7 +18,16 @@ from typer.main import get_command
 from appraisal_store.errors import AppraisalError, ValidationFailed
 from competencies.errors import FrameworkError
 
-from . import administrators, audit, frameworks, operations, organisations, reporting, setup
+from . import (
+    administrators,
+    audit,
+    fppt_commands,
+    frameworks,
+    operations,
+    organisations,
+    reporting,
+    setup,
+)
 from .console import out, show_error
 from .prefect_console import quiet_prefect_console
 
@@ -82,6 +91,7 @@ administrators.register(app)
 reporting.register(app)
 audit.register(app)
 operations.register(app)
+fppt_commands.register(app)
 
 
 def _optional_groups() -> None:

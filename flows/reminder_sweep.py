@@ -18,6 +18,7 @@ from appraisal_store.database import read_session, write_session
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.queries import company_secretaries
+from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from appraisal_store.services.reminders import queue_planned_reminders
 
 from . import run_names
@@ -107,7 +108,15 @@ def daily_reminders(today: date | None = None) -> int:
     ranges = [(batch[0], batch[-1])
               for batch in batches(open_appraisal_ids(), most_batches=4, least_size=1000)]
     # One after another: on SQLite the batches' writes take turns anyway.
-    return sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+    return sum(queue_reminder_batch(id_range, day) for id_range in ranges) + \
+        queue_fppt_reminder_batch(day)
+
+
+@task(name="queue-fppt-reminders", cache_policy=NO_CACHE, persist_result=False)
+def queue_fppt_reminder_batch(today: date) -> int:
+    """Queue the FPPT's reminders: the annual submission and open Board Member References."""
+    with write_session() as session:
+        return queue_fppt_reminders(session=session, today=today)
 
 
 def run_daily_reminders(*, today: date | None = None) -> int:

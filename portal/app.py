@@ -38,6 +38,7 @@ from .rendering import FormErrors, pages, render
 from .routers import (
     admin,
     director,
+    fppt,
     home,
     keep_alive,
     reports,
@@ -202,7 +203,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
-                   secretary.router, admin.router, reports.router):
+                   secretary.router, admin.router, reports.router, fppt.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...

@@ -20,6 +20,7 @@ from ..outbox import QueuedMessage, queue_messages
 from ..routing import BoardLeads, default_route, nhse_submission_due
 from ..vocabulary import AppraisalState, BoardRole
 from .access import administered_organisation_ids, is_org_administrator
+from .fppt import open_fppt_years
 from .frameworks import current_framework_version
 
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
@@ -198,7 +199,10 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
                                                 year_label=year),
             })
         plans.append(plan)
-    return _write_plans(session, actor, plans, year, dates, framework.id or 0)
+    opened = _write_plans(session, actor, plans, year, dates, framework.id or 0)
+    open_fppt_years(session=session, actor=actor, organisation_ids=org_ids, year=year,
+                    today=opened_on)
+    return opened
 
 
 def _insert(session: Session) -> Any:

@@ -35,6 +35,7 @@ from ..vocabulary import (
     ObjectiveOutcome,
     ReflectionAuthor,
 )
+from .fppt import appraisal_fppt_gaps
 from .frameworks import framework_of
 from .self_assessment import known
 from .steps import begin, context_of, edit, transition
@@ -382,8 +383,10 @@ def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
         gaps.append("development_plan: add at least one development action")
     fppt = session.execute(select(FPPTAttestation).where(
         FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
-    if fppt is None or fppt.status is None:
-        gaps.append("fppt: confirm the fit and proper person test status")
+    gaps += appraisal_fppt_gaps(
+        session, organisation_id=appraisal.organisation_id, person_id=appraisal.appraisee_id,
+        year=session.execute(select(Cycle.year).where(Cycle.id == appraisal.cycle_id)
+                             ).scalar_one(), confirmed=fppt.status if fppt else None)
     if appraisal.meeting_date is None:
         gaps.append("meeting_date: schedule the appraisal meeting")
     gaps += [f"objective_reviews: say whether last year's objective \"{o.text}\" was met"

@@ -1,0 +1,255 @@
+"""``appraisal fppt ...``, ``appraisal references list`` and ``appraisal people leave``:
+the fit and proper person test's year at the command line."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from .arguments import parse_day, require_organisations
+from .console import out, print_json
+
+fppt_app = typer.Typer(help="The fit and proper person test (FPPT) of board members.",
+                       no_args_is_help=True)
+checks_app = typer.Typer(help="The FPPT checklist (checks, declarations, ESR columns, "
+                              "reference sections).", no_args_is_help=True)
+references_app = typer.Typer(help="Board Member References of leavers.", no_args_is_help=True)
+fppt_app.add_typer(checks_app, name="checks")
+
+
+class OutcomeChoice(StrEnum):
+    clear = "clear"
+    concern = "concern"
+    not_applicable = "not-applicable"
+
+
+@checks_app.command("import")
+def import_checks(file: Path = typer.Argument(..., help="A checklist YAML file.")) -> None:
+    """Validate a checklist file and make it the current version (years already open keep
+    theirs); a bad file is refused with every problem and its line."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.services.fppt_checklists import import_checklist
+
+    with write_session() as session:
+        stored = import_checklist(session=session, actor=Actor.operator(), path=file)
+        note = " (the project's working list, to confirm)" if stored.working_list else ""
+        out.print(f"Imported {stored.checklist_id} version {stored.version}{note}.")
+
+
+@checks_app.command("list")
+def list_checks(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The current checklist's checks."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.services.fppt_checklists import checklist_of, current_checklist_version
+
+    with write_session() as session:
+        checklist = checklist_of(session, current_checklist_version(
+            session, Actor.operator()).id or 0)
+    if as_json:
+        print_json(checklist.to_dict())
+        return
+    table = Table("id", "check", "due", "applies to")
+    for check in checklist.checks:
+        table.add_row(check.id, check.name, check.due_label, check.applies_to.label)
+    out.print(table)
+
+
+def _year(year: str | None, code: str) -> str:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from appraisal_store.database import read_session
+    from appraisal_store.errors import NotFound
+    from appraisal_store.fppt_queries import fppt_years_of
+    from appraisal_store.models import Organisation
+    from appraisal_store.services.cycles import parse_year
+
+    with read_session() as session:
+        organisation_id = session.execute(select(col(Organisation.id)).where(
+            col(Organisation.code) == code)).scalar_one()
+        years = fppt_years_of(session, organisation_id)
+    if year is not None:
+        parse_year(year)
+        if year.strip() not in years:
+            raise NotFound(f"There is no {year} FPPT year for {code}: it opens with the "
+                           f"cycle ('appraisal cycle open --year {year}').")
+        return year.strip()
+    if not years:
+        raise NotFound(f"No FPPT year is open for {code}: it opens with the cycle.")
+    return years[0]
+
+
+@fppt_app.command("status")
+def status(
+    org: str | None = typer.Option(None, "--org", help="One organisation's ODS code."),
+    year: str | None = typer.Option(None, "--year", help="The year, e.g. 2025/26 (latest)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Each board member's FPPT: state, checks recorded, overdue, outcome and sign-off."""
+    from sqlalchemy import select
+
+    from appraisal_store.database import read_session
+    from appraisal_store.fppt_queries import board_year, submission_state
+    from appraisal_store.models import Organisation
+
+    codes = require_organisations([org]) if org else None
+    today = date.today()
+    lines: list[dict[str, Any]] = []
+    with read_session() as session:
+        organisations = session.execute(select(Organisation).order_by(Organisation.code)
+                                        ).scalars().all()
+        for organisation in organisations:
+            if codes and organisation.code not in codes:
+                continue
+            try:
+                label = _year(year, organisation.code)
+            except Exception:
+                if codes:
+                    raise
+                continue
+            submission = submission_state(session, organisation.id or 0, label)
+            for member in board_year(session, organisation.id or 0, label):
+                lines.append({
+                    "organisation": organisation.code, "year": label, "name": member.name,
+                    "email": member.email, "role": member.year.role.value,
+                    "state": member.year.state.value,
+                    "outcome": member.year.outcome.value if member.year.outcome else None,
+                    "checks_recorded": member.recorded,
+                    "checks_applicable": len(member.applicable),
+                    "overdue": [c.check.id for c in member.overdue(today)],
+                    "signed_off_by": member.signed_off_by,
+                    "signed_off_on": member.year.signed_off_at.date()
+                    if member.year.signed_off_at else None,
+                    "not_required_reason": member.year.not_required_reason,
+                    "submission_due": submission.deadline,
+                    "submitted_on": submission.submitted.submitted_on
+                    if submission.submitted else None})
+    if as_json:
+        print_json(lines)
+        return
+    table = Table("org", "year", "name", "role", "state", "checks", "overdue", "outcome",
+                  "signed off")
+    for line in lines:
+        table.add_row(*(str(line[k]) for k in ("organisation", "year", "name", "role")),
+                      str(line["state"]).replace("_", " "),
+                      f"{line['checks_recorded']}/{line['checks_applicable']}",
+                      str(len(line["overdue"] or ())), str(line["outcome"] or "").replace(
+                          "_", " "),
+                      f"{line['signed_off_on'] or ''} {line['signed_off_by'] or ''}".strip())
+    out.print(table)
+
+
+@fppt_app.command("record")
+def record(
+    email: str = typer.Argument(..., help="The board member's email."),
+    check: str = typer.Option(..., "--check", help="The check's id (appraisal fppt checks "
+                                                   "list)."),
+    on: str = typer.Option(..., "--on", help="The date it was done."),
+    outcome: str = typer.Option(..., "--outcome", help="clear, concern or not-applicable."),
+    note: str = typer.Option("", "--note", help="What was found."),
+    mitigation: str = typer.Option("", "--mitigation", help="For a concern: the mitigation."),
+    evidence: str = typer.Option("", "--evidence", help="Where the evidence is kept."),
+    evidence_file: Path | None = typer.Option(None, "--file", help="The evidence file to "
+                                                                   "keep in the store."),
+    org: str | None = typer.Option(None, "--org", help="The board (if on more than one)."),
+    year: str | None = typer.Option(None, "--year", help="The year (the latest by default)."),
+) -> None:
+    """Record one check of a board member's FPPT (a new entry; corrections supersede)."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.errors import ValidationFailed
+    from appraisal_store.services.fppt import EvidenceFile, find_year, record_check
+
+    day = parse_day(on, "--on")
+    assert day is not None
+    attached = None
+    if evidence_file is not None:
+        try:
+            attached = EvidenceFile(evidence_file.name, evidence_file.read_bytes())
+        except OSError as error:
+            raise ValidationFailed(f"Cannot read {evidence_file}: {error.strerror}.") from error
+    with write_session() as session:
+        fppt = find_year(session, email=email, organisation_code=org, year=year)
+        entry = record_check(session=session, actor=Actor.operator(),
+                             fppt_year_id=fppt.id or 0, check_id=check, done_on=day,
+                             outcome=outcome, today=date.today(), note=note,
+                             mitigation=mitigation, evidence_reference=evidence,
+                             evidence=attached)
+        out.print(f"Recorded {entry.check_id} ({entry.outcome.label.lower()}) for {email}, "
+                  f"{fppt.year}; the FPPT is {fppt.state.label.lower()}.")
+
+
+@references_app.command("list")
+def list_references(
+    org: str | None = typer.Option(None, "--org", help="One organisation's ODS code."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Board Member References: who left, when, due, and whether signed and sealed."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from appraisal_store.database import read_session
+    from appraisal_store.fppt_queries import references
+    from appraisal_store.models import Organisation
+
+    code = require_organisations([org])[0] if org else None
+    today = date.today()
+    with read_session() as session:
+        organisation_id = None if code is None else session.execute(select(
+            col(Organisation.id)).where(col(Organisation.code) == code)).scalar_one()
+        rows: list[dict[str, Any]] = [
+                {"id": r.reference.id, "organisation": r.organisation_code, "name": r.name,
+                 "email": r.email, "role": r.role.value, "left_on": r.reference.left_on,
+                 "reason": r.reference.leaving_reason, "due_on": r.reference.due_on,
+                 "state": r.reference.state.value, "overdue": r.overdue(today),
+                 "signed_by": r.signed_by,
+                 "signed_on": r.reference.signed_at.date() if r.reference.signed_at else None,
+                 "sha256": r.reference.sha256}
+                for r in references(session, organisation_id=organisation_id)]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("org", "name", "role", "left", "due", "state", "signed by")
+    for row in rows:
+        state = str(row["state"]) + (" (overdue)" if row["overdue"] else "")
+        table.add_row(*(str(row[k]) for k in ("organisation", "name", "role", "left_on",
+                                               "due_on")), state, str(row["signed_by"] or ""))
+    out.print(table)
+
+
+def leave(
+    email: str = typer.Argument(..., help="The board member's email."),
+    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
+    on: str = typer.Option(..., "--on", help="The last day on the board."),
+    reason: str = typer.Option(..., "--reason", help="Why they are leaving."),
+) -> None:
+    """A board member leaves: the appointment ends, open appraisals are withdrawn and a
+    Board Member Reference is opened."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.services.fppt_references import leave as record_leaving
+
+    day = parse_day(on, "--on")
+    assert day is not None
+    code = require_organisations([org])[0]
+    with write_session() as session:
+        opened = record_leaving(session=session, actor=Actor.operator(), email=email,
+                                organisation_code=code, on=day, reason=reason,
+                                today=date.today())
+        due = ", ".join(str(r.due_on) for r in opened)
+    out.print(f"{email} leaves {code} on {day}; the Board Member Reference is due {due}.")
+
+
+def register(app: typer.Typer) -> None:
+    from .organisations import people_app
+
+    people_app.command("leave")(leave)
+    app.add_typer(fppt_app, name="fppt")
+    app.add_typer(references_app, name="references")
