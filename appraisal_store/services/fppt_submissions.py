@@ -43,7 +43,7 @@ def default_declaration(organisation: str, year: str) -> str:
 
 
 def submission_path(organisation_id: int, year: str) -> str:
-    return f"/fppt/{organisation_id}/{year.replace('/', '-')}"
+    return f"/fppt/boards/{organisation_id}/{year.replace('/', '-')}"
 
 
 def submission_gaps(session: Session, organisation_id: int, year: str) -> list[str]:

@@ -128,7 +128,7 @@ def _dashboard_context(session: Session, me: CurrentPerson, organisation_id: int
             "declaration": default_declaration(organisation.name, year)}
 
 
-@router.get("/{organisation_id}/{year_slug}")
+@router.get("/boards/{organisation_id}/{year_slug}")
 def dashboard(request: Request, organisation_id: RecordId, year_slug: str,
               me: CurrentPerson) -> Response:
     year = _year(year_slug)
@@ -137,7 +137,7 @@ def dashboard(request: Request, organisation_id: RecordId, year_slug: str,
     return render(request, "fppt/dashboard.html", context)
 
 
-@router.get("/{organisation_id}/{year_slug}/sign-off")
+@router.get("/boards/{organisation_id}/{year_slug}/sign-off")
 def sign_off_page(request: Request, organisation_id: RecordId, year_slug: str,
                   me: CurrentPerson) -> Response:
     """The chair's sign-off page: each board member and what their sign-off waits for."""
@@ -164,7 +164,7 @@ def _export(session: Session, me: CurrentPerson, organisation_id: int, year: str
     return organisation, esr_sheet(members, checklist, organisation.name)
 
 
-@router.get("/{organisation_id}/{year_slug}/esr.{extension}")
+@router.get("/boards/{organisation_id}/{year_slug}/esr.{extension}")
 def esr_export(organisation_id: RecordId, year_slug: str, extension: str,
                me: CurrentPerson) -> Response:
     year = _year(year_slug)
@@ -179,7 +179,7 @@ def esr_export(organisation_id: RecordId, year_slug: str, extension: str,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/{organisation_id}/{year_slug}/submission")
+@router.post("/boards/{organisation_id}/{year_slug}/submission")
 async def submit(request: Request, organisation_id: RecordId, year_slug: str,
                  me: Csrf) -> Response:
     year = _year(year_slug)
@@ -198,12 +198,12 @@ async def submit(request: Request, organisation_id: RecordId, year_slug: str,
                 error.summary, error.problems, default_field="declaration")
             context["declaration"] = declaration
             return render(request, "fppt/dashboard.html", context, status_code=400)
-        return RedirectResponse(f"/fppt/{organisation_id}/{year_slug}?done=submitted",
+        return RedirectResponse(f"/fppt/boards/{organisation_id}/{year_slug}?done=submitted",
                                 status_code=303)
     return await run_in_threadpool(made)
 
 
-@router.get("/{organisation_id}/{year_slug}/submission.{extension}")
+@router.get("/boards/{organisation_id}/{year_slug}/submission.{extension}")
 def submission_file(organisation_id: RecordId, year_slug: str, extension: str,
                     me: CurrentPerson) -> Response:
     year = _year(year_slug)

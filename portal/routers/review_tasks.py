@@ -31,7 +31,13 @@ from appraisal_store.services.parked_forms import discard_parked_form, parked_fo
 from appraisal_store.services.steps import begin as begin_step
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome
 
-from ..appraisal_views import SCALE_OPTIONS, AppraisalView, domain_of, show_reviewed_appraisal
+from ..appraisal_views import (
+    SCALE_OPTIONS,
+    AppraisalView,
+    domain_of,
+    fppt_signed_off,
+    show_reviewed_appraisal,
+)
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
@@ -129,7 +135,8 @@ def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[
     found.append(Task("plan", "Development plan", f"{base}/plan",
                       _status(bool(view.development_actions), False)))
     found.append(Task("fppt", "Fit and proper person test", f"{base}/fppt",
-                      _status(bool(view.fppt and view.fppt.status), False)))
+                      _status(bool(view.fppt and view.fppt.status) or fppt_signed_off(view),
+                              False)))
     found.append(Task("meeting", "The appraisal meeting", f"{base}/meeting",
                       _status(a.meeting_date is not None, False), meeting_hint(a, meeting)))
     ready = all(t.status == COMPLETED for t in found)
