@@ -186,6 +186,97 @@ def record(
                   f"{fppt.year}; the FPPT is {fppt.state.label.lower()}.")
 
 
+def _organisation_id(code: str) -> int:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from appraisal_store.database import read_session
+    from appraisal_store.models import Organisation
+
+    with read_session() as session:
+        found: int = session.execute(select(col(Organisation.id)).where(
+            col(Organisation.code) == code)).scalar_one()
+    return found
+
+
+def _write(path: Path, content: bytes) -> None:
+    from appraisal_store.errors import ValidationFailed
+
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise ValidationFailed(f"Cannot write {path}: {error.strerror}.") from error
+
+
+@fppt_app.command("esr-export")
+def esr_export(
+    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
+    year: str = typer.Option(..., "--year", help="The year, e.g. 2025/26."),
+    output: Path = typer.Option(..., "-o", "--output", help="FILE.csv or FILE.xlsx."),
+) -> None:
+    """Each board member's FPPT fields as the Electronic Staff Record holds them (the
+    columns as the checklist file lists them), as CSV or XLSX by the file's suffix."""
+    from appraisal_store.database import read_session
+    from appraisal_store.errors import ValidationFailed
+    from appraisal_store.exports import csv_bytes, xlsx_bytes
+    from appraisal_store.fppt_exports import esr_sheet
+    from appraisal_store.fppt_queries import board_year
+    from appraisal_store.models import Organisation
+    from appraisal_store.services.fppt_checklists import checklist_of
+
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValidationFailed(f"-o {output}: name a .csv or an .xlsx file.")
+    code = require_organisations([org])[0]
+    label = _year(year, code)
+    organisation_id = _organisation_id(code)
+    with read_session() as session:
+        organisation = session.get(Organisation, organisation_id)
+        members = board_year(session, organisation_id, label)
+        assert organisation is not None and members
+        sheet = esr_sheet(members, checklist_of(session, members[0].year.checklist_version_id),
+                          organisation.name)
+    _write(output, csv_bytes(sheet) if output.suffix.lower() == ".csv"
+           else xlsx_bytes([sheet]))
+    out.print(f"Wrote {len(sheet.lines)} board members' FPPT fields to {output}.")
+
+
+@fppt_app.command("submission")
+def submission(
+    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
+    year: str = typer.Option(..., "--year", help="The year, e.g. 2025/26."),
+    output: Path = typer.Option(..., "-o", "--output", help="FILE.pdf (the XLSX is written "
+                                                            "beside it)."),
+) -> None:
+    """Write the chair's sealed annual FPPT submission (PDF, and its XLSX beside it). The
+    chair makes it in the portal once every board member is signed off."""
+    from appraisal_store.database import read_session
+    from appraisal_store.errors import NotFound, ValidationFailed
+    from appraisal_store.fppt_queries import submission_state
+    from appraisal_store.services.fppt_submissions import submission_gaps
+
+    if output.suffix.lower() != ".pdf":
+        raise ValidationFailed(f"-o {output}: name a .pdf file.")
+    code = require_organisations([org])[0]
+    label = _year(year, code)
+    organisation_id = _organisation_id(code)
+    with read_session() as session:
+        made = submission_state(session, organisation_id, label)
+        gaps = submission_gaps(session, organisation_id, label)
+        pdf, xlsx = (made.submitted.pdf, made.submitted.xlsx) if made.submitted else (b"", b"")
+        by = made.submitted.submitted_by_label if made.submitted else ""
+        on = made.submitted.submitted_on if made.submitted else None
+    if not pdf:
+        if gaps:
+            raise ValidationFailed(f"The {label} FPPT submission of {code} is not made yet; "
+                                   "these board members are not signed off:", gaps)
+        raise NotFound(f"The {label} FPPT submission of {code} is not made yet: the chair "
+                       f"signs and makes it on the FPPT dashboard (due {made.deadline}).")
+    _write(output, pdf)
+    _write(output.with_suffix(".xlsx"), xlsx)
+    out.print(f"Wrote the sealed submission made by {by} on {on} to {output} "
+              f"(and {output.with_suffix('.xlsx').name}).")
+
+
 @references_app.command("list")
 def list_references(
     org: str | None = typer.Option(None, "--org", help="One organisation's ODS code."),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,9 @@ from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, Validat
 from appraisal_store.exports import csv_bytes, xlsx_bytes
 from appraisal_store.fppt_exports import esr_sheet
 from appraisal_store.fppt_queries import (
+    SubmissionState,
     board_year,
+    fppt_years_of,
     member_year,
     references,
     submission_state,
@@ -59,7 +62,7 @@ from records.fppt_sealing import make_reference, make_submission
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, clock_of
 from ..paths import RecordId
-from ..rendering import FormErrors, render
+from ..rendering import FormErrors, pages, render
 from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/fppt")
@@ -87,6 +90,30 @@ def _board(session: Session, me: CurrentPerson, organisation_id: int) -> Organis
     if organisation is None or not runs_fppt(session, me.actor, organisation_id):
         raise NotFound(f"There is no FPPT of organisation {organisation_id} that you run.")
     return organisation
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    """The FPPT's lines on the completion dashboard: each year's sign-offs and submission."""
+
+    organisation_id: int
+    years: list[tuple[str, str, int, int, SubmissionState]]  # year, slug, signed, members
+
+
+def fppt_section(organisation_id: int) -> DashboardSection:
+    """Read for the completion dashboard's FPPT section (a page global: the dashboard's
+    own context stays the appraisal's)."""
+    with read_session() as session:
+        years = []
+        for year in fppt_years_of(session, organisation_id):
+            members = board_year(session, organisation_id, year)
+            signed = sum(1 for m in members if m.year.state is FPPTYearState.SIGNED_OFF)
+            years.append((year, _slug(year), signed, len(members),
+                          submission_state(session, organisation_id, year)))
+    return DashboardSection(organisation_id, years)
+
+
+pages.env.globals["fppt_section"] = fppt_section
 
 
 @router.get("")
