@@ -315,6 +315,61 @@ def list_references(
     out.print(table)
 
 
+@references_app.command("export")
+def export_reference(
+    reference_id: int = typer.Argument(..., help="The reference's id (references list)."),
+    output: Path = typer.Option(..., "-o", "--output", help="FILE.pdf"),
+) -> None:
+    """Write a signed, sealed Board Member Reference (for a future employer)."""
+    from appraisal_store.database import read_session
+    from appraisal_store.errors import NotFound
+    from appraisal_store.fppt_tables import BoardMemberReference
+
+    with read_session() as session:
+        reference = session.get(BoardMemberReference, reference_id)
+        pdf = reference.pdf if reference is not None else None
+    if pdf is None:
+        raise NotFound(f"There is no signed Board Member Reference {reference_id} (see "
+                       "'appraisal references list').")
+    _write(output, pdf)
+    out.print(f"Wrote the sealed reference to {output}.")
+
+
+@references_app.command("received")
+def reference_received(
+    email: str = typer.Argument(..., help="The new board member's email."),
+    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
+    from_whom: str = typer.Option(..., "--from", help="Who gave the reference."),
+    on: str = typer.Option(..., "--on", help="The date it was received."),
+    covering: str = typer.Option(..., "--covering", help="The years it covers."),
+) -> None:
+    """Record a reference a new appointment came with."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from appraisal_store.actors import Actor
+    from appraisal_store.database import write_session
+    from appraisal_store.errors import NotFound
+    from appraisal_store.models import Appointment, Person
+    from appraisal_store.services.fppt_references import record_reference_received
+
+    day = parse_day(on, "--on")
+    assert day is not None
+    organisation_id = _organisation_id(require_organisations([org])[0])
+    with write_session() as session:
+        appointment_id = session.execute(
+            select(col(Appointment.id)).join(Person, col(Person.id) == Appointment.person_id)
+            .where(col(Person.email) == email.strip().lower(),
+                   col(Appointment.organisation_id) == organisation_id)
+            .order_by(col(Appointment.start_date).desc())).scalars().first()
+        if appointment_id is None:
+            raise NotFound(f"{email} has no appointment on the board of {org.upper()}.")
+        record_reference_received(session=session, actor=Actor.operator(),
+                                  appointment_id=appointment_id, from_whom=from_whom,
+                                  received_on=day, covering=covering, today=date.today())
+    out.print(f"Recorded the reference from {from_whom} for {email}.")
+
+
 def leave(
     email: str = typer.Argument(..., help="The board member's email."),
     org: str = typer.Option(..., "--org", help="The organisation's ODS code."),

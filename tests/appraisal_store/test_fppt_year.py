@@ -237,3 +237,26 @@ def test_a_withdrawn_director_keeps_their_year(board: Board, operator: Actor) ->
         withdraw(session=session, actor=operator, appraisal_id=board.appraisals[FINANCE],
                  reason="Left the trust", today=TODAY)
     assert year_of(board, FINANCE).state is FPPTYearState.NOT_STARTED
+
+
+def test_the_appraisal_is_not_agreed_while_not_fit_and_proper_without_a_decision(
+        board: Board) -> None:
+    from appraisal_store.services import review
+    from tests.review_journeys import agree_with_objectives
+
+    attest_clear(board, FINANCE)
+    record_applicable(board, FINANCE)
+    year_id = year_of(board, FINANCE).id or 0
+    with database.write_session() as session:
+        sign_off(session=session, actor=board.actor(CHAIR), fppt_year_id=year_id,
+                 outcome="not_fit_and_proper", now=NOW)
+    appraisal_id = board.appraisals[FINANCE]
+    with pytest.raises(ValidationFailed) as refused:
+        agree_with_objectives(board, FINANCE, "ceo@rx1.nhs.uk", appraisal_id)
+    assert any("the chair must record a decision" in p for p in refused.value.problems)
+    with database.write_session() as session:
+        record_chair_decision(session=session, actor=board.actor(CHAIR), fppt_year_id=year_id,
+                              decision="Stays in post with an improvement plan", now=NOW)
+    with database.write_session() as session:
+        review.agree(session=session, actor=board.actor("ceo@rx1.nhs.uk"),
+                     appraisal_id=appraisal_id)

@@ -87,3 +87,16 @@ def test_people_leave_opens_a_reference(board: Board, capsys: pytest.CaptureFixt
     code, _, err = invoke(capsys, "people", "leave", "ned1@rx1.nhs.uk", "--org", "RX1",
                           "--on", "2026-01-05", "--reason", "Again")
     assert code == 1 and "is not on the board of RX1 on 2026-01-05" in err
+
+
+def test_references_received_and_export(board: Board, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(capsys, "references", "received", "ned2@rx1.nhs.uk", "--org",
+                            "RX1", "--from", "Northgate ICB", "--on", "2025-10-01",
+                            "--covering", "2021 to 2025")
+    assert code == 0, err
+    code, _, err = invoke(capsys, "references", "received", "ned2@rx1.nhs.uk", "--org",
+                          "RX1", "--from", "", "--on", "2999-10-01", "--covering", "x")
+    assert code == 1 and "from whom: required" in err and "in the future" in err
+    code, _, err = invoke(capsys, "references", "export", "1", "-o", str(tmp_path / "r.pdf"))
+    assert code == 1 and "no signed Board Member Reference 1" in err
