@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import cache
@@ -176,6 +177,20 @@ class _Reader:
         else:
             seen[ident] = line
 
+    def entries(self, top: dict[str, yaml.Node], name: str, root: yaml.Node, kind: str, *,
+                key: str = "id") -> Iterator[tuple[yaml.Node, dict[str, yaml.Node], str]]:
+        """Each mapping of the list ``name`` with its ``key`` (reported when missing or
+        repeated), as (node, fields, key's value)."""
+        seen: dict[str, int] = {}
+        for item in self.items(top, name, root):
+            fields = self.mapping(item, f"a {kind}")
+            if fields is None:
+                continue
+            ident = self.text(fields, key, item, f"a {kind}")
+            if ident:
+                self.unique(item, kind, ident, seen)
+            yield item, fields, ident
+
     def choice(self, node: yaml.Node | None, owner: yaml.Node, what: str, name: str,
                choices: type[StrEnum]) -> Any:
         if node is None:
@@ -229,26 +244,13 @@ def parse_checklist(text: str, *, source: str = "<string>") -> Checklist:
             due_days = int(value)
     checks = _read_checks(reader, top, root)
     ids = {c.id for c in checks}
-    declarations: list[Declaration] = []
-    seen: dict[str, int] = {}
-    for item in reader.items(top, "declarations", root):
-        fields = reader.mapping(item, "a declaration")
-        if fields is None:
-            continue
-        ident = reader.text(fields, "id", item, "a declaration")
-        if ident:
-            reader.unique(item, "declaration", ident, seen)
-        declarations.append(Declaration(ident, reader.text(fields, "text", item,
-                                                           f"declaration '{ident}'")))
+    declarations = [Declaration(ident, reader.text(fields, "text", item,
+                                                   f"declaration '{ident}'"))
+                    for item, fields, ident in reader.entries(top, "declarations", root,
+                                                              "declaration")]
     columns: list[EsrColumn] = []
-    seen = {}
-    for item in reader.items(top, "esr_columns", root):
-        fields = reader.mapping(item, "an ESR column")
-        if fields is None:
-            continue
-        column = reader.text(fields, "column", item, "an ESR column")
-        if column:
-            reader.unique(item, "ESR column", column, seen)
+    for item, fields, column in reader.entries(top, "esr_columns", root, "ESR column",
+                                               key="column"):
         value = reader.text(fields, "value", item, f"ESR column '{column}'")
         if value and value not in ESR_VALUES:
             check = value.removeprefix("check:")
@@ -260,14 +262,8 @@ def parse_checklist(text: str, *, source: str = "<string>") -> Checklist:
                                                f"'{check}' in this file")
         columns.append(EsrColumn(column, value))
     sections: list[ReferenceSection] = []
-    seen = {}
-    for item in reader.items(top, "reference_sections", root):
-        fields = reader.mapping(item, "a reference section")
-        if fields is None:
-            continue
-        ident = reader.text(fields, "id", item, "a reference section")
-        if ident:
-            reader.unique(item, "reference section", ident, seen)
+    for item, fields, ident in reader.entries(top, "reference_sections", root,
+                                              "reference section"):
         title = reader.text(fields, "title", item, f"reference section '{ident}'")
         kind = reader.choice(fields.get("kind"), item, f"reference section '{ident}'", "kind",
                              SectionKind)
@@ -283,14 +279,7 @@ def parse_checklist(text: str, *, source: str = "<string>") -> Checklist:
 
 def _read_checks(reader: _Reader, top: dict[str, yaml.Node], root: yaml.Node) -> list[Check]:
     checks: list[Check] = []
-    seen: dict[str, int] = {}
-    for item in reader.items(top, "checks", root):
-        fields = reader.mapping(item, "a check")
-        if fields is None:
-            continue
-        ident = reader.text(fields, "id", item, "a check")
-        if ident:
-            reader.unique(item, "check", ident, seen)
+    for item, fields, ident in reader.entries(top, "checks", root, "check"):
         what = f"check '{ident}'"
         name = reader.text(fields, "name", item, what)
         evidence = reader.text(fields, "evidence", item, what)

@@ -221,10 +221,9 @@ async def submit(request: Request, organisation_id: RecordId, year_slug: str,
         except ValidationFailed as error:
             with read_session() as session:
                 context = _dashboard_context(session, me, organisation_id, year)
-            context["errors"] = FormErrors.from_problems(
-                error.summary, error.problems, default_field="declaration")
             context["declaration"] = declaration
-            return render(request, "fppt/dashboard.html", context, status_code=400)
+            return _refusal(request, "fppt/dashboard.html", context, error,
+                            default_field="declaration", fields={}, posted={})
         return RedirectResponse(f"/fppt/boards/{organisation_id}/{year_slug}?done=submitted",
                                 status_code=303)
     return await run_in_threadpool(made)
@@ -268,6 +267,26 @@ def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> R
     return render(request, "fppt/assessment.html", context)
 
 
+def _posted(form: Any) -> dict[str, str]:
+    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def _refusal(request: Request, template: str, context: dict[str, Any],
+             error: AppraisalError, *, default_field: str, fields: dict[str, str],
+             posted: dict[str, str]) -> Response:
+    """The page again, with the service's problems beside their fields (400)."""
+    summary = error.summary if isinstance(error, ValidationFailed) else error.message
+    problems = error.problems if isinstance(error, ValidationFailed) else [error.message]
+    context["errors"] = FormErrors.from_problems(summary, problems,
+                                                 default_field=default_field, fields=fields)
+    context["posted"] = posted
+    return render(request, template, context, status_code=400)
+
+
 def _act(request: Request, me: CurrentPerson, fppt_year_id: int, action: Callable[[Session],
          object], *, fields: dict[str, str], default_field: str, done: str,
          posted: dict[str, str], template: str = "fppt/assessment.html",
@@ -278,15 +297,10 @@ def _act(request: Request, me: CurrentPerson, fppt_year_id: int, action: Callabl
     except (NotAllowed, NotFound):
         raise
     except AppraisalError as error:
-        summary = error.summary if isinstance(error, ValidationFailed) else error.message
-        problems = error.problems if isinstance(error, ValidationFailed) else [error.message]
         with read_session() as session:
             context = _assessment_context(session, me, fppt_year_id)
-        context["errors"] = FormErrors.from_problems(summary, problems,
-                                                     default_field=default_field,
-                                                     fields=fields)
-        context["posted"] = posted
-        return render(request, template, context, status_code=400)
+        return _refusal(request, template, context, error, default_field=default_field,
+                        fields=fields, posted=posted)
     return RedirectResponse(where or f"/fppt/assessments/{fppt_year_id}?done={done}",
                             status_code=303)
 
@@ -294,7 +308,7 @@ def _act(request: Request, me: CurrentPerson, fppt_year_id: int, action: Callabl
 @router.post("/assessments/{fppt_year_id}/checks")
 async def record(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
-    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    posted = _posted(form)
     upload = form.get("evidence_file")
     evidence = None
     if isinstance(upload, UploadFile) and upload.filename:
@@ -321,7 +335,7 @@ async def record(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
 @router.post("/assessments/{fppt_year_id}/sign-off")
 async def sign(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
-    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    posted = _posted(form)
     now = clock_of(request)
     return await run_in_threadpool(
         _act, request, me, fppt_year_id, lambda session: sign_off(
@@ -335,7 +349,7 @@ async def sign(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
 @router.post("/assessments/{fppt_year_id}/decision")
 async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
-    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    posted = _posted(form)
     now = clock_of(request)
     return await run_in_threadpool(
         _act, request, me, fppt_year_id, lambda session: record_chair_decision(
@@ -348,7 +362,7 @@ async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
 @router.post("/assessments/{fppt_year_id}/not-required")
 async def not_required(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
-    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    posted = _posted(form)
     return await run_in_threadpool(
         _act, request, me, fppt_year_id, lambda session: mark_not_required(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
@@ -377,13 +391,13 @@ def attestation(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> 
 @router.post("/assessments/{fppt_year_id}/attest")
 async def sign_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
-    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    posted = _posted(form)
     today = clock_of(request).date()
 
     def act() -> Response:
         with read_session() as session:
             context = _attestation_context(session, me, fppt_year_id)
-        answers = {d.id: Answer({"yes": True, "no": False}.get(posted.get(d.id, "")),
+        answers = {d.id: Answer(_yes_no(posted.get(d.id, "")),
                                 posted.get(f"{d.id}-details", ""))
                    for d in context["declarations"]}
         try:
@@ -391,11 +405,9 @@ async def sign_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -
                 attest(session=session, actor=me.actor, fppt_year_id=fppt_year_id,
                        answers=answers, today=today)
         except ValidationFailed as error:
-            context["errors"] = FormErrors.from_problems(
-                error.summary, error.problems, default_field="attestation",
-                fields={d.id: d.id for d in context["declarations"]})
-            context["posted"] = posted
-            return render(request, "fppt/attest.html", context, status_code=400)
+            return _refusal(request, "fppt/attest.html", context, error,
+                            default_field="attestation", posted=posted,
+                            fields={d.id: d.id for d in context["declarations"]})
         return RedirectResponse(f"/fppt/assessments/{fppt_year_id}?done=attested",
                                 status_code=303)
     return await run_in_threadpool(act)
@@ -433,14 +445,14 @@ def reference_page(request: Request, reference_id: RecordId, me: CurrentPerson) 
 @router.post("/references/{reference_id}")
 async def reference_save(request: Request, reference_id: RecordId, me: Csrf) -> Response:
     form = await request.form()
-    posted = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    posted = _posted(form)
     now = clock_of(request)
 
     def act() -> Response:
         with read_session() as session:
             context = _reference_context(session, me, reference_id)
-        answers = {s.id: SectionAnswer({"yes": True, "no": False}.get(posted.get(
-            f"{s.id}-answer", "")), posted.get(s.id, "")) for s in context["sections"]}
+        answers = {s.id: SectionAnswer(_yes_no(posted.get(f"{s.id}-answer", "")),
+                                   posted.get(s.id, "")) for s in context["sections"]}
         try:
             with unit_of_work() as session:
                 save_reference(session=session, actor=me.actor, reference_id=reference_id,
@@ -450,11 +462,9 @@ async def reference_save(request: Request, reference_id: RecordId, me: Csrf) -> 
         except ValidationFailed as error:
             with read_session() as session:
                 context = _reference_context(session, me, reference_id)
-            context["errors"] = FormErrors.from_problems(
-                error.summary, error.problems, default_field="reference",
-                fields={s.id: s.id for s in context["sections"]})
-            context["posted"] = posted
-            return render(request, "fppt/reference.html", context, status_code=400)
+            return _refusal(request, "fppt/reference.html", context, error,
+                            default_field="reference", posted=posted,
+                            fields={s.id: s.id for s in context["sections"]})
         done = "signed" if posted.get("action") == "sign" else "saved"
         return RedirectResponse(f"/fppt/references/{reference_id}?done={done}",
                                 status_code=303)

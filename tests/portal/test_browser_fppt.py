@@ -3,7 +3,6 @@ follows the self-attestation email and attests, the chair signs off from the sig
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -17,26 +16,12 @@ from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from flows.delivery import deliver_messages, due_message_ids
 from tests.appraisal_store.fppt_steps import year_of
 from tests.conftest import Board
-from tests.portal.test_browser import (  # noqa: F401 - the server fixture
-    ARGS,
-    CHROMIUM,
-    server_fixture,
-    watch_console,
-)
+from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
+from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - the fixture
 from tests.portal.test_browser_review import _sign_in
 
 pytestmark = pytest.mark.browser
 FINANCE = "finance@rx1.nhs.uk"
-
-
-@pytest.fixture(name="browser")
-def browser_fixture() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _attestation_link(email: str) -> str:
