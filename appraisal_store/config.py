@@ -12,6 +12,10 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+PRODUCTION_NEEDS_AN_EXPORT_FOLDER = (
+    "APPRAISAL_ENV=production keeps nothing on a machine's own disk: set APPRAISAL_EXPORT_DIR "
+    "to a folder every machine mounts (or give --to); each sealed record is also "
+    "downloadable on any machine with `appraisal records export ID` and from the portal.")
 PRODUCTION_NEEDS_SMTP = (
     "APPRAISAL_ENV=production sends email by SMTP only: set APPRAISAL_SMTP_URL (e.g. "
     "smtp://smtp.example.nhs.uk:25); no .eml files are written on a machine's own disk.")
@@ -62,6 +66,9 @@ class Settings(BaseSettings):
     # a default to confirm (README).
     fppt_submission_deadline: str = Field(default="06-30", pattern=r"^(0[1-9]|1[0-2])-"
                                                                   r"(0[1-9]|[12]\d|3[01])$")
+    # A folder every machine mounts (NFS, SMB) where ``records export-all`` writes; unset,
+    # the home's ``records`` folder, which production refuses (a machine's own disk).
+    export_dir: Path | None = None
 
     @field_validator("dask_address")
     @classmethod
@@ -165,7 +172,9 @@ class Settings(BaseSettings):
 
     @property
     def records_dir(self) -> Path:
-        return self.home / "records"
+        """Where ``records export-all`` writes by default: the shared export folder, else
+        the home's ``records``."""
+        return self.export_dir or self.home / "records"
 
     @property
     def reports_dir(self) -> Path:

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from .clock import utcnow
 from .fppt_vocabulary import CheckOutcome, FPPTOutcome, FPPTYearState, ReferenceState
-from .sql_types import EnumText, UTCDateTime, utcnow
+from .sql_types import EnumText, UTCDateTime
 from .vocabulary import BoardRole
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from .database import dialect_insert
+from .clock import utcnow
 from .follow_ups import note_messages
 from .models import OutboxMessage
-from .sql_types import utcnow
+from .upsert import dialect_insert
 
 _COLUMNS = ("idempotency_key", "template", "recipient_email", "recipient_name", "appraisal_id",
             "payload", "created_at", "attempts", "next_attempt_at")

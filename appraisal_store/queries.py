@@ -12,7 +12,6 @@ from sqlalchemy import Case, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from .database import run_columns
 from .deadlines import DUE_KIND_BY_STATE
 from .models import (
     Appointment,
@@ -23,6 +22,7 @@ from .models import (
     Person,
     Signature,
 )
+from .sessions import run_columns
 from .vocabulary import AppraisalState, BoardRole, SignatureRole
 
 

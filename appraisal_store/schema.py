@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from .audit import start_chain
 from .config import settings
-from .database import engine as default_engine
+from .engines import engine as default_engine
 from .environment import (
     StoreFromNewerRelease,
     StoreNotMadeByAlembic,

@@ -50,8 +50,3 @@ class EnumText(TypeDecorator[enum.Enum]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> enum.Enum | None:
         return None if value is None else self.enum_class(value)
-
-
-def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)

@@ -18,9 +18,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import write_session
 from appraisal_store.models import Appointment, Organisation, Person
 from appraisal_store.services.frameworks import current_framework_version
+from appraisal_store.sessions import write_session
 from appraisal_store.vocabulary import BoardRole, OrgType
 
 SEED = 20250401

@@ -35,7 +35,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from appraisal_store.database import engine
+from appraisal_store.engines import engine
 from appraisal_store.models import Appraisal, Organisation, Person
 from portal.server import default_workers
 
@@ -274,7 +274,7 @@ def measure_journeys(store: Store, dataset: Dataset, *, seconds: float, clients:
                      workers: int | None = None) -> list[Entry]:
     """Measurement 7 on ``store``: the two probes while ``clients`` load the portal for
     ``seconds``."""
-    from records.keys import ensure_deployment_seal
+    from records.configured_seal import ensure_deployment_seal
 
     from .stores import store_in_use
 

@@ -12,6 +12,10 @@ time (``measure_portal_at_sizes``), and each size's two halves are put together:
 machine whose speed drifts over minutes (seen here: 15 to 30%), a drift then weighs on
 every size alike instead of on whichever was measured last, which is what measurement 6
 (the growth of a page's p95 with the total) compares.
+
+Kept in one module: starting the portal as deployed, signing the load's people in and
+timing each size in two halves are one procedure, whose figures compare only when each
+step is read beside the others.
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ import httpx
 import psutil
 from sqlalchemy import insert, select
 
+from appraisal_store.clock import utcnow
 from appraisal_store.cpus import usable_cpus
-from appraisal_store.database import engine
+from appraisal_store.engines import engine
 from appraisal_store.models import Appraisal, Person, PortalSession
-from appraisal_store.sql_types import utcnow
 from portal.server import APP_FACTORY, default_workers
 
 from .dataset import Dataset
@@ -411,8 +415,8 @@ def prepare_portal_store(store: Store, size: int) -> tuple[list[dict[str, Any]],
     and open the cycle through the service (no Prefect needed: the pages see the same rows
     the flow writes). No entries of its own; the dataset for the portal's load."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.cycles import open_cycles, resolve_dates
+    from appraisal_store.sessions import write_session
 
     from . import dataset as synthetic
     from .stores import store_in_use

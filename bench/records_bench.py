@@ -6,7 +6,7 @@ appraisals are signed by both parties but not sealed (written in bulk), then tim
 and on 2 processes:
 
 - the FLOOR: a bare loop over ``count`` of them calling ``records.build.build_content``,
-  ``records.render.render_record`` and two ``records.seal.sign_record`` directly: no
+  ``records.render.render_record`` and two ``records.pdf_signing.sign_record`` directly: no
   Prefect, nothing stored; on 2 processes a ``multiprocessing`` pool ('spawn', each
   worker loads the seal once; the pool's start is timed, as the Dask cluster's is). It is
   timed in two halves, one just before the flow and one just after, so that a drift in
@@ -19,6 +19,10 @@ The 1-process paths use the first ``count`` appraisals, the 2-process paths the 
 
 The smaller helpers (``record_items``, ``render_and_seal``, ``bare_loop``) render sample
 content without a store; the smoke test uses them.
+
+Kept in one module: the floor and the flow run over the same store and the same kind of
+appraisals, side by side, so that the ratio between them is like for like; apart, a change
+to one would silently stop matching the other.
 """
 
 from __future__ import annotations
@@ -74,8 +78,9 @@ def record_items(count: int) -> list[RecordItem]:
 
 def render_and_seal(item: RecordItem, home: str) -> int:
     """One record rendered and signed by both parties; returns its size in bytes."""
+    from records.pdf_signing import sign_record
     from records.render import render_record
-    from records.seal import load_seal, sign_record
+    from records.seal import load_seal
 
     # Test data lives with the tests; only the smoke test (run from a checkout) calls this.
     from tests.records.sample import sample_content
@@ -98,7 +103,7 @@ def render_and_seal_batch(items: list[RecordItem], home: str) -> int:
 
 
 def _chunks(items: list[RecordItem], processes: int) -> list[list[RecordItem]]:
-    from flows.runtime import batches
+    from flows.batching import batches
 
     return batches(items, most_batches=max(processes * 4, 1), least_size=10)
 
@@ -118,7 +123,7 @@ def bare_loop(items: list[RecordItem], home: Path, processes: int) -> float:
 
 
 def prepare_seal(home: Path) -> None:
-    from records.seal import ensure_seal
+    from records.self_signed_seal import ensure_seal
 
     ensure_seal(home, organisation="Benchmark NHS seal")
 
@@ -153,7 +158,6 @@ def prepare_signed_appraisals(bind: Any, signed: int) -> list[int]:
     """
     from sqlalchemy import insert, select, update
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import (
         Appraisal,
         DevelopmentAction,
@@ -165,6 +169,7 @@ def prepare_signed_appraisals(bind: Any, signed: int) -> list[int]:
         Signature,
     )
     from appraisal_store.services.frameworks import framework_of
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import AppraisalState
 
     with read_session(bind) as session:
@@ -234,10 +239,10 @@ def prepare_signed_appraisals(bind: Any, signed: int) -> list[int]:
 
 def floor_record(appraisal_id: int, seal: Any) -> int:
     """The floor's unit of work: build the content, render, sign twice; nothing stored."""
-    from appraisal_store.database import read_session
+    from appraisal_store.sessions import read_session
     from records.build import RECORD_TIME_ZONE, build_content
+    from records.pdf_signing import sign_record
     from records.render import render_record
-    from records.seal import sign_record
 
     with read_session() as session:
         content = build_content(session, appraisal_id)
@@ -256,7 +261,7 @@ _worker_seal: Any = None
 def _floor_worker_start(url: str, home: str, database: str = "sqlite") -> None:
     """A floor pool worker: point at the store and load the seal, once per process."""
     global _worker_seal
-    from records.keys import deployment_seal
+    from records.configured_seal import deployment_seal
 
     from .stores import Store, use_store
 
@@ -302,7 +307,7 @@ class FloorRunner:
 
     def __call__(self, appraisal_ids: list[int]) -> float:
         """Seconds for the floor over ``appraisal_ids``."""
-        from flows.runtime import batches
+        from flows.batching import batches
         from flows.sealing import BATCHES_PER_WORKER, LEAST_BATCH
 
         started = time.perf_counter()
@@ -345,10 +350,11 @@ def records_measurements(count: int, workdir: Path, log: Any,
         database: "sqlite" or "postgres" (see ``bench.stores``).
     """
     from appraisal_store.actors import Actor
-    from appraisal_store.database import engine, write_session
+    from appraisal_store.engines import engine
     from appraisal_store.services.cycles import open_cycles, resolve_dates
+    from appraisal_store.sessions import write_session
     from flows.sealing import run_seal_records
-    from records.keys import ensure_deployment_seal
+    from records.configured_seal import ensure_deployment_seal
 
     from . import dataset
     from .results import Entry, with_floor

@@ -31,7 +31,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="appraisal counts, comma-separated (default 1000,5000,10000)")
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--records", type=int, default=1000,
-                        help="records to render and seal per path (0 skips)")
+                        help="records to render and seal per path (0 skips measurements 3 "
+                             "and 8)")
     parser.add_argument("--portal-seconds", type=float, default=30.0,
                         help="load per size, in two halves (0 skips the portal)")
     parser.add_argument("--clients", type=int, default=20)
@@ -41,10 +42,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load (10 s for measurement 7), 100 records, "
                            "sizes 1000 and 10000")
-    parser.add_argument("--only", choices=("all", "portal", "records"), default="all",
+    parser.add_argument("--only", choices=("all", "portal", "records", "deployed"),
+                        default="all",
                         help="portal: only measurements 4, 5 and 7 of the portal (no "
                              "Prefect server, no flows, no records); records: only "
-                             "measurement 3")
+                             "measurements 3 and 8; deployed: only measurement 8")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -188,6 +190,23 @@ def records_measurements(options: argparse.Namespace, workdir: Path,
     return entries
 
 
+def deployed_measurements(options: argparse.Namespace, workdir: Path,
+                          log: Any) -> list[Entry]:
+    """Measurement 8: the deployed seal-records flow on an external Dask cluster of two
+    workers against the bare loop on them (bench/deployed_bench.py), on each database
+    asked for (PostgreSQL when it answers)."""
+    from .deployed_bench import deployed_measurement
+    from .stores import postgres_answers
+
+    databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
+    entries: list[Entry] = []
+    for database in databases:
+        if database == "postgres" and not postgres_answers():
+            continue  # store_measurements already says PostgreSQL was skipped
+        entries += deployed_measurement(options.records, workdir, log, database=database)
+    return entries
+
+
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
@@ -203,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             with prefect_server(workdir):
                 if options.only == "all":
                     entries += store_measurements(options, workdir, console.print)
-                if options.records > 0:
+                if options.records > 0 and options.only != "deployed":
                     entries += records_measurements(options, workdir, console.print)
+                if options.records > 0:
+                    entries += deployed_measurements(options, workdir, console.print)
     console.print(table(entries))
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,

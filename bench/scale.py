@@ -32,7 +32,7 @@ def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Datase
 
     Returns the entries as plain dicts, and the dataset for the portal's load.
     """
-    from appraisal_store.database import engine
+    from appraisal_store.engines import engine
     from appraisal_store.models import Appraisal, OutboxMessage
 
     from . import cycle, dataset

@@ -39,12 +39,12 @@ _STORE_SETTINGS = ("APPRAISAL_HOME", "APPRAISAL_DATABASE_URL")  # what ``use_sto
 
 def use_store(store: Store) -> None:
     """Point this process's settings and engines at ``store``."""
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
 
     os.environ["APPRAISAL_HOME"] = str(store.home)
     os.environ["APPRAISAL_DATABASE_URL"] = store.url
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
 
 
 def create_store(database: str, workdir: Path, label: str) -> Store:
@@ -53,7 +53,7 @@ def create_store(database: str, workdir: Path, label: str) -> Store:
     Nothing in this process is pointed at it (``use_store`` does that), so a store can be
     made here and filled and measured in other processes.
     """
-    from appraisal_store.database import make_engine
+    from appraisal_store.engines import make_engine
     from appraisal_store.schema import upgrade
 
     home = workdir / f"{database}-{label}"
@@ -99,7 +99,7 @@ def _as_admin(statement: str) -> None:
 def store_in_use(store: Store) -> Iterator[Store]:
     """This process pointed at ``store`` for the block, and afterwards at what it used
     before (its settings and engines as they were)."""
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
 
     saved = {key: os.environ.get(key) for key in _STORE_SETTINGS}
     use_store(store)
@@ -112,7 +112,7 @@ def store_in_use(store: Store) -> Iterator[Store]:
             else:
                 os.environ[key] = value
         config.settings.cache_clear()
-        database.reset_engines()
+        engines.reset_engines()
 
 
 @contextmanager

@@ -36,8 +36,8 @@ def grant(
 ) -> None:
     """Grant administration of one organisation, or the national view (audited)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.administrators import grant_administration
+    from appraisal_store.sessions import write_session
 
     what = _scope(org, national)
     with write_session() as session:
@@ -57,8 +57,8 @@ def revoke(
 ) -> None:
     """Revoke a grant of administration (audited; the grant stays on record, revoked)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.administrators import revoke_administration
+    from appraisal_store.sessions import write_session
 
     what = _scope(org, national)
     with write_session() as session:
@@ -77,8 +77,8 @@ def list_grants(
 ) -> None:
     """List the grants of administration (the chair's and company secretary's own
     administration comes with their appointment and is not listed)."""
-    from appraisal_store.database import read_session
     from appraisal_store.services.administrators import administration_grants
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         rows = administration_grants(session, include_revoked=include_revoked)
@@ -108,8 +108,8 @@ def add_external(
 ) -> None:
     """Register an external appraiser for the organisation (audited)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.appraisers import register_external_appraiser
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         registration = register_external_appraiser(
@@ -126,8 +126,8 @@ def remove_external(
 ) -> None:
     """End a registration (audited); appraisals already assigned keep their appraiser."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.appraisers import remove_external_appraiser
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         removed = remove_external_appraiser(session=session, actor=Actor.operator(),
@@ -145,8 +145,8 @@ def list_external(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List the registered external appraisers."""
-    from appraisal_store.database import read_session
     from appraisal_store.services.appraisers import external_appraisers
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         rows = external_appraisers(session, organisation_code=org,

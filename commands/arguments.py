@@ -34,9 +34,9 @@ def require_organisations(codes: list[str]) -> list[str]:
     """The codes, upper-cased, if every one is on record; else NotFound naming the others."""
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.errors import NotFound
     from appraisal_store.models import Organisation
+    from appraisal_store.sessions import read_session
 
     wanted = [code.strip().upper() for code in codes]
     with read_session() as session:
@@ -52,8 +52,8 @@ def organisation_codes(org: str | None, all_orgs: bool) -> list[str]:
     """The organisations a command covers: one by code (checked), or every one with --all."""
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Organisation
+    from appraisal_store.sessions import read_session
 
     if bool(org) == all_orgs:
         raise typer.BadParameter("give either --org CODE or --all", param_hint="--org / --all")
@@ -74,11 +74,11 @@ def require_cycle(year: str | None, org: str | None = None) -> str | None:
     """
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.errors import NotFound
     from appraisal_store.models import Cycle, Organisation
     from appraisal_store.queries import latest_year
     from appraisal_store.services.cycles import parse_year
+    from appraisal_store.sessions import read_session
 
     code = require_organisations([org])[0] if org else None
     if year is None:
@@ -100,9 +100,9 @@ def require_cycle(year: str | None, org: str | None = None) -> str | None:
 
 
 def require_appraisal(appraisal_id: int) -> int:
-    from appraisal_store.database import read_session
     from appraisal_store.errors import NotFound
     from appraisal_store.models import Appraisal
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         if session.get(Appraisal, appraisal_id) is None:

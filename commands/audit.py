@@ -10,13 +10,13 @@ import typer
 from .console import out, print_json, show_error
 
 if TYPE_CHECKING:
-    from appraisal_store.audit import AuditAnchor
+    from appraisal_store.audit_hashing import AuditAnchor
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
 
 def _witness(written: str | None) -> AuditAnchor | None:
-    from appraisal_store.audit import AuditAnchor
+    from appraisal_store.audit_hashing import AuditAnchor
     from appraisal_store.errors import ValidationFailed
 
     if written is None:
@@ -37,8 +37,8 @@ def verify(
 ) -> None:
     """Check every audit event against its hash and the one before it, and that every
     sealed record's anchor is still a point of the trail (exit 1 if not)."""
-    from appraisal_store.audit import verify_chain
-    from appraisal_store.database import read_session
+    from appraisal_store.audit_verification import verify_chain
+    from appraisal_store.sessions import read_session
 
     witness = _witness(anchor)
     with read_session() as session:
@@ -75,7 +75,7 @@ def anchor_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
     """Print the trail's head (HASH@N) for a witness kept elsewhere: a board paper, an
     email to the company secretary. `audit verify --anchor HASH@N` checks against it."""
     from appraisal_store.audit import chain_head
-    from appraisal_store.database import read_session
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         head = chain_head(session)
@@ -90,8 +90,8 @@ def repair_head() -> None:
     """Re-create the trail's head row (or move it up to the last event) when the trail
     verifies; refused, changing nothing, when it does not. The repair is audited."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.audit_trail import repair_trail_head
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         repaired = repair_trail_head(session=session, actor=Actor.operator())

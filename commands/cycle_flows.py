@@ -26,7 +26,7 @@ def progress_bar(description: str, total: int | None, *, hidden: bool = False
                  ) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar fed by the flows' ``report_progress`` (units of work done);
     ``hidden`` (under ``--json``) keeps stdout for the one JSON document."""
-    from flows.runtime import progress_to
+    from flows.progress import progress_to
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
@@ -63,7 +63,8 @@ def send_outbox_now(*, as_json: bool = False, **more: object) -> None:
     """Run ``send_outbox`` once and say what happened (as JSON, with ``more`` keys): sent,
     deferred with the reasons, failed for good with the server's answers. Exits 1 when the
     server could not be reached and nothing was sent."""
-    from flows.outbox import pending_count, run_send_outbox
+    from flows.delivery import pending_count
+    from flows.outbox import run_send_outbox
 
     with progress_bar("Sending messages", pending_count() or None, hidden=as_json):
         report = run_send_outbox()
@@ -103,9 +104,9 @@ def outbox_send(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 @outbox_app.command("status")
 def outbox_status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """How the outbox stands, and the messages the mail server refused for good."""
-    from appraisal_store.database import read_session
+    from appraisal_store.clock import utcnow
     from appraisal_store.services.outbox import outbox_summary, undelivered_messages
-    from appraisal_store.sql_types import utcnow
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         summary = outbox_summary(session, now=utcnow())

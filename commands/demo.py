@@ -28,7 +28,7 @@ OPENED_ON = date(2025, 12, 1)
 def _prepare_home() -> Path:
     """Empty the demo's home, refusing to touch anything that is not a demo's."""
     from appraisal_store.config import settings
-    from appraisal_store.database import reset_engines
+    from appraisal_store.engines import reset_engines
     from appraisal_store.errors import NotADemoDatabase
 
     config = settings()
@@ -137,8 +137,8 @@ def demo_people() -> list[tuple[str, int]]:
     """
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Appointment, Appraisal, Organisation, Person
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import BoardRole
 
     def holder(session: object, board: str, role: BoardRole) -> int:
@@ -172,9 +172,9 @@ def demo_people() -> list[tuple[str, int]]:
 def demo_sign_in_links(*, base_url: str, now: datetime | None = None) -> list[DemoSignIn]:
     """A single-use sign-in link for each person of ``demo_people``, made in the store as
     the portal makes the emailed ones, valid for ``DEMO_LINK_LIFETIME``."""
-    from appraisal_store.database import write_session
+    from appraisal_store.clock import utcnow
     from appraisal_store.models import Person
-    from appraisal_store.sql_types import utcnow
+    from appraisal_store.sessions import write_session
     from portal.authentication import issue_sign_in_link
 
     moment = now or utcnow()
@@ -227,17 +227,17 @@ def demo(
 ) -> None:
     """Build the demo: three boards and the 2025/26 cycle, driven by the Prefect flows."""
     from appraisal_store.config import settings
-    from appraisal_store.database import read_session, write_session
     from appraisal_store.queries import completion_status
     from appraisal_store.schema import upgrade
     from appraisal_store.services.organisations import add_organisation
     from appraisal_store.services.people import import_people
+    from appraisal_store.sessions import read_session, write_session
     from flows.cycle import run_close_cycle, run_open_cycle
     from flows.outbox import run_send_outbox
     from flows.reminder_sweep import run_daily_reminders
     from flows.route_appraisal import run_route_appraisal
-    from records.archive import export_all_complete
-    from records.keys import ensure_deployment_seal
+    from records.configured_seal import ensure_deployment_seal
+    from records.pdf_export import export_all_complete
 
     from . import demo_scenario as scenario
     from .demo_boards import ORGANISATIONS, PEOPLE_CSV

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.fppt_checklist import SELF_ATTESTATION
 from appraisal_store.fppt_queries import board_year, references
 from appraisal_store.fppt_vocabulary import FPPTOutcome
@@ -27,6 +26,7 @@ from appraisal_store.services.fppt import (
 )
 from appraisal_store.services.fppt_checklists import checklist_of
 from appraisal_store.services.fppt_references import SectionAnswer, save_reference
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import BoardRole
 from records.fppt_sealing import make_reference, make_submission
 

@@ -9,10 +9,23 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, Organisation, Person
-from appraisal_store.services import administration, meetings, review, self_assessment, signing
+from appraisal_store.services import (
+    administration,
+    meetings,
+    review,
+    self_assessment,
+    signing,
+)
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.services.review_objectives import (
+    DevelopmentInput,
+    ObjectiveInput,
+    ObjectiveReviewInput,
+    set_development_plan,
+    set_objectives,
+)
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import AppraisalState, FPPTStatus, ObjectiveKind, ObjectiveOutcome
 from competencies.scale import ScaleLabel
 
@@ -133,24 +146,24 @@ def complete_review(appraisal: DemoAppraisal, meeting: date) -> None:
                         "the wards was suggested.",
             appraiser_comments="A strong year; the development plan focuses on digital "
                                "transformation.")
-        review.set_objectives(
+        set_objectives(
             session=session, actor=actor, appraisal_id=appraisal_id,
             objectives=[
-                review.ObjectiveInput(ObjectiveKind.EDI, "Sponsor the race equality network and "
-                                      "report progress on the WRES to the board",
-                                      "Quarterly reports; WRES indicators improve",
-                                      date(2027, 3, 31)),
-                review.ObjectiveInput(ObjectiveKind.ORGANISATIONAL, "Lead the board's review of "
-                                      "elective recovery", "Plan agreed by September",
-                                      date(2026, 9, 30)),
+                ObjectiveInput(ObjectiveKind.EDI, "Sponsor the race equality network and "
+                               "report progress on the WRES to the board",
+                               "Quarterly reports; WRES indicators improve",
+                               date(2027, 3, 31)),
+                ObjectiveInput(ObjectiveKind.ORGANISATIONAL, "Lead the board's review of "
+                               "elective recovery", "Plan agreed by September",
+                               date(2026, 9, 30)),
             ],
-            reviews=[review.ObjectiveReviewInput("Strengthen the quality committee's assurance",
-                                                 ObjectiveOutcome.MET, "Achieved in Q3")])
-        review.set_development_plan(
+            reviews=[ObjectiveReviewInput("Strengthen the quality committee's assurance",
+                                          ObjectiveOutcome.MET, "Achieved in Q3")])
+        set_development_plan(
             session=session, actor=actor, appraisal_id=appraisal_id,
-            actions=[review.DevelopmentInput("Digital and data leadership",
-                                             "NHS Digital Academy board programme",
-                                             "Funded by the trust", "By March 2027", "d2")])
+            actions=[DevelopmentInput("Digital and data leadership",
+                                      "NHS Digital Academy board programme",
+                                      "Funded by the trust", "By March 2027", "d2")])
         review.confirm_fppt(session=session, actor=actor, appraisal_id=appraisal_id,
                             last_assessed_on=date(2025, 10, 15), status=FPPTStatus.FIT_AND_PROPER,
                             notes="Annual checks complete; no concerns.")

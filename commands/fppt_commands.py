@@ -1,5 +1,5 @@
-"""``appraisal fppt ...``, ``appraisal references list`` and ``appraisal people leave``:
-the fit and proper person test's year at the command line."""
+"""``appraisal fppt ...``: the fit and proper person test's year at the command line (the
+checklist, each board member's status and checks, the ESR export and the submission)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ fppt_app = typer.Typer(help="The fit and proper person test (FPPT) of board memb
                        no_args_is_help=True)
 checks_app = typer.Typer(help="The FPPT checklist (checks, declarations, ESR columns, "
                               "reference sections).", no_args_is_help=True)
-references_app = typer.Typer(help="Board Member References of leavers.", no_args_is_help=True)
 fppt_app.add_typer(checks_app, name="checks")
 
 
@@ -33,8 +32,8 @@ def import_checks(file: Path = typer.Argument(..., help="A checklist YAML file."
     """Validate a checklist file and make it the current version (years already open keep
     theirs); a bad file is refused with every problem and its line."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.fppt_checklists import import_checklist
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         stored = import_checklist(session=session, actor=Actor.operator(), path=file)
@@ -46,8 +45,8 @@ def import_checks(file: Path = typer.Argument(..., help="A checklist YAML file."
 def list_checks(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The current checklist's checks."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.fppt_checklists import checklist_of, current_checklist_version
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         checklist = checklist_of(session, current_checklist_version(
@@ -65,11 +64,11 @@ def _year(year: str | None, code: str) -> str:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from appraisal_store.database import read_session
     from appraisal_store.errors import NotFound
     from appraisal_store.fppt_queries import fppt_years_of
     from appraisal_store.models import Organisation
     from appraisal_store.services.cycles import parse_year
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         organisation_id = session.execute(select(col(Organisation.id)).where(
@@ -95,9 +94,9 @@ def status(
     """Each board member's FPPT: state, checks recorded, overdue, outcome and sign-off."""
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.fppt_queries import board_year, submission_state
     from appraisal_store.models import Organisation
+    from appraisal_store.sessions import read_session
 
     codes = require_organisations([org]) if org else None
     today = date.today()
@@ -163,9 +162,10 @@ def record(
 ) -> None:
     """Record one check of a board member's FPPT (a new entry; corrections supersede)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.errors import ValidationFailed
-    from appraisal_store.services.fppt import EvidenceFile, find_year, record_check
+    from appraisal_store.services.fppt import EvidenceFile, record_check
+    from appraisal_store.services.fppt_years import find_year
+    from appraisal_store.sessions import write_session
 
     day = parse_day(on, "--on")
     assert day is not None
@@ -186,12 +186,12 @@ def record(
                   f"{fppt.year}; the FPPT is {fppt.state.label.lower()}.")
 
 
-def _organisation_id(code: str) -> int:
+def organisation_id_of(code: str) -> int:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Organisation
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         found: int = session.execute(select(col(Organisation.id)).where(
@@ -199,7 +199,7 @@ def _organisation_id(code: str) -> int:
     return found
 
 
-def _write(path: Path, content: bytes) -> None:
+def write_file(path: Path, content: bytes) -> None:
     from appraisal_store.errors import ValidationFailed
 
     try:
@@ -216,26 +216,26 @@ def esr_export(
 ) -> None:
     """Each board member's FPPT fields as the Electronic Staff Record holds them (the
     columns as the checklist file lists them), as CSV or XLSX by the file's suffix."""
-    from appraisal_store.database import read_session
     from appraisal_store.errors import ValidationFailed
     from appraisal_store.exports import csv_bytes, xlsx_bytes
     from appraisal_store.fppt_exports import esr_sheet
     from appraisal_store.fppt_queries import board_year
     from appraisal_store.models import Organisation
     from appraisal_store.services.fppt_checklists import checklist_of
+    from appraisal_store.sessions import read_session
 
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise ValidationFailed(f"-o {output}: name a .csv or an .xlsx file.")
     code = require_organisations([org])[0]
     label = _year(year, code)
-    organisation_id = _organisation_id(code)
+    organisation_id = organisation_id_of(code)
     with read_session() as session:
         organisation = session.get(Organisation, organisation_id)
         members = board_year(session, organisation_id, label)
         assert organisation is not None and members
         sheet = esr_sheet(members, checklist_of(session, members[0].year.checklist_version_id),
                           organisation.name)
-    _write(output, csv_bytes(sheet) if output.suffix.lower() == ".csv"
+    write_file(output, csv_bytes(sheet) if output.suffix.lower() == ".csv"
            else xlsx_bytes([sheet]))
     out.print(f"Wrote {len(sheet.lines)} board members' FPPT fields to {output}.")
 
@@ -249,16 +249,16 @@ def submission(
 ) -> None:
     """Write the chair's sealed annual FPPT submission (PDF, and its XLSX beside it). The
     chair makes it in the portal once every board member is signed off."""
-    from appraisal_store.database import read_session
     from appraisal_store.errors import NotFound, ValidationFailed
     from appraisal_store.fppt_queries import submission_state
     from appraisal_store.services.fppt_submissions import submission_gaps
+    from appraisal_store.sessions import read_session
 
     if output.suffix.lower() != ".pdf":
         raise ValidationFailed(f"-o {output}: name a .pdf file.")
     code = require_organisations([org])[0]
     label = _year(year, code)
-    organisation_id = _organisation_id(code)
+    organisation_id = organisation_id_of(code)
     with read_session() as session:
         made = submission_state(session, organisation_id, label)
         gaps = submission_gaps(session, organisation_id, label)
@@ -271,131 +271,11 @@ def submission(
                                    "these board members are not signed off:", gaps)
         raise NotFound(f"The {label} FPPT submission of {code} is not made yet: the chair "
                        f"signs and makes it on the FPPT dashboard (due {made.deadline}).")
-    _write(output, pdf)
-    _write(output.with_suffix(".xlsx"), xlsx)
+    write_file(output, pdf)
+    write_file(output.with_suffix(".xlsx"), xlsx)
     out.print(f"Wrote the sealed submission made by {by} on {on} to {output} "
               f"(and {output.with_suffix('.xlsx').name}).")
 
 
-@references_app.command("list")
-def list_references(
-    org: str | None = typer.Option(None, "--org", help="One organisation's ODS code."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """Board Member References: who left, when, due, and whether signed and sealed."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from appraisal_store.database import read_session
-    from appraisal_store.fppt_queries import references
-    from appraisal_store.models import Organisation
-
-    code = require_organisations([org])[0] if org else None
-    today = date.today()
-    with read_session() as session:
-        organisation_id = None if code is None else session.execute(select(
-            col(Organisation.id)).where(col(Organisation.code) == code)).scalar_one()
-        rows: list[dict[str, Any]] = [
-                {"id": r.reference.id, "organisation": r.organisation_code, "name": r.name,
-                 "email": r.email, "role": r.role.value, "left_on": r.reference.left_on,
-                 "reason": r.reference.leaving_reason, "due_on": r.reference.due_on,
-                 "state": r.reference.state.value, "overdue": r.overdue(today),
-                 "signed_by": r.signed_by,
-                 "signed_on": r.reference.signed_at.date() if r.reference.signed_at else None,
-                 "sha256": r.reference.sha256}
-                for r in references(session, organisation_id=organisation_id)]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("org", "name", "role", "left", "due", "state", "signed by")
-    for row in rows:
-        state = str(row["state"]) + (" (overdue)" if row["overdue"] else "")
-        table.add_row(*(str(row[k]) for k in ("organisation", "name", "role", "left_on",
-                                               "due_on")), state, str(row["signed_by"] or ""))
-    out.print(table)
-
-
-@references_app.command("export")
-def export_reference(
-    reference_id: int = typer.Argument(..., help="The reference's id (references list)."),
-    output: Path = typer.Option(..., "-o", "--output", help="FILE.pdf"),
-) -> None:
-    """Write a signed, sealed Board Member Reference (for a future employer)."""
-    from appraisal_store.database import read_session
-    from appraisal_store.errors import NotFound
-    from appraisal_store.fppt_tables import BoardMemberReference
-
-    with read_session() as session:
-        reference = session.get(BoardMemberReference, reference_id)
-        pdf = reference.pdf if reference is not None else None
-    if pdf is None:
-        raise NotFound(f"There is no signed Board Member Reference {reference_id} (see "
-                       "'appraisal references list').")
-    _write(output, pdf)
-    out.print(f"Wrote the sealed reference to {output}.")
-
-
-@references_app.command("received")
-def reference_received(
-    email: str = typer.Argument(..., help="The new board member's email."),
-    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
-    from_whom: str = typer.Option(..., "--from", help="Who gave the reference."),
-    on: str = typer.Option(..., "--on", help="The date it was received."),
-    covering: str = typer.Option(..., "--covering", help="The years it covers."),
-) -> None:
-    """Record a reference a new appointment came with."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
-    from appraisal_store.errors import NotFound
-    from appraisal_store.models import Appointment, Person
-    from appraisal_store.services.fppt_references import record_reference_received
-
-    day = parse_day(on, "--on")
-    assert day is not None
-    organisation_id = _organisation_id(require_organisations([org])[0])
-    with write_session() as session:
-        appointment_id = session.execute(
-            select(col(Appointment.id)).join(Person, col(Person.id) == Appointment.person_id)
-            .where(col(Person.email) == email.strip().lower(),
-                   col(Appointment.organisation_id) == organisation_id)
-            .order_by(col(Appointment.start_date).desc())).scalars().first()
-        if appointment_id is None:
-            raise NotFound(f"{email} has no appointment on the board of {org.upper()}.")
-        record_reference_received(session=session, actor=Actor.operator(),
-                                  appointment_id=appointment_id, from_whom=from_whom,
-                                  received_on=day, covering=covering, today=date.today())
-    out.print(f"Recorded the reference from {from_whom} for {email}.")
-
-
-def leave(
-    email: str = typer.Argument(..., help="The board member's email."),
-    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
-    on: str = typer.Option(..., "--on", help="The last day on the board."),
-    reason: str = typer.Option(..., "--reason", help="Why they are leaving."),
-) -> None:
-    """A board member leaves: the appointment ends, open appraisals are withdrawn and a
-    Board Member Reference is opened."""
-    from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
-    from appraisal_store.services.fppt_references import leave as record_leaving
-
-    day = parse_day(on, "--on")
-    assert day is not None
-    code = require_organisations([org])[0]
-    with write_session() as session:
-        opened = record_leaving(session=session, actor=Actor.operator(), email=email,
-                                organisation_code=code, on=day, reason=reason,
-                                today=date.today())
-        due = ", ".join(str(r.due_on) for r in opened)
-    out.print(f"{email} leaves {code} on {day}; the Board Member Reference is due {due}.")
-
-
 def register(app: typer.Typer) -> None:
-    from .organisations import people_app
-
-    people_app.command("leave")(leave)
     app.add_typer(fppt_app, name="fppt")
-    app.add_typer(references_app, name="references")

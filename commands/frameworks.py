@@ -17,8 +17,8 @@ framework_app = typer.Typer(help="Show or import the competency framework.", no_
 def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the current framework: domains, statements and the scale."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.frameworks import current_framework_version, framework_of
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         stored = current_framework_version(session, Actor.operator())
@@ -43,8 +43,8 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 def import_(file: Path = typer.Argument(..., help="A framework YAML file.")) -> None:
     """Add a framework version; appraisals under way keep the version they started on."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.frameworks import import_framework
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         stored = import_framework(session=session, actor=Actor.operator(), path=file)

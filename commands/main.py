@@ -25,6 +25,7 @@ from . import (
     frameworks,
     operations,
     organisations,
+    references_commands,
     reporting,
     setup,
 )
@@ -78,7 +79,7 @@ def main(
 
     configure_logging()
     if ctx.invoked_subcommand not in _WITHOUT_STORE:
-        from appraisal_store.database import check_store_before_use
+        from appraisal_store.engines import check_store_before_use
         from appraisal_store.schema import require_current_store
 
         check_store_before_use(require_current_store)
@@ -92,6 +93,7 @@ reporting.register(app)
 audit.register(app)
 operations.register(app)
 fppt_commands.register(app)
+references_commands.register(app)
 
 
 def _optional_groups() -> None:
@@ -141,7 +143,7 @@ def _environment_failure(error: Exception) -> AppraisalError | None:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
-    from appraisal_store.database import check_store_before_use
+    from appraisal_store.engines import check_store_before_use
 
     command = get_command(app)
     try:

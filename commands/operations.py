@@ -38,7 +38,7 @@ def check_start_up(*, seal: bool = True, smtp: bool = False) -> None:
         problems.append(PRODUCTION_NEEDS_SMTP)
     if seal and (config.is_production or config.seal_configured):
         try:
-            from records.keys import require_deployment_seal
+            from records.configured_seal import require_deployment_seal
         except ModuleNotFoundError:
             require_deployment_seal = None  # type: ignore[assignment]
         if require_deployment_seal is not None:
@@ -57,7 +57,7 @@ def health(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     """Check what this machine needs: the store and its schema, the Prefect API and its
     credentials, the organisation seal, the mail server. Exits 1 if any check fails."""
     from appraisal_store.config import settings
-    from appraisal_store.database import engine
+    from appraisal_store.engines import engine
     from appraisal_store.readiness import (
         Check,
         database_check,
@@ -75,7 +75,7 @@ def health(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     checks.append(prefect_check(required=config.is_production))
 
     def seal() -> str:
-        from records.keys import require_deployment_seal
+        from records.configured_seal import require_deployment_seal
 
         return require_deployment_seal().describe()
 
@@ -104,8 +104,8 @@ def reports_list(
 ) -> None:
     """The reports the close of each cycle kept in the store (on any machine)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import read_session
     from appraisal_store.services.reports import list_reports
+    from appraisal_store.sessions import read_session
 
     from .arguments import require_organisations
 
@@ -133,8 +133,8 @@ def _organisation_id(code: str) -> int:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Organisation
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         return int(session.execute(select(col(Organisation.id)).where(
@@ -151,8 +151,8 @@ def reports_download(
     import os
 
     from appraisal_store.actors import Actor
-    from appraisal_store.database import read_session
     from appraisal_store.services.reports import read_report
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         report = read_report(session=session, actor=Actor.operator(), report_id=report_id)

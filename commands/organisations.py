@@ -31,8 +31,8 @@ def add(
 ) -> None:
     """Add an organisation (or update its name, type and region)."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.services.organisations import add_organisation
+    from appraisal_store.sessions import write_session
 
     with write_session() as session:
         organisation = add_organisation(session=session, actor=Actor.operator(), code=code,
@@ -45,8 +45,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     """List the organisations."""
     from sqlalchemy import select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Organisation
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         organisations = [
@@ -71,9 +71,9 @@ def import_people(
 ) -> None:
     """Import board members; all or nothing, every bad row reported with its line."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.errors import ValidationFailed
     from appraisal_store.services.people import import_people as import_csv
+    from appraisal_store.sessions import write_session
 
     try:
         # As bytes, not read_text: its newline translation would turn a carriage return
@@ -103,8 +103,8 @@ def list_people(
     """List board members: a line per appointment (and people with none, without --org)."""
     from sqlalchemy import exists, select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import AdministrationGrant, Appointment, Organisation, Person
+    from appraisal_store.sessions import read_session
 
     code = require_organisations([org])[0] if org else None
     # "administrator": holds a live grant of administration (``appraisal admin list``).

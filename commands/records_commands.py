@@ -29,8 +29,8 @@ def seal(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Seal every signature that has no sealed record yet (safe to run again)."""
-    from records.archive import seal_pending_records
     from records.errors import RecordError, SealingFailed
+    from records.sealing_pipeline import seal_pending_records
 
     try:
         sealed = seal_pending_records(limit=limit)
@@ -69,8 +69,8 @@ def export(
     from appraisal_store.actors import Actor
     from appraisal_store.errors import NotFound
     from appraisal_store.services.content_views import log_refused_access
-    from records.archive import export_record
     from records.errors import RecordError
+    from records.pdf_export import export_record
 
     operator = Actor.operator()
     try:
@@ -90,16 +90,20 @@ def export(
 @records_app.command("export-all")
 def export_all(
     folder: Path | None = typer.Option(
-        None, "--to", help="The folder; APPRAISAL_HOME/records by default."
+        None, "--to", help="The folder; APPRAISAL_EXPORT_DIR, else APPRAISAL_HOME/records "
+                           "(refused in production) by default."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Write the latest sealed record of every completed appraisal into a folder."""
     from appraisal_store.actors import Actor
-    from appraisal_store.config import settings
-    from records.archive import export_all_complete
+    from appraisal_store.config import PRODUCTION_NEEDS_AN_EXPORT_FOLDER, settings
+    from records.pdf_export import export_all_complete
 
-    target = folder or settings().home / "records"
+    config = settings()
+    if folder is None and config.is_production and config.export_dir is None:
+        raise _fail(PRODUCTION_NEEDS_AN_EXPORT_FOLDER)
+    target = folder or config.records_dir
     try:
         written = export_all_complete(target, viewer=Actor.operator())
     except OSError as error:
@@ -129,9 +133,9 @@ def verify(
 ) -> None:
     """Check a record file: every signature valid and trusted, nothing changed after the
     last one, and the file held in the store. Exit 0 only when all of that holds."""
-    from records.archive import known_record
+    from records.configured_seal import trusted_seal_certificates
     from records.errors import RecordError
-    from records.keys import trusted_seal_certificates
+    from records.record_lookup import known_record
     from records.verify import verify_record
 
     try:

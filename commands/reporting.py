@@ -125,8 +125,8 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List appraisals with their state, appraiser and dates (never their content)."""
-    from appraisal_store.database import read_session
     from appraisal_store.queries import appraisal_rows
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import AppraisalState
 
     try:
@@ -161,8 +161,8 @@ def status(
     today: str | None = typer.Option(None, "--today", help="Judge overdue as of this date."),
 ) -> None:
     """Completion status: appraisals by state and overdue, per organisation."""
-    from appraisal_store.database import read_session
     from appraisal_store.queries import completion_status
+    from appraisal_store.sessions import read_session
 
     year = require_cycle(cycle, org)
     day = parse_day(today, "--today")

@@ -11,9 +11,9 @@ def init() -> None:
     """Create the database schema, or bring it up to date; safe to run twice."""
     from appraisal_store.actors import Actor
     from appraisal_store.config import settings
-    from appraisal_store.database import write_session
     from appraisal_store.schema import upgrade
     from appraisal_store.services.frameworks import current_framework_version
+    from appraisal_store.sessions import write_session
 
     config = settings()
     config.home.mkdir(parents=True, exist_ok=True)
@@ -30,8 +30,8 @@ def init() -> None:
     out.print(f"Framework: {framework.name}, version {framework.version} "
               f"(content hash {framework.content_hash[:12]}).")
     try:
+        from records.configured_seal import ensure_deployment_seal
         from records.errors import SealError
-        from records.keys import ensure_deployment_seal
     except ModuleNotFoundError:
         return
     try:

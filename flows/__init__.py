@@ -15,3 +15,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from appraisal_store.logs import configure_logging  # noqa: E402
 
 configure_logging()
+
+# A run that the machine around it fails logs the failure's sentence, not a traceback
+# (flows/failures.py); in every process that runs flows, the worker's runs included.
+from .failures import install_sentence_filter  # noqa: E402
+
+install_sentence_filter()

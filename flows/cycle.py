@@ -16,14 +16,18 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Cycle, Organisation
 from appraisal_store.services.administration import mark_overdue
 from appraisal_store.services.cycles import OpenedCycle, open_cycles, resolve_dates
+from appraisal_store.sessions import read_session, write_session
 
 from . import run_names
+from .batching import batches
+from .failures import fails_with_a_sentence
+from .fault_points import fault_point
+from .prefect_settings import flow_settings
+from .progress import report_progress
 from .reports import CycleReports, write_cycle_reports
-from .runtime import batches, fault_point, flow_settings, report_progress
 
 FLOW_ACTOR = "open-cycle flow"
 
@@ -41,6 +45,7 @@ def open_organisations(year: str, codes: list[str], self_assessment_due: date | 
 
 
 @flow(name="open-cycle", flow_run_name=run_names.open_cycle_run, persist_result=False)
+@fails_with_a_sentence
 def open_cycle(year: str, organisation_codes: list[str], self_assessment_due: date | None = None,
                review_due: date | None = None, sign_off_due: date | None = None,
                today: date | None = None) -> list[OpenedCycle]:
@@ -101,6 +106,7 @@ def write_submission_list(year: str, codes: list[str], today: date, folder: Path
 
 
 @flow(name="close-cycle", flow_run_name=run_names.close_cycle_run, persist_result=False)
+@fails_with_a_sentence
 def close_cycle(year: str, organisation_codes: list[str], today: date | None = None,
                 reports_dir: Path | None = None) -> CycleReports:
     """Mark what is overdue and write the year's reports into ``reports/{year}/``.

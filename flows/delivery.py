@@ -28,15 +28,17 @@ from datetime import datetime
 from sqlalchemy import Connection
 from sqlmodel import Session
 
-from appraisal_store.database import engine, read_session, write_session
+from appraisal_store.clock import utcnow
+from appraisal_store.engines import engine
 from appraisal_store.environment import EnvironmentFailure
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services import outbox as bookkeeping
-from appraisal_store.sql_types import utcnow
+from appraisal_store.sessions import read_session, write_session
 
 from .emails import render_email
+from .fault_points import fault_point
 from .postbox import CONNECTION_ERRORS, ServerUnavailable, Undeliverable, postbox
-from .runtime import fault_point, report_progress
+from .progress import report_progress
 
 __all__ = ["CONNECTION_ERRORS", "DeliveryReport", "deliver_messages", "due_message_ids",
            "pending_count"]

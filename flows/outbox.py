@@ -13,17 +13,13 @@ from datetime import datetime
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from appraisal_store.sql_types import utcnow
+from appraisal_store.clock import utcnow
 
 from . import run_names
-from .delivery import (  # noqa: F401 - named here too, as they were before delivery moved
-    DeliveryReport,
-    deliver_messages,
-    due_message_ids,
-    pending_count,
-)
-from .postbox import FolderPostbox, SmtpPostbox, eml_name, postbox  # noqa: F401
-from .runtime import batches, flow_settings
+from .batching import batches
+from .delivery import DeliveryReport, deliver_messages, due_message_ids
+from .failures import fails_with_a_sentence
+from .prefect_settings import flow_settings
 
 
 def send_outbox_batches(*, now: datetime | None = None, appraisal_id: int | None = None,
@@ -52,6 +48,7 @@ def deliver_batch(message_ids: list[int], now: datetime | None) -> DeliveryRepor
 
 @flow(name="send-outbox", flow_run_name=run_names.send_outbox_run, persist_result=False,
       log_prints=False)
+@fails_with_a_sentence
 def send_outbox(now: datetime | None = None, appraisal_id: int | None = None) -> DeliveryReport:
     """Send every due message once; safe to run at any time, and several at once.
 

@@ -14,16 +14,18 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.queries import company_secretaries
 from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from appraisal_store.services.reminders import queue_planned_reminders
+from appraisal_store.sessions import read_session, write_session
 
 from . import run_names
+from .batching import batches
+from .failures import fails_with_a_sentence
+from .prefect_settings import flow_settings
 from .reminders import Contact, OpenAppraisal, plan_reminders
-from .runtime import batches, flow_settings
 from .working_days import england
 
 
@@ -95,6 +97,7 @@ def queue_reminder_batch(id_range: tuple[int, int], today: date) -> int:
 
 
 @flow(name="daily-reminders", flow_run_name=run_names.daily_reminders_run, persist_result=False)
+@fails_with_a_sentence
 def daily_reminders(today: date | None = None) -> int:
     """Queue today's reminders and escalations for every open appraisal; returns how many new.
 

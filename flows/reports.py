@@ -15,7 +15,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from appraisal_store.config import settings
-from appraisal_store.database import read_session, write_session
 from appraisal_store.environment import write_atomically
 from appraisal_store.exports import (
     cell_text,
@@ -28,6 +27,7 @@ from appraisal_store.exports import (
 from appraisal_store.models import Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows
 from appraisal_store.services.reports import ReportFile, store_reports
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState
 from templates.environments import reports_environment
 

@@ -13,27 +13,30 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from appraisal_store.database import read_session
 from appraisal_store.models import Appraisal
+from appraisal_store.sessions import read_session
 from appraisal_store.vocabulary import AppraisalState
-from records.archive import seal_appraisal
+from records.record_sealing import seal_appraisal
 
 from . import run_names
-from .outbox import DeliveryReport, send_outbox_batches
-from .runtime import flow_settings
+from .delivery import DeliveryReport
+from .failures import fails_with_a_sentence
+from .outbox import send_outbox_batches
+from .prefect_settings import flow_settings
 
 
 @task(name="seal-record", cache_policy=NO_CACHE, persist_result=False)
 def seal_signed_record(appraisal_id: int) -> int:
     """Seal what this appraisal's signatures call for; returns how many records were stored.
 
-    ``records.archive`` queues the record-complete messages in the same transaction as the
+    ``records.record_sealing`` queues the record-complete messages in the same transaction as the
     complete record, so nothing is left for a later pass.
     """
     return len(seal_appraisal(appraisal_id))
 
 
 @flow(name="route-appraisal", flow_run_name=run_names.route_appraisal_run, persist_result=False)
+@fails_with_a_sentence
 def route_appraisal(appraisal_id: int) -> DeliveryReport:
     """Do what follows a person's action on one appraisal, then send its messages now.
 

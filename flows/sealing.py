@@ -3,7 +3,7 @@
 ``APPRAISAL_DASK_ADDRESS`` names an existing Dask cluster to fan out to instead of a local
 one; its workers need the same database URL and seal settings as the flow's machine.
 
-``seal_records`` finds the pending appraisals (``records.archive.pending_seals``), splits
+``seal_records`` finds the pending appraisals (``records.record_lookup.pending_seals``), splits
 them into a few batches (tens of task runs at most, whatever the number of appraisals:
 the SQLite-backed Prefect server records task runs slowly) and seals each
 batch in a task. With more than one worker and enough work, the batches run on a
@@ -11,12 +11,12 @@ temporary Dask cluster of worker processes (``prefect-dask``): rendering (Report
 signing (pyHanko) are CPU-bound, so threads would share one core. With one worker or a
 few appraisals the batches run here, because starting the cluster costs seconds.
 
-Every appraisal is sealed in its own short transaction (``records.archive.seal_appraisals``):
-a crash loses at most the two appraisals in hand (one being stored while the next is
-made), and a re-run seals only what is left; the unique (appraisal, version, stage) of a
-record is the backstop against a repeat. The rendering and signing run outside any write
-transaction, so the workers overlap even on SQLite, whose write lock covers the whole
-database.
+Every appraisal is sealed in its own short transaction
+(``records.sealing_pipeline.seal_appraisals``): a crash loses at most the two appraisals
+in hand (one being stored while the next is made), and a re-run seals only what is left;
+the unique (appraisal, version, stage) of a record is the backstop against a repeat. The
+rendering and signing run outside any write transaction, so the workers overlap even on
+SQLite, whose write lock covers the whole database.
 """
 
 from __future__ import annotations
@@ -30,14 +30,20 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from appraisal_store.database import read_session
+from appraisal_store.environment import EnvironmentFailure
+from appraisal_store.sessions import read_session
+from records.errors import SealError
 
 from . import run_names
-from .runtime import batches, flow_settings, report_progress
+from .batching import batches
+from .failures import fails_with_a_sentence
+from .prefect_settings import flow_settings
+from .progress import report_progress
 
 __all__ = [
     "FAN_OUT_FROM",
     "BatchOutcome",
+    "DaskSchedulerUnreachable",
     "default_workers",
     "run_seal_records",
     "seal_batch",
@@ -74,7 +80,7 @@ def default_workers() -> int:
 
 def pending_appraisals(limit: int | None) -> list[int]:
     """The appraisal ids whose signatures have no sealed record yet, in id order."""
-    from records.archive import pending_seals
+    from records.record_lookup import pending_seals
 
     with read_session() as session:
         return pending_seals(session, limit=limit)
@@ -122,8 +128,8 @@ def seal_batch(appraisal_ids: list[int]) -> BatchOutcome:
     Raises:
         SealError: No seal is configured (run ``appraisal init``).
     """
-    from records.archive import seal_appraisals
     from records.errors import SealingFailed
+    from records.sealing_pipeline import seal_appraisals
 
     _freeze_what_is_loaded()
     try:
@@ -170,25 +176,32 @@ def dask_task_runner(workers: int, address: str | None = None) -> Any:
     })
 
 
+class DaskSchedulerUnreachable(SealError, EnvironmentFailure):
+    """The Dask scheduler of ``APPRAISAL_DASK_ADDRESS`` does not answer: a ``SealError`` to
+    the sealing code, and to the commands and the flows' entry points a failure of the
+    machine around us (one sentence, exit 1)."""
+
+
 def cluster_threads(address: str) -> int:
     """How many tasks the Dask cluster at ``address`` runs at once (its workers' threads).
 
     Raises:
-        SealError: The scheduler does not answer.
+        DaskSchedulerUnreachable: The scheduler does not answer.
     """
     from distributed import Client
-
-    from records.errors import SealError
 
     try:
         with Client(address, timeout="10s", set_as_default=False) as client:
             return max(1, sum(client.nthreads().values()))
     except (OSError, TimeoutError) as error:
-        raise SealError(f"The Dask scheduler at {address} (APPRAISAL_DASK_ADDRESS) does not "
-                        f"answer: {error}") from error
+        raise DaskSchedulerUnreachable(
+            f"The Dask scheduler at {address} (APPRAISAL_DASK_ADDRESS) does not answer "
+            f"({error}): start it, or correct or unset APPRAISAL_DASK_ADDRESS, and run "
+            "again.") from error
 
 
 @flow(name="seal-batches", flow_run_name=run_names.seal_batches_run, persist_result=False)
+@fails_with_a_sentence
 def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
     """Seal the batches on the flow's task runner (the Dask cluster ``seal_records`` gives)."""
     futures = seal_batch.map(chunks)
@@ -196,6 +209,7 @@ def seal_batches(chunks: list[list[int]]) -> list[BatchOutcome]:
 
 
 @flow(name="seal-records", flow_run_name=run_names.seal_records_run, persist_result=False)
+@fails_with_a_sentence
 def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
     """Seal pending records (at most ``limit``) on ``workers`` processes and announce them.
 

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from appraisal_store.clock import utcnow
 from appraisal_store.config import settings
 from appraisal_store.environment import EnvironmentFailure, environment_failure
 from appraisal_store.errors import (
@@ -28,7 +29,6 @@ from appraisal_store.errors import (
     ValidationFailed,
 )
 from appraisal_store.logs import configure_logging
-from appraisal_store.sql_types import utcnow
 
 from . import follow_ups
 from .deps import SignInRequired
@@ -39,6 +39,8 @@ from .routers import (
     admin,
     director,
     fppt,
+    fppt_assessments,
+    fppt_references,
     home,
     keep_alive,
     reports,
@@ -203,7 +205,8 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
-                   secretary.router, admin.router, reports.router, fppt.router):
+                   secretary.router, admin.router, reports.router, fppt.router,
+                   fppt_assessments.router, fppt_references.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...

@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import run_columns
 from appraisal_store.errors import NotAllowed, NotFound
 from appraisal_store.fppt_tables import FPPTYear
 from appraisal_store.lifecycle import Party
@@ -34,12 +33,13 @@ from appraisal_store.models import (
     Record,
 )
 from appraisal_store.services.access import can_view_content, get_appraisal
+from appraisal_store.services.appraisal_changes import AppraisalContext, context_of
 from appraisal_store.services.content_views import log_refused_access, record_content_view
-from appraisal_store.services.fppt import fppt_year_of
+from appraisal_store.services.fppt_years import fppt_year_of
 from appraisal_store.services.frameworks import framework_of
-from appraisal_store.services.review import previous_objectives
+from appraisal_store.services.review_objectives import previous_objectives
 from appraisal_store.services.signing import signatures_of
-from appraisal_store.services.steps import AppraisalContext, context_of
+from appraisal_store.sessions import run_columns
 from appraisal_store.vocabulary import AppraisalState, ReflectionAuthor, SignatureRole
 from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel

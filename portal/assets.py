@@ -2,8 +2,9 @@
 
 The files are not committed: ``python -m portal.assets`` downloads the pinned tarball, checks
 its sha512 integrity against the value published in the registry's metadata, and unpacks
-``dist/nhsuk/`` (minified CSS and JS, images) into ``portal/static/nhsuk/``. Only the Python
-standard library is used, so no Node.js is needed.
+``dist/nhsuk/`` (minified CSS and JS, images) into ``portal/static/nhsuk/``. The download
+uses the Python standard library, so no Node.js is needed. It runs at install (``make
+assets``), never when the portal starts (``require_assets``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
+from appraisal_store.environment import EnvironmentFailure
+
 VERSION = "10.6.1"
 TARBALL_URL = f"https://registry.npmjs.org/nhsuk-frontend/-/nhsuk-frontend-{VERSION}.tgz"
 # From https://registry.npmjs.org/nhsuk-frontend -> versions["10.6.1"].dist.integrity
@@ -30,6 +33,11 @@ _WANTED = ("nhsuk-frontend.min.css", "nhsuk-frontend.min.js")
 
 class AssetError(Exception):
     """The download failed or did not match the pinned integrity."""
+
+
+class AssetsMissing(EnvironmentFailure):
+    """The portal is started on an installation whose assets were never fetched (a failure
+    of the installation, said in one sentence like the machine's other failures)."""
 
 
 def integrity_of(blob: bytes) -> str:
@@ -58,6 +66,24 @@ def _strip_fonts(target: Path) -> None:
 
 def assets_present(target: Path = STATIC_DIR) -> bool:
     return all((target / name).is_file() for name in _WANTED)
+
+
+def require_assets(target: Path | None = None) -> Path:
+    """The installed assets, for the portal's start-up, which never downloads them: a
+    portal machine may have no way out to the npm registry, and a start must not depend on
+    one (the set-up fetches them: ``make assets``).
+
+    Raises:
+        AssetsMissing: They are not installed, in one sentence saying how to install them.
+    """
+    target = target or STATIC_DIR
+    if not assets_present(target):
+        raise AssetsMissing(
+            f"The NHS.UK design system's files (nhsuk-frontend {VERSION}) are not in "
+            f"{target}: install them with `make assets` (or `python -m portal.assets`) "
+            "before starting the portal; it never downloads them itself.")
+    _strip_fonts(target)  # fetched before the fonts were taken out
+    return target
 
 
 def unpack(blob: bytes, target: Path = STATIC_DIR) -> list[Path]:

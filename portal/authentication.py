@@ -17,7 +17,6 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import run_columns
 from appraisal_store.models import Person, PortalSession
 from appraisal_store.services.sign_in import (
     TOKEN_LIFETIME,
@@ -25,6 +24,7 @@ from appraisal_store.services.sign_in import (
     issue_sign_in_token,
     issue_sign_in_token_for,
 )
+from appraisal_store.sessions import run_columns
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 # However busy, a session ends this long after sign-in (APPRAISAL_SESSION_LIFETIME_HOURS).

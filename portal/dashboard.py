@@ -11,13 +11,13 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import run_columns
 from appraisal_store.errors import NotFound
 from appraisal_store.exports import completion_sheet, completion_workbook, csv_bytes, xlsx_bytes
 from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import check_chair, check_status_access
 from appraisal_store.services.outbox import Undelivered, undelivered_messages
+from appraisal_store.sessions import run_columns
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, FPPTStatus
 
 _ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(

@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from appraisal_store.clock import utcnow
 from appraisal_store.config import settings
 from appraisal_store.logs import note_person
 from appraisal_store.services.sign_in import end_lapsed_session, touch_session
-from appraisal_store.sql_types import utcnow
 
 from .authentication import IDLE_TIMEOUT, SignedIn, find_session
 from .client_address import client_address

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
+from appraisal_store.clock import utcnow
 from appraisal_store.errors import AppraisalError
 from appraisal_store.follow_ups import FollowUps
-from appraisal_store.sql_types import utcnow
 from flows.delivery import deliver_messages, due_message_ids
 
 from .hand_over import HandOver
@@ -34,8 +34,8 @@ def follow_up(work: FollowUps) -> None:
         deliver_messages(work.message_ids)
     for appraisal_id in sorted(work.appraisals_to_seal):
         # Imported here: ReportLab and pyHanko load only in a process that seals.
-        from records.archive import seal_appraisal
         from records.errors import RecordError
+        from records.record_sealing import seal_appraisal
 
         try:
             seal_appraisal(appraisal_id)

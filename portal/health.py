@@ -12,7 +12,7 @@ __all__ = ["readiness", "readiness_checks"]
 
 def _seal_check() -> Check:
     def check() -> str:
-        from records.keys import require_deployment_seal
+        from records.configured_seal import require_deployment_seal
 
         return require_deployment_seal().describe()
     return run_check("seal", check)
@@ -20,7 +20,7 @@ def _seal_check() -> Check:
 
 def readiness_checks() -> list[Check]:
     """The checks of ``/readyz``, in order; the later ones are skipped once the store fails."""
-    from appraisal_store.database import pooled_engine
+    from appraisal_store.engines import pooled_engine
 
     bind = pooled_engine()
     checks = [database_check(bind)]

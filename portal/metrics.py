@@ -83,7 +83,7 @@ class StoreGauges(Collector):
     """The outbox and sealing backlog, read from the store at scrape time."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from records.archive import pending_seals
+        from records.record_lookup import pending_seals
 
         from .store import read_session
 

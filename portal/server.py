@@ -46,9 +46,9 @@ def run_portal(*, host: str, port: int, workers: int | None = None) -> None:
     """
     import uvicorn
 
-    from .assets import fetch_assets
+    from .assets import require_assets
 
-    fetch_assets()
+    require_assets()  # fetched at install, never here
     uvicorn.run(APP_FACTORY, **uvicorn_options(host=host, port=port,  # type: ignore[arg-type]
                                                 workers=workers))
 

@@ -5,7 +5,7 @@ PostgreSQL no transaction at all, see ``_read_engine``) and only what changes so
 opens a write session, kept as short as the change itself.
 
 On SQLite the portal's writers queue for their turn across the worker processes
-(``appraisal_store.database.queued_write_session``) instead of sleeping in SQLite's busy
+(``appraisal_store.sessions.queued_write_session``) instead of sleeping in SQLite's busy
 handler.
 """
 
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from appraisal_store import database
+from appraisal_store import engines, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.follow_ups import take_follow_ups
 from appraisal_store.models import Appraisal
@@ -40,7 +40,7 @@ def _read_engine() -> Engine:
     a fifth of a page's. On SQLite the read transaction is kept: there it is what gives the
     page's statements one snapshot.
     """
-    pooled = database.pooled_engine()
+    pooled = engines.pooled_engine()
     if pooled not in _read_engines:
         _read_engines[pooled] = (pooled if pooled.dialect.name == "sqlite"
                                  else pooled.execution_options(isolation_level="AUTOCOMMIT"))
@@ -50,7 +50,7 @@ def _read_engine() -> Engine:
 @contextmanager
 def read_session() -> Iterator[Session]:
     """A session for reading; nothing it does is committed."""
-    with database.read_session(_read_engine()) as session:
+    with sessions.read_session(_read_engine()) as session:
         yield session
 
 
@@ -58,13 +58,13 @@ def read_session() -> Iterator[Session]:
 def unit_of_work() -> Iterator[Session]:
     """The portal's transaction for a change: committed at the end, rolled back on any error.
 
-    Not ``appraisal_store.database.write_session``: on SQLite it first waits for the
+    Not ``appraisal_store.sessions.write_session``: on SQLite it first waits for the
     portal's writer turn (``queued_write_session``), and what the change queued or signed
     is handed on once it committed (``portal.follow_ups``). Keep it short: on SQLite every
     other writer of the portal waits for it. Call services inside it; never add, update
     or delete through the session here.
     """
-    with database.queued_write_session(database.pooled_engine()) as session:
+    with sessions.queued_write_session(engines.pooled_engine()) as session:
         yield session
         noted = take_follow_ups(session)
     follow_ups.hand_over(noted)

@@ -6,5 +6,7 @@
 - :mod:`records.seal`: the organisation seal and ``sign_record(...)``.
 - :mod:`records.verify`: ``verify_record(pdf, ...) -> Verdict``.
 - :mod:`records.build`: ``build_content(session, appraisal_id) -> RecordContent``.
-- :mod:`records.archive`: seal signed appraisals into the store, export, look up by SHA-256.
+- :mod:`records.record_sealing` (one appraisal) and :mod:`records.sealing_pipeline` (many,
+  on a writer thread): seal signed appraisals into the store; :mod:`records.pdf_export`:
+  write them to disk; :mod:`records.record_lookup`: what waits, and a record by SHA-256.
 """

@@ -30,7 +30,7 @@ from appraisal_store.models import (
     Person,
     Rating,
 )
-from appraisal_store.services.fppt import fppt_year_of
+from appraisal_store.services.fppt_years import fppt_year_of
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
 from competencies.framework import Domain

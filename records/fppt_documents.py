@@ -18,7 +18,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from appraisal_store.exports import Sheet, cell_text
 from records.errors import SigningError
-from records.seal import Seal, signature_reason
+from records.pdf_signing import signature_reason
+from records.seal import Seal
 from records.typography import BODY_FONT, BOLD_FONT, NHS_BLUE, PALE_BLUE, markup, register_fonts
 
 __all__ = ["Signer", "reference_pdf", "seal_document", "submission_pdf"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.errors import NotFound
 from appraisal_store.exports import xlsx_bytes
 from appraisal_store.fppt_exports import submission_sheet
@@ -26,9 +25,10 @@ from appraisal_store.services.fppt_submissions import (
     leavers_in_year,
     record_submission,
 )
+from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import BoardRole
+from records.configured_seal import deployment_seal
 from records.fppt_documents import Signer, reference_pdf, seal_document, submission_pdf
-from records.keys import deployment_seal
 from records.seal import Seal
 
 

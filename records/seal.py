@@ -1,10 +1,11 @@
-"""The organisation seal: its certificate, its key, and sealing a record with it.
+"""The organisation seal: its certificate and its key, loaded and checked.
 
 A deployment without a configured certificate gets a self-signed seal in
 ``APPRAISAL_HOME/seal/`` (created by ``appraisal init``); ``APPRAISAL_SEAL_PKCS12`` and
 ``APPRAISAL_SEAL_PASSWORD`` (or ``APPRAISAL_SEAL_KEY`` and ``APPRAISAL_SEAL_CERTIFICATE``)
 point :func:`load_seal` at the organisation's real seal instead. Loading checks that the
 certificate is that key's, that others cannot read the key and that it is within validity.
+Sealing a record with it: :mod:`records.pdf_signing`.
 """
 
 from __future__ import annotations
@@ -13,51 +14,22 @@ import functools
 import logging
 import os
 import stat
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from io import BytesIO
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
 from pyhanko.sign.signers import SimpleSigner
 
-from records.errors import RecordError, SealError, SigningError
-from records.placement import SIGNATURE_FIELDS, SignatureBox, signature_boxes_in
-from records.stamp import render_stamp, stamp_style
+from records.errors import SealError
+from records.self_signed_seal import CERT_FILE, KEY_FILE, seal_dir
 
-__all__ = [
-    "CERT_FILE",
-    "KEY_FILE",
-    "Seal",
-    "SealFiles",
-    "ensure_seal",
-    "load_seal",
-    "seal_dir",
-    "sign_record",
-    "signature_reason",
-]
-
-KEY_FILE = "seal-key.pem"
-CERT_FILE = "seal-cert.pem"
-_VALIDITY = timedelta(days=10 * 365)
+__all__ = ["Seal", "load_seal"]
 
 log = logging.getLogger("records.seal")
-
-
-@dataclass(frozen=True)
-class SealFiles:
-    """Where a self-signed seal lives; ``created`` is True when this call made it."""
-
-    key_path: Path
-    cert_path: Path
-    created: bool
 
 
 @dataclass(frozen=True)
@@ -102,126 +74,6 @@ class Seal:
         """The certificate subject's organisation, if it names one."""
         names = self.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         return str(names[0].value) if names else None
-
-
-def seal_dir(home: Path) -> Path:
-    """The folder of the self-signed seal inside ``APPRAISAL_HOME``."""
-    return Path(home) / "seal"
-
-
-def _create_exclusively(path: Path, data: bytes, mode: int) -> bool:
-    """Write ``data`` to ``path`` unless it exists; True when this call wrote it.
-
-    The file is written in full under a temporary name (created with ``mode``, so a key
-    is never readable by others, not even for a moment) and then hard-linked into place,
-    which fails if another process got there first: no reader sees a half-written file.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _self_signed_certificate(
-    key: ec.EllipticCurvePrivateKey, organisation: str, now: datetime
-) -> x509.Certificate:
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} record seal"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Board appraisal (self-signed)"),
-        ]
-    )
-    public_key = key.public_key()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        # A few minutes' slack so a verifier whose clock lags still accepts it.
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,  # non-repudiation: the signer stands by it
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-
-
-def ensure_seal(
-    home: Path, *, organisation: str = "Board appraisal", now: datetime | None = None
-) -> SealFiles:
-    """Create the self-signed seal in ``home/seal/`` unless one is already there.
-
-    Idempotent and safe when two processes race: the key is created once (mode 0600,
-    EC P-256) and the certificate is made from whichever key won.
-
-    Args:
-        home: ``APPRAISAL_HOME``.
-        organisation: Named in the certificate subject (organisation or deployment).
-        now: The clock, for the certificate's validity (10 years).
-
-    Returns:
-        The seal's file paths and whether this call created the seal.
-
-    Raises:
-        SealError: The folder is not writable, or the files there do not belong together.
-    """
-    folder = seal_dir(home)
-    key_path, cert_path = folder / KEY_FILE, folder / CERT_FILE
-    created = False
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not key_path.exists():
-            key = ec.generate_private_key(ec.SECP256R1())
-            pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            created = _create_exclusively(key_path, pem, 0o600)
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)  # type: ignore[assignment]  # narrowed below
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise SealError(f"The seal key {key_path} is not an EC key made by this system.")
-        if not cert_path.exists():
-            certificate = _self_signed_certificate(key, organisation, now or datetime.now(UTC))
-            pem = certificate.public_bytes(serialization.Encoding.PEM)
-            created = _create_exclusively(cert_path, pem, 0o644) or created
-        certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    except OSError as error:
-        raise SealError(f"Could not create the seal in {folder}: {error}") from error
-    except ValueError as error:
-        raise SealError(f"The seal files in {folder} are unreadable: {error}") from error
-    if certificate.public_key() != key.public_key():
-        raise SealError(
-            f"The seal certificate {cert_path} does not match its key {key_path}; "
-            "move both aside and run `appraisal init` again."
-        )
-    return SealFiles(key_path=key_path, cert_path=cert_path, created=created)
 
 
 def _to_cryptography(certificate: object) -> x509.Certificate:
@@ -408,110 +260,3 @@ def load_seal(
         )
     _check_validity(seal, now or datetime.now(UTC))
     return seal
-
-
-def signature_reason(
-    field_name: str, signer_name: str, signer_role: str, signed_at: datetime
-) -> str:
-    """The /Reason a record signature carries, e.g. "Signed by X as appraisee (Chair) on ...".
-
-    :mod:`records.verify` reads the role and time back out of it, so keep the two in step.
-    """
-    when = signed_at.isoformat(timespec="seconds")
-    return f"Signed by {signer_name} as {field_name.lower()} ({signer_role}) on {when}"
-
-
-def sign_record(
-    pdf: bytes,
-    *,
-    field_name: str,
-    signer_name: str,
-    signer_role: str,
-    signed_at: datetime,
-    seal: Seal,
-    box: SignatureBox | None = None,
-    keywords: Sequence[str] = (),
-) -> bytes:
-    """Add one party's PAdES signature to a record, as an incremental update.
-
-    The signature (subfilter ETSI.CAdES.detached, SHA-256) is made with the organisation
-    seal in a new visible field named ``field_name``; its metadata carries the signer's
-    name (/Name), role and time (/Reason, see :func:`signature_reason`) and the seal's
-    organisation (/Location), and its stamp shows them. Earlier signatures stay valid.
-    The CMS signing time is the clock's; ``signed_at`` is when the person signed.
-
-    Args:
-        pdf: The record, unsigned or signed by the other party.
-        field_name: "Appraisee" or "Appraiser".
-        signer_name: The person signing.
-        signer_role: Their board role.
-        signed_at: When they signed; must carry a time zone.
-        seal: The organisation seal from :func:`load_seal`.
-        box: Where the field goes; by default the box the renderer left for it.
-        keywords: When given, the document's /Keywords in this update (inside what the
-            signature covers): the archive writes the audit chain's anchor there.
-
-    Returns:
-        The signed PDF.
-
-    Raises:
-        SigningError: Unknown field, naive time, a field already signed, or a file that
-            is not a rendered record.
-    """
-    if field_name not in SIGNATURE_FIELDS:
-        raise SigningError(
-            f"Unknown signature field {field_name!r}; use one of {SIGNATURE_FIELDS}."
-        )
-    if signed_at.tzinfo is None or signed_at.utcoffset() is None:
-        raise SigningError("The signing time must carry a time zone.")
-    try:
-        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        signed = {name for name, _, _ in fields.enumerate_sig_fields(writer.prev, True)}
-    except Exception as error:  # pyHanko raises many kinds on a malformed file
-        raise SigningError(
-            f"This file cannot be signed, it is not a readable PDF: {error}"
-        ) from error
-    if field_name in signed:
-        raise SigningError(f"The record already carries the {field_name} signature.")
-    if keywords:
-        writer.document_meta.keywords = list(keywords)
-    if box is None:
-        try:
-            box = signature_boxes_in(writer.prev)[field_name]
-        except (RecordError, KeyError) as error:
-            raise SigningError(
-                f"The record has no place for the {field_name} signature."
-            ) from error
-    x1, y1, x2, y2 = box.rect
-    stamp = render_stamp(
-        size=(x2 - x1, y2 - y1),
-        field_name=field_name,
-        signer_name=signer_name,
-        signer_role=signer_role,
-        signed_at=signed_at,
-        sealed_by=seal.common_name,
-    )
-    metadata = signers.PdfSignatureMetadata(
-        field_name=field_name,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        name=signer_name,
-        reason=signature_reason(field_name, signer_name, signer_role, signed_at),
-        location=seal.organisation,
-    )
-    pdf_signer = signers.PdfSigner(
-        metadata,
-        seal.signer,
-        stamp_style=stamp_style(stamp),
-        new_field_spec=fields.SigFieldSpec(
-            sig_field_name=field_name,
-            on_page=box.page_index,
-            box=(round(x1), round(y1), round(x2), round(y2)),
-        ),
-    )
-    try:
-        # A fixed reservation skips pyHanko's dry-run signature that sizes the CMS blob.
-        output = pdf_signer.sign_pdf(writer, bytes_reserved=8192)
-    except Exception as error:  # pyHanko's SigningError, PdfError, ValueError...
-        raise SigningError(f"Could not add the {field_name} signature: {error}") from error
-    return output.getvalue()  # type: ignore[no-any-return]  # sign_pdf is unannotated

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import MetaData, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
-from appraisal_store import config, database
+from appraisal_store import config, engines, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.schema import upgrade
 
@@ -68,7 +68,7 @@ def prefect_harness_fixture() -> Iterator[None]:
     """Prefect's test harness, started once for the session (it takes seconds to start)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.runtime import flow_settings
+    from flows.prefect_settings import flow_settings
 
     with prefect_test_harness(server_startup_timeout=90), flow_settings():
         yield
@@ -82,10 +82,10 @@ def home_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("APPRAISAL_DATABASE_URL", raising=False)
     monkeypatch.delenv("APPRAISAL_SMTP_URL", raising=False)
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     yield home
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
 
 
 @pytest.fixture(name="postgres_url")
@@ -111,7 +111,7 @@ def sqlite_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     everything the migration wrote is in it and no write-ahead log goes with it.
     """
     path = tmp_path_factory.mktemp("sqlite-template") / "appraisal.db"
-    engine = database.make_engine(f"sqlite:///{path}")
+    engine = engines.make_engine(f"sqlite:///{path}")
     try:
         upgrade(engine)
         with engine.connect() as connection:
@@ -128,7 +128,7 @@ def copy_sqlite_template(template: Path) -> Engine:
     target = Path(make_url(config.settings().database).database or "")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, target)
-    return database.engine()
+    return engines.engine()
 
 
 class PostgresTemplate:
@@ -147,7 +147,7 @@ class PostgresTemplate:
         self.admin = create_engine(admin_url)
         with self.admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-        engine = database.make_engine(self.url)
+        engine = engines.make_engine(self.url)
         try:
             upgrade(engine)
             self._read_state(engine)
@@ -207,8 +207,8 @@ def store_fixture(request: pytest.FixtureRequest, home: Path,
         template.reset()
         monkeypatch.setenv("APPRAISAL_DATABASE_URL", template.url)
         config.settings.cache_clear()
-        database.reset_engines()
-        return database.engine()
+        engines.reset_engines()
+        return engines.engine()
     return copy_sqlite_template(request.getfixturevalue("sqlite_template"))
 
 
@@ -266,14 +266,14 @@ def seed_board(operator: Actor) -> Board:
     from appraisal_store.services.organisations import add_organisation
     from appraisal_store.services.people import import_people
 
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         org = add_organisation(session=session, actor=operator, code="RX1",
                                name="Riverside Hospitals NHS Trust", org_type="nhs-trust",
                                region="North West")
         import_people(session=session, actor=operator, csv_text=BOARD_CSV)
         open_cycles(session=session, actor=operator, year="2025/26", organisation_codes=["RX1"],
                     dates=resolve_dates("2025/26"), today=date(2025, 12, 1))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         people = {p.email: p.id for p in session.execute(select(Person)).scalars()}
         by_person = {v: k for k, v in people.items()}
         appraisals = {by_person[a.appraisee_id]: a.id

@@ -3,7 +3,7 @@ board: the people the first board's records must stay hidden from."""
 
 from __future__ import annotations
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.models import Person
 from appraisal_store.services.organisations import add_organisation
@@ -21,7 +21,7 @@ def seed_second_board() -> int:
     """Add RX2 and its board, and the person ``NATIONAL`` (not yet granted anything);
     returns RX2's id."""
     operator = Actor.operator()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         second = add_organisation(session=session, actor=operator, code="RX2",
                                   name="Hillside Community NHS Trust", org_type="nhs-trust")
         import_people(session=session, actor=operator, csv_text=SECOND_BOARD)

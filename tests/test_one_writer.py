@@ -11,7 +11,7 @@ these is a failure naming its file and line:
   ``record_event_alone``, ``start_chain``, ``repair_head``), the outbox's
   (``queue_messages``) and the tables' write helpers (``dialect_insert``, ``upsert``).
 
-Callers own the transaction: they open it (``appraisal_store.database.write_session``,
+Callers own the transaction: they open it (``appraisal_store.sessions.write_session``,
 ``portal.store.unit_of_work``) and call services inside it. ``bench/`` and ``tests/`` are
 outside the rule: they load national-scale fixtures and check the store from outside.
 The import contract (``.importlinter``, tests/test_import_contract.py) keeps the layers.

@@ -13,7 +13,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        from appraisal_store.database import engine
+        from appraisal_store.engines import engine
 
         with engine().connect() as connection:
             _run(connection)

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, literal, select, union_all
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..database import run_columns
 from ..errors import NotFound
 from ..lifecycle import Party
 from ..models import AdministrationGrant, Appointment, Appraisal, ContentDelegation
+from ..sessions import run_columns
 from ..vocabulary import BoardRole
 
 # Built once: constructing a statement costs more than SQLite takes to run it.

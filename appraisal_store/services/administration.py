@@ -9,18 +9,18 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
+from ..clock import utcnow
 from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..models import Appraisal, ContentDelegation, Person
 from ..names import text_problems
-from ..sql_types import utcnow
 from ..vocabulary import BoardRole
 from .access import current_roles, sees_status_of
+from .appraisal_changes import begin, edit, transition
 from .appraisers import choose_appraiser
 from .fppt_references import reference_on_withdrawal
 from .meetings import cancel_for_closure
-from .steps import begin, edit, transition
 
 DEADLINES = ("self_assessment", "review", "sign_off")
 

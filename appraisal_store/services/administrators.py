@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import utcnow
 from ..errors import NotAllowed, ValidationFailed
 from ..models import AdministrationGrant, Organisation, Person
-from ..sql_types import utcnow
 from .organisations import organisation_by_code
 
 

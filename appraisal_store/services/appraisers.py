@@ -19,11 +19,11 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import utcnow
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import PERSON_NAME_LONGEST, email_problem, name_problem, shown, text_problems
 from ..routing import MAY_APPRAISE, may_appraise
-from ..sql_types import utcnow
 from ..vocabulary import BoardRole
 from .access import current_roles
 from .organisations import organisation_by_code

@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_event_alone, record_events
+from ..clock import utcnow
 from ..config import settings
 from ..errors import NotFound
 from ..models import Appraisal
-from ..sql_types import utcnow
 
 CONTENT_VIEWED = "content_viewed"
 ACCESS_LOGGER = "appraisal.access"

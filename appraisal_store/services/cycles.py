@@ -13,14 +13,14 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
-from ..database import dialect_insert
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..routing import BoardLeads, default_route, nhse_submission_due
+from ..upsert import dialect_insert
 from ..vocabulary import AppraisalState, BoardRole
 from .access import administered_organisation_ids, is_org_administrator
-from .fppt import open_fppt_years
+from .fppt_years import open_fppt_years
 from .frameworks import current_framework_version
 
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")

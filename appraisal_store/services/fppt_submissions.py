@@ -28,8 +28,8 @@ from ..names import text_problems
 from ..outbox import QueuedMessage, queue_messages
 from ..vocabulary import BoardRole
 from .access import current_roles
-from .fppt import attestation_path
 from .fppt_references import reference_path
+from .fppt_years import attestation_path
 
 # Days before the deadline on which the secretary and the chair are reminded.
 SUBMISSION_REMINDER_DAYS = (28, 7, 0)

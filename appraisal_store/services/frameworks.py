@@ -13,9 +13,9 @@ from competencies.loader import default_framework, framework_from_dict, load_fra
 
 from ..actors import Actor
 from ..audit import record_event
-from ..database import run_columns
 from ..errors import NotFound, ValidationFailed
 from ..models import FrameworkVersion
+from ..sessions import run_columns
 
 
 def store_framework(session: Session, actor: Actor, framework: Framework) -> FrameworkVersion:

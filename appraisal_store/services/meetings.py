@@ -17,15 +17,15 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import utcnow
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..lifecycle import Party
 from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalMeeting, Cycle, Person
 from ..names import text_problem
 from ..outbox import QueuedMessage, queue_messages
-from ..sql_types import utcnow
 from ..vocabulary import AppraisalState
-from .steps import begin, context_of
+from .appraisal_changes import begin, context_of
 
 LONDON = ZoneInfo("Europe/London")
 MIN_MINUTES, MAX_MINUTES = 15, 8 * 60

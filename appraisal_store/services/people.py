@@ -25,8 +25,8 @@ from ..names import (
 from ..routing import APPRAISING_ROLES
 from ..vocabulary import BoardRole
 from .access import administered_organisation_ids, current_roles
-from .fppt import open_at_appointment
 from .fppt_references import references_on_leaving
+from .fppt_years import open_at_appointment
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
 # Read when the header has it: the Electronic Staff Record's number, for the FPPT export.

@@ -1,6 +1,6 @@
 """Sealed records into the store: the rows, their audit, and the record-complete messages.
 
-``records.archive`` renders and signs outside any transaction, then opens one short write,
+``records.record_sealing`` renders and signs outside any transaction, then opens one short write,
 locks the appraisal, checks that nothing changed, and calls :func:`store_sealed_records`
 inside it. What a sealed record is made of is the archive's business; that it is stored
 once, audited and announced in the same transaction is this module's.
@@ -15,13 +15,14 @@ from typing import NamedTuple
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..audit import AuditAnchor, PendingEvent, record_events
+from ..audit import PendingEvent, record_events
+from ..audit_hashing import AuditAnchor
 from ..links import Page, for_reader
 from ..models import Appraisal, Record
 from ..outbox import QueuedMessage, queue_messages
 from ..queries import company_secretaries
 from ..vocabulary import RecordStage
-from .steps import context_of
+from .appraisal_changes import context_of
 
 SEALING_ACTOR = Actor.system("records archive")
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..database import upsert
+from ..clock import utcnow
 from ..errors import NotFound
 from ..models import Organisation, StoredReport
-from ..sql_types import utcnow
+from ..upsert import upsert
 from .access import is_national_administrator, sees_status_of
 
 __all__ = ["ReportFile", "StoredReportPublic", "list_reports", "read_report", "store_reports"]
@@ -71,7 +71,8 @@ def _visible(session: Session, actor: Actor, organisation_id: int | None) -> boo
 
 
 def list_reports(*, session: Session, actor: Actor, year: str | None = None,
-                 organisation_id: int | None = None) -> list[StoredReportPublic]:
+                 organisation_id: int | None = None,
+                 kinds: tuple[str, ...] | None = None) -> list[StoredReportPublic]:
     """The stored reports ``actor`` may read, newest year first, then by file name.
 
     Args:
@@ -79,6 +80,9 @@ def list_reports(*, session: Session, actor: Actor, year: str | None = None,
         actor: Who asks; reports of organisations they do not see are left out.
         year: Only this cycle year (e.g. "2025/26").
         organisation_id: Only this organisation's reports.
+        kinds: Only files of these kinds (e.g. ``("completion-csv",)``); every file kept
+            here has one, so other files a machine must not keep to itself (the NHS England
+            submission packs, say) can share the table and be listed apart.
     """
     statement = (select(StoredReport.id, StoredReport.year, StoredReport.organisation_id,
                         Organisation.code, StoredReport.kind, StoredReport.filename,
@@ -91,6 +95,8 @@ def list_reports(*, session: Session, actor: Actor, year: str | None = None,
         statement = statement.where(StoredReport.year == year)
     if organisation_id is not None:
         statement = statement.where(StoredReport.organisation_id == organisation_id)
+    if kinds is not None:
+        statement = statement.where(StoredReport.kind.in_(kinds))  # type: ignore[attr-defined]
     seen: dict[int | None, bool] = {}
     listed = []
     for row in session.execute(statement):

@@ -11,17 +11,17 @@ from sqlmodel import Session
 from competencies.scale import ScaleLabel
 
 from ..actors import Actor
-from ..database import upsert
+from ..clock import utcnow
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..links import Page, for_reader
 from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
 from ..names import text_problems
 from ..outbox import QueuedMessage
-from ..sql_types import utcnow
+from ..upsert import upsert
 from ..vocabulary import AppraisalState, ReflectionAuthor
+from .appraisal_changes import begin, context_of, edit, transition
 from .frameworks import framework_of
-from .steps import begin, context_of, edit, transition
 
 _RATINGS = Rating.__table__  # type: ignore[attr-defined]
 _REFLECTIONS = DomainReflection.__table__  # type: ignore[attr-defined]

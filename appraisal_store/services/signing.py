@@ -6,15 +6,15 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..actors import Actor
+from ..clock import utcnow
 from ..errors import InvalidTransition
 from ..follow_ups import note_seal
 from ..lifecycle import Party, check_transition
 from ..links import Page, for_reader
 from ..models import Appraisal, Signature
 from ..outbox import QueuedMessage
-from ..sql_types import utcnow
 from ..vocabulary import AppraisalState, SignatureRole
-from .steps import begin, context_of, transition
+from .appraisal_changes import begin, context_of, transition
 
 
 def sign(*, session: Session, actor: Actor, appraisal_id: int) -> Signature:

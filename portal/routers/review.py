@@ -22,8 +22,8 @@ from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.queries import appraiser_queue
 from appraisal_store.services import meetings
 from appraisal_store.services.access import get_appraisal
+from appraisal_store.services.appraisal_changes import AppraisalContext, begin, context_of
 from appraisal_store.services.parked_forms import discard_parked_form, parked_form
-from appraisal_store.services.steps import AppraisalContext, begin, context_of
 
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId

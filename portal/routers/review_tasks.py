@@ -4,8 +4,9 @@ The list (``/review/{id}``) links to a page per section: the commentary on each 
 multi-source feedback summary, last year's objectives, this year's objectives, the
 development plan, the FPPT confirmation, the meeting (its own page) and agree or return.
 A save on one page writes that section only, so nothing typed on one page is lost by an
-action on another. A section's status is derived from what it holds (see ``tasks``), not
-ticked by hand: "Completed" means the section has what the national form needs.
+action on another. A section's status is derived from what it holds
+(``portal.review_task_list``), not ticked by hand: "Completed" means the section has what
+the national form needs.
 
 A form posted after the session ended is parked (``portal.parking``); the page shows it
 again, filled in, once its author has signed in, and the parked copy goes with the save.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,23 +25,30 @@ from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.lifecycle import TRANSITIONS, check_edit, check_transition
-from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.services import meetings, review
+from appraisal_store.services.appraisal_changes import begin as begin_step
 from appraisal_store.services.parked_forms import discard_parked_form, parked_form
-from appraisal_store.services.steps import begin as begin_step
+from appraisal_store.services.review_objectives import (
+    CarriedObjectiveReview,
+    DevelopmentInput,
+    ObjectiveInput,
+    review_previous_objectives,
+    set_development_plan,
+    set_objectives,
+)
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome
 
 from ..appraisal_views import (
     SCALE_OPTIONS,
     AppraisalView,
     domain_of,
-    fppt_signed_off,
     show_reviewed_appraisal,
 )
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
 from ..paths import RecordId
 from ..rendering import FormErrors, render
+from ..review_task_list import tasks
 from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/review/{appraisal_id}")
@@ -53,100 +60,6 @@ KINDS = [(k.value, k.label) for k in ObjectiveKind]
 OUTCOMES = [(o.value, o.label) for o in ObjectiveOutcome]
 FPPT_OPTIONS = [("fit_and_proper", "Yes"), ("not_fit_and_proper", "No"),
                 ("under_review", "Under review")]
-NOT_STARTED, IN_PROGRESS, COMPLETED = "Not started", "In progress", "Completed"
-CANNOT_START = "Cannot start yet"
-
-
-@dataclass(frozen=True)
-class Task:
-    """One line of the task list."""
-
-    key: str
-    title: str
-    href: str | None
-    status: str
-    hint: str = ""
-
-    @property
-    def item(self) -> dict[str, Any]:
-        """The NHS.UK task list macro's item."""
-        item: dict[str, Any] = {"title": {"text": self.title}, "href": self.href,
-                                "hint": {"text": self.hint} if self.hint else {}}
-        if self.status == COMPLETED or self.status == CANNOT_START or self.href is None:
-            item["status"] = {"text": self.status,
-                              "classes": "nhsuk-task-list__status--cannot-start-yet"
-                              if self.status == CANNOT_START else ""}
-        else:
-            colour = "blue" if self.status == NOT_STARTED else "white"
-            item["status"] = {"tag": {"text": self.status, "classes": f"nhsuk-tag--{colour}"}}
-        return item
-
-
-def _status(done: bool, started: bool) -> str:
-    return COMPLETED if done else IN_PROGRESS if started else NOT_STARTED
-
-
-def meeting_hint(appraisal: Appraisal, meeting: AppraisalMeeting | None) -> str:
-    """The meeting as the task list says it: when, how long and where, once scheduled."""
-    if meeting is not None:
-        return (f"{meetings.meeting_words(meeting.starts_at)}, for "
-                f"{meetings.duration_words(meeting.duration_minutes)}, at {meeting.place}.")
-    if appraisal.meeting_date is not None:
-        return f"Held on {meetings.long_date(appraisal.meeting_date)}."
-    return "Not scheduled yet."
-
-
-def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[Task]:
-    """The review's sections and their status, from what each holds.
-
-    Commentary on a domain is completed with both the commentary and a view; the feedback
-    summary with its text; last year's objectives when each has an outcome (nothing to do
-    when none were carried forward); this year's objectives with at least one, one of them
-    on EDI; the plan with at least one action; the FPPT with its status; the meeting once
-    it is scheduled (``services.meetings`` keeps the appraisal's meeting date in step).
-    Agree or return can start once every other section is completed.
-    """
-    a = view.appraisal
-    base = f"/review/{a.id}"
-    found: list[Task] = []
-    for d in view.framework.domains:
-        mine = view.appraiser_reflections.get(d.id)
-        text, chosen = bool(mine and mine.text), bool(mine and mine.view)
-        found.append(Task(f"commentary-{d.id}", f"{d.number}. {d.name}",
-                          f"{base}/commentary/{d.id}", _status(text and chosen, text or chosen)))
-    found.append(Task("feedback", "Multi-source feedback summary", f"{base}/feedback",
-                      _status(bool(a.msf_summary), bool(a.appraiser_comments))))
-    reviewed = {r.previous_objective_id for r in view.objective_reviews}
-    carried = view.previous_objectives
-    if carried:
-        done = sum(1 for o in carried if o.id in reviewed)
-        found.append(Task("last-year", "Last year's objectives", f"{base}/last-year",
-                          _status(done == len(carried), done > 0),
-                          f"{len(carried)} carried forward from last year's appraisal"))
-    else:
-        found.append(Task("last-year", "Last year's objectives", f"{base}/last-year",
-                          COMPLETED, "None carried forward: there was no agreed appraisal "
-                          "for this appointment last year"))
-    kinds = {o.kind for o in view.objectives}
-    found.append(Task("objectives", "This year's objectives", f"{base}/objectives",
-                      _status(ObjectiveKind.EDI in kinds, bool(kinds)),
-                      "" if not kinds or ObjectiveKind.EDI in kinds else
-                      "At least one must be on equality, diversity and inclusion"))
-    found.append(Task("plan", "Development plan", f"{base}/plan",
-                      _status(bool(view.development_actions), False)))
-    found.append(Task("fppt", "Fit and proper person test", f"{base}/fppt",
-                      _status(bool(view.fppt and view.fppt.status) or fppt_signed_off(view),
-                              False)))
-    found.append(Task("meeting", "The appraisal meeting", f"{base}/meeting",
-                      _status(a.meeting_date is not None, False), meeting_hint(a, meeting)))
-    ready = all(t.status == COMPLETED for t in found)
-    if a.agreed_at is not None:
-        decision = COMPLETED
-    else:
-        decision = NOT_STARTED if ready else CANNOT_START
-    found.append(Task("decision", "Agree or return the appraisal", f"{base}/decision",
-                      decision))
-    return found
 
 
 def _editing(view: AppraisalView) -> bool:
@@ -341,12 +254,12 @@ async def save_last_year(request: Request, appraisal_id: RecordId, me: Csrf) -> 
             if outcome not in {o.value for o in ObjectiveOutcome}:
                 problems.append(f"objective-{objective_id}-outcome: choose one of the answers")
                 continue
-            reviews.append(review.CarriedObjectiveReview(objective_id, ObjectiveOutcome(outcome),
-                                                         comment))
+            reviews.append(CarriedObjectiveReview(objective_id, ObjectiveOutcome(outcome),
+                                                  comment))
         if problems:
             raise ValidationFailed("The review of last year's objectives was not saved.",
                                    problems)
-        return lambda session: review.review_previous_objectives(
+        return lambda session: review_previous_objectives(
             session=session, actor=me.actor, appraisal_id=appraisal_id, reviews=reviews)
 
     return await _act(request, me, appraisal_id, "last_year", "last-year", read)
@@ -386,13 +299,13 @@ async def save_objectives(request: Request, appraisal_id: RecordId, me: Csrf) ->
             except ValidationFailed as error:
                 problems += error.problems
                 continue
-            objectives.append(review.ObjectiveInput(
+            objectives.append(ObjectiveInput(
                 kind=ObjectiveKind(kind), text=text,
                 measure=str(form.get(f"objective-{i}-measure", "")), target_date=target,
                 priority=str(form.get(f"objective-{i}-priority", ""))))
         if problems:
             raise ValidationFailed("The objectives were not saved.", problems)
-        return lambda session: review.set_objectives(
+        return lambda session: set_objectives(
             session=session, actor=me.actor, appraisal_id=appraisal_id, objectives=objectives)
 
     return await _act(request, me, appraisal_id, "objectives", "objectives", read)
@@ -416,13 +329,13 @@ async def save_plan(request: Request, appraisal_id: RecordId, me: Csrf) -> Respo
                 problems.append(f"action-{i}-need: say the development need of action {i}")
             if not action.strip():
                 problems.append(f"action-{i}-action: say what will be done for action {i}")
-            actions.append(review.DevelopmentInput(
+            actions.append(DevelopmentInput(
                 need=need, action=action, support=str(form.get(f"action-{i}-support", "")),
                 timescale=str(form.get(f"action-{i}-timescale", "")),
                 domain_id=str(form.get(f"action-{i}-domain", "")) or None))
         if problems:
             raise ValidationFailed("The development plan was not saved.", problems)
-        return lambda session: review.set_development_plan(
+        return lambda session: set_development_plan(
             session=session, actor=me.actor, appraisal_id=appraisal_id, actions=actions)
 
     return await _act(request, me, appraisal_id, "plan", "plan", read)

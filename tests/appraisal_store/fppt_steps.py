@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.fppt_checklist import SELF_ATTESTATION
 from appraisal_store.fppt_status import check_statuses
 from appraisal_store.fppt_tables import FPPTYear
@@ -20,7 +20,7 @@ SECRETARY = "cosec@rx1.nhs.uk"
 
 
 def year_of(board: Board, email: str) -> FPPTYear:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         found: FPPTYear = session.execute(select(FPPTYear).where(
             FPPTYear.person_id == board.people[email])).scalar_one()
         return found
@@ -28,14 +28,14 @@ def year_of(board: Board, email: str) -> FPPTYear:
 
 def all_clear(board: Board, email: str) -> dict[str, str]:
     """The answers of a self-attestation with nothing to declare."""
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         checklist = checklist_of(session, year_of(board, email).checklist_version_id)
     return {d.id: "no" for d in checklist.declarations}
 
 
 def attest_clear(board: Board, email: str) -> None:
     year = year_of(board, email)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         checklist = checklist_of(session, year.checklist_version_id)
         attest(session=session, actor=board.actor(email), fppt_year_id=year.id or 0,
                answers={d.id: Answer(False) for d in checklist.declarations}, today=TODAY)
@@ -45,7 +45,7 @@ def record_applicable(board: Board, email: str, *, skip: tuple[str, ...] = (),
                       by: str = SECRETARY) -> None:
     """Record every applicable check but the self-attestation (and ``skip``) as clear."""
     year = year_of(board, email)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         statuses = check_statuses(session, year, checklist_of(session,
                                                               year.checklist_version_id))
         for status in statuses:

@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from appraisal_store import config, database
+from appraisal_store import config, engines, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, NotFound, ValidationFailed
 from appraisal_store.models import AdministrationGrant, Appointment, Appraisal, AuditEvent, Cycle
@@ -38,7 +38,7 @@ OTHER_COSEC = "cosec@rx2.nhs.uk"
 
 
 def _grant(email: str, **scope: object) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         grant_administration(session=session, actor=Actor.operator(), email=email,
                              **scope)  # type: ignore[arg-type]
 
@@ -46,20 +46,20 @@ def _grant(email: str, **scope: object) -> None:
 def _actor(email: str) -> Actor:
     from appraisal_store.models import Person
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         person = session.execute(select(Person).where(Person.email == email)).scalar_one()
         return Actor.person(person.id or 0, person.name)
 
 
 def _appointments() -> int:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return session.execute(select(func.count()).select_from(Appointment)).scalar_one()
 
 
 def test_the_chair_and_company_secretary_administer_their_own_organisation_only(
         board: Board) -> None:
     second = seed_second_board()
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         for email in ("chair@rx1.nhs.uk", "cosec@rx1.nhs.uk"):
             assert administered_organisation_ids(session, board.actor(email)) == {
                 board.organisation_id}
@@ -74,10 +74,10 @@ def test_an_administrator_of_another_organisation_cannot_reach_its_appraisals(
     seed_second_board()
     other = _actor(OTHER_COSEC)
     for change in (administration.withdraw, administration.defer):
-        with pytest.raises(NotFound), database.write_session() as session:
+        with pytest.raises(NotFound), sessions.write_session() as session:
             change(session=session, actor=other, appraisal_id=board.appraisals[EXEC],
                    reason="Left the board")
-    with pytest.raises(NotFound), database.write_session() as session:
+    with pytest.raises(NotFound), sessions.write_session() as session:
         administration.reassign_appraiser(session=session, actor=other,
                                           appraisal_id=board.appraisals[EXEC],
                                           appraiser_email="chair@rx1.nhs.uk", reason="x")
@@ -87,23 +87,23 @@ def test_a_national_administrator_sees_no_content_and_changes_nothing(board: Boa
     seed_second_board()
     _grant(NATIONAL, national=True)
     national = _actor(NATIONAL)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert is_national_administrator(session, national)
         assert not is_org_administrator(session, national, board.organisation_id)
         appraisal = session.get(Appraisal, board.appraisals[EXEC])
         assert appraisal is not None and not can_view_content(session, national, appraisal)
         with pytest.raises(NotFound):
             get_appraisal(session, national, board.appraisals[EXEC])
-    with pytest.raises(NotFound), database.write_session() as session:
+    with pytest.raises(NotFound), sessions.write_session() as session:
         administration.extend_deadline(session=session, actor=national,
                                        appraisal_id=board.appraisals[EXEC],
                                        deadline="review", new_date=date(2026, 3, 1),
                                        reason="x")
     for kind in ({"year": "2025/26", "organisation_codes": ["RX1"]},):
-        with pytest.raises(NotAllowed), database.write_session() as session:
+        with pytest.raises(NotAllowed), sessions.write_session() as session:
             open_cycles(session=session, actor=national, dates=resolve_dates("2025/26"),
                         **kind)  # type: ignore[arg-type]
-    with pytest.raises(NotAllowed), database.write_session() as session:
+    with pytest.raises(NotAllowed), sessions.write_session() as session:
         import_people(session=session, actor=national,
                       csv_text=HEADER + "RX1,New Ned,new@rx1.nhs.uk,non-executive-director,"
                                         "2025-04-01,,no\n")
@@ -114,11 +114,11 @@ def test_organisations_are_added_by_national_administrators_and_the_operator(
     seed_second_board()
     for who in ("cosec@rx1.nhs.uk", "chair@rx1.nhs.uk"):
         with pytest.raises(NotAllowed, match="national administrator"), \
-                database.write_session() as session:
+                sessions.write_session() as session:
             add_organisation(session=session, actor=board.actor(who), code="RX1",
                              name="Renamed", org_type="nhs-trust")
     _grant(NATIONAL, national=True)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         added = add_organisation(session=session, actor=_actor(NATIONAL), code="RX9",
                                  name="Newtown Hospitals NHS Trust", org_type="nhs-trust")
     assert added.code == "RX9"
@@ -128,18 +128,18 @@ def test_opening_a_cycle_for_an_organisation_one_does_not_administer_is_refused(
         board: Board) -> None:
     seed_second_board()
     with pytest.raises(NotAllowed, match="You do not administer RX1"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         open_cycles(session=session, actor=_actor(OTHER_COSEC), year="2025/26",
                     organisation_codes=["RX2", "RX1"], dates=resolve_dates("2025/26"))
     with pytest.raises(NotAllowed, match="Only an organisation's administrators"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         open_cycles(session=session, actor=board.actor("ned1@rx1.nhs.uk"), year="2025/26",
                     organisation_codes=["RX1"], dates=resolve_dates("2025/26"))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(Cycle.id).join(
             Appraisal, Appraisal.cycle_id == Cycle.id, isouter=True)
             .where(Cycle.organisation_id != board.organisation_id)).first() is None
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         (opened,) = open_cycles(session=session, actor=_actor(OTHER_COSEC), year="2025/26",
                                 organisation_codes=["RX2"], dates=resolve_dates("2025/26"),
                                 today=date(2025, 12, 1))
@@ -150,7 +150,7 @@ def test_importing_rows_of_an_organisation_one_does_not_administer_is_refused(
         board: Board) -> None:
     seed_second_board()
     before = _appointments()
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         import_people(session=session, actor=_actor(OTHER_COSEC), csv_text=HEADER
                       + "RX2,Ned Two,ned@rx2.nhs.uk,non-executive-director,2025-04-01,,no\n"
                       + "RX1,Sly Ceo,sly@rx1.nhs.uk,executive-director,2025-04-01,,no\n")
@@ -166,18 +166,18 @@ def test_only_the_chair_or_the_operator_appoints_to_a_role_that_appraises(
     rows = (HEADER + "RX1,Fake Ceo,fake.ceo@elsewhere.example,chief-executive,2025-04-01,,no\n"
             + "RX1,Fake Sid,fake.sid@elsewhere.example,senior-independent-director,"
               "2025-04-01,,no\n")
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         import_people(session=session, actor=board.actor("cosec@rx1.nhs.uk"), csv_text=rows)
     assert raised.value.problems == [
         "line 2: only the chair or the operator appoints a chief executive",
         "line 3: only the chair or the operator appoints a senior independent director"]
     assert _appointments() == before
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         result = import_people(session=session, actor=board.actor("cosec@rx1.nhs.uk"),
                                csv_text=HEADER + "RX1,New Exec,new.exec@rx1.nhs.uk,"
                                                  "executive-director,2025-04-01,,no\n")
     assert result.appointments_added == 1
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         result = import_people(session=session, actor=board.actor("chair@rx1.nhs.uk"),
                                csv_text=rows)
     assert result.appointments_added == 2
@@ -187,15 +187,15 @@ def test_a_grant_administers_that_organisation_until_revoked(board: Board) -> No
     second = seed_second_board()
     ned = board.actor("ned1@rx1.nhs.uk")
     _grant("ned1@rx1.nhs.uk", organisation_code="rx2")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert administered_organisation_ids(session, ned) == {second}
         assert not is_org_administrator(session, ned, board.organisation_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         assert revoke_administration(session=session, actor=Actor.operator(),
                                      email="ned1@rx1.nhs.uk", organisation_code="RX2")
         assert not revoke_administration(session=session, actor=Actor.operator(),
                                          email="ned1@rx1.nhs.uk", organisation_code="RX2")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert administered_organisation_ids(session, ned) == set()
         assert [(g.scope, g.revoked_at is not None) for g in
                 administration_grants(session, include_revoked=True)] == [("RX2", True)]
@@ -211,13 +211,13 @@ def test_a_grant_administers_that_organisation_until_revoked(board: Board) -> No
 def test_only_the_operator_grants(board: Board) -> None:
     for who in ("chair@rx1.nhs.uk", "cosec@rx1.nhs.uk"):
         with pytest.raises(NotAllowed, match="Only the operator"), \
-                database.write_session() as session:
+                sessions.write_session() as session:
             grant_administration(session=session, actor=board.actor(who),
                                  email="ned1@rx1.nhs.uk", national=True)
-    with pytest.raises(ValidationFailed, match="not both"), database.write_session() as session:
+    with pytest.raises(ValidationFailed, match="not both"), sessions.write_session() as session:
         grant_administration(session=session, actor=Actor.operator(),
                              email="ned1@rx1.nhs.uk", organisation_code="RX1", national=True)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(
             AdministrationGrant)).scalar_one() == 0
 
@@ -229,8 +229,8 @@ def test_migration_0004_makes_the_old_admins_national_administrators(
     if kind == "postgres":
         monkeypatch.setenv("APPRAISAL_DATABASE_URL", request.getfixturevalue("postgres_url"))
         config.settings.cache_clear()
-        database.reset_engines()
-    engine = database.engine()
+        engines.reset_engines()
+    engine = engines.engine()
     alembic = alembic_config()
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
@@ -248,7 +248,7 @@ def test_migration_0004_makes_the_old_admins_national_administrators(
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
         command.upgrade(alembic, "head")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         grants = administration_grants(session)
         assert [(g.email, g.scope) for g in grants] == [("old.admin@nhs.example", "national")]
         assert is_national_administrator(session, _actor("old.admin@nhs.example"))

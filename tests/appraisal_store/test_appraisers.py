@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, ValidationFailed
 from appraisal_store.models import Appraisal, AuditEvent
@@ -29,20 +29,20 @@ REGIONAL = "rd.northwest@england.nhs.uk"
 
 
 def _appraiser_id(board: Board, appraisee: str) -> int | None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         found = session.get(Appraisal, board.appraisals[appraisee])
         assert found is not None
         return found.appraiser_id
 
 
 def _reassignments() -> int:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return session.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "reassign_appraiser")).scalar_one()
 
 
 def _reassign(board: Board, actor: str, appraisee: str, to: str) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         administration.reassign_appraiser(
             session=session, actor=board.actor(actor), appraisal_id=board.appraisals[appraisee],
             appraiser_email=to, reason="Conflict of interest")
@@ -57,7 +57,7 @@ def _refused(board: Board, actor: str, appraisee: str, to: str) -> ValidationFai
 
 
 def _register_regional(roles: list[str]) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         register_external_appraiser(
             session=session, actor=Actor.operator(), organisation_code="RX1", email=REGIONAL,
             roles=roles, reason="NHS England regional director (North West)",
@@ -95,7 +95,7 @@ def test_a_company_secretary_is_refused_whoever_chooses_her(board: Board) -> Non
 
 
 def test_a_leaver_is_refused(board: Board, operator: Actor) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         import_people(session=session, actor=operator, csv_text=(
             "org_code,name,email,role,start_date,end_date,interim\n"
             "RX1,Olive Oldham,old.ceo@rx1.nhs.uk,chief-executive,2015-01-01,2020-08-31,no\n"))
@@ -114,7 +114,7 @@ def test_nobody_appraises_themselves_and_unknown_people_are_refused(board: Board
 def test_an_eligible_board_member_is_chosen_with_the_reason(board: Board) -> None:
     _reassign(board, COSEC, EXEC, CHAIR)
     assert _appraiser_id(board, EXEC) == board.people[CHAIR]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         event = session.execute(select(AuditEvent).where(
             AuditEvent.action == "reassign_appraiser")).scalars().one()
     assert event.details["standing"] == "chair"
@@ -127,7 +127,7 @@ def test_a_registered_external_appraiser_may_appraise_the_registered_roles_only(
     assert "not on record" in refusal.summary
     _register_regional(["chair"])
     _reassign(board, COSEC, CHAIR, REGIONAL)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, board.appraisals[CHAIR])
         assert appraisal is not None
         choices = eligible_appraisers(session, appraisal)
@@ -141,15 +141,15 @@ def test_a_registered_external_appraiser_may_appraise_the_registered_roles_only(
 
 def test_a_removed_registration_no_longer_counts(board: Board) -> None:
     _register_regional(["chair", "non-executive-director"])
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         assert remove_external_appraiser(session=session, actor=Actor.operator(),
                                          organisation_code="RX1", email=REGIONAL)
     _refused(board, COSEC, CHAIR, REGIONAL)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert external_appraisers(session) == []
         (removed,) = external_appraisers(session, include_removed=True)
     assert removed.revoked_at is not None and removed.roles == ["chair", "non-executive-director"]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         actions = list(session.execute(select(AuditEvent.action).where(
             AuditEvent.subject_id == REGIONAL).order_by(AuditEvent.id)).scalars())
     assert actions == ["person_added", "external_appraiser_registered",
@@ -160,16 +160,16 @@ def test_only_the_operator_or_the_chair_registers_and_never_the_company_secretar
         board: Board) -> None:
     for who in (COSEC, "ned1@rx1.nhs.uk"):
         with pytest.raises(NotAllowed, match="Only the operator"), \
-                database.write_session() as session:
+                sessions.write_session() as session:
             register_external_appraiser(session=session, actor=board.actor(who),
                                         organisation_code="RX1", email=who,
                                         roles=["executive-director"], reason="Cover")
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         register_external_appraiser(session=session, actor=board.actor(CHAIR),
                                     organisation_code="RX1", email=COSEC,
                                     roles=["executive-director"], reason="Cover")
     assert "company secretary, who appraises nobody" in raised.value.problems[0]
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         register_external_appraiser(session=session, actor=board.actor(CHAIR),
                                     organisation_code="RX1", email="new@partner.nhs.uk",
                                     roles=["company-secretary", "director"], reason=" ")
@@ -178,7 +178,7 @@ def test_only_the_operator_or_the_chair_registers_and_never_the_company_secretar
         "role: a company secretary is not appraised",
         "role: 'director' is not a board role (use executive-director, chief-executive, "
         "non-executive-director, senior-independent-director, chair)"]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert external_appraisers(session, include_removed=True) == []
 
 

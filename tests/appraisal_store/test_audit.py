@@ -8,15 +8,16 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.engine import Engine
 
-from appraisal_store import database
+from appraisal_store import engines, sessions
 from appraisal_store.actors import Actor
-from appraisal_store.audit import record_event, verify_chain
+from appraisal_store.audit import record_event
+from appraisal_store.audit_verification import verify_chain
 from appraisal_store.models import AuditEvent, AuditHead
 from tests.conftest import Board
 
 
 def _verify():  # type: ignore[no-untyped-def]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return verify_chain(session)
 
 
@@ -30,7 +31,7 @@ def test_the_chain_of_a_seeded_board_verifies(board: Board) -> None:
     ("actor_label", "someone else"), ("action", "appraisal_deleted"), ("subject_id", "999"),
 ])
 def test_editing_any_event_by_hand_is_caught(board: Board, column: str, value: str) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(update(AuditEvent).where(AuditEvent.id == 7).values({column: value}))
     report = _verify()
     assert not report.ok
@@ -38,7 +39,7 @@ def test_editing_any_event_by_hand_is_caught(board: Board, column: str, value: s
 
 
 def test_editing_the_details_json_is_caught(board: Board) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(text("UPDATE auditevent SET details = :d WHERE id = 5"),
                            {"d": '{"role": "chair"}'})
     assert _verify().broken_at == 5
@@ -46,11 +47,11 @@ def test_editing_the_details_json_is_caught(board: Board) -> None:
 
 def test_deleting_an_event_or_the_newest_events_is_caught(board: Board) -> None:
     last = _verify().verified
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditEvent).where(AuditEvent.id == last))
     report = _verify()
     assert not report.ok and "removed" in report.reason
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditEvent).where(AuditEvent.id == 3))
     assert _verify().broken_at == 4
 
@@ -60,12 +61,12 @@ def test_each_event_moves_the_head_with_it(store: Engine) -> None:
     # move in one statement; the chain must verify as if Python had hashed it (names and
     # details beyond ASCII included).
     for n in range(3):
-        with database.write_session() as session:
+        with sessions.write_session() as session:
             record_event(session, Actor.person(n + 1, f"Siân Wyn ap Gruffydd {n}"), "probe",
                          subject_type="probe", subject_id=n, organisation_id=n or None,
                          details={"n": n, "when": "2026-11-23", "name": "Łukasz Żółć",
                                   "quote": 'a "b" \\ c'})
-        with database.read_session() as session:
+        with sessions.read_session() as session:
             head = session.get(AuditHead, 1)
             newest = session.get(AuditEvent, n + 1)
             assert head is not None and newest is not None
@@ -83,7 +84,7 @@ def test_concurrent_writers_never_fork_the_chain(store: Engine) -> None:
     def write(n: int) -> None:
         try:
             for i in range(15):
-                with database.write_session() as session:
+                with sessions.write_session() as session:
                     record_event(session, Actor.system(f"writer {n}"), "probe",
                                  subject_type="probe", subject_id=f"{n}-{i}")
         except BaseException as error:  # noqa: BLE001 - reported below

@@ -6,32 +6,28 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from appraisal_store import database
+from appraisal_store import engines, sessions
 from appraisal_store.actors import Actor
-from appraisal_store.audit import (
+from appraisal_store.audit import AuditHeadMissing, chain_head, record_event
+from appraisal_store.audit_hashing import (
     GENESIS_HASH,
     AuditAnchor,
-    AuditHeadMissing,
-    ChainNotRepairable,
-    ChainReport,
-    _hashed_tail,
-    chain_head,
     event_hash,
-    record_event,
-    repair_head,
+    hashed_tail,
     server_event_hash,
-    verify_chain,
 )
+from appraisal_store.audit_head_repair import ChainNotRepairable, repair_head
+from appraisal_store.audit_verification import ChainReport, verify_chain
 from appraisal_store.models import AuditEvent, AuditHead, Record
-from records.archive import seal_appraisal
-from records.keys import ensure_deployment_seal
+from records.configured_seal import ensure_deployment_seal
+from records.record_sealing import seal_appraisal
 from records.verify import audit_anchor_of
 from tests.conftest import Board
 from tests.records.appraisals import NED1, complete
 
 
 def _verify(witness: AuditAnchor | None = None) -> ChainReport:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return verify_chain(session, witness=witness)
 
 
@@ -45,20 +41,20 @@ def sealed_fixture(board: Board) -> int:
 
 
 def _records(appraisal_id: int) -> list[Record]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(Record).where(
             Record.appraisal_id == appraisal_id).order_by(Record.id)).scalars())
 
 
 def _last_event() -> int:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return int(session.execute(select(func.max(AuditEvent.id))).scalar_one())
 
 
 def _rewrite_from(first: int, *, actor_label: str) -> None:
     """Edit event ``first`` and recompute its hash and every later one, and the head: the
     chain alone then verifies as intact."""
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         session.execute(update(AuditEvent).where(AuditEvent.id == first)
                         .values(actor_label=actor_label))
         events = list(session.execute(select(AuditEvent).where(AuditEvent.id >= first - 1)
@@ -77,7 +73,7 @@ def _rewrite_from(first: int, *, actor_label: str) -> None:
 
 def test_every_sealed_record_carries_the_head_inside_its_signed_bytes(sealed: int) -> None:
     first, complete_record = _records(sealed)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         for record in (first, complete_record):
             assert record.audit_anchor_event is not None and record.audit_anchor_hash
             event = session.get(AuditEvent, record.audit_anchor_event)
@@ -96,7 +92,7 @@ def test_a_truncation_with_the_head_moved_back_is_caught(sealed: int) -> None:
     anchored = _records(sealed)[0].audit_anchor_event
     assert anchored is not None
     keep = anchored - 2
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         kept = connection.execute(select(AuditEvent.hash).where(AuditEvent.id == keep)).scalar_one()
         connection.execute(delete(AuditEvent).where(AuditEvent.id > keep))
         connection.execute(update(AuditHead).values(last_event_id=keep, last_hash=kept))
@@ -125,67 +121,67 @@ def test_a_rewrite_after_every_anchor_is_not_blamed_on_the_records(sealed: int) 
 
 
 def test_a_lost_head_row_is_detected_and_stops_writes_with_a_sentence(sealed: int) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditHead))
     report = _verify()
     assert report.head_missing and not report.ok and report.broken_at is None
     with pytest.raises(AuditHeadMissing, match="appraisal audit repair-head"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         record_event(session, Actor.operator(), "probe", subject_type="probe", subject_id=1)
-    with database.read_session() as session, pytest.raises(AuditHeadMissing):
+    with sessions.read_session() as session, pytest.raises(AuditHeadMissing):
         chain_head(session)
 
 
 def test_repair_head_mends_an_intact_chain_and_is_audited(sealed: int) -> None:
     last = _last_event()
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditHead))
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         repaired = repair_head(session, Actor.operator())
     assert repaired is not None and repaired.before is None
     assert repaired.after.event_id == last
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         newest = session.get(AuditEvent, last + 1)
         assert newest is not None and newest.action == "audit_head_repaired"
     assert _verify().ok
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         assert repair_head(session, Actor.operator()) is None  # in place: nothing to do
 
 
 def test_repair_head_is_refused_on_a_broken_chain(sealed: int) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditHead))
         connection.execute(update(AuditEvent).where(AuditEvent.id == 4)
                            .values(actor_label="someone else"))
     with pytest.raises(ChainNotRepairable, match="broken at event 4"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         repair_head(session, Actor.operator())
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.get(AuditHead, 1) is None
 
 
 def test_repair_head_is_refused_when_a_record_contradicts_the_chain(sealed: int) -> None:
     _rewrite_from(2, actor_label="someone else")
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditHead))
     with pytest.raises(ChainNotRepairable, match="sealed records were anchored to"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         repair_head(session, Actor.operator())
 
 
 def test_repair_head_will_not_move_a_head_back_over_removed_events(sealed: int) -> None:
     last = _last_event()
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditEvent).where(AuditEvent.id == last))
     with pytest.raises(ChainNotRepairable, match="events after it were removed"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         repair_head(session, Actor.operator())
 
 
 def test_a_witness_anchor_is_checked_too(board: Board) -> None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         witness = chain_head(session)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         record_event(session, Actor.operator(), "probe", subject_type="probe", subject_id=1)
     report = _verify(witness)
     assert report.ok and report.anchors_checked == 1
@@ -208,7 +204,7 @@ def test_the_anchor_is_written_and_read_as_hash_at_number() -> None:
 def test_the_server_hashes_an_event_exactly_as_python_does(postgres_url: str) -> None:
     from datetime import UTC, datetime
 
-    store = database.make_engine(postgres_url)
+    store = engines.make_engine(postgres_url)
     fields = {"occurred_at": datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC),
               "actor_id": 7, "actor_label": "Siân Ŵyn ap Gruffydd", "action": "probe",
               "subject_type": "appraisal", "subject_id": "42", "organisation_id": None,
@@ -216,6 +212,6 @@ def test_the_server_hashes_an_event_exactly_as_python_does(postgres_url: str) ->
     with store.connect() as connection:
         for event_id, prev in ((1, GENESIS_HASH), (123456789, "f" * 64)):
             on_server = server_event_hash(connection, event_id=event_id, prev_hash=prev,
-                                          tail=_hashed_tail(**fields))
+                                          tail=hashed_tail(**fields))
             assert on_server == event_hash(event_id=event_id, prev_hash=prev, **fields)
     store.dispose()

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.models import Appraisal, OutboxMessage
@@ -18,7 +18,7 @@ from tests.conftest import Board
 
 
 def _by_email(board: Board) -> dict[str, Appraisal]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return {email: session.get(Appraisal, appraisal_id)
                 for email, appraisal_id in board.appraisals.items()}
 
@@ -50,12 +50,12 @@ def test_leavers_are_excluded_late_starters_deferred_and_secretaries_not_apprais
 
 
 def test_opening_twice_creates_nothing_new(board: Board, operator: Actor) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         again = open_cycles(session=session, actor=operator, year="2025/26",
                             organisation_codes=["RX1"], dates=resolve_dates("2025/26"),
                             today=date(2025, 12, 1))
     assert (again[0].created, again[0].already_open) == (0, len(board.appraisals))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(Appraisal)).scalar_one() \
             == len(board.appraisals)
         invitations = session.execute(select(func.count()).select_from(OutboxMessage).where(

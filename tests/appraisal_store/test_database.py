@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlmodel import SQLModel
 
-from appraisal_store import config, database
-from appraisal_store.audit import GENESIS_HASH
+from appraisal_store import config, engines, sessions, sqlite_write_queue
+from appraisal_store.audit_hashing import GENESIS_HASH
 from appraisal_store.models import AuditHead
 from appraisal_store.schema import current_revision, head_revision, upgrade
 from tests.conftest import PostgresTemplate
@@ -28,8 +28,8 @@ def empty_store_fixture(request: pytest.FixtureRequest, home: Path,
     if request.param == "postgres":
         monkeypatch.setenv("APPRAISAL_DATABASE_URL", request.getfixturevalue("postgres_url"))
         config.settings.cache_clear()
-        database.reset_engines()
-    return database.engine()
+        engines.reset_engines()
+    return engines.engine()
 
 
 def _shape(engine: Engine) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def test_the_migrations_run_from_empty_to_the_models_and_to_the_store_tests_star
     assert set(migrated) == set(SQLModel.metadata.tables) | {"alembic_version"}
     for name, table in SQLModel.metadata.tables.items():
         assert [c[0] for c in migrated[name]["columns"]] == [c.name for c in table.columns]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         head = session.execute(select(AuditHead)).scalars().all()
     assert [(h.id, h.last_event_id, h.last_hash) for h in head] == [(1, 0, GENESIS_HASH)]
     assert {name for name, table in migrated.items() if table["rows"]} == {
@@ -77,11 +77,11 @@ def test_the_migrations_run_from_empty_to_the_models_and_to_the_store_tests_star
     if empty_store.dialect.name == "sqlite":
         copy = tmp_path / "copy.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
-        template = database.make_engine(f"sqlite:///{copy}")
+        template = engines.make_engine(f"sqlite:///{copy}")
     else:
         shared: PostgresTemplate = request.getfixturevalue("postgres_template")
         shared.reset()
-        template = database.make_engine(shared.url)
+        template = engines.make_engine(shared.url)
     try:
         assert _shape(template) == migrated
     finally:
@@ -96,7 +96,7 @@ _LEFT_OVER = text("INSERT INTO organisation (code, name, type) VALUES ('RX9', 'L
 def test_the_postgresql_schema_the_tests_share_is_emptied_back_to_its_migrated_state(
         postgres_template: PostgresTemplate) -> None:
     """What a test wrote goes, the migration's seeds come back and the ids start again."""
-    shared = database.make_engine(postgres_template.url)
+    shared = engines.make_engine(postgres_template.url)
     try:
         postgres_template.reset()
         migrated = _shape(shared)
@@ -116,7 +116,7 @@ def test_the_postgresql_schema_the_tests_share_is_emptied_back_to_its_migrated_s
 @pytest.mark.postgres
 def test_a_pooled_connection_that_died_while_idle_is_replaced(
         postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = database.make_engine(postgres_url)
+    engine = engines.make_engine(postgres_url)
     try:
         with engine.connect() as connection:
             first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -125,7 +125,7 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced(
             assert connection.execute(text("SELECT pg_terminate_backend(:pid)"),
                                       {"pid": first}).scalar_one()
         admin.dispose()
-        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # idle long enough
+        monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 0.0)  # idle long enough
         with engine.connect() as connection:
             second = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         assert second != first
@@ -152,12 +152,12 @@ def test_a_connection_is_pinged_only_after_the_idle_window(
         pinged: bool) -> None:
     """Within the window the pool trusts a connection (no round trip before use); after it,
     the checkout pings (the backend then has received a statement since)."""
-    engine = database.make_engine(postgres_url)
+    engine = engines.make_engine(postgres_url)
     try:
         with engine.connect() as connection:
             pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         last_use = _last_statement_at(postgres_url, pid)
-        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", idle_window)
+        monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", idle_window)
         with engine.connect() as connection:
             assert connection.connection.driver_connection.info.backend_pid == pid
             assert (_last_statement_at(postgres_url, pid) != last_use) is pinged
@@ -172,7 +172,7 @@ def test_postgresql_stores_a_sealed_pdf_without_compressing_it_again(
     # record for nothing (the stored size equalled the file's).
     from appraisal_store.schema import upgrade
 
-    engine = database.make_engine(postgres_url)
+    engine = engines.make_engine(postgres_url)
     try:
         upgrade(engine)
         with engine.connect() as connection:
@@ -188,7 +188,7 @@ def _backend_of_a_session() -> int | str:
     """This process's store, through ``pooled_engine()``: PostgreSQL's backend pid, or on
     SQLite the address of the driver connection (a connection a child opens cannot have
     the address of the inherited one, which the child keeps)."""
-    with database.read_session(database.pooled_engine()) as session:
+    with sessions.read_session(engines.pooled_engine()) as session:
         connection = session.connection()
         if connection.dialect.name == "postgresql":
             return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -198,11 +198,11 @@ def _backend_of_a_session() -> int | str:
 def _child_session_and_write_turn() -> tuple[int | str, int, bool]:
     """In the forked child: the child's backend, the engines it inherited in use, and
     whether it can take the write queue's in-process lock (held in the parent)."""
-    inherited_in_use = len(database._engines)
+    inherited_in_use = len(engines._engines)
     backend = _backend_of_a_session()
-    got_turn = database._turn_in_process.acquire(timeout=5)
+    got_turn = sqlite_write_queue._turn_in_process.acquire(timeout=5)
     if got_turn:
-        database._turn_in_process.release()
+        sqlite_write_queue._turn_in_process.release()
     gc.collect()  # what was inherited and dropped would be closed now, ending the parent's
     return backend, inherited_in_use, got_turn
 
@@ -217,7 +217,7 @@ def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_open(
     release = threading.Event()
 
     def hold_the_write_turn() -> None:  # a parent thread mid-write at the fork
-        with database._turn_in_process:
+        with sqlite_write_queue._turn_in_process:
             held.set()
             release.wait(30)
 

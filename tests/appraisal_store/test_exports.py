@@ -10,9 +10,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.exports import COMPLETION_COLUMNS, Sheet, csv_bytes, xlsx_bytes
 from appraisal_store.models import Person
+from appraisal_store.sessions import read_session, write_session
 from flows.reports import write_cycle_reports
 from portal.dashboard import completion_dashboard, export_csv, export_xlsx
 from tests.conftest import Board

@@ -4,11 +4,13 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.models import Appointment, AuditEvent, Organisation, Person
@@ -77,20 +79,20 @@ def test_free_text_keeps_line_breaks_and_tabs_and_refuses_other_controls() -> No
 
 def test_an_organisation_name_longer_than_its_column_is_refused_before_the_database(
         store: Engine, operator: Actor) -> None:
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RX9", name="N" * 500,
                          org_type="nhs-trust")
     assert raised.value.problems == ["The name is 500 characters long; at most 200 are kept."]
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="R" * 500, name="Trust",
                          org_type="nhs-trust")
     [problem] = raised.value.problems
     assert problem.startswith("The code 'RRRR") and len(problem) < 150
     # A name at the bound is stored, on PostgreSQL too.
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RX9", name="N" * 200,
                          org_type="nhs-trust")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(Organisation)).scalar_one() == 1
 
 
@@ -101,31 +103,31 @@ def test_free_text_of_the_forms_is_refused_with_its_field_and_nothing_is_written
 
     appraisal = board.appraisals["finance@rx1.nhs.uk"]
     director = board.actor("finance@rx1.nhs.uk")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         events = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         save_self_assessment(session=session, actor=director, appraisal_id=appraisal,
                              ratings={}, reflections={"d1": "Good\x00year"})
     assert raised.value.problems == [
         "The reflection on domain d1 contains a NUL (U+0000); only printable text, line "
         "breaks and tabs are kept."]
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         withdraw(session=session, actor=board.actor("cosec@rx1.nhs.uk"),
                  appraisal_id=appraisal, reason="x" * 20_001)
     assert raised.value.problems == [
         "the reason is 20001 characters long; at most 20000 are kept"]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(AuditEvent)
                                ).scalar_one() == events
 
 
 def test_nothing_of_a_refused_file_is_written(organisation: None) -> None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         before = session.execute(select(func.count()).select_from(Person)).scalar_one()
-    with pytest.raises(ValidationFailed), database.write_session() as session:
+    with pytest.raises(ValidationFailed), sessions.write_session() as session:
         import_people(session=session, actor=Actor.operator(),
                       csv_text=HEADER + GOOD + "RX1,Bad\x00,b@x.nhs.uk,chair,2024-04-01,,no\n")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(Person)).scalar_one() == before
         assert session.execute(select(func.count()).select_from(Appointment)).scalar_one() == 0
 
@@ -145,10 +147,26 @@ def test_an_external_appraisers_email_with_a_nul_is_refused_before_it_is_looked_
         board: Board, operator: Actor) -> None:
     from appraisal_store.services.appraisers import register_external_appraiser
 
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         register_external_appraiser(session=session, actor=operator, organisation_code="RX1",
                                     email="ext\x00@x.nhs.uk", roles=["chair"],
                                     reason="Independent chair appraiser", name="Ext Ernal")
     assert raised.value.problems == [
         "email: the email contains a NUL (U+0000); an email address must be one line of "
         "printable text"]
+
+
+def test_people_import_of_a_file_with_a_2_mb_field_exits_1_with_its_line(
+        organisation: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.commands.test_operator_commands import invoke
+
+    board = tmp_path / "board.csv"
+    board.write_text(HEADER + GOOD + f"RX1,{'x' * 2_000_000},b@x.nhs.uk,chair,2024-04-01,,no\n",
+                     encoding="utf-8")
+    code, out, err = invoke(capsys, "people", "import", str(board))
+    assert (code, out) == (1, "")
+    assert "line 3: a field is longer than 131072 characters" in " ".join(err.split())
+    assert "Unexpected error" not in err and "Traceback" not in err
+    assert len(err) < 2000  # the field is not quoted back
+    with sessions.read_session() as session:
+        assert session.execute(select(func.count()).select_from(Person)).scalar_one() == 0

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.models import Appraisal, AppraisalMeeting, AuditEvent, OutboxMessage
@@ -29,13 +29,13 @@ SUMMER = datetime(2026, 6, 16, 10, 0)
 
 def submit(board: Board, email: str = NED) -> int:
     appraisal_id = board.appraisals[email]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
         framework = framework_of(session, appraisal.framework_version_id)
         self_assessment.save_self_assessment(
             session=session, actor=board.actor(email), appraisal_id=appraisal_id,
             ratings=dict.fromkeys(framework.statement_ids(), ScaleLabel.FREQUENTLY))
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=board.actor(email),
                                                appraisal_id=appraisal_id)
     return appraisal_id
@@ -44,14 +44,14 @@ def submit(board: Board, email: str = NED) -> int:
 def schedule(board: Board, appraisal_id: int, starts_at: datetime = TUESDAY, *,
              actor: Actor | None = None, minutes: int = 60, place: str = "The boardroom"
              ) -> AppraisalMeeting:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         return meetings.schedule_meeting(
             session=session, actor=actor or board.actor(CHAIR), appraisal_id=appraisal_id,
             starts_at=starts_at, duration_minutes=minutes, place=place)
 
 
 def messages(appraisal_id: int) -> list[OutboxMessage]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(OutboxMessage).where(
             OutboxMessage.appraisal_id == appraisal_id,
             OutboxMessage.template.like("meeting_%"))  # type: ignore[attr-defined]
@@ -59,21 +59,21 @@ def messages(appraisal_id: int) -> list[OutboxMessage]:
 
 
 def meeting_rows(appraisal_id: int) -> list[AppraisalMeeting]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(AppraisalMeeting).where(
             AppraisalMeeting.appraisal_id == appraisal_id).order_by(AppraisalMeeting.id)
         ).scalars())
 
 
 def meeting_date(appraisal_id: int) -> date | None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal is not None
         return appraisal.meeting_date
 
 
 def counts() -> tuple[int, int, int]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return tuple(session.execute(select(func.count()).select_from(table)).scalar_one()
                      for table in (AppraisalMeeting, OutboxMessage, AuditEvent))  # type: ignore[return-value]
 
@@ -96,7 +96,7 @@ def test_scheduling_invites_both_parties_to_one_event(board: Board) -> None:
     assert details[0]["starts_at"] == "2026-03-03T14:30:00"
     assert details[0]["organiser"] == {"name": "Margaret Okafor", "email": CHAIR}
     assert [a["email"] for a in details[0]["attendees"]] == [NED, CHAIR]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         event = session.execute(select(AuditEvent).where(
             AuditEvent.action == "schedule_meeting")).scalar_one()
     assert event.subject_id == str(appraisal_id) and event.details["uid"] == meeting.uid
@@ -107,7 +107,7 @@ def test_scheduling_invites_both_parties_to_one_event(board: Board) -> None:
 def test_moving_keeps_the_uid_and_raises_the_sequence(board: Board) -> None:
     appraisal_id = submit(board)
     first = schedule(board, appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         review.begin_review(session=session, actor=board.actor(CHAIR), appraisal_id=appraisal_id)
         moved = meetings.move_meeting(session=session, actor=board.actor(CHAIR),
                                       appraisal_id=appraisal_id, starts_at=SUMMER,
@@ -119,7 +119,7 @@ def test_moving_keeps_the_uid_and_raises_the_sequence(board: Board) -> None:
     assert sent[2].payload["meeting"]["previous_starts_at"] == "2026-03-03T14:30:00"
     assert sent[2].idempotency_key == f"meeting:{first.uid}:1:{board.people[NED]}"
     # Saving the same time and place again is not a change: nobody is emailed again.
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         again = meetings.move_meeting(session=session, actor=board.actor(CHAIR),
                                       appraisal_id=appraisal_id, starts_at=SUMMER,
                                       duration_minutes=90,
@@ -130,7 +130,7 @@ def test_moving_keeps_the_uid_and_raises_the_sequence(board: Board) -> None:
 def test_cancelling_sends_a_cancellation_and_a_new_meeting_has_a_new_uid(board: Board) -> None:
     appraisal_id = submit(board)
     first = schedule(board, appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         cancelled = meetings.cancel_meeting(session=session, actor=board.actor(CHAIR),
                                             appraisal_id=appraisal_id)
     assert cancelled.sequence == 1 and cancelled.cancelled_at is not None
@@ -138,9 +138,9 @@ def test_cancelling_sends_a_cancellation_and_a_new_meeting_has_a_new_uid(board: 
     sent = messages(appraisal_id)
     assert [m.template for m in sent[2:]] == ["meeting_cancelled"] * 2
     assert {m.payload["meeting"]["method"] for m in sent[2:]} == {"CANCEL"}
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert meetings.open_meeting(session, appraisal_id) is None
-    with database.write_session() as session, pytest.raises(InvalidTransition,
+    with sessions.write_session() as session, pytest.raises(InvalidTransition,
                                                              match="schedule it first"):
         meetings.cancel_meeting(session=session, actor=board.actor(CHAIR),
                                 appraisal_id=appraisal_id)
@@ -162,10 +162,10 @@ def test_only_the_appraiser_arranges_it_and_an_administrator_may_cancel_it(
         schedule(board, appraisal_id, actor=board.actor("finance@rx1.nhs.uk"))
     assert messages(appraisal_id) == []
     schedule(board, appraisal_id)
-    with database.write_session() as session, pytest.raises(NotAllowed):
+    with sessions.write_session() as session, pytest.raises(NotAllowed):
         meetings.cancel_meeting(session=session, actor=board.actor(NED),
                                 appraisal_id=appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         meetings.cancel_meeting(session=session, actor=board.actor(COSEC),
                                 appraisal_id=appraisal_id)
     assert [m.template for m in messages(appraisal_id)][-2:] == ["meeting_cancelled"] * 2
@@ -175,9 +175,9 @@ def test_the_meeting_is_arranged_between_submission_and_agreement(board: Board) 
     with pytest.raises(InvalidTransition, match="not started"):
         schedule(board, board.appraisals[NED])
     appraisal_id = agree(board, NED)  # schedules its meeting on the way
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.get(Appraisal, appraisal_id).state is AppraisalState.AGREED
-    with database.write_session() as session, pytest.raises(InvalidTransition, match="agreed"):
+    with sessions.write_session() as session, pytest.raises(InvalidTransition, match="agreed"):
         meetings.move_meeting(session=session, actor=board.actor(CHAIR),
                               appraisal_id=appraisal_id, starts_at=SUMMER,
                               duration_minutes=60, place="The boardroom")
@@ -210,7 +210,7 @@ def test_withdrawing_cancels_a_meeting_still_to_come(board: Board) -> None:
     appraisal_id = submit(board)
     meeting = schedule(board, appraisal_id)
     with time_machine.travel(datetime(2026, 2, 1, 9, 0, tzinfo=UTC), tick=False), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         administration.withdraw(session=session, actor=Actor.operator(),
                                 appraisal_id=appraisal_id, reason="Left the board")
     [row] = meeting_rows(appraisal_id)
@@ -226,7 +226,7 @@ def test_a_meeting_already_held_is_left_as_it_was_on_deferral(board: Board) -> N
     appraisal_id = submit(board)
     schedule(board, appraisal_id)
     with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         administration.defer(session=session, actor=Actor.operator(),
                              appraisal_id=appraisal_id, reason="Long leave")
     [row] = meeting_rows(appraisal_id)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.models import Appointment, AuditEvent, Organisation, Person
@@ -20,20 +20,20 @@ GOOD = "RX1,Ann Chair,ann@x.nhs.uk,chair,2024-04-01,,no\n"
 
 @pytest.fixture(name="organisation")
 def organisation_fixture(store: Engine, operator: Actor) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RX1", name="One",
                          org_type="nhs-trust")
 
 
 def _rows() -> tuple[int, int, int]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return tuple(session.execute(select(func.count()).select_from(table)).scalar_one()
                      for table in (Person, Appointment, AuditEvent))  # type: ignore[return-value]
 
 
 def _import_problems(text: str) -> list[str]:
     before = _rows()
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         import_people(session=session, actor=Actor.operator(), csv_text=text)
     assert raised.value.summary.endswith("nothing was imported.")
     assert _rows() == before
@@ -85,9 +85,9 @@ def test_names_of_every_script_with_commas_and_marks_are_accepted(organisation: 
     text = HEADER + "".join(
         f'RX1,"{n}",p{i}@x.nhs.uk,non-executive-director,2024-04-01,,no\n'
         for i, n in enumerate(names))
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         import_people(session=session, actor=Actor.operator(), csv_text=text)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert sorted(session.execute(select(Person.name)).scalars()) == sorted(names)
 
 
@@ -101,11 +101,11 @@ def test_names_of_every_script_with_commas_and_marks_are_accepted(organisation: 
 def test_an_organisation_name_or_region_with_a_control_character_is_refused(
         store: Engine, operator: Actor, field: str, value: str, problem: str) -> None:
     given = {"name": "Riverside", "region": "North West", field: value}
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RX9", org_type="nhs-trust",
                          **given)
     assert raised.value.problems == [problem]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(Organisation)).scalar_one() == 0
 
 

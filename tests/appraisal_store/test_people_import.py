@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, ValidationFailed
 from appraisal_store.models import Appointment, Person
@@ -18,19 +18,19 @@ HEADER = "org_code,name,email,role,start_date,end_date,interim\n"
 
 @pytest.fixture(name="orgs")
 def orgs_fixture(store: Engine, operator: Actor) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RX1", name="One",
                          org_type="nhs-trust")
         add_organisation(session=session, actor=operator, code="QX2", name="Two", org_type="icb")
 
 
 def _import(text: str, actor: Actor | None = None):  # type: ignore[no-untyped-def]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         return import_people(session=session, actor=actor or Actor.operator(), csv_text=text)
 
 
 def _counts() -> tuple[int, int]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return (session.execute(select(func.count()).select_from(Person)).scalar_one(),
                 session.execute(select(func.count()).select_from(Appointment)).scalar_one())
 

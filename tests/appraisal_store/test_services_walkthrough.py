@@ -7,12 +7,18 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import database
-from appraisal_store.audit import verify_chain
+from appraisal_store import engines, sessions
+from appraisal_store.audit_verification import verify_chain
 from appraisal_store.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.models import Appraisal, AppraisalRevision, OutboxMessage, Rating
 from appraisal_store.services import meetings, review, self_assessment, signing
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.services.review_objectives import (
+    DevelopmentInput,
+    ObjectiveInput,
+    set_development_plan,
+    set_objectives,
+)
 from appraisal_store.vocabulary import AppraisalState, FPPTStatus, ObjectiveKind
 from competencies.scale import ScaleLabel
 from tests.conftest import Board
@@ -22,7 +28,7 @@ CHAIR = "chair@rx1.nhs.uk"
 
 
 def _answer_everything(board: Board, label: ScaleLabel = ScaleLabel.FREQUENTLY) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         appraisal = session.get(Appraisal, board.appraisals[NED])
         framework = framework_of(session, appraisal.framework_version_id)
         self_assessment.save_self_assessment(
@@ -33,18 +39,18 @@ def _answer_everything(board: Board, label: ScaleLabel = ScaleLabel.FREQUENTLY) 
 
 def _prepare_agreement(board: Board) -> None:
     appraisal_id, chair = board.appraisals[NED], board.actor(CHAIR)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         review.save_review(session=session, actor=chair, appraisal_id=appraisal_id,
                            commentary={"d1": "Strong challenge on quality"},
                            views={"d1": ScaleLabel.ALMOST_ALWAYS})
         meetings.schedule_meeting(session=session, actor=chair, appraisal_id=appraisal_id,
                                   starts_at=datetime(2026, 2, 10, 14, 0), duration_minutes=60,
                                   place="The boardroom")
-        review.set_objectives(session=session, actor=chair, appraisal_id=appraisal_id, objectives=[
-            review.ObjectiveInput(ObjectiveKind.EDI, "Sponsor the race equality network"),
-            review.ObjectiveInput(ObjectiveKind.PERSONAL, "Chair the quality committee")])
-        review.set_development_plan(session=session, actor=chair, appraisal_id=appraisal_id,
-                                    actions=[review.DevelopmentInput("Digital", "Board course")])
+        set_objectives(session=session, actor=chair, appraisal_id=appraisal_id, objectives=[
+            ObjectiveInput(ObjectiveKind.EDI, "Sponsor the race equality network"),
+            ObjectiveInput(ObjectiveKind.PERSONAL, "Chair the quality committee")])
+        set_development_plan(session=session, actor=chair, appraisal_id=appraisal_id,
+                             actions=[DevelopmentInput("Digital", "Board course")])
         review.confirm_fppt(session=session, actor=chair, appraisal_id=appraisal_id,
                             last_assessed_on=date(2025, 11, 1), status=FPPTStatus.FIT_AND_PROPER)
 
@@ -53,30 +59,30 @@ def test_the_whole_life_of_an_appraisal(board: Board) -> None:
     appraisal_id = board.appraisals[NED]
     ned, chair = board.actor(NED), board.actor(CHAIR)
     _answer_everything(board)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=ned,
                                                appraisal_id=appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         review.begin_review(session=session, actor=chair, appraisal_id=appraisal_id)
         review.return_for_changes(session=session, actor=chair, appraisal_id=appraisal_id,
                                   reason="Say more about the equality domain")
     _answer_everything(board, ScaleLabel.ALMOST_ALWAYS)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=ned,
                                                appraisal_id=appraisal_id)
         review.begin_review(session=session, actor=chair, appraisal_id=appraisal_id)
     _prepare_agreement(board)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         review.agree(session=session, actor=chair, appraisal_id=appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         with pytest.raises(InvalidTransition, match="appraisee signs first"):
             signing.sign(session=session, actor=chair, appraisal_id=appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         signing.sign(session=session, actor=ned, appraisal_id=appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         signing.sign(session=session, actor=chair, appraisal_id=appraisal_id)
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal.state is AppraisalState.COMPLETE
         assert appraisal.revision == 2
@@ -99,11 +105,11 @@ def test_the_whole_life_of_an_appraisal(board: Board) -> None:
 
 
 def test_submission_needs_every_answer(board: Board) -> None:
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         self_assessment.save_self_assessment(
             session=session, actor=board.actor(NED), appraisal_id=board.appraisals[NED],
             ratings={"d1.s1": ScaleLabel.OCCASIONALLY})
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=board.actor(NED),
                                                appraisal_id=board.appraisals[NED])
     assert "have no answer" in raised.value.summary
@@ -112,15 +118,15 @@ def test_submission_needs_every_answer(board: Board) -> None:
 
 def test_agreement_names_what_is_missing(board: Board) -> None:
     _answer_everything(board)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=board.actor(NED),
                                                appraisal_id=board.appraisals[NED])
         review.begin_review(session=session, actor=board.actor(CHAIR),
                             appraisal_id=board.appraisals[NED])
-    with pytest.raises(ValidationFailed) as raised, database.write_session() as session:
-        review.set_objectives(session=session, actor=board.actor(CHAIR),
-                              appraisal_id=board.appraisals[NED],
-                              objectives=[review.ObjectiveInput(ObjectiveKind.PERSONAL, "x")])
+    with pytest.raises(ValidationFailed) as raised, sessions.write_session() as session:
+        set_objectives(session=session, actor=board.actor(CHAIR),
+                       appraisal_id=board.appraisals[NED],
+                       objectives=[ObjectiveInput(ObjectiveKind.PERSONAL, "x")])
         review.agree(session=session, actor=board.actor(CHAIR), appraisal_id=board.appraisals[NED])
     problems = "\n".join(raised.value.problems)
     assert "equality, diversity and inclusion" in problems
@@ -129,25 +135,25 @@ def test_agreement_names_what_is_missing(board: Board) -> None:
 
 def test_other_people_cannot_see_or_touch_an_appraisal(board: Board) -> None:
     other_director = board.actor("finance@rx1.nhs.uk")
-    with pytest.raises(NotFound), database.write_session() as session:
+    with pytest.raises(NotFound), sessions.write_session() as session:
         self_assessment.save_self_assessment(session=session, actor=other_director,
                                              appraisal_id=board.appraisals[NED], ratings={})
     # The chair may see a NED's appraisal but cannot fill in the NED's self-assessment.
     with pytest.raises(NotAllowed, match="Only the appraisee"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         self_assessment.save_self_assessment(session=session, actor=board.actor(CHAIR),
                                              appraisal_id=board.appraisals[NED], ratings={})
 
 
 def test_a_failed_service_call_writes_nothing(board: Board) -> None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         events_before = session.execute(select(func.count()).select_from(
             __import__("appraisal_store.models", fromlist=["AuditEvent"]).AuditEvent)).scalar()
-    with pytest.raises(ValidationFailed), database.write_session() as session:
+    with pytest.raises(ValidationFailed), sessions.write_session() as session:
         self_assessment.save_self_assessment(
             session=session, actor=board.actor(NED), appraisal_id=board.appraisals[NED],
             ratings={"no-such-statement": ScaleLabel.FREQUENTLY})
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, board.appraisals[NED])
         assert appraisal.state is AppraisalState.NOT_STARTED
         events_after = session.execute(select(func.count()).select_from(
@@ -166,11 +172,11 @@ def test_a_change_sees_what_was_committed_before_its_lock(board: Board) -> None:
     from appraisal_store.services.access import get_appraisal
 
     appraisal_id = board.appraisals[NED]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         # A plain read, no lock; the object is kept, so the session's identity map holds it.
         seen, _ = get_appraisal(session, board.actor(NED), appraisal_id)
         assert seen.state is AppraisalState.NOT_STARTED
-        with database.engine().begin() as other:
+        with engines.engine().begin() as other:
             other.execute(update(Appraisal).where(Appraisal.id == appraisal_id)
                           .values(state=AppraisalState.SUBMITTED))
         with pytest.raises(InvalidTransition, match="submitted"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appraisal_store import config, database
+from appraisal_store import config, engines
 
 
 @pytest.fixture(name="isolated_env")
@@ -17,4 +17,4 @@ def isolated_env_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
     monkeypatch.delenv("APPRAISAL_DATABASE_URL", raising=False)
     yield tmp_path
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()

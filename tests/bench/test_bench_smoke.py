@@ -93,6 +93,19 @@ def test_records_measurement_compares_the_flow_with_its_floor(prefect_api: None,
         assert floor.details["seconds"] == pytest.approx(before + after, abs=0.002)
 
 
+def test_the_deployed_measurement_runs_the_deployment_on_an_external_cluster(
+        prefect_api: None, isolated_env: Path) -> None:
+    from bench.deployed_bench import DASK_WORKERS, deployed_measurement
+
+    floor, deployed = deployed_measurement(2, isolated_env, lambda _line: None)
+    assert floor.unit == "records/s" and floor.figure is not None and floor.figure > 0
+    before, after = floor.details["seconds_before_and_after_the_flow"]
+    assert before > 0 and after > 0  # timed on both sides of the deployed run
+    assert deployed.floor == floor.details["seconds"] and deployed.ratio is not None
+    assert deployed.goal == "ratio <= 1.2" and f"({DASK_WORKERS} workers)" in deployed.name
+    assert 0 < deployed.details["seconds_running"] <= deployed.figure  # type: ignore[operator]
+
+
 def test_a_store_in_use_is_let_go_after_the_block(isolated_env: Path) -> None:
     import os
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.models import AuditEvent
 from commands.main import run
 
@@ -41,7 +41,7 @@ def ready_fixture(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def _events(prefix: str) -> list[tuple[str, str, dict[str, object]]]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return [(e.action, e.subject_id, e.details) for e in session.execute(
             select(AuditEvent).where(AuditEvent.action.like(f"{prefix}%"))  # type: ignore[attr-defined]
             .order_by(AuditEvent.id)).scalars()]

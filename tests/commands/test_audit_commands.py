@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from appraisal_store import database
+from appraisal_store import engines, sessions
 from appraisal_store.models import AuditEvent, AuditHead
-from records.archive import seal_appraisal
-from records.keys import ensure_deployment_seal
+from records.configured_seal import ensure_deployment_seal
+from records.record_sealing import seal_appraisal
 from tests.commands.test_environment_failures import failure, succeeds
 from tests.conftest import Board
 from tests.records.appraisals import NED1, complete
@@ -33,7 +33,7 @@ def test_verify_passes_on_an_untouched_store_and_counts_the_anchors(
 
 def test_verify_names_the_record_a_truncation_contradicts(
         sealed: int, capsys: pytest.CaptureFixture[str]) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditEvent).where(AuditEvent.id > 3))
         kept = connection.execute(select(AuditEvent.hash).where(AuditEvent.id == 3)
                                   ).scalar_one()
@@ -45,7 +45,7 @@ def test_verify_names_the_record_a_truncation_contradicts(
 
 def test_a_lost_head_is_reported_and_repaired_only_by_repair_head(
         sealed: int, capsys: pytest.CaptureFixture[str]) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditHead))
     said = failure(capsys, "audit", "verify")
     assert "head row is missing" in said and "appraisal audit repair-head" in said
@@ -59,13 +59,13 @@ def test_a_lost_head_is_reported_and_repaired_only_by_repair_head(
 
 def test_repair_head_refuses_a_broken_trail(sealed: int,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(delete(AuditHead))
         connection.execute(update(AuditEvent).where(AuditEvent.id == 2)
                            .values(action="nothing_happened"))
     said = failure(capsys, "audit", "repair-head")
     assert "broken at event 2" in said and "left as it is" in said
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.get(AuditHead, 1) is None
 
 
@@ -73,7 +73,7 @@ def test_the_anchor_printed_for_a_witness_is_checked_by_verify(
         sealed: int, capsys: pytest.CaptureFixture[str]) -> None:
     printed = succeeds(capsys, "audit", "anchor").strip()
     digest, number = printed.split("@")
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert int(number) == session.execute(select(func.max(AuditEvent.id))).scalar_one()
     said = succeeds(capsys, "audit", "verify", "--anchor", printed)
     assert "and the one given hold" in said

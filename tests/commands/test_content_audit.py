@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import database
-from appraisal_store.audit import verify_chain
+from appraisal_store import sessions
+from appraisal_store.audit_verification import verify_chain
 from appraisal_store.models import Appraisal, AuditEvent
 from appraisal_store.services.content_views import ACCESS_LOGGER
-from records.keys import ensure_deployment_seal
+from records.configured_seal import ensure_deployment_seal
 from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
 from tests.records.appraisals import NED1, SID, agree, complete
@@ -28,13 +28,13 @@ def board_fixture(sqlite_board: Board) -> Board:
 
 
 def _views() -> list[AuditEvent]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(select(AuditEvent).where(
             AuditEvent.action == "content_viewed").order_by(AuditEvent.id)).scalars())
 
 
 def _revision(appraisal_id: int) -> int:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal is not None
         return appraisal.revision
@@ -55,7 +55,7 @@ def test_records_export_writes_the_content_viewed_event_as_the_operator(
     assert event.organisation_id == board.organisation_id
     # The details of the portal's view event ({"page": ..., "revision": ...}).
     assert event.details == {"page": "records export", "revision": _revision(appraisal_id)}
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert verify_chain(session).ok
 
 
@@ -76,13 +76,13 @@ def test_a_refused_export_is_logged_and_not_audited(
         board: Board, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         caplog: pytest.LogCaptureFixture, home: Path) -> None:
     appraisal_id = agree(board, NED1)  # agreed, not signed: there is no record to export
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         before = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
     with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
         code, _, err = invoke(capsys, "records", "export", str(appraisal_id),
                               "-o", str(tmp_path / "x.pdf"))
     assert code == 1 and "no sealed record" in err
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() \
             == before
     [record] = [r for r in caplog.records if r.name == ACCESS_LOGGER]

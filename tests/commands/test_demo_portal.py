@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from appraisal_store import config
-from appraisal_store.sql_types import utcnow
+from appraisal_store.clock import utcnow
 from commands import demo
 from portal.app import create_app
 from portal.deps import PRE_SESSION_COOKIE
@@ -58,11 +58,11 @@ def test_the_next_free_port_is_taken_when_the_first_is_busy() -> None:
 def demo_boards_fixture(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The demo's three boards and their 2025/26 cycle, opened through the services."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import write_session
     from appraisal_store.schema import upgrade
     from appraisal_store.services.cycles import open_cycles, resolve_dates
     from appraisal_store.services.organisations import add_organisation
     from appraisal_store.services.people import import_people
+    from appraisal_store.sessions import write_session
     from commands.demo_boards import ORGANISATIONS, PEOPLE_CSV
 
     monkeypatch.setenv("APPRAISAL_BASE_URL", BASE_URL)

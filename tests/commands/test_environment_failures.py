@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from appraisal_store import config, database
+from appraisal_store import config, engines
 from tests.conftest import POSTGRES_ADMIN_URL, Board
 from tests.records.appraisals import NED1, complete
 
@@ -27,7 +27,7 @@ def failure(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     from commands.main import run
     from commands.prefect_console import restore_prefect_console
 
-    database.reset_engines()
+    engines.reset_engines()
     try:
         with pytest.raises(SystemExit) as exited:
             run(list(args))
@@ -45,7 +45,7 @@ def succeeds(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     from commands.main import run
     from commands.prefect_console import restore_prefect_console
 
-    database.reset_engines()
+    engines.reset_engines()
     try:
         with pytest.raises(SystemExit) as exited:
             run(list(args))
@@ -88,7 +88,7 @@ def read_only_fixture() -> Iterator[object]:
 @pytest.fixture(name="ready")
 def ready_fixture(sqlite_board: Board, home: Path) -> Board:
     """An initialised store with a board, its cycle open, mail queued and the seal made."""
-    from records.keys import ensure_deployment_seal
+    from records.configured_seal import ensure_deployment_seal
 
     ensure_deployment_seal()
     return sqlite_board
@@ -118,12 +118,12 @@ def test_status_before_init_says_to_run_init(home: Path,
 
 def test_a_store_from_a_newer_release_is_refused(ready: Board, home: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    with database.engine().begin() as connection:
+    with engines.engine().begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     for command in (["status"], ["init"]):
         said = failure(capsys, *command)
         assert "newer release" in said and "9999" in said and "appraisal.db" in said
-    with database.engine().connect() as connection:  # init changed nothing
+    with engines.engine().connect() as connection:  # init changed nothing
         assert connection.execute(text("SELECT version_num FROM alembic_version")
                                   ).scalar_one() == "9999"
 
@@ -135,7 +135,7 @@ def test_tables_made_without_alembic_are_refused(home: Path,
     from appraisal_store import models  # noqa: F401 - the tables
 
     home.mkdir(parents=True)
-    SQLModel.metadata.create_all(database.engine())
+    SQLModel.metadata.create_all(engines.engine())
     for command in (["init"], ["status"]):
         said = failure(capsys, *command)
         assert "no schema revision" in said and "appraisal init" in said
@@ -176,7 +176,7 @@ def test_postgres_unreachable_or_missing_is_one_sentence(
         require_postgres()
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", url)
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     said = failure(capsys, *command)
     assert expected in said and "APPRAISAL_DATABASE_URL" in said
 
@@ -253,21 +253,21 @@ def home_on_small_disk_fixture(home: Path) -> Iterator[object]:
     try:
         yield fill
     finally:
-        database.reset_engines()
+        engines.reset_engines()
         subprocess.run(["umount", str(home)], check=True)
 
 
 def test_a_full_disk_during_cycle_open_and_flows_seal(
         home_on_small_disk: object, operator: object, prefect_harness: None,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from records.keys import ensure_deployment_seal
+    from records.configured_seal import ensure_deployment_seal
     from tests.conftest import seed_board
 
     succeeds(capsys, "init")
     board = seed_board(operator)  # type: ignore[arg-type]
     ensure_deployment_seal()
     complete(board, NED1)
-    database.reset_engines()
+    engines.reset_engines()
     home_on_small_disk()  # type: ignore[operator]
     for command in (["cycle", "open", "--year", "2026/27", "--org", "RX1"],
                     ["flows", "seal"], ["records", "seal"]):

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import config, database
+from appraisal_store import config, sessions
 from appraisal_store.config import PRODUCTION_NEEDS_SMTP
 from appraisal_store.models import Record
 from flows.reports import write_cycle_reports
-from records.keys import PRODUCTION_NEEDS_A_SEAL, ensure_deployment_seal
-from records.seal import CERT_FILE, ensure_seal, seal_dir
+from records.configured_seal import PRODUCTION_NEEDS_A_SEAL, ensure_deployment_seal
+from records.self_signed_seal import CERT_FILE, ensure_seal, seal_dir
 from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
 from tests.flows.conftest import SmtpServer, free_port
@@ -124,7 +124,7 @@ def test_a_certificate_of_another_key_stops_sealing_before_any_record_is_stored(
         code, _, err = invoke(capsys, *command)
         assert code == 1, command
         assert f"{CERT_FILE} does not match its key" in " ".join(err.split()), command
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(Record)).scalar_one() == 0
 
 
@@ -167,6 +167,13 @@ def test_reports_are_listed_and_downloaded_from_the_store(
     assert len(json.loads(out)["reports"]) == 5  # replaced, not added
     code, _, err = invoke(capsys, "reports", "download", "999999")
     assert code == 1 and "There is no stored report 999999" in err
+    from appraisal_store.actors import Actor
+    from appraisal_store.services.reports import list_reports
+
+    with sessions.read_session() as session:  # another kind of file can be listed apart
+        only = list_reports(session=session, actor=Actor.operator(),
+                            kinds=("submissions-csv", "submissions-xlsx"))
+    assert [r.filename for r in only] == ["nhse-submissions.csv", "nhse-submissions.xlsx"]
 
 
 def test_init_in_production_without_a_seal_says_so_and_makes_none(

@@ -1,8 +1,14 @@
-"""A small valid framework file for loader tests, and a way to find a line in it."""
+"""A small valid framework file for loader tests, a way to find a line in it, and the
+problems a file is refused with."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
+
+from competencies.errors import FrameworkError, FrameworkProblem
+from competencies.loader import load_framework
 
 OFFICIAL_NAMES = (
     "Driving high quality and sustainable outcomes",
@@ -70,3 +76,16 @@ def write(tmp_path: Path, text: str, name: str = "framework.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[FrameworkProblem]:
+    """Load ``text`` from a real file and return the problems it is refused with."""
+    with pytest.raises(FrameworkError) as caught:
+        load_framework(write(tmp_path, text))
+    return caught.value.problems
+
+
+def only_problem(tmp_path: Path, text: str) -> FrameworkProblem:
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 1, problems
+    return problems[0]

@@ -7,6 +7,10 @@ directories, one shared seal), an external Dask scheduler with two workers, two 
 one PostgreSQL store (a schema of its own) and an SMTP sink. Every part is a real process
 started from this environment; ``ScaleStack`` starts them, kills them on request and
 removes the databases afterwards.
+
+Kept in one module: the parts start in an order each depends on (databases, server, pool,
+workers, cluster, portals) and stop in the reverse, and one class owns every process so
+that a failed start never leaves one running.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import httpx
 import psutil
 from sqlalchemy import create_engine, text
 
+from bench.deployed_bench import wait_until
+
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get(
     "APPRAISAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -43,24 +49,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until(what: str, ready: Callable[[], Any], timeout: float, *,
-               process: subprocess.Popen | None = None, log: Path | None = None) -> Any:
-    """Poll ``ready`` until it returns something truthy; fail naming ``what`` after
-    ``timeout`` seconds (or as soon as ``process`` exits), with the tail of ``log``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = ready()
-        except Exception:  # noqa: BLE001 - not ready yet
-            value = None
-        if value:
-            return value
-        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            raise RuntimeError(f"{what} did not happen within {timeout:.0f} s\n{tail}")
-        time.sleep(0.5)
-
-
 def make_pkcs12(folder: Path) -> Path:
     """One organisation seal for every machine: the self-signed seal ``appraisal init``
     would make, as a password-protected PKCS#12 file, like a real certificate."""
@@ -71,7 +59,7 @@ def make_pkcs12(folder: Path) -> Path:
     )
     from cryptography.x509 import load_pem_x509_certificate
 
-    from records.seal import ensure_seal
+    from records.self_signed_seal import ensure_seal
 
     files = ensure_seal(folder / "seal-maker", organisation="Scale demo NHS Trust")
     key = load_pem_private_key(files.key_path.read_bytes(), password=None)
@@ -346,8 +334,8 @@ def running_spans(run_id: Any) -> list[tuple[datetime, datetime]]:
 def sealed_count() -> int:
     from sqlalchemy import func, select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import Record
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import RecordStage
 
     with read_session() as session:
@@ -358,8 +346,8 @@ def sealed_count() -> int:
 def queued_count() -> int:
     from sqlalchemy import func, select
 
-    from appraisal_store.database import read_session
     from appraisal_store.models import OutboxMessage
+    from appraisal_store.sessions import read_session
 
     with read_session() as session:
         return session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
@@ -376,8 +364,9 @@ def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print) -> Outco
     """Open, remind, send, restart the Prefect server, seal (killing a worker mid-seal),
     send again and shut the other worker down; the caller's settings point at ``stack``."""
     from appraisal_store.actors import Actor
-    from appraisal_store.database import engine, write_session
+    from appraisal_store.engines import engine
     from appraisal_store.services.cycles import open_cycles, resolve_dates
+    from appraisal_store.sessions import write_session
     from bench import dataset
     from bench.records_bench import prepare_signed_appraisals
 
@@ -457,7 +446,7 @@ def main() -> None:
 
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
     from tests.flows.conftest import SmtpServer
 
     smtp = SmtpServer(free_port())
@@ -471,7 +460,7 @@ def main() -> None:
                 if key.startswith("APPRAISAL_"):
                     os.environ[key] = value
             config.settings.cache_clear()
-            database.reset_engines()
+            engines.reset_engines()
             with temporary_settings(updates={PREFECT_API_URL: stack.api_url,
                                              PREFECT_API_AUTH_STRING: stack.auth}):
                 outcome = run_scenario(stack)
@@ -479,7 +468,7 @@ def main() -> None:
                   f"{len(smtp.mailbox.keys())} emails delivered; schedules after the last "
                   f"worker stopped: {outcome.schedules_after_shutdown}")
         finally:
-            database.reset_engines()
+            engines.reset_engines()
             stack.down()
             smtp.stop()
 

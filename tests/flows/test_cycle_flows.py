@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, OutboxMessage
 from appraisal_store.services.administration import extend_deadline
 from appraisal_store.services.organisations import add_organisation
+from appraisal_store.sessions import read_session, write_session
 from flows.cycle import close_cycle, open_cycle
 from flows.reminder_sweep import daily_reminders
 from flows.route_appraisal import route_appraisal

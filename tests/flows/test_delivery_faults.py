@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
+from appraisal_store.clock import utcnow
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services.cycles import open_cycles, resolve_dates
 from appraisal_store.services.outbox import LEASE
-from appraisal_store.sql_types import utcnow
+from appraisal_store.sessions import read_session, write_session
 from flows.delivery import deliver_messages, due_message_ids
 from tests.flows.conftest import SmtpServer
 from tests.flows.test_faults import APPRAISAL, run_command, seed_organisations

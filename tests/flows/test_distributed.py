@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store import config, database
+from appraisal_store import config, engines
 from tests.conftest import require_postgres
 from tests.flows import scale_stack
 from tests.flows.conftest import SmtpServer, free_port
@@ -38,23 +38,23 @@ def stack_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             if key.startswith("APPRAISAL_"):
                 monkeypatch.setenv(key, value)
         config.settings.cache_clear()
-        database.reset_engines()
+        engines.reset_engines()
         with temporary_settings(updates={PREFECT_API_URL: stack.api_url,
                                          PREFECT_API_AUTH_STRING: stack.auth}):
             yield stack
     finally:
-        database.reset_engines()
+        engines.reset_engines()
         stack.down()
         smtp.stop()
         config.settings.cache_clear()
 
 
 def test_the_year_runs_through_the_deployments_across_a_lost_worker_and_server(stack) -> None:
-    from appraisal_store.database import read_session
     from appraisal_store.models import OutboxMessage, Record
+    from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import RecordStage
-    from records.archive import known_record
-    from records.keys import trusted_seal_certificates
+    from records.configured_seal import trusted_seal_certificates
+    from records.record_lookup import known_record
     from records.verify import verify_record
 
     outcome = scale_stack.run_scenario(stack)

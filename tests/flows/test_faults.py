@@ -1,4 +1,5 @@
-"""Faults the flows survive: SIGKILL mid-run (the real command, in a subprocess) and re-run."""
+"""Faults the flows survive: SIGKILL mid-run (the real command, in a subprocess) and re-run,
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from appraisal_store.actors import Actor
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import Appraisal, OutboxMessage
 from appraisal_store.services.cycles import open_cycles, resolve_dates
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
+from appraisal_store.sessions import read_session, write_session
 from tests.flows.conftest import SmtpServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -61,7 +62,7 @@ def count(*where: object, model: type = Appraisal) -> int:
 
 
 def test_killed_mid_open_cycle_a_rerun_finishes_without_duplicates(
-        sqlite_store: object, operator: Actor) -> None:
+        store: object, operator: Actor) -> None:
     expected = seed_organisations(operator)
     killed = run_command(["cycle", "open", "--year", "2025/26", "--all"],
                          fault="kill-after-open-batch:1")
@@ -79,7 +80,7 @@ def test_killed_mid_open_cycle_a_rerun_finishes_without_duplicates(
 
 
 def test_killed_mid_send_a_rerun_delivers_the_rest_and_none_twice(
-        sqlite_store: object, operator: Actor, smtp_server: SmtpServer) -> None:
+        store: object, operator: Actor, smtp_server: SmtpServer) -> None:
     seed_organisations(operator)
     with write_session() as session:
         open_cycles(session=session, actor=operator, year="2025/26",

@@ -19,11 +19,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from appraisal_store import config, database
+from appraisal_store import config, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.models import OutboxMessage
+from flows.delivery import deliver_messages, due_message_ids
 from flows.emails import render_email
-from flows.outbox import deliver_messages, due_message_ids, eml_name
+from flows.postbox import eml_name
 from tests.flows.conftest import SmtpServer, free_port
 
 JANE = "Jane Doe, someone@elsewhere.example,"
@@ -79,13 +80,13 @@ def board_of_awkward_names_fixture(sqlite_store: Engine, operator: Actor) -> dic
     from appraisal_store.services.organisations import add_organisation
     from appraisal_store.services.people import import_people
 
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         add_organisation(session=session, actor=operator, code="RX1",
                          name="Riverside Hospitals NHS Trust", org_type="nhs-trust")
         import_people(session=session, actor=operator, csv_text=BOARD_CSV)
         open_cycles(session=session, actor=operator, year="2025/26", organisation_codes=["RX1"],
                     dates=resolve_dates("2025/26"), today=date(2025, 12, 1))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return dict(session.execute(  # type: ignore[arg-type]
             select(Person.email, Appraisal.id).join(Appraisal,
                                                     Appraisal.appraisee_id == Person.id)).all())
@@ -139,7 +140,7 @@ def test_the_eml_folder_holds_one_recipient_with_the_name_intact(
 def test_a_name_stored_with_a_line_break_before_the_rule_still_gets_its_mail(
         sqlite_store: Engine, envelopes: Envelopes) -> None:
     now = datetime.now(UTC)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         session.add(OutboxMessage(
             idempotency_key="old:1", template="returned_for_changes",
             recipient_email="ann@rx1.nhs.uk", recipient_name="Ann\r\nBcc: eve@elsewhere.example",

@@ -11,7 +11,7 @@ import time_machine
 import vobject
 from icalendar import Calendar
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.services import administration, meetings
 from tests.appraisal_store.test_meetings import CHAIR, NED, SUMMER, TUESDAY, submit
@@ -45,17 +45,17 @@ def test_scheduled_moved_and_cancelled_meeting_is_one_event_in_both_calendars(
         sqlite_board: Board, smtp_server: SmtpServer) -> None:
     appraisal_id = submit(sqlite_board)
     chair = sqlite_board.actor(CHAIR)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         meetings.schedule_meeting(session=session, actor=chair, appraisal_id=appraisal_id,
                                   starts_at=TUESDAY, duration_minutes=60,
                                   place="The boardroom, Riverside House")
     send_all()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         meetings.move_meeting(session=session, actor=chair, appraisal_id=appraisal_id,
                               starts_at=SUMMER, duration_minutes=90,
                               place="Video: https://teams.example/meet?id=1,2")
     send_all()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         meetings.cancel_meeting(session=session, actor=chair, appraisal_id=appraisal_id)
     send_all()
 
@@ -131,12 +131,12 @@ def test_scheduled_moved_and_cancelled_meeting_is_one_event_in_both_calendars(
 def test_a_withdrawn_appraisals_meeting_is_cancelled_in_both_calendars(
         sqlite_board: Board, smtp_server: SmtpServer) -> None:
     appraisal_id = submit(sqlite_board)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         meetings.schedule_meeting(session=session, actor=sqlite_board.actor(CHAIR),
                                   appraisal_id=appraisal_id, starts_at=TUESDAY,
                                   duration_minutes=60, place="The boardroom")
     with time_machine.travel(datetime(2026, 2, 1, 9, 0, tzinfo=UTC), tick=False), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         administration.withdraw(session=session, actor=Actor.operator(),
                                 appraisal_id=appraisal_id, reason="Left the board")
     send_all()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import OutboxMessage
-from flows.outbox import deliver_messages, due_message_ids, eml_name, pending_count
+from appraisal_store.sessions import read_session
+from flows.delivery import deliver_messages, due_message_ids, pending_count
+from flows.postbox import eml_name
 from tests.conftest import Board
 from tests.flows.conftest import SmtpServer
 

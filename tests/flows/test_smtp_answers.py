@@ -11,9 +11,9 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services.outbox import undelivered_messages
+from appraisal_store.sessions import read_session
 from flows.delivery import DeliveryReport, deliver_messages, due_message_ids, pending_count
 from flows.postbox import ServerUnavailable, SmtpPostbox
 from tests.conftest import Board

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from appraisal_store import config
 from appraisal_store.actors import Actor
-from appraisal_store.database import write_session
+from appraisal_store.clock import utcnow
 from appraisal_store.models import Person, PortalSession
 from appraisal_store.services.administrators import grant_administration
 from appraisal_store.services.sign_in import start_session
-from appraisal_store.sql_types import utcnow
+from appraisal_store.sessions import write_session
 from portal.app import create_app
 from portal.deps import SESSION_COOKIE
 from tests.conftest import Board

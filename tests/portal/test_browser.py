@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from appraisal_store import config
-from appraisal_store.database import read_session
 from appraisal_store.models import Appraisal, Record
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.sessions import read_session
 from appraisal_store.vocabulary import AppraisalState
 from tests.conftest import Board
 from tests.portal.conftest import Clock, delivered_token, sign_in_emails

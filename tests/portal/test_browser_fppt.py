@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from appraisal_store import config, database
+from appraisal_store import config, sessions
 from appraisal_store.fppt_vocabulary import FPPTYearState
 from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from flows.delivery import deliver_messages, due_message_ids
@@ -35,7 +35,7 @@ def _attestation_link(email: str) -> str:
 
 def test_secretary_records_director_attests_chair_signs_off(
         server: str, sqlite_board: Board, browser) -> None:  # type: ignore[no-untyped-def]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         queue_fppt_reminders(session=session, today=date(2025, 12, 1))
     later = datetime.now(UTC) + timedelta(minutes=1)
     deliver_messages(due_message_ids(now=later, limit=10_000), now=later)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from appraisal_store import config
-from appraisal_store.database import read_session
 from appraisal_store.models import Appraisal, ObjectiveReview, PortalSession
+from appraisal_store.sessions import read_session
 from tests.conftest import Board
 from tests.portal.conftest import Clock, sign_in_emails
 from tests.portal.test_browser import (  # noqa: F401 - the server fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.errors import NotAllowed, ValidationFailed
 from appraisal_store.models import AuditEvent
 from appraisal_store.services import administration
@@ -28,7 +28,7 @@ def test_the_chair_grants_and_withdraws_access_to_content(sqlite_board: Board,
     assert granted.status_code == 303
     assert "can see appraisal content" in chair.get(outcomes).text
     assert secretary.get(review).status_code == 200
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         viewed = session.execute(select(AuditEvent).where(
             AuditEvent.action == "content_viewed",
             AuditEvent.actor_id == sqlite_board.people[COSEC])).scalars().all()
@@ -45,11 +45,11 @@ def test_only_the_chair_delegates_and_only_to_the_company_secretary(
                              {"delegate_email": COSEC, "action": "grant"})
     assert refused.status_code == 403
     with pytest.raises(ValidationFailed, match="is not this organisation's company secretary"), \
-            database.write_session() as session:
+            sessions.write_session() as session:
         administration.delegate_content(session=session, actor=sqlite_board.actor(CHAIR),
                                         organisation_id=sqlite_board.organisation_id,
                                         delegate_email="ned1@rx1.nhs.uk")
-    with pytest.raises(NotAllowed), database.write_session() as session:
+    with pytest.raises(NotAllowed), sessions.write_session() as session:
         administration.revoke_content_delegation(
             session=session, actor=sqlite_board.actor("ceo@rx1.nhs.uk"),
             organisation_id=sqlite_board.organisation_id, delegate_email=COSEC)
@@ -57,11 +57,11 @@ def test_only_the_chair_delegates_and_only_to_the_company_secretary(
 
 def test_granting_twice_keeps_one_delegation(sqlite_board: Board) -> None:
     for _ in range(2):
-        with database.write_session() as session:
+        with sessions.write_session() as session:
             administration.delegate_content(session=session, actor=sqlite_board.actor(CHAIR),
                                             organisation_id=sqlite_board.organisation_id,
                                             delegate_email=COSEC)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         assert administration.revoke_content_delegation(
             session=session, actor=sqlite_board.actor(CHAIR),
             organisation_id=sqlite_board.organisation_id, delegate_email=COSEC)

@@ -34,10 +34,10 @@ def test_the_dashboard_lists_the_emails_the_mail_server_refused_for_good(
         sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from appraisal_store.database import write_session
+    from appraisal_store.clock import utcnow
     from appraisal_store.models import OutboxMessage
     from appraisal_store.services.outbox import mark_undeliverable
-    from appraisal_store.sql_types import utcnow
+    from appraisal_store.sessions import write_session
 
     cosec = sign_in_as("cosec@rx1.nhs.uk")
     page = f"/organisations/{sqlite_board.organisation_id}/dashboard"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import Appraisal, AuditEvent
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.sessions import read_session
 from appraisal_store.vocabulary import AppraisalState
 from tests.conftest import Board
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.models import OutboxMessage
 from appraisal_store.services import review, self_assessment, signing
 from flows.emails import render_email
 from flows.reminder_sweep import open_appraisals, queue_reminders
-from records.archive import seal_appraisal
-from records.seal import ensure_seal
+from records.record_sealing import seal_appraisal
+from records.self_signed_seal import ensure_seal
 from tests.conftest import Board
 from tests.portal.test_follow_ups import answer_everything
 from tests.records.appraisals import agree, appraiser_of
@@ -36,18 +36,18 @@ EVERY_KIND = {"invitation", "self_assessment_submitted", "meeting_invitation",
 def walk_the_year(board: Board, home: Path) -> None:
     ensure_seal(home, organisation="Riverside Hospitals NHS Trust")
     appraisal_id = agree(board, FINANCE)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         signing.sign(session=session, actor=board.actor(FINANCE), appraisal_id=appraisal_id)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         signing.sign(session=session, actor=board.actor(appraiser_of(board, FINANCE)),
                      appraisal_id=appraisal_id)
     seal_appraisal(appraisal_id)
     returned = answer_everything(board, NURSING)
     appraiser = board.actor(appraiser_of(board, NURSING))
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=board.actor(NURSING),
                                                appraisal_id=returned)
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         review.begin_review(session=session, actor=appraiser, appraisal_id=returned)
         review.return_for_changes(session=session, actor=appraiser, appraisal_id=returned,
                                   reason="Say more about the quality domain")
@@ -58,7 +58,7 @@ def walk_the_year(board: Board, home: Path) -> None:
 def test_every_email_lands_its_reader_on_a_page_they_can_open(
         sqlite_board: Board, home: Path, sign_in_as) -> None:  # type: ignore[no-untyped-def]
     walk_the_year(sqlite_board, home)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         messages = list(session.execute(select(OutboxMessage)).scalars())
     answers: dict[str, set[tuple[str, int]]] = defaultdict(set)
     clients = {}

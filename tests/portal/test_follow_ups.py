@@ -12,14 +12,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.models import Appraisal, Record
 from appraisal_store.services import self_assessment
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import RecordStage
 from competencies.scale import ScaleLabel
 from portal import follow_ups
-from records.seal import ensure_seal
+from records.self_signed_seal import ensure_seal
 from tests.conftest import Board
 from tests.flows.conftest import SmtpServer
 from tests.records.appraisals import agree
@@ -38,7 +38,7 @@ def settle(deadline_seconds: float = 60) -> None:
 
 def answer_everything(board: Board, email: str) -> int:
     appraisal_id = board.appraisals[email]
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         appraisal = session.get(Appraisal, appraisal_id)
         assert appraisal is not None
         framework = framework_of(session, appraisal.framework_version_id)
@@ -71,7 +71,7 @@ def test_the_second_signature_makes_the_record_downloadable_at_once(
     settle()
     assert appraiser.post(f"/appraisals/{appraisal_id}/sign").status_code == 303
     settle()
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         stages = set(session.execute(select(Record.stage).where(
             Record.appraisal_id == appraisal_id)).scalars())
     assert stages == {RecordStage.SIGNED_BY_APPRAISEE, RecordStage.COMPLETE}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from appraisal_store import config, database
+from appraisal_store import config, sessions
 from appraisal_store.fppt_tables import BoardMemberReference, FPPTCheckEntry
 from appraisal_store.fppt_vocabulary import FPPTYearState, ReferenceState
-from records.seal import ensure_seal
+from records.self_signed_seal import ensure_seal
 from tests.appraisal_store.fppt_steps import record_applicable, year_of
 from tests.conftest import Board
 from tests.portal.conftest import SignedInClient
@@ -37,7 +37,7 @@ def test_the_year_from_first_check_to_sign_off(
         "outcome": "clear", "evidence_reference": "HR file 12"},
         files={"evidence_file": ("dbs.pdf", b"%PDF certificate", "application/pdf")})
     assert answer.status_code == 303, answer.text
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         entry = session.execute(select(FPPTCheckEntry)).scalar_one()
     assert entry.evidence_file_name == "dbs.pdf" and entry.evidence_sha256
     assert secretary.get(f"/fppt/evidence/{entry.id}").content == b"%PDF certificate"
@@ -75,7 +75,7 @@ def test_other_board_members_see_nothing_and_bad_checks_are_named(
     assert answer.status_code == 400
     assert "2099-01-01 is in the future" in answer.text
     assert "&#39;fine&#39; is not one of" in answer.text
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(FPPTCheckEntry)).first() is None
 
 
@@ -83,7 +83,7 @@ def test_a_leavers_reference_is_completed_and_sealed(
         sqlite_board: Board, home: Path, sign_in_as: Callable[..., SignedInClient]) -> None:
     ensure_seal(home, organisation="Riverside Hospitals NHS Trust")
     config.settings.cache_clear()
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         reference_id = session.execute(select(BoardMemberReference.id)).scalar_one()
     secretary, chair = sign_in_as("cosec@rx1.nhs.uk"), sign_in_as("chair@rx1.nhs.uk")
     form = {"role-and-dates": "NED, 2018 to 2025", "fitness-concerns-answer": "no",
@@ -92,7 +92,7 @@ def test_a_leavers_reference_is_completed_and_sealed(
                           {**form, "action": "save"}).status_code == 303
     assert chair.post(f"/fppt/references/{reference_id}",
                       {**form, "action": "sign"}).status_code == 303
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         reference = session.get(BoardMemberReference, reference_id)
         assert reference is not None and reference.state is ReferenceState.SIGNED
     pdf = chair.get(f"/fppt/references/{reference_id}/reference.pdf")

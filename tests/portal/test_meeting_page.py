@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import AppraisalMeeting, OutboxMessage
+from appraisal_store.sessions import read_session
 from tests.appraisal_store.test_meetings import CHAIR, NED, submit
 from tests.conftest import Board
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import Organisation, Person
+from appraisal_store.sessions import read_session
 from tests.portal.conftest import SignedInClient
 
 ADMIN = "cosec@rx1.nhs.uk"

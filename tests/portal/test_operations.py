@@ -14,14 +14,14 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from appraisal_store import config, database
+from appraisal_store import config, engines, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.models import OutboxMessage
 from appraisal_store.schema import head_revision
 from appraisal_store.services.content_views import ACCESS_LOGGER
 from flows.reports import write_cycle_reports
 from portal.app import create_app
-from records.seal import ensure_seal
+from records.self_signed_seal import ensure_seal
 from tests.conftest import Board
 from tests.portal.conftest import SignedInClient
 
@@ -39,7 +39,7 @@ def test_healthz_answers_without_the_store(home: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("APPRAISAL_DATABASE_URL",
                        "postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=1")
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     client = TestClient(create_app())
 
     response = client.get("/healthz", headers={"host": "10.0.0.7:8000"})
@@ -72,8 +72,8 @@ def test_readyz_names_what_is_missing_until_the_store_and_seal_are_there(
 
 def test_readyz_refuses_a_store_behind_this_release(home: Path) -> None:
     ensure_seal(home)
-    database.engine().dispose()
-    with database.engine().begin() as connection:
+    engines.engine().dispose()
+    with engines.engine().begin() as connection:
         from sqlalchemy import text
         connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
         connection.execute(text("INSERT INTO alembic_version VALUES ('0003')"))
@@ -99,11 +99,11 @@ def test_metrics_count_requests_by_route_template_and_read_the_queues(
     for _ in range(2):
         assert secretary.get(f"/organisations/{organisation}/dashboard").status_code == 200
     assert secretary.get("/organisations/999999/dashboard").status_code == 404
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         session.add(OutboxMessage(idempotency_key="metrics-test", template="reminder",
                                   recipient_email="a@rx1.nhs.uk", recipient_name="A",
                                   created_at=datetime.now(UTC) - timedelta(hours=2)))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         unsent = session.execute(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.sent_at.is_(None))).scalar_one()  # type: ignore[union-attr]
 
@@ -194,7 +194,7 @@ def test_stored_reports_download_for_those_who_see_the_organisation(
     assert "RX1-completion.csv" in page.text and "nhse-submissions" not in page.text
     national_page = national.get("/reports").text
     assert "RX1-summary.html" in national_page and "nhse-submissions.xlsx" in national_page
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         from appraisal_store.services.reports import list_reports
         ids = {r.filename: r.id for r in list_reports(session=session,
                                                       actor=Actor.operator())}

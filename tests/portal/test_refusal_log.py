@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import AuditEvent
 from appraisal_store.services.content_views import ACCESS_LOGGER
+from appraisal_store.sessions import read_session
 from tests.conftest import Board
 from tests.portal.conftest import SignedInClient
 

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from appraisal_store import config
-from appraisal_store.database import read_session
 from appraisal_store.models import (
     Appraisal,
     DevelopmentAction,
@@ -21,6 +20,7 @@ from appraisal_store.models import (
     ParkedForm,
     PortalSession,
 )
+from appraisal_store.sessions import read_session
 from appraisal_store.vocabulary import ObjectiveOutcome
 from portal.parking import NEXT_COOKIE, same_origin_path
 from tests.conftest import Board

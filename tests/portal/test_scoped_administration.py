@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.models import Appraisal, AuditEvent
 from tests.conftest import Board
 from tests.second_board import NATIONAL, seed_second_board
@@ -16,7 +16,7 @@ EXEC = "finance@rx1.nhs.uk"
 
 
 def _appraiser(board: Board) -> int | None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         appraisal = session.get(Appraisal, board.appraisals[EXEC])
         assert appraisal is not None
         return appraisal.appraiser_id
@@ -57,7 +57,7 @@ def test_importing_another_organisations_people_is_refused(sqlite_board: Board, 
     response = other.post("/admin/people", files={"people_csv": ("p.csv", rows, "text/csv")})
     assert response.status_code == 400
     assert "line 2: you do not administer RX1" in response.text
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(AuditEvent.id).where(
             AuditEvent.subject_id == "sly@rx1.nhs.uk")).first() is None
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from appraisal_store.database import read_session, write_session
 from appraisal_store.models import SignInToken
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from appraisal_store.services.sign_in import MAX_REQUESTS_PER_ADDRESS
+from appraisal_store.sessions import read_session, write_session
 from portal.deps import PRE_SESSION_COOKIE
 from tests.conftest import Board
 from tests.portal.conftest import delivered_token

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import Appraisal, Rating
+from appraisal_store.sessions import read_session
 from tests.conftest import Board
 from tests.portal.test_security import _link_token, _request_link, _use_link
 

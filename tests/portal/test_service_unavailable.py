@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from appraisal_store import config, database
+from appraisal_store import config, engines
 from tests.portal.conftest import SignedInClient
-from tests.portal.test_error_pages import assert_error_page
+from tests.portal.error_page import assert_error_page
 
 DIRECTOR = "finance@rx1.nhs.uk"
 
@@ -20,7 +20,7 @@ def test_an_unreachable_database_is_a_503_naming_the_server(
     assert client.get("/").status_code == 200
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     response = client.get("/")
     assert_error_page(response, 503, "The service is unavailable")
     assert "The service is unavailable: the database &#39;x&#39; on the PostgreSQL server " \

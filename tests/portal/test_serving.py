@@ -6,13 +6,14 @@ No timings here: each test checks a behaviour the speed work must not break.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from appraisal_store.database import read_session
 from appraisal_store.models import AuditEvent, PortalSession
+from appraisal_store.sessions import read_session
 from commands.main import run
 from competencies.loader import default_framework
 from portal import server
@@ -97,9 +98,6 @@ def served_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     captured: dict[str, Any] = {}
     import uvicorn
 
-    from portal import assets
-
-    monkeypatch.setattr(assets, "fetch_assets", lambda: None)
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: captured.update(
         target=target, **options))
     return captured
@@ -178,12 +176,12 @@ def test_portal_reads_on_postgresql_run_without_a_transaction(  # type: ignore[n
     trips); a write session is still one transaction."""
     from sqlalchemy import text
 
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
     from portal import store as portal_store
 
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     with portal_store.read_session() as session:
         session.execute(text("SELECT 1"))
         assert _transaction_began_with_the_statement(session)
@@ -226,9 +224,9 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
     """A view of content is its own transaction: on PostgreSQL one statement in autocommit
     (the audit head is never held across a round trip), its hash the one Python computes.
     A connection in a transaction is refused, writing nothing."""
-    from appraisal_store import config, database
+    from appraisal_store import config, engines
     from appraisal_store.actors import Actor
-    from appraisal_store.audit import verify_chain
+    from appraisal_store.audit_verification import verify_chain
     from appraisal_store.models import Appraisal, AuditHead
     from appraisal_store.schema import upgrade
     from appraisal_store.services.content_views import record_content_view_alone
@@ -236,7 +234,7 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
 
     monkeypatch.setenv("APPRAISAL_DATABASE_URL", postgres_url)
     config.settings.cache_clear()
-    database.reset_engines()
+    engines.reset_engines()
     upgrade()
     viewer = Actor.person(7, "Siân Wyn")
     appraisal = Appraisal(id=3, organisation_id=1, revision=1)
@@ -253,3 +251,29 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
         assert session.get(AuditHead, 1).last_event_id == 2  # type: ignore[union-attr]
         report = verify_chain(session)
         assert report.ok and report.verified == 2
+
+
+def test_the_portal_never_downloads_the_nhsuk_assets_at_start_up(
+        served: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import urllib.request
+
+    from portal import assets
+
+    def no_download(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the portal's start-up tried to download")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_download)
+    monkeypatch.setattr(assets, "STATIC_DIR", tmp_path / "never-fetched")
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--port", "8124"])
+    said = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert "make assets" in said and "Traceback" not in said, said
+    assert served == {}  # not served
+
+    # Installed (as `make assets` leaves them), the same start serves without a download.
+    monkeypatch.setattr(assets, "STATIC_DIR", Path(assets.__file__).parent / "static" / "nhsuk")
+    with pytest.raises(SystemExit) as exited:
+        run(["portal", "--port", "8124"])
+    assert not exited.value.code and served["port"] == 8124

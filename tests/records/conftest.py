@@ -8,7 +8,8 @@ import pytest
 
 from records.content import RecordContent
 from records.render import render_record
-from records.seal import Seal, ensure_seal, load_seal
+from records.seal import Seal, load_seal
+from records.self_signed_seal import ensure_seal
 from tests.records.parties import APPRAISEE, APPRAISER, sign_as_appraisee, sign_as_appraiser
 from tests.records.sample import sample_content
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from records.seal import Seal, sign_record
+from records.pdf_signing import sign_record
+from records.seal import Seal
 
 LONDON = ZoneInfo("Europe/London")
 APPRAISEE = "Siân Ŵyn ap Gruffydd"

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import event
 
-from appraisal_store import database
+from appraisal_store import engines, sessions
 from records.build import build_content, nhse_note
 from records.render import render_record
 from tests.conftest import Board
@@ -16,7 +16,7 @@ from tests.records.appraisals import CHAIR, NED1, SID, agree, reassign
 def test_every_section_comes_from_the_store(sqlite_board: Board) -> None:
     appraisal_id = agree(sqlite_board, NED1, disagreement="Domain 3 is rated too low")
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         content = build_content(session, appraisal_id)
 
     assert content.record_id == f"APR-{appraisal_id}-v1"
@@ -56,7 +56,7 @@ def test_every_section_comes_from_the_store(sqlite_board: Board) -> None:
 def test_the_chair_is_appraised_by_the_senior_independent_director(sqlite_board: Board) -> None:
     appraisal_id = agree(sqlite_board, CHAIR)
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         content = build_content(session, appraisal_id)
 
     assert (content.appraisee_name, content.appraisee_role) == ("Margaret Okafor", "Chair")
@@ -68,9 +68,9 @@ def test_the_chair_is_appraised_by_the_senior_independent_director(sqlite_board:
 def test_the_same_store_renders_the_same_bytes(sqlite_board: Board) -> None:
     appraisal_id = agree(sqlite_board, SID)
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         first = render_record(build_content(session, appraisal_id))
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         second = render_record(build_content(session, appraisal_id))
 
     assert first == second
@@ -80,14 +80,14 @@ def test_building_takes_a_handful_of_queries_not_one_per_statement(sqlite_board:
     reassign(sqlite_board, NED1, "sid@rx1.nhs.uk")
     appraisal_id = agree(sqlite_board, NED1)
     statements: list[str] = []
-    engine = database.engine()
+    engine = engines.engine()
 
     def count(*args: object) -> None:
         statements.append(str(args[2]))
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        with database.read_session() as session:
+        with sessions.read_session() as session:
             content = build_content(session, appraisal_id)
     finally:
         event.remove(engine, "before_cursor_execute", count)

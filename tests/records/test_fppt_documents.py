@@ -17,7 +17,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
-from appraisal_store import database
+from appraisal_store import sessions
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.exports import csv_bytes
 from appraisal_store.fppt_checklist import default_checklist
@@ -47,7 +47,7 @@ def _sign_off_everyone(board: Board) -> None:
         attest_clear(board, email)
         record_applicable(board, email)
         signer = "sid@rx1.nhs.uk" if email == "chair@rx1.nhs.uk" else "chair@rx1.nhs.uk"
-        with database.write_session() as session:
+        with sessions.write_session() as session:
             sign_off(session=session, actor=board.actor(signer),
                      fppt_year_id=year_of(board, email).id or 0, outcome="fit_and_proper",
                      now=NOW)
@@ -78,9 +78,9 @@ def test_the_submission_is_sealed_and_its_signature_validates(board: Board,
 
 
 def test_a_reference_is_sealed_and_its_signature_validates(board: Board, seal: Seal) -> None:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         reference_id = session.execute(select(BoardMemberReference.id)).scalar_one()
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         save_reference(session=session, actor=board.actor("cosec@rx1.nhs.uk"),
                        reference_id=reference_id, answers={
                            "role-and-dates": SectionAnswer(text="NED 2018 to 2025"),
@@ -94,7 +94,7 @@ def test_a_reference_is_sealed_and_its_signature_validates(board: Board, seal: S
 
 def test_the_esr_export_has_the_checklists_columns(board: Board) -> None:
     _sign_off_everyone(board)
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         members = board_year(session, board.organisation_id, "2025/26")
     checklist = default_checklist()
     sheet = esr_sheet(members, checklist, "Riverside Hospitals NHS Trust")

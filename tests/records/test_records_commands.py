@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from appraisal_store import database
+from appraisal_store import sessions
 from records.build import build_content
-from records.keys import deployment_seal, ensure_deployment_seal
+from records.configured_seal import deployment_seal, ensure_deployment_seal
 from records.render import render_record
-from records.seal import Seal, ensure_seal, load_seal
+from records.seal import Seal, load_seal
+from records.self_signed_seal import ensure_seal
 from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
 from tests.records.appraisals import NED1, agree, complete
@@ -89,7 +90,7 @@ def stranger_fixture(tmp_path: Path) -> Seal:
 
 
 def _rendered(appraisal_id: int) -> bytes:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return render_record(build_content(session, appraisal_id))
 
 
@@ -149,3 +150,25 @@ def test_export_all_writes_into_appraisal_home(
     [written] = (home / "records").iterdir()
     assert written.name.startswith("RX1-zoe-lukasiewicz-2025-26-APR-")
     assert written.read_bytes() == exported.read_bytes()
+
+
+def test_export_all_in_production_writes_only_to_the_shared_export_folder(
+    exported: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    from appraisal_store import config
+
+    monkeypatch.setenv("APPRAISAL_ENV", "production")
+    config.settings.cache_clear()
+    code, _, err = invoke(capsys, "records", "export-all")
+    assert code == 1 and "APPRAISAL_EXPORT_DIR" in err and "Traceback" not in err
+    assert not (home / "records").exists()  # nothing on this machine's own disk
+
+    shared = tmp_path / "shared-exports"  # a folder every machine mounts
+    monkeypatch.setenv("APPRAISAL_EXPORT_DIR", str(shared))
+    config.settings.cache_clear()
+    code, out, _ = invoke(capsys, "records", "export-all")
+    assert code == 0 and str(shared) in out
+    [written] = shared.iterdir()
+    assert written.read_bytes() == exported.read_bytes()
+    assert not (home / "records").exists()

@@ -15,15 +15,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from records.errors import SealError, SigningError
-from records.seal import (
-    CERT_FILE,
-    KEY_FILE,
-    Seal,
-    ensure_seal,
-    load_seal,
-    seal_dir,
-    sign_record,
-)
+from records.pdf_signing import sign_record
+from records.seal import Seal, load_seal
+from records.self_signed_seal import CERT_FILE, KEY_FILE, ensure_seal, seal_dir
 from records.verify import KnownRecord, verify_record
 from tests.records.parties import LONDON, sign_as_appraisee, sign_as_appraiser
 

@@ -15,9 +15,14 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from appraisal_store import config
+from records.configured_seal import (
+    deployment_seal,
+    ensure_deployment_seal,
+    trusted_seal_certificates,
+)
 from records.errors import SealError
-from records.keys import deployment_seal, ensure_deployment_seal, trusted_seal_certificates
-from records.seal import CERT_FILE, ensure_seal, load_seal, seal_dir
+from records.seal import load_seal
+from records.self_signed_seal import CERT_FILE, ensure_seal, seal_dir
 from records.verify import KnownRecord, verify_record
 from tests.records.parties import sign_as_appraisee, sign_as_appraiser
 

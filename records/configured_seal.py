@@ -15,7 +15,8 @@ from cryptography import x509
 from appraisal_store.config import settings
 from appraisal_store.environment import SealUnavailable
 from records.errors import SealError
-from records.seal import Seal, ensure_seal, load_seal
+from records.seal import Seal, load_seal
+from records.self_signed_seal import ensure_seal
 
 __all__ = [
     "DeploymentSealUnavailable",

@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
-from ..database import run_columns
+from ..clock import utcnow
 from ..lifecycle import Party, check_edit, check_transition
 from ..models import Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
-from ..sql_types import utcnow
+from ..sessions import run_columns
 from .access import get_appraisal
 
 

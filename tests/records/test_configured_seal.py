@@ -7,9 +7,13 @@ from pathlib import Path
 import pytest
 
 from appraisal_store import config
+from records.configured_seal import (
+    deployment_seal,
+    ensure_deployment_seal,
+    trusted_seal_certificates,
+)
 from records.errors import SealError
-from records.keys import deployment_seal, ensure_deployment_seal, trusted_seal_certificates
-from records.seal import seal_dir
+from records.self_signed_seal import seal_dir
 
 
 def test_init_creates_the_seal_once_in_appraisal_home(home: Path) -> None:

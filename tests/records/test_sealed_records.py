@@ -11,23 +11,18 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from appraisal_store import database
+from appraisal_store import engines, sessions
 from appraisal_store.actors import Actor
-from appraisal_store.audit import verify_chain
+from appraisal_store.audit_verification import verify_chain
 from appraisal_store.models import AuditEvent, OutboxMessage, Record
 from appraisal_store.services.appraisers import register_external_appraiser
 from appraisal_store.vocabulary import RecordStage
-from records.archive import (
-    export_all_complete,
-    export_record,
-    known_record,
-    pending_seals,
-    seal_appraisal,
-    seal_appraisals,
-    seal_pending_records,
-)
+from records.configured_seal import ensure_deployment_seal, trusted_seal_certificates
 from records.errors import RecordNotSealed, SealingFailed
-from records.keys import ensure_deployment_seal, trusted_seal_certificates
+from records.pdf_export import export_all_complete, export_record
+from records.record_lookup import known_record, pending_seals
+from records.record_sealing import seal_appraisal
+from records.sealing_pipeline import seal_appraisals, seal_pending_records
 from records.verify import verify_record
 from tests.conftest import Board, seed_board
 from tests.records.appraisals import (
@@ -54,14 +49,14 @@ def board_fixture(sqlite_board: Board) -> Board:
 
 
 def records_of(appraisal_id: int) -> list[Record]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return list(session.execute(
             select(Record).where(Record.appraisal_id == appraisal_id)
             .order_by(Record.version, Record.id)).scalars())
 
 
 def pending() -> list[int]:
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         return pending_seals(session)
 
 
@@ -93,7 +88,7 @@ def test_sealing_queues_the_record_complete_messages_and_audits(board: Board) ->
 
     seal_pending_records()
 
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         keys = set(session.execute(select(OutboxMessage.idempotency_key).where(
             OutboxMessage.template == "record_complete")).scalars())
         sealed_events = session.execute(select(AuditEvent.details).where(
@@ -114,7 +109,7 @@ def test_the_appraisee_signature_alone_is_sealed_and_the_appraiser_one_added_lat
     [first] = records_of(appraisal_id)
     assert first.stage is RecordStage.SIGNED_BY_APPRAISEE
 
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         from appraisal_store.services import signing
 
         signing.sign(session=session, actor=board.actor(CHAIR), appraisal_id=appraisal_id)
@@ -133,7 +128,7 @@ def test_sealing_again_seals_nothing_new(board: Board) -> None:
     assert seal_pending_records() == []
     assert seal_appraisal(appraisal_id) == []
     assert [r.sha256 for r in records_of(appraisal_id)] == [r.sha256 for r in before]
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert session.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "record_sealed")).scalar() == 2
 
@@ -176,7 +171,7 @@ def test_a_correction_makes_version_2_and_keeps_version_1(board: Board, tmp_path
 def test_unicode_names_are_extracted_back_from_the_sealed_record(board: Board) -> None:
     resume(board, NED2)  # new in post, so deferred at the cycle's opening
     # A non-executive director appraises a peer only once registered for it.
-    with database.write_session() as session:
+    with sessions.write_session() as session:
         register_external_appraiser(session=session, actor=Actor.operator(),
                                     organisation_code="RX1", email=NED1,
                                     roles=["non-executive-director"],
@@ -225,17 +220,17 @@ def test_one_record_that_cannot_be_made_does_not_stop_the_others(
     board: Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken, fine = complete(board, NED1), complete(board, SID)
-    import records.archive as archive
+    from records import record_sealing
     from records.errors import RenderError
 
-    real = archive.render_record
+    real = record_sealing.render_record
 
     def render(content):  # type: ignore[no-untyped-def]
         if content.record_id == f"APR-{broken}-v1":
             raise RenderError("Could not lay out record")
         return real(content)
 
-    monkeypatch.setattr(archive, "render_record", render)
+    monkeypatch.setattr(record_sealing, "render_record", render)
     with pytest.raises(SealingFailed) as raised:
         seal_pending_records()
 
@@ -269,7 +264,7 @@ def any_board_fixture(store: Engine, operator: Actor) -> Board:
 
 def sealed_counts(appraisal_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     """Per appraisal: records stored, record_sealed events, record_complete messages."""
-    with database.read_session() as session:
+    with sessions.read_session() as session:
         assert verify_chain(session).ok
         return {appraisal_id: (
             session.execute(select(func.count()).select_from(Record).where(
@@ -297,10 +292,10 @@ def test_a_store_that_fails_is_reported_and_the_others_stored(
 ) -> None:
     ids = sorted(complete(any_board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
     broken = ids[1]
-    import records.archive as archive
+    from records import record_sealing
     from records.errors import SigningError
 
-    real = archive.store_sealed_records
+    real = record_sealing.store_sealed_records
 
     def store(*, session, appraisal, made):  # type: ignore[no-untyped-def]
         stored = real(session=session, appraisal=appraisal, made=made)  # rolled back later
@@ -308,7 +303,7 @@ def test_a_store_that_fails_is_reported_and_the_others_stored(
             raise SigningError("The seal refused this record")
         return stored
 
-    monkeypatch.setattr(archive, "store_sealed_records", store)
+    monkeypatch.setattr(record_sealing, "store_sealed_records", store)
     with pytest.raises(SealingFailed) as raised:
         seal_pending_records()
 
@@ -316,7 +311,7 @@ def test_a_store_that_fails_is_reported_and_the_others_stored(
     assert raised.value.failures == {broken: "The seal refused this record"}
     assert sealed_counts(ids)[broken] == (0, 0, 0)
     assert pending() == [broken]
-    monkeypatch.setattr(archive, "store_sealed_records", real)
+    monkeypatch.setattr(record_sealing, "store_sealed_records", real)
     assert seal_pending_records() == [broken]
     assert sealed_counts(ids) == dict.fromkeys(ids, (2, 2, 3))
 
@@ -352,21 +347,21 @@ def test_an_appraisal_signed_while_its_record_is_made_is_made_again(
     changing = agree(any_board, SID)
     sign(any_board, SID, by_appraiser=False)
     steady = complete(any_board, NED1)
-    import records.archive as archive
     from appraisal_store.services import signing
+    from records import record_sealing
 
-    real = archive.render_record
+    real = record_sealing.render_record
     rendered: list[str] = []
 
     def render(content):  # type: ignore[no-untyped-def]
         rendered.append(content.record_id)
         if rendered == [f"APR-{changing}-v1"]:
-            with database.write_session() as session:  # the chair signs meanwhile
+            with sessions.write_session() as session:  # the chair signs meanwhile
                 signing.sign(session=session, actor=any_board.actor(CHAIR),
                              appraisal_id=changing)
         return real(content)
 
-    monkeypatch.setattr(archive, "render_record", render)
+    monkeypatch.setattr(record_sealing, "render_record", render)
     assert seal_appraisals([changing, steady]) == [changing, steady]
 
     assert rendered.count(f"APR-{changing}-v1") == 2  # its first making was not stored
@@ -383,8 +378,8 @@ def test_a_sweep_on_sqlite_keeps_its_connections(board: Board) -> None:
 
     ids = sorted(complete(board, who) for who in (NED1, SID, "finance@rx1.nhs.uk"))
     opened: list[object] = []
-    event.listen(database.pooled_engine(), "connect", lambda *_: opened.append(1))
-    event.listen(database.engine(), "connect", lambda *_: opened.append(1))
+    event.listen(engines.pooled_engine(), "connect", lambda *_: opened.append(1))
+    event.listen(engines.engine(), "connect", lambda *_: opened.append(1))
 
     assert seal_appraisals(ids) == ids
 
