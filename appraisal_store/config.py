@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     mail_from: str = "Board appraisal <appraisal@localhost>"
     secret_key: str | None = None
+    # Multi-source feedback: a group's answers are shown apart only when at least this many
+    # of its respondents answered; fewer are merged into "other respondents".
+    feedback_group_threshold: int = Field(default=3, ge=2, le=50)
     # A portal session ends this long after sign-in however busy it is (and after 30
     # minutes idle before that).
     session_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 30)

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from .queries import AppraisalRow
-from .vocabulary import FINISHED_STATES, AppraisalState, OrgType
+from .vocabulary import FINISHED_STATES, NOT_DUE_STATES, AppraisalState, OrgType
 
 Cell = str | int | float | date | datetime | None
 
@@ -43,6 +43,12 @@ COMPLETION_COLUMNS = ("Appraisal", "Director", "Email", "Role", "Interim", "Appr
 SUBMISSION_COLUMNS = ("Organisation code", "Organisation", "Organisation type", "Director",
                       "Role", "Submission", "Due", "State", "Complete",
                       "Submitted to NHS England")
+
+# The index of an NHS England submission pack: one line per sealed record in it.
+SUBMISSION_INDEX_COLUMNS = ("Organisation code", "Organisation", "Person", "Role",
+                            "Appraisal date", "Meeting date", "Appraiser",
+                            "Endorsement date", "FPPT outcome", "Record id", "SHA-256",
+                            "File")
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,47 @@ def summary_sheet(rows: Iterable[AppraisalRow]) -> Sheet:
                  [[state.label, counts[state]] for state in AppraisalState if counts[state]])
 
 
+def due_rows(rows: Iterable[AppraisalRow]) -> list[AppraisalRow]:
+    """The appraisals that are due somewhere: never a withdrawn or a deferred one."""
+    return [r for r in rows if r.state not in NOT_DUE_STATES]
+
+
 def submission_sheet(rows: Iterable[AppraisalRow], types: dict[str, OrgType]) -> Sheet:
-    """Every appraisal with where its form goes: NHS England by a date, or held locally."""
-    ordered = sorted(rows, key=lambda r: (r.nhse_due or date.max, r.organisation_code,
-                                          r.appraisee_name))
+    """Every appraisal due with where its form goes: NHS England by a date, or held locally.
+
+    A withdrawn (a leaver's) or deferred appraisal is due nowhere, so it is not listed.
+    """
+    ordered = sorted(due_rows(rows), key=lambda r: (r.nhse_due or date.max,
+                                                    r.organisation_code, r.appraisee_name))
     return Sheet("Submissions", SUBMISSION_COLUMNS, [
         [r.organisation_code, r.organisation_name, types[r.organisation_code].label,
          r.appraisee_name, r.role.label, _submission(r), r.nhse_due, r.state.label,
          _yes(r.state in FINISHED_STATES), _yes(r.state is AppraisalState.SUBMITTED_TO_NHSE)]
         for r in ordered])
+
+
+@dataclass(frozen=True)
+class PackLine:
+    """One sealed record in a submission pack, as its index lists it."""
+
+    organisation_code: str
+    organisation_name: str
+    person: str
+    role: str
+    appraisal_date: date | None
+    meeting_date: date | None
+    appraiser: str
+    endorsement_date: date | None
+    fppt_outcome: str
+    record_id: str
+    sha256: str
+    file: str
+
+
+def submission_index_sheet(lines: Iterable[PackLine]) -> Sheet:
+    """The submission pack's index (CSV and XLSX through the writers below)."""
+    return Sheet("Submission", SUBMISSION_INDEX_COLUMNS,
+                 [list(vars(line).values()) for line in lines])
 
 
 def completion_workbook(rows: list[AppraisalRow], today: date) -> list[Sheet]:

@@ -18,10 +18,13 @@ class Page(StrEnum):
     APPRAISAL = "appraisal"
     REVIEW = "review"
     MANAGEMENT = "management"
+    ENDORSEMENT = "endorsement"  # NHS England's regional director endorses the record
+    YEAR = "year"  # the objectives through the year: mid-year review and check-ins
 
 
 _PATHS = {Page.APPRAISAL: "/appraisals/{id}", Page.REVIEW: "/review/{id}",
-          Page.MANAGEMENT: "/manage/appraisals/{id}"}
+          Page.MANAGEMENT: "/manage/appraisals/{id}", Page.ENDORSEMENT: "/endorsements/{id}",
+          Page.YEAR: "/appraisals/{id}/year"}
 
 
 def for_reader(page: Page) -> dict[str, str]:

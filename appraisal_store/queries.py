@@ -36,10 +36,17 @@ def _current_due_column() -> Case[Any]:
 
 
 _LATEST_YEAR = select(func.max(Cycle.year))
+_ORGANISATIONS_LATEST_YEAR = _LATEST_YEAR.where(
+    Cycle.organisation_id == bindparam("organisation_id"))
 
 
-def latest_year(session: Session) -> str | None:
-    return run_columns(session, _LATEST_YEAR).scalar_one_or_none()
+def latest_year(session: Session, organisation_id: int | None = None) -> str | None:
+    """The latest cycle's year, of one organisation when given (each board's dashboard
+    opens on its own latest year, which may be ahead of another's)."""
+    if organisation_id is None:
+        return run_columns(session, _LATEST_YEAR).scalar_one_or_none()
+    return run_columns(session, _ORGANISATIONS_LATEST_YEAR,
+                       {"organisation_id": organisation_id}).scalar_one_or_none()
 
 
 @dataclass

@@ -32,6 +32,8 @@ class BoardRole(StrEnum):
     EXECUTIVE_DIRECTOR = "executive-director"
     NON_EXECUTIVE_DIRECTOR = "non-executive-director"
     SENIOR_INDEPENDENT_DIRECTOR = "senior-independent-director"
+    # A non-executive director who deputises for the chair; stands in for a missing SID.
+    DEPUTY_CHAIR = "deputy-chair"
     COMPANY_SECRETARY = "company-secretary"
 
     @property
@@ -42,6 +44,7 @@ class BoardRole(StrEnum):
             "executive-director": "Executive director",
             "non-executive-director": "Non-executive director",
             "senior-independent-director": "Senior independent director",
+            "deputy-chair": "Deputy chair",
             "company-secretary": "Company secretary",
         }[self.value]
 
@@ -52,7 +55,8 @@ class BoardRole(StrEnum):
 
     @property
     def is_non_executive(self) -> bool:
-        return self in (BoardRole.NON_EXECUTIVE_DIRECTOR, BoardRole.SENIOR_INDEPENDENT_DIRECTOR)
+        return self in (BoardRole.NON_EXECUTIVE_DIRECTOR, BoardRole.SENIOR_INDEPENDENT_DIRECTOR,
+                        BoardRole.DEPUTY_CHAIR)
 
 
 class AppraisalState(StrEnum):
@@ -91,6 +95,9 @@ OPEN_STATES = frozenset(
     }
 )
 FINISHED_STATES = frozenset({AppraisalState.COMPLETE, AppraisalState.SUBMITTED_TO_NHSE})
+# Appraisals that are not due anywhere: a leaver's (withdrawn) and a deferred one stay on
+# record but never appear on a list of what is due, to NHS England or locally.
+NOT_DUE_STATES = frozenset({AppraisalState.WITHDRAWN, AppraisalState.DEFERRED})
 
 
 class ReflectionAuthor(StrEnum):
@@ -138,3 +145,5 @@ class SignatureRole(StrEnum):
 class RecordStage(StrEnum):
     SIGNED_BY_APPRAISEE = "signed_by_appraisee"
     COMPLETE = "complete"
+    # The complete record with NHS England's regional endorsement as its third signature.
+    ENDORSED = "endorsed"

@@ -42,11 +42,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds of load (10 s for measurement 7), 100 records, "
                            "sizes 1000 and 10000")
-    parser.add_argument("--only", choices=("all", "portal", "records", "deployed"),
+    parser.add_argument("--only", choices=("all", "portal", "records", "deployed", "feedback"),
                         default="all",
                         help="portal: only measurements 4, 5 and 7 of the portal (no "
                              "Prefect server, no flows, no records); records: only "
-                             "measurements 3 and 8; deployed: only measurement 8")
+                             "measurements 3 and 8; deployed: only measurement 8; "
+                             "feedback: only measurement 9")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -207,6 +208,28 @@ def deployed_measurements(options: argparse.Namespace, workdir: Path,
     return entries
 
 
+def feedback_measurements(options: argparse.Namespace, workdir: Path, log: Any,
+                          run: Callable[..., Any] | None = None) -> list[Entry]:
+    """Measurement 9: opening the feedback rounds against its floor (bench/feedback_bench.py),
+    at the largest size (the goal's 10,000 in a quick run too), on each database asked for."""
+    from .feedback_bench import measure_feedback
+    from .stores import create_store, drop_store, postgres_answers
+
+    size = max(options.size_list)
+    databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
+    entries: list[Entry] = []
+    for database in databases:
+        if database == "postgres" and not postgres_answers():
+            continue  # said once, by store_measurements or here below
+        log(f"[bold]{database}[/], {size:,} appraisals: opening the feedback rounds ...")
+        store = create_store(database, workdir, f"feedback{size}")
+        try:
+            entries += [Entry(**r) for r in (run or _in_child)(measure_feedback, store, size)]
+        finally:
+            drop_store(store)
+    return entries
+
+
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
@@ -222,10 +245,12 @@ def main(argv: list[str] | None = None) -> int:
             with prefect_server(workdir):
                 if options.only == "all":
                     entries += store_measurements(options, workdir, console.print)
-                if options.records > 0 and options.only != "deployed":
+                if options.records > 0 and options.only in ("all", "records"):
                     entries += records_measurements(options, workdir, console.print)
-                if options.records > 0:
+                if options.records > 0 and options.only in ("all", "records", "deployed"):
                     entries += deployed_measurements(options, workdir, console.print)
+                if options.only in ("all", "feedback"):
+                    entries += feedback_measurements(options, workdir, console.print)
     console.print(table(entries))
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,

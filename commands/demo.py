@@ -15,6 +15,7 @@ import typer
 from appraisal_store.actors import Actor
 from appraisal_store.errors import AppraisalError
 
+from . import demo_nhse
 from .console import out
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ def register_regional_director(session: Session, operator: Actor) -> None:
         session=session, actor=operator, organisation_code="QWE", email=email, name=name,
         roles=["chair"], reason="NHS England's regional director appraises the ICB's chair")
     grant_administration(session=session, actor=operator, email=email, national=True)
+    demo_nhse.register_nhse_parties(session, operator, email)
 
 
 def demo_people() -> list[tuple[str, int]]:
@@ -291,6 +293,7 @@ def demo(
     out.print(f"[bold]{CLOSED_ON:%d %B %Y}[/]: the close_cycle flow marks what is overdue and "
               "writes the reports.")
     reports = run_close_cycle(year=YEAR, today=CLOSED_ON)
+    demo_nhse.run_nhse_year(REGIONAL_DIRECTOR[1], run_route_appraisal)
     exported = export_all_complete(settings().records_dir, viewer=operator)
     outbox = settings().outbox_dir
     out.print(f"Reports: {reports.folder.resolve()} ({len(reports.files)} files)")

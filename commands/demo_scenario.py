@@ -29,6 +29,8 @@ from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import AppraisalState, FPPTStatus, ObjectiveKind, ObjectiveOutcome
 from competencies.scale import ScaleLabel
 
+from .demo_feedback import REACHED_REVIEW, gather_feedback
+
 S = AppraisalState
 # Where each board's appraisals are left, in the order of the appraisees' names: a realistic
 # spread for a company secretary to chase in February.
@@ -185,6 +187,8 @@ def advance(appraisal: DemoAppraisal, target: AppraisalState, *, returned_once: 
     """Walk one appraisal to ``target`` the way its two people would."""
     if target is S.NOT_STARTED:
         return
+    if target in REACHED_REVIEW:
+        gather_feedback(appraisal)  # multi-source feedback, answered and closed
     if target is S.IN_PREPARATION:
         self_assess(appraisal, half=True)
         return

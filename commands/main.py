@@ -21,8 +21,10 @@ from competencies.errors import FrameworkError
 from . import (
     administrators,
     audit,
+    chair_routes,
     fppt_commands,
     frameworks,
+    nhse_handover,
     operations,
     organisations,
     references_commands,
@@ -89,6 +91,8 @@ setup.register(app)
 frameworks.register(app)
 organisations.register(app)
 administrators.register(app)
+chair_routes.register(app)
+nhse_handover.register(app)
 reporting.register(app)
 audit.register(app)
 operations.register(app)
@@ -100,7 +104,8 @@ def _optional_groups() -> None:
     """Command groups of the packages above the store (flows, records, portal, demo)."""
     import importlib
 
-    for name in ("cycle_flows", "records_commands", "portal_commands", "demo"):
+    for name in ("cycle_flows", "records_commands", "portal_commands", "demo",
+                 "feedback_commands"):
         try:
             module = importlib.import_module(f"commands.{name}")
         except ModuleNotFoundError as error:

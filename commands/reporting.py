@@ -53,7 +53,9 @@ def print_opened(opened: list[OpenedCycle]) -> None:
 
 @cycle_app.command("open")
 def open_(
-    year: str = typer.Option(..., "--year", help="The financial year, e.g. 2025/26."),
+    year: str = typer.Option(..., "--year", help=(
+        "The performance year appraised, e.g. 2025/26 (1 April 2025 to 31 March 2026); "
+        "NHS England's deadlines follow from it (30 June and 30 September 2026).")),
     org: str | None = typer.Option(None, "--org", help="One organisation's ODS code."),
     all_orgs: bool = typer.Option(False, "--all", help="Every organisation."),
     self_assessment_due: str | None = typer.Option(None, "--self-assessment-due"),
@@ -63,7 +65,11 @@ def open_(
 ) -> None:
     """Open the cycle: one appraisal per board appointment, invitations queued.
 
-    Runs the ``open_cycle`` flow in batches of organisations; safe to run again.
+    The year is the performance year appraised: 2025/26 covers 1 April 2025 to 31 March
+    2026, and NHS England wants ICB and NHS trust chairs' appraisals by 30 June 2026, their
+    non-executive directors' by 30 September 2026. Dates that contradict it (before the
+    year starts, after the last deadline, a sign-off due before the self-assessment) are
+    refused. Runs the ``open_cycle`` flow in batches of organisations; safe to run again.
     """
     from appraisal_store.services.cycles import resolve_dates
 

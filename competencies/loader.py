@@ -38,7 +38,9 @@ __all__ = [
     "default_framework",
     "framework_from_dict",
     "load_framework",
+    "located_document",
     "parse_framework",
+    "read_text_file",
 ]
 
 #: The framework the project ships: LCF 2024 with the project's own working statements.
@@ -97,6 +99,15 @@ def parse_framework(text: str, *, source: str = "<string>") -> Framework:
         FrameworkError: The YAML is malformed, or the content breaks any rule; every
             problem found is listed with its 1-based line.
     """
+    return build_framework(located_document(text, source=source), source=source)
+
+
+def located_document(text: str, *, source: str = "<string>") -> Node | None:
+    """The YAML document as a located tree, read within bounds (None for an empty one).
+
+    Raises:
+        FrameworkError: The YAML is malformed or too large, named by its line.
+    """
     try:
         document = yaml.compose(text, Loader=_BoundedLoader)
     except _Unbounded as refused:
@@ -122,7 +133,27 @@ def parse_framework(text: str, *, source: str = "<string>") -> Framework:
                                                       budget=[MOST_NODES])
     except _Unbounded as refused:
         raise FrameworkError([refused.problem], source=source) from None
-    return build_framework(root, source=source)
+    return root
+
+
+def read_text_file(path: str | os.PathLike[str]) -> str:
+    """A UTF-8 file's text (a byte order mark is tolerated).
+
+    Raises:
+        FrameworkError: The file cannot be read or is not UTF-8, named by its line.
+    """
+    source = os.fspath(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        problem = FrameworkProblem(None, f"cannot read the file: {error.strerror or error}")
+        raise FrameworkError([problem], source=source) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        problem = FrameworkProblem(line, "the file is not UTF-8 text; save it as UTF-8")
+        raise FrameworkError([problem], source=source) from None
 
 
 def load_framework(path: str | os.PathLike[str]) -> Framework:
@@ -138,19 +169,7 @@ def load_framework(path: str | os.PathLike[str]) -> Framework:
         FrameworkError: The file cannot be read, is not UTF-8, is malformed YAML, or breaks
             any rule; problems are reported as ``PATH:LINE: message``.
     """
-    source = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        problem = FrameworkProblem(None, f"cannot read the file: {error.strerror or error}")
-        raise FrameworkError([problem], source=source) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        problem = FrameworkProblem(line, "the file is not UTF-8 text; save it as UTF-8")
-        raise FrameworkError([problem], source=source) from None
-    return parse_framework(text, source=source)
+    return parse_framework(read_text_file(path), source=os.fspath(path))
 
 
 @cache

@@ -17,6 +17,7 @@ from typing import Any
 from icalendar import Calendar, Event, vCalAddress
 
 from appraisal_store.config import settings
+from appraisal_store.feedback_links import link_path, link_token
 from appraisal_store.links import page_path
 from appraisal_store.models import OutboxMessage
 from appraisal_store.names import printable_name
@@ -87,9 +88,21 @@ def email_context(message: OutboxMessage) -> dict[str, Any]:
         "recipient_name": message.recipient_name,
         "due_long": _long_date(payload.get("due")),
         "meeting_long": _long_date(payload.get("meeting_date")),
+        "nhse_due_long": _long_date(payload.get("nhse_due")),
+        "days_left": payload.get("days_left"),
         **_meeting_words(payload.get("meeting")),
         "portal_url": base_url + page_path(payload, message.appraisal_id),
+        **_feedback_link(base_url, payload),
     }
+
+
+def _feedback_link(base_url: str, payload: dict[str, Any]) -> dict[str, str]:
+    """A feedback respondent's personal link and code, derived here from the stored nonce
+    (the token itself is never stored, not even in the outbox)."""
+    nonce = payload.get("feedback_nonce")
+    if not nonce:
+        return {}
+    return {"portal_url": base_url + link_path(str(nonce)), "code": link_token(str(nonce))}
 
 
 def meeting_calendar(message: OutboxMessage, context: dict[str, Any]) -> bytes:

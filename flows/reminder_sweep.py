@@ -17,6 +17,8 @@ from sqlalchemy.orm import aliased
 from appraisal_store.deadlines import DUE_KIND_BY_STATE
 from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.queries import company_secretaries
+from appraisal_store.services.check_ins import queue_mid_year_reminders
+from appraisal_store.services.endorsement import queue_endorsement_reminders
 from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from appraisal_store.services.reminders import queue_planned_reminders
 from appraisal_store.sessions import read_session, write_session
@@ -24,6 +26,7 @@ from appraisal_store.sessions import read_session, write_session
 from . import run_names
 from .batching import batches
 from .failures import fails_with_a_sentence
+from .feedback import queue_respondent_reminders
 from .prefect_settings import flow_settings
 from .reminders import Contact, OpenAppraisal, plan_reminders
 from .working_days import england
@@ -111,8 +114,10 @@ def daily_reminders(today: date | None = None) -> int:
     ranges = [(batch[0], batch[-1])
               for batch in batches(open_appraisal_ids(), most_batches=4, least_size=1000)]
     # One after another: on SQLite the batches' writes take turns anyway.
-    return sum(queue_reminder_batch(id_range, day) for id_range in ranges) + \
-        queue_fppt_reminder_batch(day)
+    return (sum(queue_reminder_batch(id_range, day) for id_range in ranges)
+            + queue_respondent_reminders(day)  # multi-source feedback's respondents
+            + queue_endorsement_reminder_task(day) + queue_mid_year_reminder_task(day)
+            + queue_fppt_reminder_batch(day))
 
 
 @task(name="queue-fppt-reminders", cache_policy=NO_CACHE, persist_result=False)
@@ -120,6 +125,20 @@ def queue_fppt_reminder_batch(today: date) -> int:
     """Queue the FPPT's reminders: the annual submission and open Board Member References."""
     with write_session() as session:
         return queue_fppt_reminders(session=session, today=today)
+
+
+@task(name="queue-endorsement-reminders", cache_policy=NO_CACHE, persist_result=False)
+def queue_endorsement_reminder_task(today: date) -> int:
+    """Remind NHS England's regional directors of the records awaiting their endorsement."""
+    with write_session() as session:
+        return queue_endorsement_reminders(session=session, today=today)
+
+
+@task(name="queue-mid-year-reminders", cache_policy=NO_CACHE, persist_result=False)
+def queue_mid_year_reminder_task(today: date) -> int:
+    """Remind both parties of a signed-off appraisal that its mid-year review is due."""
+    with write_session() as session:
+        return queue_mid_year_reminders(session=session, today=today)
 
 
 def run_daily_reminders(*, today: date | None = None) -> int:

@@ -21,6 +21,7 @@ from appraisal_store.exports import (
     completion_sheet,
     completion_workbook,
     csv_bytes,
+    due_rows,
     submission_sheet,
     xlsx_bytes,
 )
@@ -102,7 +103,7 @@ def write_cycle_reports(*, year: str, codes: list[str], today: date, folder: Pat
             reports.organisations += 1
     if with_submission_list:
         sheet = submission_sheet(rows, {c: o.type for c, o in organisations.items()})
-        reports.submissions_due = sum(1 for r in rows if r.nhse_due)
+        reports.submissions_due = sum(1 for r in due_rows(rows) if r.nhse_due)
         report(None, "submissions-csv", "nhse-submissions.csv", CSV, csv_bytes(sheet))
         report(None, "submissions-xlsx", "nhse-submissions.xlsx", XLSX, xlsx_bytes([sheet]))
     with write_session() as session:

@@ -36,6 +36,7 @@ from records.errors import SealError
 
 from . import run_names
 from .batching import batches
+from .endorsement_sealing import seal_pending_endorsements
 from .failures import fails_with_a_sentence
 from .prefect_settings import flow_settings
 from .progress import report_progress
@@ -259,6 +260,8 @@ def seal_records(limit: int = 500, workers: int | None = None) -> list[int]:
             report_progress(len(chunk))
     sealed = [appraisal_id for outcome in outcomes for appraisal_id in outcome.sealed]
     failures = {key: why for outcome in outcomes for key, why in outcome.failures.items()}
+    # The regional endorsements go on top of complete records, so after them.
+    sealed += [a for a in seal_pending_endorsements() if a not in sealed]
     if failures:
         raise SealingFailed(sealed, failures)
     return sealed

@@ -37,7 +37,11 @@ from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
 from .routers import (
     admin,
+    check_ins,
     director,
+    endorsement,
+    feedback_respondent,
+    feedback_rounds,
     fppt,
     fppt_assessments,
     fppt_references,
@@ -48,6 +52,7 @@ from .routers import (
     review_tasks,
     secretary,
     sign_in,
+    submissions,
 )
 from .security import MAX_BODY_BYTES, BodyTooLarge, SecurityMiddleware, ServedHosts
 
@@ -205,9 +210,13 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     follow_ups.install()
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
-                   secretary.router, admin.router, reports.router, fppt.router,
+                   secretary.router, admin.router, reports.router,
+                   feedback_respondent.router, feedback_rounds.router, fppt.router,
                    fppt_assessments.router, fppt_references.router):
         app.include_router(router)
+    app.include_router(endorsement.router)
+    app.include_router(submissions.router)
+    app.include_router(check_ins.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),

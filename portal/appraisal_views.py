@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
@@ -34,6 +35,7 @@ from appraisal_store.models import (
 )
 from appraisal_store.services.access import can_view_content, get_appraisal
 from appraisal_store.services.appraisal_changes import AppraisalContext, context_of
+from appraisal_store.services.check_ins import carried_progress
 from appraisal_store.services.content_views import log_refused_access, record_content_view
 from appraisal_store.services.fppt_years import fppt_year_of
 from appraisal_store.services.frameworks import framework_of
@@ -110,6 +112,8 @@ class AppraisalView(AnswersView):
     objective_reviews: list[ObjectiveReview] = field(default_factory=list)
     # Last year's agreed objectives of the same appointment, carried forward for review.
     previous_objectives: list[Objective] = field(default_factory=list)
+    # Last year's objectives' progress at the year's check-ins (objective id -> notes).
+    year_progress: dict[int, list[tuple[str, date, str, str]]] = field(default_factory=dict)
     development_actions: list[DevelopmentAction] = field(default_factory=list)
     fppt: FPPTAttestation | None = None
     # The person's FPPT year: once signed off, its outcome stands in the appraisal.
@@ -193,6 +197,9 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
             .order_by(DevelopmentAction.position)).scalars())
     if review:
         view.previous_objectives = previous_objectives(session, appraisal)
+        if view.previous_objectives:
+            view.year_progress = carried_progress(
+                session, view.previous_objectives[0].appraisal_id)
     view.returns = list(session.execute(select(AppraisalRevision).where(
         AppraisalRevision.appraisal_id == appraisal_id,
         AppraisalRevision.returned_at.is_not(None))  # type: ignore[union-attr]

@@ -12,7 +12,13 @@ from sqlmodel import Session
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotFound
-from appraisal_store.exports import completion_sheet, completion_workbook, csv_bytes, xlsx_bytes
+from appraisal_store.exports import (
+    completion_sheet,
+    completion_workbook,
+    csv_bytes,
+    due_rows,
+    xlsx_bytes,
+)
 from appraisal_store.models import FPPTAttestation, Organisation
 from appraisal_store.queries import AppraisalRow, appraisal_rows, latest_year
 from appraisal_store.services.access import check_chair, check_status_access
@@ -92,9 +98,8 @@ class Dashboard:
     def nhse_deadlines(self) -> list[NHSEDeadline]:
         """30 June (chairs) and 30 September (NEDs): who still has to finish."""
         by_due: dict[date, list[AppraisalRow]] = {}
-        for row in self.rows:
-            if row.nhse_due is not None and row.state not in {AppraisalState.WITHDRAWN,
-                                                               AppraisalState.DEFERRED}:
+        for row in due_rows(self.rows):
+            if row.nhse_due is not None:
                 by_due.setdefault(row.nhse_due, []).append(row)
         return [NHSEDeadline(due, len(rows), [r for r in rows if r.state not in FINISHED_STATES])
                 for due, rows in sorted(by_due.items())]
@@ -115,7 +120,7 @@ def administered_organisation(session: Session, actor: Actor, organisation_id: i
 def completion_dashboard(session: Session, actor: Actor, organisation_id: int, *,
                          year: str | None = None, today: date | None = None) -> Dashboard:
     organisation, manages = administered_organisation(session, actor, organisation_id)
-    year = year or latest_year(session)
+    year = year or latest_year(session, organisation_id)
     rows = appraisal_rows(session, year=year, organisation_ids=[organisation_id])
     return Dashboard(organisation, year, rows, today or date.today(), manages,
                      undelivered_messages(session, organisation_id=organisation_id, limit=50))
@@ -134,7 +139,7 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
     if organisation is None:
         raise NotFound(f"There is no board {organisation_id} that you chair.")
     check_chair(session=session, actor=actor, organisation_id=organisation_id)
-    rows = appraisal_rows(session, year=year or latest_year(session),
+    rows = appraisal_rows(session, year=year or latest_year(session, organisation_id),
                           organisation_ids=[organisation_id])
     statuses: dict[int, FPPTStatus | None] = dict(session.execute(
         select(FPPTAttestation.appraisal_id, FPPTAttestation.status)

@@ -6,9 +6,10 @@ submit); the server believes the pair only when the MAC is its own and the token
 so a cookie planted from elsewhere (a sibling subdomain, a proxy) with a matching field
 of the planter's making is refused, and nothing arriving in a request is ever echoed back.
 
-The key is ``APPRAISAL_SECRET_KEY`` when set (every portal machine behind one load balancer
-must share it); otherwise one made at random and kept in ``APPRAISAL_HOME/portal.key``,
-shared by the workers of one machine.
+The key is derived from ``APPRAISAL_SECRET_KEY`` when set (every portal machine behind one
+load balancer must share it); otherwise from one made at random and kept in
+``APPRAISAL_HOME/portal.key``, shared by the workers of one machine
+(``appraisal_store.home_keys``).
 """
 
 from __future__ import annotations
@@ -16,44 +17,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
-from appraisal_store.config import settings
+from appraisal_store.home_keys import home_key
 
 # Long enough to ask for a link, read the email and press the button; a token older than
 # this is refused and the page shown again with a fresh one.
 PRE_SESSION_TOKEN_LIFETIME = timedelta(hours=2)
-KEY_FILE = "portal.key"
-
-
-@lru_cache(maxsize=4)
-def _key(secret_key: str | None, home: Path) -> bytes:
-    if secret_key:
-        return hashlib.sha256(b"pre-session-csrf\0" + secret_key.encode("utf-8")).digest()
-    path = home / KEY_FILE
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        # Made aside and linked into place: two workers starting at once agree on one key.
-        temporary = home / f"{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    return path.read_bytes()
 
 
 def signing_key() -> bytes:
-    config = settings()
-    return _key(config.secret_key, config.home.resolve())
+    return home_key(b"pre-session-csrf")
 
 
 def _mac(key: bytes, issued: str, nonce: str) -> str:

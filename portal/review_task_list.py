@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from appraisal_store.feedback_summary import RoundStatus
 from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.services import meetings
 from appraisal_store.vocabulary import ObjectiveKind
@@ -57,7 +58,15 @@ def meeting_hint(appraisal: Appraisal, meeting: AppraisalMeeting | None) -> str:
     return "Not scheduled yet."
 
 
-def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[Task]:
+def feedback_hint(status: RoundStatus | None) -> str:
+    """The feedback round as the task list says it: counts only."""
+    if status is None:
+        return "No feedback round opened yet"
+    return f"{status.response_rate}; {'closed: the summary is ready' if status.closed else 'open'}"
+
+
+def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None,
+          feedback: RoundStatus | None = None) -> list[Task]:
     """The review's sections and their status, from what each holds.
 
     Commentary on a domain is completed with both the commentary and a view; the feedback
@@ -76,7 +85,8 @@ def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None) -> list[
         found.append(Task(f"commentary-{d.id}", f"{d.number}. {d.name}",
                           f"{base}/commentary/{d.id}", _status(text and chosen, text or chosen)))
     found.append(Task("feedback", "Multi-source feedback summary", f"{base}/feedback",
-                      _status(bool(a.msf_summary), bool(a.appraiser_comments))))
+                      _status(bool(a.msf_summary), bool(a.appraiser_comments)),
+                      feedback_hint(feedback)))
     reviewed = {r.previous_objective_id for r in view.objective_reviews}
     carried = view.previous_objectives
     if carried:

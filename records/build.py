@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from appraisal_store.errors import NotFound
+from appraisal_store.feedback_summary import FeedbackSummary, feedback_summary
 from appraisal_store.models import (
     Appointment,
     Appraisal,
@@ -30,6 +31,7 @@ from appraisal_store.models import (
     Person,
     Rating,
 )
+from appraisal_store.services.endorsement import endorsement_required
 from appraisal_store.services.fppt_years import fppt_year_of
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
@@ -39,6 +41,9 @@ from competencies.summary import median_label, summarise_domain
 from records.content import (
     DevelopmentLine,
     DomainSection,
+    FeedbackDomainLine,
+    FeedbackSection,
+    FeedbackTheme,
     FPPTSection,
     LabelCount,
     ObjectiveLine,
@@ -57,10 +62,15 @@ _APPRAISER_ROLE_ORDER = (
     BoardRole.CHAIR,
     BoardRole.CHIEF_EXECUTIVE,
     BoardRole.SENIOR_INDEPENDENT_DIRECTOR,
+    BoardRole.DEPUTY_CHAIR,
     BoardRole.NON_EXECUTIVE_DIRECTOR,
     BoardRole.EXECUTIVE_DIRECTOR,
     BoardRole.COMPANY_SECRETARY,
 )
+
+
+# Who signs the third box of a record that goes to NHS England.
+ENDORSER = "NHS England's regional director, or their delegate"
 
 
 def record_id(appraisal_id: int, version: int) -> str:
@@ -69,10 +79,14 @@ def record_id(appraisal_id: int, version: int) -> str:
 
 
 def nhse_note(nhse_due: date | None) -> str:
-    """The record's NHS England line: the submission deadline, or that it is held locally."""
+    """The record's NHS England line: the submission deadline, or that it is held locally.
+
+    A deadline, never a claim of submission: the record is sealed before anything is sent,
+    and the date it went is kept in the submission pack's index and the store.
+    """
     if nhse_due is None:
         return "Held locally"
-    return f"Submitted to NHS England by {nhse_due.day} {nhse_due:%B %Y}"
+    return f"For NHS England by {nhse_due.day} {nhse_due:%B %Y}"
 
 
 def _label(value: ScaleLabel | None) -> str | None:
@@ -243,6 +257,8 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
         disagreement=appraisal.disagreement,
         issued_on=issued_on,
         nhse_note=nhse_note(appraisal.nhse_due),
+        feedback=feedback_section(feedback_summary(session, appraisal, framework)),
+        endorsement_by=(ENDORSER if endorsement_required(session, appraisal) else ""),
     )
 
 
@@ -263,3 +279,16 @@ def _fppt_section(session: Session, appraisal: Appraisal, year: str,
         notes=fppt.notes if fppt else "",
         self_attested=bool(fppt and fppt.self_attested_at),
     )
+def feedback_section(summary: FeedbackSummary | None) -> FeedbackSection | None:
+    """The summary as the record carries it: counts in scale order, text without names."""
+    if summary is None:
+        return None
+    scale = list(ScaleLabel)
+    return FeedbackSection(
+        response_rate=summary.response_rate, threshold=summary.threshold,
+        columns=tuple(f"{label} ({n})" for label, n in summary.columns),
+        domains=tuple(FeedbackDomainLine(
+            f"{d.number}. {d.name}", tuple(d.self_assessment.get(v, 0) for v in scale),
+            tuple(tuple(column.get(v, 0) for v in scale) for column in d.columns))
+            for d in summary.domains),
+        themes=tuple(FeedbackTheme(t.place, t.prompt, t.texts) for t in summary.themes))

@@ -13,6 +13,9 @@ from datetime import date
 
 __all__ = [
     "DevelopmentLine",
+    "FeedbackDomainLine",
+    "FeedbackSection",
+    "FeedbackTheme",
     "DomainSection",
     "FPPTSection",
     "LabelCount",
@@ -106,6 +109,35 @@ class FPPTSection:
 
 
 @dataclass(frozen=True)
+class FeedbackDomainLine:
+    """One domain's counts: of each label (in scale order) in the self-assessment, then in
+    each column of the summary."""
+
+    name: str
+    self_assessment: tuple[int, ...]
+    columns: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class FeedbackTheme:
+    place: str
+    prompt: str
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedbackSection:
+    """The multi-source feedback summary as the record carries it: counts and unattributed
+    text only (``appraisal_store.feedback_summary`` makes it confidential)."""
+
+    response_rate: str
+    threshold: int
+    columns: tuple[str, ...]  # each with its number of responses, e.g. "Board colleagues (4)"
+    domains: tuple[FeedbackDomainLine, ...]
+    themes: tuple[FeedbackTheme, ...]
+
+
+@dataclass(frozen=True)
 class RecordContent:
     """The whole appraisal record, ready to render.
 
@@ -138,3 +170,8 @@ class RecordContent:
     disagreement: str
     issued_on: date
     nhse_note: str
+    # The closed feedback round's summary; None when there was no round (or it was open).
+    feedback: FeedbackSection | None = None
+    # Who endorses the record for NHS England (its third signature's box); empty when the
+    # record is held locally or not endorsed.
+    endorsement_by: str = ""

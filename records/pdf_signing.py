@@ -10,7 +10,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
 from records.errors import RecordError, SigningError
-from records.placement import SIGNATURE_FIELDS, SignatureBox, signature_boxes_in
+from records.placement import ALL_SIGNATURE_FIELDS, SignatureBox, signature_boxes_in
 from records.seal import Seal
 from records.stamp import render_stamp, stamp_style
 
@@ -50,7 +50,7 @@ def sign_record(
 
     Args:
         pdf: The record, unsigned or signed by the other party.
-        field_name: "Appraisee" or "Appraiser".
+        field_name: "Appraisee", "Appraiser" or "Endorsement".
         signer_name: The person signing.
         signer_role: Their board role.
         signed_at: When they signed; must carry a time zone.
@@ -66,9 +66,9 @@ def sign_record(
         SigningError: Unknown field, naive time, a field already signed, or a file that
             is not a rendered record.
     """
-    if field_name not in SIGNATURE_FIELDS:
+    if field_name not in ALL_SIGNATURE_FIELDS:
         raise SigningError(
-            f"Unknown signature field {field_name!r}; use one of {SIGNATURE_FIELDS}."
+            f"Unknown signature field {field_name!r}; use one of {ALL_SIGNATURE_FIELDS}."
         )
     if signed_at.tzinfo is None or signed_at.utcoffset() is None:
         raise SigningError("The signing time must carry a time zone.")

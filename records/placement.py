@@ -22,6 +22,8 @@ from reportlab.platypus import Flowable
 from records.errors import RecordError
 
 __all__ = [
+    "ALL_SIGNATURE_FIELDS",
+    "ENDORSEMENT_FIELD",
     "SIGNATURE_FIELDS",
     "SignatureBox",
     "SignatureSpace",
@@ -30,6 +32,9 @@ __all__ = [
 ]
 
 SIGNATURE_FIELDS: tuple[str, str] = ("Appraisee", "Appraiser")
+# The third signature of a record that goes to NHS England: the regional endorsement.
+ENDORSEMENT_FIELD = "Endorsement"
+ALL_SIGNATURE_FIELDS = (*SIGNATURE_FIELDS, ENDORSEMENT_FIELD)
 _BOOKMARK_SUFFIX = " signature"
 
 
@@ -138,7 +143,7 @@ def signature_boxes_in(reader: PdfHandler) -> dict[str, SignatureBox]:
         for item in _outline_items(first):
             title = str(_get(item, "/Title") or "")
             field_name = title.removesuffix(_BOOKMARK_SUFFIX)
-            if field_name not in SIGNATURE_FIELDS or "/Dest" not in item:
+            if field_name not in ALL_SIGNATURE_FIELDS or "/Dest" not in item:
                 continue
             dest = item["/Dest"]
             array = dest["/D"] if isinstance(dest, generic.DictionaryObject) else dest

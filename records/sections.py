@@ -15,9 +15,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from competencies.scale import ScaleLabel
 from records.chart import domain_chart
 from records.content import DomainSection, RecordContent
-from records.placement import SIGNATURE_FIELDS, SignatureSpace
+from records.placement import ENDORSEMENT_FIELD, SIGNATURE_FIELDS, SignatureSpace
 from records.typography import (
     NHS_BLUE,
     PALE_BLUE,
@@ -255,9 +256,51 @@ def _development_and_fppt(content: RecordContent, s: Styles) -> list[Flowable]:
         _table(rows, [60 * mm, _FRAME_WIDTH - 60 * mm], header=False),
         Paragraph("Notes", s.h2),
         *_text(f.notes, s.body),
-        Paragraph("Multi-source feedback summary", s.h1),
-        *_text(content.msf_summary, s.body),
+        *_feedback(content, s),
     ]
+    return story
+
+
+def _feedback(content: RecordContent, s: Styles) -> list[Flowable]:
+    """The multi-source feedback: the round's counts and unattributed text, then the
+    appraiser's commentary on it."""
+    story: list[Flowable] = [Paragraph("Multi-source feedback summary", s.h1)]
+    f = content.feedback
+    if f is None:
+        story.append(Paragraph("No feedback round was run through the service.", s.body))
+    else:
+        story.append(Paragraph(markup(f"Response rate: {f.response_rate}."), s.body))
+    if f is not None and not f.columns:
+        story.append(Paragraph(markup(
+            f"Fewer than {f.threshold} people answered, so no answers are shown."), s.body))
+    elif f is not None:
+        story.append(Paragraph(markup(
+            "Counts of each answer across each domain's statements, never averaged. A group "
+            f"is shown apart only with at least {f.threshold} responses; smaller groups are "
+            "counted under Other respondents. Self: the appraisee's own ratings."), s.muted))
+        labels = [label.label for label in ScaleLabel]
+        width = (_FRAME_WIDTH - 50 * mm) / (1 + len(f.columns))
+        for domain in f.domains:
+            rows: list[list[Any]] = [[Paragraph(markup(domain.name), s.cell_bold),
+                                      Paragraph("Self", s.cell_bold),
+                                      *[Paragraph(markup(c), s.cell_bold) for c in f.columns]]]
+            rows += [[Paragraph(markup(label), s.cell), Paragraph(str(own), s.cell),
+                      *[Paragraph(str(column[i]), s.cell) for column in domain.columns]]
+                     for i, (label, own) in enumerate(zip(labels, domain.self_assessment,
+                                                          strict=True))]
+            story.append(_table(rows, [50 * mm] + [width] * (1 + len(f.columns))))
+            story.append(Spacer(1, 4))
+        story.append(Paragraph("What respondents wrote", s.h2))
+        story.append(Paragraph(markup("Grouped by domain and question, without names, in an "
+                                      "order that does not follow who wrote it."), s.muted))
+        for theme in f.themes:
+            story.append(Paragraph(markup(f"{theme.place}: {theme.prompt}"), s.cell_bold))
+            for text in theme.texts:
+                story += _text(text, s.body)
+        if not f.themes:
+            story.append(Paragraph("Nobody wrote anything.", s.body))
+    story += [Paragraph("The appraiser's commentary on the feedback", s.h2),
+              *_text(content.msf_summary, s.body)]
     return story
 
 
@@ -296,6 +339,15 @@ def _comments_and_signatures(content: RecordContent, s: Styles) -> list[Flowable
             [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
         ),
     )
+    endorsement: list[Flowable] = []
+    if content.endorsement_by:
+        endorsement = [
+            Spacer(1, 10),
+            Paragraph("Regional endorsement", s.label),
+            Paragraph(markup(content.endorsement_by), s.body),
+            Paragraph("Endorses the signed record before it goes to NHS England.", s.muted),
+            SignatureSpace(ENDORSEMENT_FIELD, width, height),
+        ]
     story.append(
         KeepTogether(
             [
@@ -307,6 +359,7 @@ def _comments_and_signatures(content: RecordContent, s: Styles) -> list[Flowable
                 ),
                 Spacer(1, 6),
                 block,
+                *endorsement,
             ]
         )
     )

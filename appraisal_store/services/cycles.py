@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from ..actors import Actor
+from ..appraisal_year import appraisal_year
 from ..audit import PendingEvent, record_events
 from ..errors import NotAllowed, ValidationFailed
 from ..models import Appointment, Appraisal, Cycle, Organisation, Person
 from ..outbox import QueuedMessage, queue_messages
 from ..routing import BoardLeads, default_route, nhse_submission_due
+from ..routing_policy import shipped_policy
 from ..upsert import dialect_insert
 from ..vocabulary import AppraisalState, BoardRole
 from .access import administered_organisation_ids, is_org_administrator
+from .contributors import OrganisationRouting, organisation_routing
 from .fppt_years import open_fppt_years
 from .frameworks import current_framework_version
 
-_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 # Directors appointed in the second half of the year have too little to appraise yet.
 LATE_STARTER_MONTHS = 6
 
@@ -57,16 +58,13 @@ class _Plan:
 
 
 def parse_year(label: str) -> tuple[date, date]:
-    """``"2025/26"`` -> (1 April 2025, 31 March 2026).
+    """``"2025/26"`` -> (1 April 2025, 31 March 2026): the performance year appraised.
 
     Raises:
         ValidationFailed: the label is not a financial year like 2025/26.
     """
-    match = _YEAR.match(label.strip())
-    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
-        raise ValidationFailed(f"'{label}' is not a financial year: write it like 2025/26.")
-    start = int(match.group(1))
-    return date(start, 4, 1), date(start + 1, 3, 31)
+    year = appraisal_year(label)
+    return year.starts, year.ends
 
 
 def default_dates(year: str) -> CycleDates:
@@ -76,26 +74,47 @@ def default_dates(year: str) -> CycleDates:
     return CycleDates(date(closing, 1, 31), date(closing, 2, 28), ends)
 
 
+_DATE_NAMES = {"self_assessment_due": "self-assessment due", "review_due": "review due",
+               "sign_off_due": "sign-off due"}
+
+
 def resolve_dates(year: str, *, self_assessment_due: date | None = None,
                   review_due: date | None = None, sign_off_due: date | None = None) -> CycleDates:
-    """The given dates, defaults for the rest; checks their order and that they fall in the year."""
-    starts, ends = parse_year(year)
+    """The given dates, defaults for the rest.
+
+    The year is the performance year appraised (``appraisal_year``): no date may fall before
+    it starts nor after NHS England's last deadline that follows from it, and the dates run
+    self-assessment, then review, then sign-off.
+
+    Raises:
+        ValidationFailed: a date contradicts the year or the order, each problem named.
+    """
+    performance = appraisal_year(year)
     defaults = default_dates(year)
     dates = CycleDates(self_assessment_due or defaults.self_assessment_due,
                        review_due or defaults.review_due, sign_off_due or defaults.sign_off_due)
     problems = []
     for name, value in vars(dates).items():
-        if not starts <= value <= ends + timedelta(days=183):
-            problems.append(f"{name.replace('_', ' ')} {value} is outside the {year} cycle")
-    if not dates.self_assessment_due <= dates.review_due <= dates.sign_off_due:
+        what = _DATE_NAMES[name]
+        if value < performance.starts:
+            problems.append(f"{what} {value} is before the performance year {year} starts "
+                            f"({performance.starts})")
+        elif value > performance.non_executive_deadline:
+            problems.append(f"{what} {value} is after NHS England's last deadline for the "
+                            f"{year} year ({performance.non_executive_deadline})")
+    if dates.sign_off_due < dates.self_assessment_due:
+        problems.append(f"sign-off due {dates.sign_off_due} is before the self-assessment is "
+                        f"due ({dates.self_assessment_due})")
+    elif not dates.self_assessment_due <= dates.review_due <= dates.sign_off_due:
         problems.append(
             "the dates must run self-assessment due, then review due, then sign-off due")
     if problems:
-        raise ValidationFailed("The cycle's dates are not usable.", problems)
+        raise ValidationFailed(f"The cycle's dates contradict the year {year}.", problems)
     return dates
 
 
-def _board_leads(appointments: Sequence[Row[Any]], on: date) -> BoardLeads:
+def _board_leads(appointments: Sequence[Row[Any]], on: date,
+                 routing: OrganisationRouting) -> BoardLeads:
     def in_post(a: Row[Any]) -> bool:
         return bool(a.start_date <= on and (a.end_date is None or a.end_date >= on))
 
@@ -108,7 +127,9 @@ def _board_leads(appointments: Sequence[Row[Any]], on: date) -> BoardLeads:
                          if a.role in roles and in_post(a) and a.person_id not in secretaries)
         return holders[-1][1] if holders else None
     return BoardLeads(holder(BoardRole.CHAIR), holder(BoardRole.CHIEF_EXECUTIVE),
-                      holder(BoardRole.SENIOR_INDEPENDENT_DIRECTOR))
+                      holder(BoardRole.SENIOR_INDEPENDENT_DIRECTOR),
+                      holder(BoardRole.DEPUTY_CHAIR), routing.external_appraiser_ids,
+                      routing.regional_director)
 
 
 def check_may_open_cycles(session: Session, actor: Actor) -> None:
@@ -163,6 +184,8 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
         .where(Appointment.organisation_id.in_(org_ids))  # type: ignore[attr-defined]
     ):
         appointments_by_org.setdefault(appointment.organisation_id, []).append(appointment)
+    routings = organisation_routing(session, [o for o in org_ids if o is not None])
+    policy = shipped_policy()
     cycles = _get_or_create_cycles(session, org_ids, year, starts, ends, dates)
     already = _existing_appointment_ids(session, list(cycles.values()))
 
@@ -173,7 +196,8 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
         plan = _Plan(organisation, cycle_id,
                      already_open=sum(1 for c in already.values() if c == cycle_id))
         appointments = appointments_by_org.get(organisation.id or 0, [])
-        leads = _board_leads(appointments, max(min(opened_on, ends), starts))
+        routing = routings[organisation.id or 0]
+        leads = _board_leads(appointments, max(min(opened_on, ends), starts), routing)
         for appointment in appointments:
             if not appointment.role.is_board_member or appointment.id in already:
                 continue
@@ -183,7 +207,9 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
             if appointment.start_date > ends:
                 continue
             route = default_route(role=appointment.role, org_type=organisation.type,
-                                  appraisee_id=appointment.person_id, leads=leads)
+                                  appraisee_id=appointment.person_id, leads=leads,
+                                  policy=policy.route(organisation.type, appointment.role,
+                                                      routing.override))
             late = appointment.start_date >= late_from
             plan.rows.append({
                 "cycle_id": cycle_id, "appointment_id": appointment.id,

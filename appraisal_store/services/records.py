@@ -23,6 +23,8 @@ from ..outbox import QueuedMessage, queue_messages
 from ..queries import company_secretaries
 from ..vocabulary import RecordStage
 from .appraisal_changes import context_of
+from .contributors import outcome_notices
+from .endorsement import endorsement_requests
 
 SEALING_ACTOR = Actor.system("records archive")
 
@@ -72,7 +74,9 @@ def store_sealed_records(*, session: Session, appraisal: Appraisal,
     ])
     if any(record.stage is RecordStage.COMPLETE for record in made):
         # Queued in the same transaction as the complete record, so a crash loses neither.
-        queue_messages(session, _record_complete_messages(session, appraisal))
+        queue_messages(session, _record_complete_messages(session, appraisal)
+                       + endorsement_requests(session, appraisal)
+                       + outcome_notices(session, appraisal))
     return rows
 
 
@@ -95,8 +99,9 @@ def _record_complete_messages(session: Session, appraisal: Appraisal) -> list[Qu
 
 
 def _version_reason(appraisal: Appraisal, stage: RecordStage) -> str:
-    what = "Signed by the appraisee" if stage is RecordStage.SIGNED_BY_APPRAISEE else (
-        "Signed by both parties")
+    what = {RecordStage.SIGNED_BY_APPRAISEE: "Signed by the appraisee",
+            RecordStage.COMPLETE: "Signed by both parties",
+            RecordStage.ENDORSED: "Endorsed by NHS England's regional director"}[stage]
     if appraisal.record_version > 1:
         why = f": {appraisal.closure_reason}" if appraisal.closure_reason else ""
         what += f"; corrects version {appraisal.record_version - 1}{why}"

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.actors import Actor
+from appraisal_store.appraisal_year import YEAR_MEANING
 from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.lifecycle import Party
 from appraisal_store.models import Appraisal, Organisation
@@ -74,7 +75,8 @@ def _admin_page(request: Request, standing: Standing, *, errors: FormErrors | No
         "organisations": organisations, "org_types": list(OrgType),
         "administered": [o for o in organisations if o.id in standing.organisation_ids],
         "national": standing.national, "errors": errors or FormErrors(),
-        "posted": posted or {}, "done": done}, status_code=400 if errors else 200)
+        "posted": posted or {}, "done": done, "year_meaning": YEAR_MEANING},
+        status_code=400 if errors else 200)
 
 
 @router.get("/admin")

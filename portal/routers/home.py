@@ -14,6 +14,7 @@ from appraisal_store.services.access import (
     administered_organisation_ids,
     is_national_administrator,
 )
+from appraisal_store.services.endorsement import endorsement_queue
 from appraisal_store.vocabulary import BoardRole
 
 from ..deps import CurrentPerson
@@ -30,6 +31,7 @@ def home(request: Request, me: CurrentPerson) -> Response:
     with read_session() as session:
         mine = appraisal_rows(session, appraisee_id=person_id)
         queue = appraiser_queue(session, person_id)
+        to_endorse = [v for v in endorsement_queue(session, me.actor) if not v.endorsement]
         led = session.execute(
             select(Organisation.id, Organisation.name, Appointment.role)
             .join(Appointment, Appointment.organisation_id == Organisation.id)
@@ -48,5 +50,7 @@ def home(request: Request, me: CurrentPerson) -> Response:
                 administered_organisation_ids(session, me.actor)))
         led = [*led, *session.execute(shown.order_by(Organisation.name)).all()]
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
+                                         "to_endorse": to_endorse,
                                          "administers": bool(led) or national,
+                                         "national": national,
                                          "today": today})

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from appraisal_store.errors import InvalidTransition, ValidationFailed
+from appraisal_store.feedback_summary import round_status
 from appraisal_store.lifecycle import TRANSITIONS, check_edit, check_transition
 from appraisal_store.services import meetings, review
 from appraisal_store.services.appraisal_changes import begin as begin_step
@@ -38,14 +39,10 @@ from appraisal_store.services.review_objectives import (
 )
 from appraisal_store.vocabulary import FPPTStatus, ObjectiveKind, ObjectiveOutcome
 
-from ..appraisal_views import (
-    SCALE_OPTIONS,
-    AppraisalView,
-    domain_of,
-    show_reviewed_appraisal,
-)
+from ..appraisal_views import SCALE_OPTIONS, AppraisalView, domain_of, show_reviewed_appraisal
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, clock_of
+from ..feedback_views import feedback_view
 from ..paths import RecordId
 from ..rendering import FormErrors, render
 from ..review_task_list import tasks
@@ -87,7 +84,8 @@ def _page(request: Request, me: SignedIn, appraisal_id: int, template: str, *,
             posted, restored = kept, True
     with read_session() as session:
         meeting = meetings.open_meeting(session, appraisal_id)
-    found = tasks(view, meeting)
+        round_ = round_status(session, appraisal_id)
+    found = tasks(view, meeting, round_)
     context = {"view": view, "editing": editing, "errors": errors or FormErrors(),
                "posted": posted or {}, "restored": restored, "scale": SCALE_OPTIONS,
                "tasks": found, "task_items": [t.item for t in found], "kinds": KINDS,
@@ -216,7 +214,8 @@ async def save_commentary(request: Request, appraisal_id: RecordId, domain_id: s
 
 @router.get("/feedback")
 def feedback_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    return _page(request, me, appraisal_id, "feedback")
+    return _page(request, me, appraisal_id, "feedback",
+                 feedback=feedback_view(me.actor, appraisal_id))
 
 
 @router.post("/feedback")

@@ -11,9 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from appraisal_store.errors import ValidationFailed
 from appraisal_store.queries import secretary_access
 from appraisal_store.services import administration
+from appraisal_store.services.submissions import deadline_statuses
 
 from ..dashboard import board_outcomes, completion_dashboard, export_csv, export_xlsx
 from ..deps import Csrf, CurrentPerson
+from ..feedback_dashboard import feedback_counts
 from ..paths import RecordId
 from ..rendering import render
 from ..store import read_session, unit_of_work
@@ -28,8 +30,11 @@ def dashboard(request: Request, organisation_id: RecordId, me: CurrentPerson,
               year: str | None = None) -> Response:
     with read_session() as session:
         board = completion_dashboard(session, me.actor, organisation_id, year=_well_formed(year))
+        feedback = feedback_counts(session, organisation_id, board.year)
+        submissions = deadline_statuses(session, [organisation_id], year=board.year)
     refuse_malformed_year(year)
-    return render(request, "secretary/dashboard.html", {"board": board})
+    return render(request, "secretary/dashboard.html",
+                  {"board": board, **feedback, "nhse_submissions": submissions})
 
 
 def _well_formed(year: str | None) -> str | None:

@@ -49,20 +49,22 @@ def postman_of(request: Request) -> SignInPostman:
     return postman
 
 
-def _with_pre_session_token(request: Request, name: str, context: dict[str, object],
-                            status_code: int = 200) -> Response:
+def with_pre_session_token(request: Request, name: str, context: dict[str, object],
+                           status_code: int = 200, *, path: str = "/sign-in") -> Response:
+    """A form shown before sign-in (or to a feedback respondent, ``path="/feedback"``), with
+    its CSRF token in the form and in a cookie for ``path``."""
     # Minted afresh for every form: whatever cookie arrived is never echoed back.
     token = mint_pre_session_token(clock_of(request))
     request.state.pre_session_csrf = token
     response = render(request, name, context, status_code=status_code)
     response.set_cookie(PRE_SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=request.app.state.secure_cookies, path="/sign-in")
+                        secure=request.app.state.secure_cookies, path=path)
     return response
 
 
 @router.get("/sign-in")
 def sign_in_page(request: Request) -> Response:
-    return _with_pre_session_token(request, "sign_in/email.html", {"email": ""})
+    return with_pre_session_token(request, "sign_in/email.html", {"email": ""})
 
 
 @router.post("/sign-in")
@@ -71,7 +73,7 @@ def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
     if "@" not in email or len(email) > 320:
         errors = FormErrors()
         errors.add("email", "Enter your email address, like name@trust.nhs.uk")
-        return _with_pre_session_token(request, "sign_in/email.html",
+        return with_pre_session_token(request, "sign_in/email.html",
                                        {"email": email, "errors": errors}, 400)
     try:
         with unit_of_work() as session:
@@ -92,7 +94,7 @@ def request_link(request: Request, _: PreSessionCsrf, now: Now, client: Client,
 def confirm_link_page(request: Request) -> Response:
     # Opening the link does not use it (mail scanners open links); the button does. The
     # token is in the fragment, which the page's script reads; a query is never read.
-    return _with_pre_session_token(request, "sign_in/confirm.html", {})
+    return with_pre_session_token(request, "sign_in/confirm.html", {})
 
 
 @router.post("/sign-in/link")

@@ -177,7 +177,7 @@ def test_only_the_operator_or_the_chair_registers_and_never_the_company_secretar
         "reason: say why they appraise for this organisation",
         "role: a company secretary is not appraised",
         "role: 'director' is not a board role (use executive-director, chief-executive, "
-        "non-executive-director, senior-independent-director, chair)"]
+        "non-executive-director, senior-independent-director, deputy-chair, chair)"]
     with sessions.read_session() as session:
         assert external_appraisers(session, include_removed=True) == []
 

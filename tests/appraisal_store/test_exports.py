@@ -66,7 +66,8 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 def test_the_dashboard_and_the_report_export_the_same_columns_and_lines(
         sqlite_board: Board, tmp_path: Path) -> None:
     with write_session() as session:
-        session.execute(update(Person).where(Person.email == "ned2@rx1.nhs.uk")
+        # A NED who is due (ned2 is deferred, so on no submission list).
+        session.execute(update(Person).where(Person.email == "ned1@rx1.nhs.uk")
                         .values(name=MALICIOUS))
     today = date(2026, 2, 16)
     write_cycle_reports(year="2025/26", codes=["RX1"], today=today, folder=tmp_path,
@@ -79,7 +80,7 @@ def test_the_dashboard_and_the_report_export_the_same_columns_and_lines(
     assert report[0] == download[0] == list(COMPLETION_COLUMNS)
     assert sorted(report[1:]) == sorted(download[1:]) and len(report) == 8
     names = {line[1] for line in report[1:]}
-    assert {"Zoë Łukasiewicz", "Siân Ŵyn ap Gruffydd", "'" + MALICIOUS} <= names
+    assert {"Nguyễn Thị Hoa", "Siân Ŵyn ap Gruffydd", "'" + MALICIOUS} <= names
     submissions = _csv_rows((tmp_path / "nhse-submissions.csv").read_bytes())
     assert any(line[3] == "'" + MALICIOUS for line in submissions)
 

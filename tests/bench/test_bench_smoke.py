@@ -120,3 +120,17 @@ def test_a_store_in_use_is_let_go_after_the_block(isolated_env: Path) -> None:
         assert (os.environ.get("APPRAISAL_DATABASE_URL"), settings().database) == before
     finally:
         drop_store(store)
+
+
+def test_feedback_measurement_compares_the_flow_with_its_floor(prefect_api: None,
+                                                               isolated_env: Path) -> None:
+    from bench.run import feedback_measurements, parse
+
+    options = parse(["--sizes", str(SIZE), "--database", "sqlite", "--only", "feedback"])
+    entries = feedback_measurements(options, isolated_env, lambda _line: None,
+                                    run=lambda function, *args: function(*args))
+    (opened,) = entries
+    assert opened.name == "9 open feedback rounds" and opened.figure and opened.floor
+    assert opened.details["rounds"] == SIZE
+    assert opened.details["respondents"] == opened.details["invited"] > SIZE
+    assert opened.details["floor_rows"] > opened.details["respondents"]

@@ -50,7 +50,7 @@ def test_every_section_comes_from_the_store(sqlite_board: Board) -> None:
     assert content.msf_summary == "Eleven colleagues gave feedback."
     assert content.appraiser_comments == "A strong year."
     assert content.disagreement == "Domain 3 is rated too low"
-    assert content.nhse_note == "Submitted to NHS England by 30 September 2026"
+    assert content.nhse_note == "For NHS England by 30 September 2026"
 
 
 def test_the_chair_is_appraised_by_the_senior_independent_director(sqlite_board: Board) -> None:
@@ -62,7 +62,7 @@ def test_the_chair_is_appraised_by_the_senior_independent_director(sqlite_board:
     assert (content.appraisee_name, content.appraisee_role) == ("Margaret Okafor", "Chair")
     assert (content.appraiser_name, content.appraiser_role) == (
         "Siân Ŵyn ap Gruffydd", "Senior independent director")
-    assert content.nhse_note == "Submitted to NHS England by 30 June 2026"
+    assert content.nhse_note == "For NHS England by 30 June 2026"
 
 
 def test_the_same_store_renders_the_same_bytes(sqlite_board: Board) -> None:
@@ -99,4 +99,4 @@ def test_building_takes_a_handful_of_queries_not_one_per_statement(sqlite_board:
 
 def test_nhse_note() -> None:
     assert nhse_note(None) == "Held locally"
-    assert nhse_note(date(2026, 6, 30)) == "Submitted to NHS England by 30 June 2026"
+    assert nhse_note(date(2026, 6, 30)) == "For NHS England by 30 June 2026"

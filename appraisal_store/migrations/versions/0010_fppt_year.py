@@ -4,7 +4,7 @@ Each board member's FPPT year, the checks recorded against it (append only), the
 checklist versions, the Board Member References of leavers and the annual submissions.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0012 (chained after the parallel work merged before it; written against 0009)
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,101 @@
+"""Multi-source feedback in Chromium: respondents open the emailed link signed out (no
+account), answer part by part and send; the appraiser, signed in from their own email,
+closes the round and reads the summary, where no respondent's name appears."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from appraisal_store import config
+from appraisal_store.services import feedback
+from appraisal_store.services.feedback import Nomination
+from appraisal_store.sessions import write_session
+from flows.delivery import deliver_messages, due_message_ids
+from tests.conftest import Board
+from tests.portal.test_browser import (  # noqa: F401 - the server fixture
+    ARGS,
+    CHROMIUM,
+    server_fixture,
+    watch_console,
+)
+from tests.portal.test_browser_review import _sign_in
+from tests.review_journeys import submit
+
+pytestmark = pytest.mark.browser
+DIRECTOR, APPRAISER = "finance@rx1.nhs.uk", "ceo@rx1.nhs.uk"
+PEOPLE = [Nomination("Imogen Threlfall", "imogen@x.nhs.uk", "board"),
+          Nomination("Kwame Osei-Bonsu", "kwame@x.nhs.uk", "board"),
+          Nomination("Lucia Ferreira", "lucia@x.nhs.uk", "board")]
+
+
+@pytest.fixture(name="browser")
+def browser_fixture() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _invitation_links() -> dict[str, str]:
+    later = datetime.now(UTC) + timedelta(minutes=1)  # after the rows were queued
+    deliver_messages(due_message_ids(now=later, limit=1000), now=later)
+    links = {}
+    for file in sorted(Path(config.settings().outbox_dir).glob("feedback-invitation*.eml")):
+        email = message_from_bytes(file.read_bytes(), policy=policy.default)
+        text = email.get_body(("plain",)).get_content()
+        links[email["To"].addresses[0].addr_spec] = next(
+            word for word in text.split() if "/feedback/respond#" in word)
+    return links
+
+
+def test_respondents_answer_from_the_email_and_the_appraiser_reads_the_summary(
+        server: str, sqlite_board: Board, browser, clock) -> None:  # type: ignore[no-untyped-def]
+    appraisal_id = sqlite_board.appraisals[DIRECTOR]
+    submit(sqlite_board, DIRECTOR, appraisal_id)
+    with write_session() as session:
+        feedback.open_rounds(session=session, actor=sqlite_board.actor(APPRAISER),
+                             appraisal_ids=[appraisal_id], today=clock.now.date(),
+                             now=clock.now, nominations=PEOPLE)
+    links = _invitation_links()
+    assert set(links) == {n.email for n in PEOPLE}
+    console: list[str] = []
+    for number, person in enumerate(PEOPLE):
+        page = browser.new_context().new_page()  # signed out, no account
+        watch_console(page, console)
+        page.goto(links[person.email])
+        # The script took the token from the fragment into the form and out of the address.
+        assert urlsplit(page.url).fragment == ""
+        page.click("button:has-text('Open the form')")
+        page.wait_for_selector("#how-confidential")
+        while not page.is_visible("button:has-text('Send my feedback')"):
+            for radio in page.query_selector_all("fieldset"):
+                radio.query_selector_all("input[type=radio]")[number % 2].check()
+            texts = page.query_selector_all("textarea[name$=':do_well']")
+            for box in texts:
+                box.fill(f"Respondent {number + 1}: a clear chair of committees")
+            page.click("button:has-text('Save and continue')")
+        page.click("button:has-text('Send my feedback')")
+        page.wait_for_selector("#feedback-sent")
+        page.context.close()
+
+    page = browser.new_context().new_page()
+    watch_console(page, console)
+    _sign_in(page, server, APPRAISER)
+    page.goto(f"{server}/appraisals/{appraisal_id}/feedback")
+    assert all(page.is_visible(f"text={n.name}") for n in PEOPLE)  # who was asked
+    page.click("button:has-text('Close the round now')")
+    page.goto(f"{server}/review/{appraisal_id}/feedback")
+    page.wait_for_selector("#feedback-summary")
+    summary = page.inner_text("#feedback-summary")
+    assert "3 of 3 answered" in summary and "All respondents (3)" in summary
+    assert "a clear chair of committees" in summary
+    assert not any(n.name in summary for n in PEOPLE)
+    assert console == []
