@@ -7,7 +7,7 @@ answer, one declines and one never does, so the response rate is a real one.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -36,10 +36,13 @@ S = AppraisalState
 REACHED_REVIEW = frozenset({S.RETURNED, S.IN_REVIEW, S.AGREED, S.SIGNED_BY_APPRAISEE,
                             S.COMPLETE})
 OPENED_ON = date(2026, 1, 5)
-OPENED_AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-ANSWERED_ON = date(2026, 1, 14)
-ANSWERED_AT = datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
-CLOSED_AT = datetime(2026, 1, 27, 17, 0, tzinfo=UTC)
+# The respondents answer nine days after the round opens; it closes on the 22nd day.
+_ANSWERED_AFTER = timedelta(days=9)
+_CLOSES_AFTER = timedelta(days=22)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC)
 _SCALE = [ScaleLabel.ALMOST_ALWAYS, ScaleLabel.FREQUENTLY, ScaleLabel.FREQUENTLY,
           ScaleLabel.ALMOST_ALWAYS, ScaleLabel.OCCASIONALLY,
           ScaleLabel.NO_CHANCE_TO_DEMONSTRATE]
@@ -54,20 +57,22 @@ _DIFFERENTLY = ["Could be more visible on the wards and at staff events.",
                 "Could delegate more of the detail to committees."]
 
 
-def gather_feedback(appraisal: DemoAppraisal) -> None:
-    """Open the appraisal's round, answer it as most respondents would, and close it."""
+def gather_feedback(appraisal: DemoAppraisal, *, opened_on: date = OPENED_ON) -> None:
+    """Open the appraisal's round on ``opened_on``, answer it as most respondents would,
+    and close it three weeks later."""
     operator = Actor.operator()
+    answered_on, closes_on = opened_on + _ANSWERED_AFTER, opened_on + _CLOSES_AFTER
     code = appraisal.organisation_code.lower()
     with write_session() as session:
         feedback.open_rounds(session=session, actor=operator, appraisal_ids=[appraisal.id],
-                             today=OPENED_ON, now=OPENED_AT, closes_on=date(2026, 1, 27))
+                             today=opened_on, now=_at(opened_on, 9), closes_on=closes_on)
         feedback.nominate(session=session, actor=operator, appraisal_id=appraisal.id,
                           nominations=[Nomination(name, f"{email}.{code}@partners.example",
                                                   "stakeholders")
                                        for name, email in (("Grace Adeyemi", "g.adeyemi"),
                                                            ("Tom Lindqvist", "t.lindqvist"),
                                                            ("Asha Rahman", "a.rahman"))],
-                          today=OPENED_ON, now=OPENED_AT)
+                          today=opened_on, now=_at(opened_on, 9))
     with read_session() as session:
         round_id = session.execute(select(col(FeedbackRound.id)).where(
             col(FeedbackRound.appraisal_id) == appraisal.id)).scalar_one()
@@ -77,23 +82,24 @@ def gather_feedback(appraisal: DemoAppraisal) -> None:
     for index, nonce in enumerate(nonces):
         if index == len(nonces) - 1:
             continue  # one never answers
-        _answer(nonce, appraisal.id + index, decline=index == 2)
+        _answer(nonce, appraisal.id + index, decline=index == 2, on=answered_on)
     with write_session() as session:
         feedback.close_rounds(session=session, actor=operator, appraisal_ids=[appraisal.id],
-                              now=CLOSED_AT)
+                              now=_at(closes_on, 17))
 
 
-def _answer(nonce: str, seed: int, *, decline: bool) -> None:
+def _answer(nonce: str, seed: int, *, decline: bool, on: date) -> None:
+    now = _at(on, 10)
     with write_session() as session:
         started = redeem_feedback_link(session=session, token=link_token(nonce),
-                                       today=ANSWERED_ON, now=ANSWERED_AT)
+                                       today=on, now=now)
     assert started is not None
     secret = started[0]
     with write_session() as session:
         if decline:
-            decline_feedback(session=session, secret=secret, today=ANSWERED_ON, now=ANSWERED_AT)
+            decline_feedback(session=session, secret=secret, today=on, now=now)
             return
-        variant = respondent_session(session, secret=secret, today=ANSWERED_ON).variant
+        variant = respondent_session(session, secret=secret, today=on).variant
         ratings = {s: _SCALE[(i + seed) % len(_SCALE)].value
                    for i, s in enumerate(variant.statement_ids())}
         places = [p or "overall" for p in variant.text_places()]
@@ -101,5 +107,5 @@ def _answer(nonce: str, seed: int, *, decline: bool) -> None:
                  f"{places[(seed + 1) % len(places)]}:do_differently":
                      _DIFFERENTLY[seed % len(_DIFFERENTLY)]}
         save_feedback_answers(session=session, secret=secret, ratings=ratings, texts=texts,
-                              today=ANSWERED_ON, now=ANSWERED_AT)
-        submit_feedback(session=session, secret=secret, today=ANSWERED_ON, now=ANSWERED_AT)
+                              today=on, now=now)
+        submit_feedback(session=session, secret=secret, today=on, now=now)

@@ -29,6 +29,7 @@ from appraisal_store.sessions import read_session, write_session
 from appraisal_store.vocabulary import AppraisalState, BoardRole
 
 from . import demo_scenario as scenario
+from .demo_feedback import gather_feedback
 
 SUBMITTING = ("RXR", "QWE")
 HOLDS_LOCALLY = "RYF"
@@ -182,6 +183,7 @@ def follow_objectives_through_the_year(done: HandOver) -> None:
             Appraisal.appointment_id == appointment.appointment_id,
             Appraisal.id != complete.id)).scalar_one()
     following = next(a for a in scenario.demo_appraisals() if a.id == next_id)
+    gather_feedback(following, opened_on=NEXT_OPENED_ON)  # its review has feedback too
     scenario.self_assess(following)
     scenario.submit(following)
     scenario.start_review(following)
