@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # An existing Dask scheduler (``tcp://10.0.0.30:8786``) that sealing fans out to; unset,
     # sealing starts a local cluster of worker processes when the work is worth it.
     dask_address: str | None = None
+    # The annual FPPT submission to NHS England's regional director is due on this day
+    # (MM-DD) of the year the financial year closes. NHS England's date was not found:
+    # a default to confirm (README).
+    fppt_submission_deadline: str = Field(default="06-30", pattern=r"^(0[1-9]|1[0-2])-"
+                                                                  r"(0[1-9]|[12]\d|3[01])$")
     # A folder every machine mounts (NFS, SMB) where ``records export-all`` writes; unset,
     # the home's ``records`` folder, which production refuses (a machine's own disk).
     export_dir: Path | None = None

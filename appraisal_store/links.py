@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 PAYLOAD_KEY = "page"
+# The page of a message not about an appraisal (an FPPT year, a reference).
+PATH_KEY = "path"
 
 
 class Page(StrEnum):
@@ -32,7 +34,11 @@ def for_reader(page: Page) -> dict[str, str]:
 
 def page_path(payload: dict[str, object], appraisal_id: int | None) -> str:
     """The path the email links to; the appraisal itself for messages queued before the
-    page was recorded (they all went to appraisees), home when there is no appraisal."""
+    page was recorded (they all went to appraisees), home when there is no appraisal.
+    A message about something else (an FPPT year, a reference) names its page's path."""
+    path = payload.get(PATH_KEY)
+    if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+        return path
     if appraisal_id is None:
         return "/"
     try:

@@ -417,4 +417,5 @@ class StoredReport(SQLModel, table=True):
     content: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = _created()
 from . import feedback_tables  # noqa: E402,F401  (multi-source feedback's tables)
+from . import fppt_tables as _fppt_tables  # noqa: E402,F401  (registers the FPPT tables)
 from . import nhse_tables as nhse_tables  # noqa: E402,F401 - issue 21's tables

@@ -244,6 +244,7 @@ def demo(
 
     from . import demo_scenario as scenario
     from .demo_boards import ORGANISATIONS, PEOPLE_CSV
+    from .demo_fppt import run_demo_fppt
     from .reporting import print_opened, print_status
 
     home = _prepare_home()
@@ -279,6 +280,7 @@ def demo(
                              after_step=run_route_appraisal)
     scenario.withdraw_leaver(leaver.id, "Left the board on 31 January 2026; a board member "
                                         "reference is to be completed.")
+    run_demo_fppt(DEMO_BOARD, YEAR)
 
     out.print("The daily_reminders flow runs on a simulated calendar: "
               + ", ".join(day.strftime("%d %b") for day in REMINDER_DAYS) + ".")

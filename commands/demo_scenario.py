@@ -226,4 +226,5 @@ def advance(appraisal: DemoAppraisal, target: AppraisalState, *, returned_once: 
 def withdraw_leaver(appraisal_id: int, reason: str) -> None:
     with write_session() as session:
         administration.withdraw(session=session, actor=Actor.operator(),
-                                appraisal_id=appraisal_id, reason=reason)
+                                appraisal_id=appraisal_id, reason=reason,
+                                today=date(2026, 1, 31))

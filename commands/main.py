@@ -22,10 +22,12 @@ from . import (
     administrators,
     audit,
     chair_routes,
+    fppt_commands,
     frameworks,
     nhse_handover,
     operations,
     organisations,
+    references_commands,
     reporting,
     setup,
 )
@@ -94,6 +96,8 @@ nhse_handover.register(app)
 reporting.register(app)
 audit.register(app)
 operations.register(app)
+fppt_commands.register(app)
+references_commands.register(app)
 
 
 def _optional_groups() -> None:

@@ -20,6 +20,7 @@ from appraisal_store.models import Appraisal, Cycle, Organisation, Person
 from appraisal_store.queries import company_secretaries
 from appraisal_store.services.check_ins import queue_mid_year_reminders
 from appraisal_store.services.endorsement import queue_endorsement_reminders
+from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from appraisal_store.services.reminders import queue_planned_reminders
 from appraisal_store.sessions import read_session, write_session
 
@@ -116,7 +117,15 @@ def daily_reminders(today: date | None = None) -> int:
     # One after another: on SQLite the batches' writes take turns anyway.
     return (sum(queue_reminder_batch(id_range, day) for id_range in ranges)
             + queue_respondent_reminders(day)  # multi-source feedback's respondents
-            + queue_endorsement_reminder_task(day) + queue_mid_year_reminder_task(day))
+            + queue_endorsement_reminder_task(day) + queue_mid_year_reminder_task(day)
+            + queue_fppt_reminder_batch(day))
+
+
+@task(name="queue-fppt-reminders", cache_policy=NO_CACHE, persist_result=False)
+def queue_fppt_reminder_batch(today: date) -> int:
+    """Queue the FPPT's reminders: the annual submission and open Board Member References."""
+    with write_session() as session:
+        return queue_fppt_reminders(session=session, today=today)
 
 
 @task(name="queue-endorsement-reminders", cache_policy=NO_CACHE, persist_result=False)

@@ -42,6 +42,9 @@ from .routers import (
     endorsement,
     feedback_respondent,
     feedback_rounds,
+    fppt,
+    fppt_assessments,
+    fppt_references,
     home,
     keep_alive,
     regional_input,
@@ -209,7 +212,8 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     for router in (sign_in.router, home.router, director.router, review.router,
                    review_tasks.router, keep_alive.router,
                    secretary.router, admin.router, reports.router,
-                   feedback_respondent.router, feedback_rounds.router):
+                   feedback_respondent.router, feedback_rounds.router, fppt.router,
+                   fppt_assessments.router, fppt_references.router):
         app.include_router(router)
     app.include_router(endorsement.router)
     app.include_router(submissions.router)

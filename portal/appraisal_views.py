@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
 from appraisal_store.errors import NotAllowed, NotFound
+from appraisal_store.fppt_tables import FPPTYear
 from appraisal_store.lifecycle import Party, editable_states
 from appraisal_store.models import (
     Appraisal,
@@ -36,6 +37,7 @@ from appraisal_store.services.access import can_view_content, get_appraisal
 from appraisal_store.services.appraisal_changes import AppraisalContext, context_of
 from appraisal_store.services.check_ins import carried_progress
 from appraisal_store.services.content_views import log_refused_access, record_content_view
+from appraisal_store.services.fppt_years import fppt_year_of
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.services.regional_input import InputLine, inputs_of
 from appraisal_store.services.review_objectives import previous_objectives
@@ -115,6 +117,8 @@ class AppraisalView(AnswersView):
     regional_inputs: list[InputLine] = field(default_factory=list)
     development_actions: list[DevelopmentAction] = field(default_factory=list)
     fppt: FPPTAttestation | None = None
+    # The person's FPPT year: once signed off, its outcome stands in the appraisal.
+    fppt_year: FPPTYear | None = None
     signed: set[SignatureRole] = field(default_factory=set)
     returns: list[AppraisalRevision] = field(default_factory=list)
     has_record: bool = False
@@ -182,6 +186,9 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
         has_record=session.execute(select(Record.id).where(
             Record.appraisal_id == appraisal_id)).first() is not None,
     )
+    if view.context is not None:
+        view.fppt_year = fppt_year_of(session, organisation_id=appraisal.organisation_id,
+                                      person_id=appraisal.appraisee_id, year=view.context.year)
     if review or appraisal.state not in editable_states("edit_self_assessment"):
         view.objectives = list(session.execute(select(Objective).where(
             Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
@@ -311,3 +318,9 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
         raise NotFound("The signed record is not ready yet. It appears here once it is sealed.")
     record_content_view(session=session, actor=actor, appraisal=appraisal, page="record")
     return record
+
+
+def fppt_signed_off(view: AppraisalView) -> bool:
+    """Whether the person's FPPT year is signed off (its outcome then stands in the
+    appraisal instead of the appraiser's confirmation)."""
+    return view.fppt_year is not None and view.fppt_year.signed_off_at is not None

@@ -13,7 +13,7 @@ from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.services import meetings
 from appraisal_store.vocabulary import ObjectiveKind
 
-from .appraisal_views import AppraisalView
+from .appraisal_views import AppraisalView, fppt_signed_off
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "Not started", "In progress", "Completed"
 CANNOT_START = "Cannot start yet"
@@ -106,7 +106,8 @@ def tasks(view: AppraisalView, meeting: AppraisalMeeting | None = None,
     found.append(Task("plan", "Development plan", f"{base}/plan",
                       _status(bool(view.development_actions), False)))
     found.append(Task("fppt", "Fit and proper person test", f"{base}/fppt",
-                      _status(bool(view.fppt and view.fppt.status), False)))
+                      _status(bool(view.fppt and view.fppt.status) or fppt_signed_off(view),
+                              False)))
     found.append(Task("meeting", "The appraisal meeting", f"{base}/meeting",
                       _status(a.meeting_date is not None, False), meeting_hint(a, meeting)))
     ready = all(t.status == COMPLETED for t in found)

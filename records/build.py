@@ -32,6 +32,7 @@ from appraisal_store.models import (
     Rating,
 )
 from appraisal_store.services.endorsement import endorsement_required
+from appraisal_store.services.fppt_years import fppt_year_of
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
 from competencies.framework import Domain
@@ -249,12 +250,7 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
             DevelopmentLine(need=a.need, action=a.action, support=a.support, timescale=a.timescale)
             for a in actions
         ),
-        fppt=FPPTSection(
-            last_assessed_on=fppt.last_assessed_on if fppt else None,
-            status_label=fppt.status.label if fppt and fppt.status else "Not confirmed",
-            notes=fppt.notes if fppt else "",
-            self_attested=bool(fppt and fppt.self_attested_at),
-        ),
+        fppt=_fppt_section(session, appraisal, cycle.year, fppt),
         msf_summary=appraisal.msf_summary,
         appraisee_comments=appraisal.appraisee_comments,
         appraiser_comments=appraisal.appraiser_comments,
@@ -266,6 +262,23 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     )
 
 
+def _fppt_section(session: Session, appraisal: Appraisal, year: str,
+                  fppt: FPPTAttestation | None) -> FPPTSection:
+    """The FPPT as the record shows it: the signed-off outcome of the person's FPPT year
+    when there is one, else the appraiser's confirmation."""
+    signed = fppt_year_of(session, organisation_id=appraisal.organisation_id,
+                          person_id=appraisal.appraisee_id, year=year)
+    if signed is not None and signed.signed_off_at is not None and signed.outcome:
+        return FPPTSection(
+            last_assessed_on=signed.signed_off_at.astimezone(RECORD_TIME_ZONE).date(),
+            status_label=f"{signed.outcome.label} (signed off by the chair)",
+            notes=signed.chair_decision or signed.sign_off_note, self_attested=True)
+    return FPPTSection(
+        last_assessed_on=fppt.last_assessed_on if fppt else None,
+        status_label=fppt.status.label if fppt and fppt.status else "Not confirmed",
+        notes=fppt.notes if fppt else "",
+        self_attested=bool(fppt and fppt.self_attested_at),
+    )
 def feedback_section(summary: FeedbackSummary | None) -> FeedbackSection | None:
     """The summary as the record carries it: counts in scale order, text without names."""
     if summary is None:

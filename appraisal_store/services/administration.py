@@ -19,6 +19,7 @@ from ..vocabulary import BoardRole
 from .access import current_roles, sees_status_of
 from .appraisal_changes import begin, edit, transition
 from .appraisers import choose_appraiser
+from .fppt_references import reference_on_withdrawal
 from .meetings import cancel_for_closure
 
 DEADLINES = ("self_assessment", "review", "sign_off")
@@ -96,14 +97,17 @@ def _close(action: str, *, session: Session, actor: Actor, appraisal_id: int, re
     return appraisal
 
 
-def withdraw(*, session: Session, actor: Actor, appraisal_id: int, reason: str) -> Appraisal:
-    """Withdraw (the director left the board): kept on record; a board member reference is due.
+def withdraw(*, session: Session, actor: Actor, appraisal_id: int, reason: str,
+             today: date | None = None) -> Appraisal:
+    """Withdraw (the director left the board): kept on record; a board member reference is
+    opened (leaving on the appointment's end date, else ``today``).
 
     A meeting still to come is cancelled, and both parties are told.
     """
     appraisal = _close("withdraw", session=session, actor=actor, appraisal_id=appraisal_id,
                        reason=reason)
     cancel_for_closure(session, actor, appraisal)
+    reference_on_withdrawal(session, actor, appraisal, reason, today or date.today())
     return appraisal
 
 

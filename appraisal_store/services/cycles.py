@@ -23,6 +23,7 @@ from ..upsert import dialect_insert
 from ..vocabulary import AppraisalState, BoardRole
 from .access import administered_organisation_ids, is_org_administrator
 from .contributors import OrganisationRouting, organisation_routing
+from .fppt_years import open_fppt_years
 from .frameworks import current_framework_version
 
 # Directors appointed in the second half of the year have too little to appraise yet.
@@ -225,7 +226,10 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
                                                 year_label=year),
             })
         plans.append(plan)
-    return _write_plans(session, actor, plans, year, dates, framework.id or 0)
+    opened = _write_plans(session, actor, plans, year, dates, framework.id or 0)
+    open_fppt_years(session=session, actor=actor, organisation_ids=org_ids, year=year,
+                    today=opened_on)
+    return opened
 
 
 def _insert(session: Session) -> Any:

@@ -25,12 +25,17 @@ from ..names import (
 from ..routing import APPRAISING_ROLES
 from ..vocabulary import BoardRole
 from .access import administered_organisation_ids, current_roles
+from .fppt_references import references_on_leaving
+from .fppt_years import open_at_appointment
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
+# Read when the header has it: the Electronic Staff Record's number, for the FPPT export.
+OPTIONAL_COLUMNS = ("staff_number",)
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # The most characters each column may hold: the store's column where there is one, and for
 # the others more than any good value needs.
-_LONGEST = {"org_code": 20, "role": 40, "start_date": 40, "end_date": 40, "interim": 10}
+_LONGEST = {"org_code": 20, "role": 40, "start_date": 40, "end_date": 40, "interim": 10,
+            "staff_number": 40}
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -45,6 +50,7 @@ class PersonRow:
     start_date: date
     end_date: date | None
     interim: bool
+    staff_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,8 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
     if missing:
         return [], [f"line 1: the header lacks {', '.join(missing)}; expected "
                     + ",".join(COLUMNS)]
-    index = {name: header.index(name) for name in COLUMNS}
+    index = {name: header.index(name) for name in COLUMNS + OPTIONAL_COLUMNS
+             if name in header}
     rows: list[PersonRow] = []
     while True:
         # A row is named by the line it starts on: a quoted field can span lines.
@@ -108,6 +115,7 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
         if len(cells) < len(header):
             cells = cells + [""] * (len(header) - len(cells))
         value = {name: cells[i].strip() for name, i in index.items()}
+        value.setdefault("staff_number", "")
         # A field too long or holding a control character is named, and the row's other
         # checks (which would quote it back) are not run.
         row_problems = [f"the {column} {problem}" for column, longest in _LONGEST.items()
@@ -154,7 +162,7 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
             continue
         assert start is not None
         rows.append(PersonRow(line, code, value["name"], email, role, start, end,
-                              interim_text in _TRUE))
+                              interim_text in _TRUE, value["staff_number"]))
     return rows, problems
 
 
@@ -261,25 +269,39 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
     people = {p.email: p for p in session.execute(
         select(Person).where(col(Person.email).in_({r.email for r in rows}))
     ).scalars()}
-    new_people = [{"name": r.name, "email": r.email} for r in
-                  {r.email: r for r in rows if r.email not in people}.values()]
+    new_people = [{"name": r.name, "email": r.email, "staff_number": r.staff_number or None}
+                  for r in {r.email: r for r in rows if r.email not in people}.values()]
     if new_people:
         session.execute(insert(Person), new_people)
         people = {p.email: p for p in session.execute(
             select(Person).where(col(Person.email).in_({r.email for r in rows}))
         ).scalars()}
-    existing = {
-        (a.person_id, a.organisation_id, a.role, a.start_date)
+    for row in rows:
+        if row.staff_number and people[row.email].staff_number != row.staff_number:
+            people[row.email].staff_number = row.staff_number
+            session.add(people[row.email])
+    stored = {
+        (a.person_id, a.organisation_id, a.role, a.start_date): a
         for a in session.execute(select(Appointment).where(
             col(Appointment.person_id).in_([p.id for p in people.values()])
         )).scalars()
     }
-    appointments, events, present = [], [], 0
+    existing = set(stored)
+    appointments, events, present, ended = [], [], 0, []
     for row in rows:
         person, organisation = people[row.email], organisations[row.org_code]
         key = (person.id, organisation.id, row.role, row.start_date)
         if key in existing:
             present += 1
+            appointment = stored.get(key)
+            # An end date added to an appointment on record: the board member has left.
+            if appointment is not None and appointment.end_date is None and row.end_date:
+                appointment.end_date = row.end_date
+                session.add(appointment)
+                ended.append(appointment)
+                events.append(PendingEvent("appointment_ended", "person", row.email,
+                                           organisation.id, {"role": row.role.value,
+                                                             "end_date": row.end_date}))
             continue
         existing.add(key)
         appointments.append({
@@ -293,4 +315,11 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
     if appointments:
         session.execute(insert(Appointment), appointments)
     record_events(session, actor, events)
+    added = [] if not appointments else list(session.execute(select(Appointment).where(
+        Appointment.person_id.in_({a["person_id"] for a in appointments}))).scalars())  # type: ignore[attr-defined]
+    added = [a for a in added if (a.person_id, a.organisation_id, a.role, a.start_date)
+             not in stored]
+    open_at_appointment(session=session, actor=actor, appointments=added)
+    references_on_leaving(session, actor, ended + [a for a in added if a.end_date],
+                          reason="Appointment ended (end date imported)")
     return ImportResult(len(new_people), len(appointments), present)

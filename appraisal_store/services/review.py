@@ -20,6 +20,7 @@ from ..lifecycle import check_edit, check_transition
 from ..models import (
     Appraisal,
     AppraisalRevision,
+    Cycle,
     DevelopmentAction,
     DomainReflection,
     FPPTAttestation,
@@ -30,6 +31,7 @@ from ..names import text_problems
 from ..outbox import QueuedMessage
 from ..vocabulary import FPPTStatus, ObjectiveKind, ReflectionAuthor
 from .appraisal_changes import begin, context_of, edit, transition
+from .fppt_years import appraisal_fppt_gaps
 from .frameworks import framework_of
 from .review_objectives import unreviewed_objectives
 from .self_assessment import known
@@ -190,8 +192,10 @@ def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
         gaps.append("development_plan: add at least one development action")
     fppt = session.execute(select(FPPTAttestation).where(
         FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
-    if fppt is None or fppt.status is None:
-        gaps.append("fppt: confirm the fit and proper person test status")
+    gaps += appraisal_fppt_gaps(
+        session, organisation_id=appraisal.organisation_id, person_id=appraisal.appraisee_id,
+        year=session.execute(select(Cycle.year).where(Cycle.id == appraisal.cycle_id)
+                             ).scalar_one(), confirmed=fppt.status if fppt else None)
     if appraisal.meeting_date is None:
         gaps.append("meeting_date: schedule the appraisal meeting")
     gaps += [f"objective_reviews: say whether last year's objective \"{o.text}\" was met"

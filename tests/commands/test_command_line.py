@@ -72,8 +72,9 @@ def test_every_listing_and_run_prints_json(ready: Path, tmp_path: Path,
     sent = invoke_json(capsys, "outbox", "send")
     assert sent["sent"] == 4 and sent["still_queued"] == 0  # type: ignore[index]
     reminded = invoke_json(capsys, "remind", "--today", "2026-01-30")
-    assert reminded["today"] == "2026-01-30" and reminded["queued"] == 4  # type: ignore[index]
-    assert reminded["sent"] == 4  # type: ignore[index]
+    # Four reminders, and each of the four directors asked for the FPPT self-attestation.
+    assert reminded["today"] == "2026-01-30" and reminded["queued"] == 8  # type: ignore[index]
+    assert reminded["sent"] == 8  # type: ignore[index]
     listed = invoke_json(capsys, "appraisals", "list", "--org", "RX1", "--cycle", "2025/26")
     first = listed[0]["id"]  # type: ignore[index]
     routed = invoke_json(capsys, "flows", "route", str(first))

@@ -31,7 +31,8 @@ def count(model: type, *where: object) -> int:
 def reminder_keys() -> list[str]:
     with read_session() as session:
         return list(session.execute(select(OutboxMessage.idempotency_key).where(
-            OutboxMessage.template.in_(["reminder", "escalation"]))).scalars())
+            OutboxMessage.template.in_(["reminder", "escalation", "fppt_reference",
+                                           "fppt_submission", "fppt_attestation"]))).scalars())
 
 
 def test_open_cycle_is_batched_and_idempotent(sqlite_board: Board, operator) -> None:  # type: ignore[no-untyped-def]

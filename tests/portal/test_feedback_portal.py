@@ -149,7 +149,9 @@ def test_respondents_answer_from_the_email_and_the_summary_keeps_them_apart(
     # Every page of the portal, as every role: never a respondent's name beside an answer.
     from tests.portal.test_private_answers import _get_paths
     values = {"appraisal_id": appraisal_id, "organisation_id": sqlite_board.organisation_id,
-              "domain_id": "d1", "report_id": 1, "pack_id": 1, "check_in_id": 1}
+              "domain_id": "d1", "report_id": 1, "pack_id": 1, "check_in_id": 1,
+              "year_slug": "2025-26", "extension": "csv", "fppt_year_id": 1,
+              "entry_id": 1, "reference_id": 1}
     clients = [appraiser, cosec, sign_in_as(DIRECTOR), sign_in_as("chair@rx1.nhs.uk"),
                *browsers.values()]
     for pattern in _get_paths(app):

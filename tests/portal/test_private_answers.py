@@ -13,6 +13,7 @@ from starlette.routing import Mount
 
 from appraisal_store import config
 from portal.app import create_app
+from tests.appraisal_store.fppt_steps import year_of
 from tests.conftest import Board
 from tests.portal.error_page import assert_error_page
 
@@ -25,7 +26,11 @@ COSEC, NED = "cosec@rx1.nhs.uk", "ned1@rx1.nhs.uk"
 
 OWN_TESTS = {"/feedback/form", "/endorsements/{appraisal_id}", "/submission-packs/{pack_id}.zip",
              "/check-ins/{check_in_id}.pdf", "/national/submissions",
-             "/regional-input/{appraisal_id}"}
+             "/regional-input/{appraisal_id}",
+             # The FPPT's files once made: the submission, an evidence file, a sealed
+             # reference (tests/portal/test_fppt_pages.py, tests/records/test_fppt_documents.py).
+             "/fppt/boards/{organisation_id}/{year_slug}/submission.{extension}",
+             "/fppt/evidence/{entry_id}", "/fppt/references/{reference_id}/reference.pdf"}
 
 
 def _get_paths(app) -> list[str]:  # type: ignore[no-untyped-def]
@@ -52,7 +57,9 @@ def test_no_store_on_every_private_route(app, sign_in_as, sqlite_board: Board,  
                for email in (DIRECTOR, APPRAISER, CHAIR, COSEC, "ned2@rx1.nhs.uk")]
     values = {"appraisal_id": sqlite_board.appraisals[DIRECTOR],
               "organisation_id": sqlite_board.organisation_id, "domain_id": "d1",
-              "report_id": 1, "pack_id": 1, "check_in_id": 1}
+              "report_id": 1, "pack_id": 1, "check_in_id": 1, "year_slug": "2025-26",
+              "extension": "csv", "fppt_year_id": year_of(sqlite_board, DIRECTOR).id,
+              "entry_id": 1, "reference_id": 1}
     paths = _get_paths(app)
     assert len(paths) >= 14 and "/appraisals/{appraisal_id}/record.pdf" in paths
     for pattern in paths:

@@ -94,7 +94,8 @@ def test_building_takes_a_handful_of_queries_not_one_per_statement(sqlite_board:
 
     assert content.appraiser_role == "Senior independent director"
     assert sum(len(d.statements) for d in content.domains) > 20
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 12
+    # A handful: the FPPT year whose signed-off outcome the record shows is one of them.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 13
 
 
 def test_nhse_note() -> None:

@@ -1,0 +1,164 @@
+"""Read models of the FPPT: a board's year member by member, and the references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from .config import settings
+from .fppt_checklist import Checklist
+from .fppt_status import CheckStatus, check_statuses, self_attestation_entry, year_bounds
+from .fppt_tables import BoardMemberReference, FPPTChecklistVersion, FPPTSubmission, FPPTYear
+from .fppt_vocabulary import FPPTOutcome, FPPTYearState, ReferenceState
+from .models import Appointment, Organisation, Person
+from .vocabulary import BoardRole
+
+
+@dataclass(frozen=True)
+class MemberYear:
+    """One board member's FPPT year as the dashboard, the exports and the submission show it."""
+
+    year: FPPTYear
+    name: str
+    email: str
+    staff_number: str | None
+    interim: bool
+    left_on: date | None
+    checks: list[CheckStatus]
+    signed_off_by: str | None
+
+    @property
+    def applicable(self) -> list[CheckStatus]:
+        return [c for c in self.checks if c.applies]
+
+    @property
+    def recorded(self) -> int:
+        return sum(1 for c in self.applicable if c.recorded)
+
+    def overdue(self, today: date) -> list[CheckStatus]:
+        _, ends = year_bounds(self.year.year)
+        if self.year.state in (FPPTYearState.SIGNED_OFF, FPPTYearState.NOT_REQUIRED):
+            return []
+        return [c for c in self.applicable if c.overdue(today, ends)]
+
+    @property
+    def self_attested_on(self) -> date | None:
+        entry = self_attestation_entry(self.checks)
+        return entry.done_on if entry is not None else None
+
+    @property
+    def mitigation(self) -> str:
+        return "; ".join(f"{c.check.name}: {c.entry.mitigation}" for c in self.applicable
+                         if c.entry is not None and c.entry.mitigation)
+
+
+@dataclass(frozen=True)
+class SubmissionState:
+    deadline: date
+    submitted: FPPTSubmission | None
+
+    def overdue(self, today: date) -> bool:
+        return self.submitted is None and today > self.deadline
+
+
+def submission_deadline(year: str) -> date:
+    """The annual submission's deadline: the setting's day and month in the year the
+    financial year closes (30 June by default; a date to confirm with NHS England)."""
+    month, day = (int(part) for part in settings().fppt_submission_deadline.split("-"))
+    return date(year_bounds(year)[1].year, month, day)
+
+
+def submission_state(session: Session, organisation_id: int, year: str) -> SubmissionState:
+    submitted: FPPTSubmission | None = session.execute(select(FPPTSubmission).where(
+        col(FPPTSubmission.organisation_id) == organisation_id,
+        col(FPPTSubmission.year) == year)).scalar_one_or_none()
+    return SubmissionState(submission_deadline(year), submitted)
+
+
+_checklists: dict[int, Checklist] = {}
+
+
+def _checklist(session: Session, version_id: int) -> Checklist:
+    from .fppt_checklist import checklist_from_dict
+
+    if version_id not in _checklists:
+        content = session.execute(select(col(FPPTChecklistVersion.content)).where(
+            col(FPPTChecklistVersion.id) == version_id)).scalar_one()
+        _checklists[version_id] = checklist_from_dict(content)
+    return _checklists[version_id]
+
+
+def member_year(session: Session, year: FPPTYear) -> MemberYear:
+    person = session.get(Person, year.person_id)
+    appointment = session.get(Appointment, year.appointment_id)
+    assert person is not None and appointment is not None
+    signer = session.get(Person, year.signed_off_by_id) if year.signed_off_by_id else None
+    return MemberYear(year, person.name, person.email, person.staff_number,
+                      appointment.interim, appointment.end_date,
+                      check_statuses(session, year, _checklist(session,
+                                                               year.checklist_version_id)),
+                      signer.name if signer else None)
+
+
+_ROLE_ORDER = list(BoardRole)
+
+
+def board_year(session: Session, organisation_id: int, year: str) -> list[MemberYear]:
+    """Every board member's FPPT year of the organisation, the chair first."""
+    years = session.execute(select(FPPTYear).where(
+        col(FPPTYear.organisation_id) == organisation_id, col(FPPTYear.year) == year)).scalars()
+    members = [member_year(session, y) for y in years]
+    return sorted(members, key=lambda m: (_ROLE_ORDER.index(m.year.role), m.name))
+
+
+def fppt_years_of(session: Session, organisation_id: int) -> list[str]:
+    return sorted(set(session.execute(select(col(FPPTYear.year)).where(
+        col(FPPTYear.organisation_id) == organisation_id)).scalars()), reverse=True)
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    reference: BoardMemberReference
+    organisation_code: str
+    name: str
+    email: str
+    role: BoardRole
+    signed_by: str | None
+
+    def overdue(self, today: date) -> bool:
+        return self.reference.state is ReferenceState.OPEN and today > self.reference.due_on
+
+
+def references(session: Session, *, organisation_id: int | None = None,
+               left_between: tuple[date, date] | None = None) -> list[ReferenceRow]:
+    statement = (select(BoardMemberReference, col(Organisation.code), col(Person.name),
+                        col(Person.email), col(Appointment.role))
+                 .join(Organisation,
+                       col(Organisation.id) == BoardMemberReference.organisation_id)
+                 .join(Person, col(Person.id) == BoardMemberReference.person_id)
+                 .join(Appointment, col(Appointment.id) == BoardMemberReference.appointment_id)
+                 .order_by(col(BoardMemberReference.left_on), col(Person.name)))
+    if organisation_id is not None:
+        statement = statement.where(
+            col(BoardMemberReference.organisation_id) == organisation_id)
+    if left_between is not None:
+        statement = statement.where(col(BoardMemberReference.left_on).between(*left_between))
+    rows = []
+    for reference, code, name, email, role in session.execute(statement):
+        signer = session.get(Person, reference.signed_by_id) if reference.signed_by_id else None
+        rows.append(ReferenceRow(reference, code, name, email, role,
+                                 signer.name if signer else None))
+    return rows
+
+
+def outcome_label(outcome: FPPTOutcome | None, state: FPPTYearState) -> str:
+    if outcome is not None:
+        return outcome.label
+    return state.label
+
+
+def signed_at_local(moment: datetime | None) -> date | None:
+    return moment.date() if moment else None

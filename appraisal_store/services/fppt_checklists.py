@@ -1,0 +1,80 @@
+"""FPPT checklist versions in the store: every FPPT year pins the one it was opened on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..actors import Actor
+from ..audit import record_event
+from ..errors import NotAllowed, NotFound, ValidationFailed
+from ..fppt_checklist import Checklist, checklist_from_dict, default_checklist, load_checklist
+from ..fppt_tables import FPPTChecklistVersion
+
+_checklists: dict[str, Checklist] = {}
+
+
+def store_checklist(session: Session, actor: Actor, checklist: Checklist
+                    ) -> FPPTChecklistVersion:
+    """Add ``checklist`` as a version, or return the identical version already stored.
+
+    Raises:
+        ValidationFailed: the same id and version is stored with different content.
+    """
+    existing: FPPTChecklistVersion | None = session.execute(select(FPPTChecklistVersion).where(
+        FPPTChecklistVersion.checklist_id == checklist.checklist_id,
+        FPPTChecklistVersion.version == checklist.version)).scalar_one_or_none()
+    if existing is not None:
+        if existing.content_hash != checklist.content_hash:
+            raise ValidationFailed(
+                f"Checklist {checklist.checklist_id} version {checklist.version} is already "
+                "stored with different content: give the changed file a new version.")
+        return existing
+    stored = FPPTChecklistVersion(
+        checklist_id=checklist.checklist_id, version=checklist.version, name=checklist.name,
+        working_list=checklist.working_list, content_hash=checklist.content_hash,
+        content=checklist.to_dict())
+    session.add(stored)
+    session.flush()
+    record_event(session, actor, "fppt_checklist_imported", subject_type="fppt_checklist",
+                 subject_id=stored.id or 0,
+                 details={"checklist_id": checklist.checklist_id, "version": checklist.version,
+                          "content_hash": checklist.content_hash,
+                          "working_list": checklist.working_list})
+    return stored
+
+
+def import_checklist(*, session: Session, actor: Actor, path: Path) -> FPPTChecklistVersion:
+    """Validate the checklist file at ``path`` and add it as the current version; FPPT
+    years already open keep the version they were opened on.
+
+    Raises:
+        NotAllowed: only the operator imports a checklist (it applies to every board).
+        ValidationFailed: the file has problems; every one is listed with its line.
+    """
+    if not actor.is_system:
+        raise NotAllowed("Only the operator imports an FPPT checklist.")
+    return store_checklist(session, actor, load_checklist(path))
+
+
+def current_checklist_version(session: Session, actor: Actor) -> FPPTChecklistVersion:
+    """The newest stored version; the shipped working list is stored on first use."""
+    latest = session.execute(select(FPPTChecklistVersion).order_by(
+        FPPTChecklistVersion.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+    return latest if latest is not None else store_checklist(session, actor,
+                                                             default_checklist())
+
+
+def checklist_of(session: Session, version_id: int) -> Checklist:
+    """The checklist a year pinned (a stored version never changes, so it is cached)."""
+    row = session.execute(select(FPPTChecklistVersion.content_hash,
+                                 FPPTChecklistVersion.content).where(
+        FPPTChecklistVersion.id == version_id)).first()
+    if row is None:
+        raise NotFound(f"There is no FPPT checklist version {version_id}.")
+    found = _checklists.get(row.content_hash)
+    if found is None:
+        found = _checklists[row.content_hash] = checklist_from_dict(row.content)
+    return found

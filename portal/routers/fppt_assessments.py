@@ -1,0 +1,207 @@
+"""A board member's FPPT year in the portal: the checks (recorded by the company
+secretary or the chair), the sign-off and the chair's decision, the director's own
+self-attestation, and the evidence files. Seen by the secretary, the chair, the person and
+whoever signs it off; to anyone else it does not exist."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
+from appraisal_store.fppt_queries import (
+    member_year,
+)
+from appraisal_store.fppt_vocabulary import CheckOutcome, FPPTOutcome
+from appraisal_store.models import Organisation
+from appraisal_store.services.fppt import (
+    Answer,
+    EvidenceFile,
+    attest,
+    evidence_of,
+    mark_not_required,
+    record_chair_decision,
+    record_check,
+    sign_off,
+)
+from appraisal_store.services.fppt_access import get_year, may_sign_off, runs_fppt
+from appraisal_store.services.fppt_checklists import checklist_of
+
+from ..dates import date_from_form
+from ..deps import Csrf, CurrentPerson, clock_of
+from ..fppt_forms import posted_fields, refusal_page, slug_of, yes_no
+from ..paths import RecordId
+from ..rendering import render
+from ..store import read_session, unit_of_work
+
+router = APIRouter(prefix="/fppt")
+CHECK_FIELDS = {"check": "check", "date": "done_on", "outcome": "outcome", "note": "note",
+                "mitigation": "mitigation", "evidence_file": "evidence_file",
+                "supersedes": "check"}
+
+
+def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
+                        ) -> dict[str, Any]:
+    year = get_year(session, me.actor, fppt_year_id)
+    member = member_year(session, year)
+    organisation = session.get(Organisation, year.organisation_id)
+    today = date.today()
+    records = runs_fppt(session, me.actor, year.organisation_id) and (
+        me.person.id != year.person_id)
+    return {"member": member, "organisation": organisation, "slug": slug_of(year.year),
+            "records": records, "signs": may_sign_off(session, me.actor, year, today),
+            "own": me.person.id == year.person_id, "outcomes": list(CheckOutcome),
+            "fppt_outcomes": list(FPPTOutcome), "today": today, "posted": {}}
+
+
+@router.get("/assessments/{fppt_year_id}")
+def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> Response:
+    with read_session() as session:
+        context = _assessment_context(session, me, fppt_year_id)
+    return render(request, "fppt/assessment.html", context)
+
+
+def _act(request: Request, me: CurrentPerson, fppt_year_id: int, action: Callable[[Session],
+         object], *, fields: dict[str, str], default_field: str, done: str,
+         posted: dict[str, str], template: str = "fppt/assessment.html",
+         where: str | None = None) -> Response:
+    try:
+        with unit_of_work() as session:
+            action(session)
+    except (NotAllowed, NotFound):
+        raise
+    except AppraisalError as error:
+        with read_session() as session:
+            context = _assessment_context(session, me, fppt_year_id)
+        return refusal_page(request, template, context, error, default_field=default_field,
+                        fields=fields, posted=posted)
+    return RedirectResponse(where or f"/fppt/assessments/{fppt_year_id}?done={done}",
+                            status_code=303)
+
+
+@router.post("/assessments/{fppt_year_id}/checks")
+async def record(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+    form = await request.form()
+    posted = posted_fields(form)
+    upload = form.get("evidence_file")
+    evidence = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        evidence = EvidenceFile(upload.filename, await upload.read())
+    today = clock_of(request).date()
+    supersedes = posted.get("supersedes", "")
+
+    def action(session: Session) -> object:
+        done_on = date_from_form(form, "done_on", "The date it was done", field="date",
+                                 required=True)
+        assert done_on is not None
+        return record_check(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
+            check_id=posted.get("check", ""), done_on=done_on,
+            outcome=posted.get("outcome", ""), today=today, note=posted.get("note", ""),
+            mitigation=posted.get("mitigation", ""),
+            evidence_reference=posted.get("evidence_reference", ""), evidence=evidence,
+            supersedes_id=int(supersedes) if supersedes.isdigit() else None)
+    return await run_in_threadpool(_act, request, me, fppt_year_id, action,
+                                   fields=CHECK_FIELDS, default_field="check",
+                                   done="recorded", posted=posted)
+
+
+@router.post("/assessments/{fppt_year_id}/sign-off")
+async def sign(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+    form = await request.form()
+    posted = posted_fields(form)
+    now = clock_of(request)
+    return await run_in_threadpool(
+        _act, request, me, fppt_year_id, lambda session: sign_off(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
+            outcome=posted.get("fppt_outcome", ""), now=now,
+            note=posted.get("sign_off_note", "")),
+        fields={"outcome": "fppt_outcome", "note": "sign_off_note"},
+        default_field="fppt_outcome", done="signed", posted=posted)
+
+
+@router.post("/assessments/{fppt_year_id}/decision")
+async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+    form = await request.form()
+    posted = posted_fields(form)
+    now = clock_of(request)
+    return await run_in_threadpool(
+        _act, request, me, fppt_year_id, lambda session: record_chair_decision(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
+            decision=posted.get("decision", ""), now=now),
+        fields={"decision": "decision"}, default_field="decision", done="decided",
+        posted=posted)
+
+
+@router.post("/assessments/{fppt_year_id}/not-required")
+async def not_required(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+    form = await request.form()
+    posted = posted_fields(form)
+    return await run_in_threadpool(
+        _act, request, me, fppt_year_id, lambda session: mark_not_required(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
+            reason=posted.get("reason", "")),
+        fields={"reason": "reason"}, default_field="reason", done="not-required",
+        posted=posted)
+
+
+def _attestation_context(session: Session, me: CurrentPerson, fppt_year_id: int
+                         ) -> dict[str, Any]:
+    context = _assessment_context(session, me, fppt_year_id)
+    if not context["own"]:
+        raise NotFound(f"There is no FPPT self-attestation {fppt_year_id} of yours.")
+    year = context["member"].year
+    context["declarations"] = checklist_of(session, year.checklist_version_id).declarations
+    return context
+
+
+@router.get("/assessments/{fppt_year_id}/attest")
+def attestation(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> Response:
+    with read_session() as session:
+        context = _attestation_context(session, me, fppt_year_id)
+    return render(request, "fppt/attest.html", context)
+
+
+@router.post("/assessments/{fppt_year_id}/attest")
+async def sign_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+    form = await request.form()
+    posted = posted_fields(form)
+    today = clock_of(request).date()
+
+    def act() -> Response:
+        with read_session() as session:
+            context = _attestation_context(session, me, fppt_year_id)
+        answers = {d.id: Answer(yes_no(posted.get(d.id, "")),
+                                posted.get(f"{d.id}-details", ""))
+                   for d in context["declarations"]}
+        try:
+            with unit_of_work() as session:
+                attest(session=session, actor=me.actor, fppt_year_id=fppt_year_id,
+                       answers=answers, today=today)
+        except ValidationFailed as error:
+            return refusal_page(request, "fppt/attest.html", context, error,
+                            default_field="attestation", posted=posted,
+                            fields={d.id: d.id for d in context["declarations"]})
+        return RedirectResponse(f"/fppt/assessments/{fppt_year_id}?done=attested",
+                                status_code=303)
+    return await run_in_threadpool(act)
+
+
+@router.get("/evidence/{entry_id}")
+def evidence(entry_id: RecordId, me: CurrentPerson) -> Response:
+    with read_session() as session:
+        entry = evidence_of(session, me.actor, entry_id)
+        content, name = entry.evidence_file or b"", entry.evidence_file_name or "evidence"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return Response(content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+

@@ -1,0 +1,99 @@
+"""The FPPT pages: the secretary records, the director attests, the chair signs off and
+submits; other board members see nothing; bad input is answered beside its field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from appraisal_store import config, sessions
+from appraisal_store.fppt_tables import BoardMemberReference, FPPTCheckEntry
+from appraisal_store.fppt_vocabulary import FPPTYearState, ReferenceState
+from records.self_signed_seal import ensure_seal
+from tests.appraisal_store.fppt_steps import record_applicable, year_of
+from tests.conftest import Board
+from tests.portal.conftest import SignedInClient
+
+FINANCE = "finance@rx1.nhs.uk"
+
+
+def _declarations(board: Board) -> dict[str, str]:
+    from tests.appraisal_store.fppt_steps import all_clear
+    return all_clear(board, FINANCE)
+
+
+def test_the_year_from_first_check_to_sign_off(
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient]) -> None:
+    board = sqlite_board
+    year = year_of(board, FINANCE)
+    secretary, director = sign_in_as("cosec@rx1.nhs.uk"), sign_in_as(FINANCE)
+    chair = sign_in_as("chair@rx1.nhs.uk")
+    page = secretary.get(f"/fppt/boards/{board.organisation_id}/2025-26")
+    assert page.status_code == 200 and "Priya Shah" in page.text
+    answer = secretary.post(f"/fppt/assessments/{year.id}/checks", {
+        "check": "dbs", "done_on-day": "20", "done_on-month": "11", "done_on-year": "2025",
+        "outcome": "clear", "evidence_reference": "HR file 12"},
+        files={"evidence_file": ("dbs.pdf", b"%PDF certificate", "application/pdf")})
+    assert answer.status_code == 303, answer.text
+    with sessions.read_session() as session:
+        entry = session.execute(select(FPPTCheckEntry)).scalar_one()
+    assert entry.evidence_file_name == "dbs.pdf" and entry.evidence_sha256
+    assert secretary.get(f"/fppt/evidence/{entry.id}").content == b"%PDF certificate"
+
+    refused = director.post(f"/fppt/assessments/{year.id}/attest",
+                            {**_declarations(board), "convictions": "yes"})
+    assert refused.status_code == 400 and "Give the details of a yes" in refused.text
+    signed = director.post(f"/fppt/assessments/{year.id}/attest", _declarations(board))
+    assert signed.status_code == 303
+    record_applicable(board, FINANCE, skip=("dbs",))
+    assert year_of(board, FINANCE).state is FPPTYearState.READY_FOR_SIGN_OFF
+    sign_off_page = chair.get(f"/fppt/boards/{board.organisation_id}/2025-26/sign-off")
+    assert "Priya Shah" in sign_off_page.text
+    done = chair.post(f"/fppt/assessments/{year.id}/sign-off",
+                      {"fppt_outcome": "fit_and_proper"})
+    assert done.status_code == 303
+    shown = director.get(f"/fppt/assessments/{year.id}")
+    assert "Signed off as <strong>Fit and proper</strong>" in shown.text
+    csv_text = secretary.get(f"/fppt/boards/{board.organisation_id}/2025-26/esr.csv").text
+    assert "Fit and proper" in csv_text and "Margaret Okafor" in csv_text
+
+
+def test_other_board_members_see_nothing_and_bad_checks_are_named(
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient]) -> None:
+    year = year_of(sqlite_board, FINANCE)
+    colleague = sign_in_as("ned1@rx1.nhs.uk")
+    board_page = f"/fppt/boards/{sqlite_board.organisation_id}/2025-26"
+    for path in (f"/fppt/assessments/{year.id}", board_page,
+                 f"/fppt/assessments/{year.id}/attest"):
+        assert colleague.get(path).status_code == 404
+    secretary = sign_in_as("cosec@rx1.nhs.uk")
+    answer = secretary.post(f"/fppt/assessments/{year.id}/checks", {
+        "check": "dbs", "done_on-day": "1", "done_on-month": "1", "done_on-year": "2099",
+        "outcome": "fine"})
+    assert answer.status_code == 400
+    assert "2099-01-01 is in the future" in answer.text
+    assert "&#39;fine&#39; is not one of" in answer.text
+    with sessions.read_session() as session:
+        assert session.execute(select(FPPTCheckEntry)).first() is None
+
+
+def test_a_leavers_reference_is_completed_and_sealed(
+        sqlite_board: Board, home: Path, sign_in_as: Callable[..., SignedInClient]) -> None:
+    ensure_seal(home, organisation="Riverside Hospitals NHS Trust")
+    config.settings.cache_clear()
+    with sessions.read_session() as session:
+        reference_id = session.execute(select(BoardMemberReference.id)).scalar_one()
+    secretary, chair = sign_in_as("cosec@rx1.nhs.uk"), sign_in_as("chair@rx1.nhs.uk")
+    form = {"role-and-dates": "NED, 2018 to 2025", "fitness-concerns-answer": "no",
+            "investigations-answer": "no", "statement": "No concerns."}
+    assert secretary.post(f"/fppt/references/{reference_id}",
+                          {**form, "action": "save"}).status_code == 303
+    assert chair.post(f"/fppt/references/{reference_id}",
+                      {**form, "action": "sign"}).status_code == 303
+    with sessions.read_session() as session:
+        reference = session.get(BoardMemberReference, reference_id)
+        assert reference is not None and reference.state is ReferenceState.SIGNED
+    pdf = chair.get(f"/fppt/references/{reference_id}/reference.pdf")
+    assert pdf.content.startswith(b"%PDF")
