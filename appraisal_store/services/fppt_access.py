@@ -1,17 +1,19 @@
 """Who may see, record and sign off an FPPT year: the company secretary, the chair and
 the person themselves see it; the secretary and the chair record its checks; the chair
-signs it off (the senior independent director the chair's); nobody their own."""
+signs it off (the senior independent director the chair's, or the deputy chair on a board
+with no senior independent director in post); nobody their own."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..errors import NotAllowed, NotFound
 from ..fppt_tables import FPPTYear
+from ..models import Appointment
 from ..vocabulary import BoardRole
 from .access import current_roles
 
@@ -60,14 +62,28 @@ def check_may_record(session: Session, actor: Actor, year: FPPTYear) -> None:
         raise NotAllowed("Only the company secretary or the chair records FPPT checks.")
 
 
+def chairs_signer(session: Session, organisation_id: int, on: date) -> BoardRole:
+    """Who signs for the chair (their FPPT, their reference): the senior independent
+    director, or the deputy chair when the board has no senior independent director in post
+    (as in the chair's appraisal routing)."""
+    sid_in_post = session.execute(select(col(Appointment.id)).where(
+        col(Appointment.organisation_id) == organisation_id,
+        col(Appointment.role) == BoardRole.SENIOR_INDEPENDENT_DIRECTOR,
+        col(Appointment.start_date) <= on,
+        col(Appointment.end_date).is_(None) | (col(Appointment.end_date) >= on)).limit(1)).first()
+    return (BoardRole.SENIOR_INDEPENDENT_DIRECTOR if sid_in_post is not None
+            else BoardRole.DEPUTY_CHAIR)
+
+
 def may_sign_off(session: Session, actor: Actor, year: FPPTYear, on: date) -> bool:
-    """The chair signs off each board member's FPPT, the senior independent director the
-    chair's; nobody their own (the operator neither: a sign-off is a person's)."""
+    """The chair signs off each board member's FPPT, the senior independent director (or
+    the deputy chair standing in) the chair's; nobody their own (the operator neither: a
+    sign-off is a person's)."""
     if actor.person_id is None or actor.person_id == year.person_id:
         return False
     roles = current_roles(session, actor.person_id, year.organisation_id, on=on)
     if year.role is BoardRole.CHAIR:
-        return BoardRole.SENIOR_INDEPENDENT_DIRECTOR in roles
+        return chairs_signer(session, year.organisation_id, on) in roles
     return BoardRole.CHAIR in roles
 
 
@@ -75,6 +91,6 @@ def check_may_sign_off(session: Session, actor: Actor, year: FPPTYear, on: date)
     if actor.person_id is not None and actor.person_id == year.person_id:
         raise NotAllowed("Nobody signs off their own FPPT.")
     if not may_sign_off(session, actor, year, on):
-        who = ("the senior independent director" if year.role is BoardRole.CHAIR
-               else "the chair")
+        who = (f"the {chairs_signer(session, year.organisation_id, on).label.lower()}"
+               if year.role is BoardRole.CHAIR else "the chair")
         raise NotAllowed(f"Only {who} signs off this FPPT.")

@@ -22,7 +22,7 @@ from ..models import Appointment, Appraisal, Organisation, Person
 from ..names import field_problem, text_problems
 from ..vocabulary import OPEN_STATES, BoardRole
 from .access import current_roles
-from .fppt_access import runs_fppt
+from .fppt_access import chairs_signer, runs_fppt
 from .fppt_checklists import checklist_of, current_checklist_version
 
 FROM_WHOM_LONGEST = 300
@@ -215,11 +215,12 @@ def save_reference(*, session: Session, actor: Actor, reference_id: int,
 
 def check_may_sign_reference(session: Session, actor: Actor,
                              reference: BoardMemberReference, on: date) -> None:
-    """The chair signs (the senior independent director a chair's reference)."""
+    """The chair signs (the senior independent director, or the deputy chair standing in,
+    a chair's reference)."""
     roles = (set() if actor.person_id is None else
              current_roles(session, actor.person_id, reference.organisation_id, on=on))
     leaver = session.get(Appointment, reference.appointment_id)
-    wanted = (BoardRole.SENIOR_INDEPENDENT_DIRECTOR
+    wanted = (chairs_signer(session, reference.organisation_id, on)
               if leaver is not None and leaver.role is BoardRole.CHAIR else BoardRole.CHAIR)
     if wanted not in roles or actor.person_id == reference.person_id:
         raise NotAllowed(f"Only the {wanted.label.lower()} signs this reference.")

@@ -127,6 +127,34 @@ def test_who_signs_off_whom(board: Board, email: str, signer: str, allowed: bool
     assert (year_of(board, email).state is FPPTYearState.SIGNED_OFF) is allowed
 
 
+def test_the_deputy_chair_signs_off_the_chair_when_there_is_no_sid(board: Board,
+                                                                   operator: Actor) -> None:
+    deputy = "deputy@rx1.nhs.uk"
+    with sessions.write_session() as session:
+        import_people(session=session, actor=operator, csv_text=(
+            "org_code,name,email,role,start_date,end_date,interim\n"
+            "RX1,Dee Puty,deputy@rx1.nhs.uk,deputy-chair,2024-04-01,,no\n"))
+    with sessions.read_session() as session:
+        deputy_id = session.execute(select(Person.id).where(Person.email == deputy)).scalar_one()
+    as_deputy = Actor.person(deputy_id, deputy)
+    attest_clear(board, CHAIR)
+    record_applicable(board, CHAIR, by=SECRETARY)
+    year_id = year_of(board, CHAIR).id or 0
+    with sessions.write_session() as session:  # the SID in post signs, not the deputy
+        with pytest.raises((NotAllowed, NotFound)):
+            sign_off(session=session, actor=as_deputy, fppt_year_id=year_id,
+                     outcome="fit_and_proper", now=NOW)
+    with sessions.write_session() as session:
+        import_people(session=session, actor=operator, csv_text=(
+            "org_code,name,email,role,start_date,end_date,interim\n"
+            "RX1,Siân Ŵyn ap Gruffydd,sid@rx1.nhs.uk,senior-independent-director,"
+            "2019-07-01,2025-11-30,no\n"))
+    with sessions.write_session() as session:
+        sign_off(session=session, actor=as_deputy, fppt_year_id=year_id,
+                 outcome="fit_and_proper", now=NOW)
+    assert year_of(board, CHAIR).state is FPPTYearState.SIGNED_OFF
+
+
 def test_a_concern_needs_its_mitigation_before_sign_off(board: Board) -> None:
     attest_clear(board, FINANCE)
     record_applicable(board, FINANCE, skip=("social-media",))
