@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session
 
 from .audit import start_chain
 from .config import settings
@@ -141,6 +142,14 @@ def _postgres_migration_lock(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                            {"key": _MIGRATION_LOCK_KEY})
+
+
+def take_setup_turn(session: Session) -> None:
+    """Queue ``session``'s transaction behind any other setup on PostgreSQL (the migration
+    lock, to the transaction's end): several `appraisal init` at once would otherwise each
+    find no framework stored and each store it, and all but one fail on its unique key.
+    SQLite's writers already take turns."""
+    _postgres_migration_lock(session.connection())
 
 
 def upgrade(bind: Engine | None = None) -> tuple[str | None, str]:

@@ -11,7 +11,7 @@ def init() -> None:
     """Create the database schema, or bring it up to date; safe to run twice."""
     from appraisal_store.actors import Actor
     from appraisal_store.config import settings
-    from appraisal_store.schema import upgrade
+    from appraisal_store.schema import take_setup_turn, upgrade
     from appraisal_store.services.frameworks import current_framework_version
     from appraisal_store.sessions import write_session
 
@@ -19,6 +19,7 @@ def init() -> None:
     config.home.mkdir(parents=True, exist_ok=True)
     before, after = upgrade()
     with write_session() as session:
+        take_setup_turn(session)
         framework = current_framework_version(session, Actor.operator())
     where = (f"SQLite in {config.home.resolve()}" if config.is_sqlite
              else "the configured database")
