@@ -72,6 +72,25 @@ def _packs() -> int:
         return session.execute(select(func.count()).select_from(SubmissionPack)).scalar_one()
 
 
+def test_the_index_gives_the_signed_off_fppt_year_over_the_appraisers_confirmation(
+        board: Board) -> None:
+    from appraisal_store.services.fppt import sign_off
+    from tests.appraisal_store.fppt_steps import attest_clear, record_applicable, year_of
+
+    register_regional_director()
+    _endorsed(board, NED1)
+    attest_clear(board, NED1)
+    record_applicable(board, NED1)
+    with sessions.write_session() as session:
+        sign_off(session=session, actor=board.actor("chair@rx1.nhs.uk"),
+                 fppt_year_id=year_of(board, NED1).id or 0,
+                 outcome="fit_and_proper_with_mitigation", now=NOW)
+    archive = zipfile.ZipFile(io.BytesIO(_build(board).content))
+    index = list(csv.reader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
+    line = dict(zip(index[0], index[1], strict=True))
+    assert line["FPPT outcome"] == "Fit and proper, with mitigation recorded"
+
+
 def test_the_pack_holds_the_endorsed_records_its_manifest_hashes_and_an_index(
         board: Board) -> None:
     register_regional_director()
