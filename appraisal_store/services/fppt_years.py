@@ -17,7 +17,7 @@ from ..errors import NotFound, ValidationFailed
 from ..fppt_status import year_bounds
 from ..fppt_tables import FPPTYear
 from ..fppt_vocabulary import FPPTOutcome, FPPTYearState
-from ..models import Appointment, Cycle, Organisation, Person
+from ..models import Appointment, Appraisal, Cycle, FPPTAttestation, Organisation, Person
 from ..upsert import dialect_insert
 from ..vocabulary import FPPTStatus
 from .fppt_checklists import current_checklist_version
@@ -160,3 +160,19 @@ def appraisal_fppt_gaps(session: Session, *, organisation_id: int, person_id: in
         return ["fppt: not fit and proper: the FPPT must be signed off and the chair's "
                 "decision recorded before the appraisal is agreed"]
     return []
+
+
+def fppt_outcome_label(session: Session, appraisal: Appraisal) -> str:
+    """The FPPT outcome to report for an appraisal (the NHS England submission index):
+    the chair's sign-off of the person's FPPT year for the appraisal's year where there is
+    one, else the appraiser's confirmation in the appraisal (appraisals from before the
+    FPPT year), else "Not confirmed"."""
+    cycle = session.get(Cycle, appraisal.cycle_id)
+    year = (fppt_year_of(session, organisation_id=appraisal.organisation_id,
+                         person_id=appraisal.appraisee_id, year=cycle.year)
+            if cycle is not None else None)
+    if year is not None and year.outcome is not None:
+        return year.outcome.label
+    confirmed = session.execute(select(FPPTAttestation.status).where(
+        FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
+    return confirmed.label if confirmed else "Not confirmed"

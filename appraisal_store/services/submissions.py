@@ -33,7 +33,6 @@ from ..models import (
     Appointment,
     Appraisal,
     Cycle,
-    FPPTAttestation,
     Organisation,
     Person,
     Record,
@@ -45,7 +44,7 @@ from ..vocabulary import NOT_DUE_STATES, AppraisalState, RecordStage
 from .access import is_national_administrator, is_org_administrator
 from .appraisal_changes import transition
 from .contributors import organisation_routing
-from .fppt_years import fppt_year_of
+from .fppt_years import fppt_outcome_label
 
 S = AppraisalState
 CHANNEL_LONGEST = 200
@@ -288,7 +287,7 @@ def _pack_contents(session: Session, organisation: Organisation, chosen: list[Du
                  "record is still being sealed; try again in a minute"])
         appraiser = session.get(Person, appraisal.appraiser_id) if appraisal.appraiser_id \
             else None
-        fppt = _fppt_outcome(session, appraisal)
+        fppt = fppt_outcome_label(session, appraisal)
         record_name = f"APR-{due.appraisal_id}-v{record.version}"
         file = f"records/{organisation.code}-{record_name}.pdf"
         files[file] = record.pdf
@@ -392,18 +391,3 @@ def national_submissions(session: Session, actor: Actor, *, year: str | None = N
                          "organisation's submissions.")
     ids = [o for o, in session.execute(select(Organisation.id).order_by(Organisation.code))]
     return deadline_statuses(session, [i for i in ids if i is not None], year=year)
-
-
-def _fppt_outcome(session: Session, appraisal: Appraisal) -> str:
-    """The FPPT outcome for the index: the chair's sign-off of the person's FPPT year for
-    the appraisal's year where there is one, else the appraiser's confirmation in the
-    appraisal (stores from before the FPPT year), else "Not confirmed"."""
-    cycle = session.get(Cycle, appraisal.cycle_id)
-    year = (fppt_year_of(session, organisation_id=appraisal.organisation_id,
-                         person_id=appraisal.appraisee_id, year=cycle.year)
-            if cycle is not None else None)
-    if year is not None and year.outcome is not None:
-        return year.outcome.label
-    confirmed = session.execute(select(FPPTAttestation.status).where(
-        FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
-    return confirmed.label if confirmed else "Not confirmed"
