@@ -16,9 +16,9 @@ from competencies.feedback_form import (
 )
 
 from ..actors import Actor
-from ..audit import record_event
 from ..errors import NotAllowed, ValidationFailed
 from ..feedback_tables import FeedbackFormVersion
+from .data_versions import add_version, stored_version
 from .frameworks import current_framework_version, framework_of
 
 _forms: dict[str, FeedbackForm] = {}
@@ -31,24 +31,17 @@ def store_feedback_form(session: Session, actor: Actor,
     Raises:
         ValidationFailed: the same id and version is stored with different content.
     """
-    existing: FeedbackFormVersion | None = session.execute(select(FeedbackFormVersion).where(
-        FeedbackFormVersion.form_id == form.form_id,
-        FeedbackFormVersion.version == form.version)).scalar_one_or_none()
+    existing = stored_version(session, FeedbackFormVersion, id_column="form_id",
+                              data_id=form.form_id, version=form.version,
+                              content_hash=form.content_hash, what="Feedback form")
     if existing is not None:
-        if existing.content_hash != form.content_hash:
-            raise ValidationFailed(
-                f"Feedback form {form.form_id} version {form.version} is already stored with "
-                "different content: give the changed file a new version.")
         return existing
-    stored = FeedbackFormVersion(form_id=form.form_id, version=form.version, name=form.name,
-                                 content_hash=form.content_hash, content=form.to_dict())
-    session.add(stored)
-    session.flush()
-    record_event(session, actor, "feedback_form_imported", subject_type="feedback_form",
-                 subject_id=stored.id or 0,
-                 details={"form_id": form.form_id, "version": form.version,
-                          "content_hash": form.content_hash})
-    return stored
+    return add_version(session, actor, FeedbackFormVersion(
+        form_id=form.form_id, version=form.version, name=form.name,
+        content_hash=form.content_hash, content=form.to_dict()),
+        action="feedback_form_imported", subject_type="feedback_form",
+        details={"form_id": form.form_id, "version": form.version,
+                 "content_hash": form.content_hash})
 
 
 def import_feedback_form(*, session: Session, actor: Actor, path: Path) -> FeedbackFormVersion:

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..actors import Actor
-from ..audit import record_event
-from ..errors import NotAllowed, NotFound, ValidationFailed
+from ..errors import NotAllowed, NotFound
 from ..fppt_checklist import Checklist, checklist_from_dict, default_checklist, load_checklist
 from ..fppt_tables import FPPTChecklistVersion
+from .data_versions import add_version, stored_version
 
 _checklists: dict[str, Checklist] = {}
 
@@ -23,27 +23,18 @@ def store_checklist(session: Session, actor: Actor, checklist: Checklist
     Raises:
         ValidationFailed: the same id and version is stored with different content.
     """
-    existing: FPPTChecklistVersion | None = session.execute(select(FPPTChecklistVersion).where(
-        FPPTChecklistVersion.checklist_id == checklist.checklist_id,
-        FPPTChecklistVersion.version == checklist.version)).scalar_one_or_none()
+    existing = stored_version(session, FPPTChecklistVersion, id_column="checklist_id",
+                              data_id=checklist.checklist_id, version=checklist.version,
+                              content_hash=checklist.content_hash, what="Checklist")
     if existing is not None:
-        if existing.content_hash != checklist.content_hash:
-            raise ValidationFailed(
-                f"Checklist {checklist.checklist_id} version {checklist.version} is already "
-                "stored with different content: give the changed file a new version.")
         return existing
-    stored = FPPTChecklistVersion(
+    return add_version(session, actor, FPPTChecklistVersion(
         checklist_id=checklist.checklist_id, version=checklist.version, name=checklist.name,
         working_list=checklist.working_list, content_hash=checklist.content_hash,
-        content=checklist.to_dict())
-    session.add(stored)
-    session.flush()
-    record_event(session, actor, "fppt_checklist_imported", subject_type="fppt_checklist",
-                 subject_id=stored.id or 0,
-                 details={"checklist_id": checklist.checklist_id, "version": checklist.version,
-                          "content_hash": checklist.content_hash,
-                          "working_list": checklist.working_list})
-    return stored
+        content=checklist.to_dict()),
+        action="fppt_checklist_imported", subject_type="fppt_checklist",
+        details={"checklist_id": checklist.checklist_id, "version": checklist.version,
+                 "content_hash": checklist.content_hash, "working_list": checklist.working_list})
 
 
 def import_checklist(*, session: Session, actor: Actor, path: Path) -> FPPTChecklistVersion:

@@ -12,10 +12,10 @@ from competencies.framework import Framework
 from competencies.loader import default_framework, framework_from_dict, load_framework
 
 from ..actors import Actor
-from ..audit import record_event
 from ..errors import NotFound, ValidationFailed
 from ..models import FrameworkVersion
 from ..sessions import run_columns
+from .data_versions import add_version, stored_version
 
 
 def store_framework(session: Session, actor: Actor, framework: Framework) -> FrameworkVersion:
@@ -24,30 +24,17 @@ def store_framework(session: Session, actor: Actor, framework: Framework) -> Fra
     Raises:
         ValidationFailed: the same id and version is stored with different content.
     """
-    existing: FrameworkVersion | None = session.execute(
-        select(FrameworkVersion).where(
-            FrameworkVersion.framework_id == framework.framework_id,
-            FrameworkVersion.version == framework.version,
-        )
-    ).scalar_one_or_none()
+    existing = stored_version(session, FrameworkVersion, id_column="framework_id",
+                              data_id=framework.framework_id, version=framework.version,
+                              content_hash=framework.content_hash, what="Framework")
     if existing is not None:
-        if existing.content_hash != framework.content_hash:
-            raise ValidationFailed(
-                f"Framework {framework.framework_id} version {framework.version} is already "
-                "stored with different content: give the changed file a new version."
-            )
         return existing
-    stored = FrameworkVersion(
+    return add_version(session, actor, FrameworkVersion(
         framework_id=framework.framework_id, version=framework.version, name=framework.name,
-        content_hash=framework.content_hash, content=framework.to_dict(),
-    )
-    session.add(stored)
-    session.flush()
-    record_event(session, actor, "framework_imported", subject_type="framework",
-                 subject_id=stored.id or 0,
-                 details={"framework_id": framework.framework_id, "version": framework.version,
-                          "content_hash": framework.content_hash})
-    return stored
+        content_hash=framework.content_hash, content=framework.to_dict()),
+        action="framework_imported", subject_type="framework",
+        details={"framework_id": framework.framework_id, "version": framework.version,
+                 "content_hash": framework.content_hash})
 
 
 def import_framework(*, session: Session, actor: Actor, path: Path) -> FrameworkVersion:
