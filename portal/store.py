@@ -39,7 +39,7 @@ def _read_engine() -> Engine:
     On PostgreSQL it runs in autocommit. The portal reads under READ COMMITTED, where every
     statement takes a snapshot of its own whether or not a transaction surrounds it, so a
     transaction would add nothing but its BEGIN and ROLLBACK: two round trips a session,
-    a fifth of a page's. On SQLite the read transaction is kept: there it is what gives the
+    a large share of a page's. On SQLite the read transaction is kept: there it is what gives the
     page's statements one snapshot.
     """
     pooled = engines.pooled_engine()
