@@ -24,7 +24,7 @@ from .audit_hashing import (
     event_hash,
     hashed_tail,
 )
-from .clock import moment_of, utcnow
+from .clock import moment_of
 from .environment import EnvironmentFailure
 from .models import AuditEvent, AuditHead
 from .sql_types import table_of
@@ -207,10 +207,12 @@ def _chain_one_on_server(connection: Connection, actor: Actor, pending: PendingE
     return written is not None
 
 
-def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent) -> bool:
+def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent, *,
+                       now: datetime) -> bool:
     """Append ``event`` as a transaction of its own, if this connection can: one statement
     on a PostgreSQL connection in autocommit, so no BEGIN or COMMIT travels and the head
-    is locked only inside the server, for the statement.
+    is locked only inside the server, for the statement. ``now``: when it happened (no
+    unit of work here to say it; the caller's moment).
 
     Returns:
         False, with nothing written, where it cannot (SQLite, a connection that is not in
@@ -221,8 +223,7 @@ def record_event_alone(connection: Connection, actor: Actor, event: PendingEvent
     if (connection.dialect.name != "postgresql"
             or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"):
         return False
-    # No unit of work here to say when: the statement is its own transaction, now.
-    return _chain_one_on_server(connection, actor, event, utcnow())
+    return _chain_one_on_server(connection, actor, event, now)
 
 
 def record_event(

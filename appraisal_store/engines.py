@@ -109,8 +109,8 @@ def pooled_engine() -> Engine:
     (the portal, a sealing worker).
 
     On SQLite the default engine opens a connection per session (no connection ever outlives
-    a short command or crosses a fork); opening one and setting its pragmas costs about a
-    millisecond, a large share of a page. This engine keeps its connections. Elsewhere it is
+    a short command or crosses a fork); opening one and setting its pragmas is a large share
+    of a page's work. This engine keeps its connections. Elsewhere it is
     ``engine()``, which pools already.
     """
     url = settings().database

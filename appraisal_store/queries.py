@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -31,15 +32,15 @@ from .vocabulary import AppraisalState, BoardRole, SignatureRole
 def _current_due_column() -> Case[Any]:
     """SQL for the date the appraisal is working towards in its state (NULL when closed)."""
     return case(
-        *[(Appraisal.state == state, getattr(Appraisal, f"{kind}_due"))
+        *[(col(Appraisal.state) == state, getattr(Appraisal, f"{kind}_due"))
           for state, kind in DUE_KIND_BY_STATE.items()],
         else_=None,
     )
 
 
-_LATEST_YEAR = select(func.max(Cycle.year))
+_LATEST_YEAR = select(func.max(col(Cycle.year)))
 _ORGANISATIONS_LATEST_YEAR = _LATEST_YEAR.where(
-    Cycle.organisation_id == bindparam("organisation_id"))
+    col(Cycle.organisation_id) == bindparam("organisation_id"))
 
 
 def latest_year(session: Session, organisation_id: int | None = None) -> str | None:
@@ -86,16 +87,16 @@ def completion_status(session: Session, *, year: str | None = None,
     today = today or day_of(session)
     due = _current_due_column()
     statement = (
-        select(Organisation.code, Organisation.name, Appraisal.state, func.count(),
+        select(col(Organisation.code), col(Organisation.name), col(Appraisal.state), func.count(),
                func.sum(case((due < today, 1), else_=0)))
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .where(Cycle.year == year)
-        .group_by(Organisation.code, Organisation.name, Appraisal.state)
-        .order_by(Organisation.code)
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .where(col(Cycle.year) == year)
+        .group_by(col(Organisation.code), col(Organisation.name), col(Appraisal.state))
+        .order_by(col(Organisation.code))
     )
     if organisation_code:
-        statement = statement.where(Organisation.code == organisation_code.upper())
+        statement = statement.where(col(Organisation.code) == organisation_code.upper())
     organisations: dict[str, OrganisationStatus] = {}
     totals: Counter[str] = Counter()
     overdue_total = 0
@@ -154,24 +155,25 @@ def _row_statement() -> tuple[Select[Any], Any, Any]:
     sign_appraiser = aliased(Signature)
     due = _current_due_column().label("current_due")
     statement = (
-        select(Appraisal.id, Cycle.year, Organisation.code, Organisation.name, appraisee.name,  # type: ignore[misc]  # 18 columns: too many overloads
-               appraisee.email, Appointment.role, appraiser.name, Appraisal.state,
-               Appraisal.self_assessment_due, Appraisal.review_due, Appraisal.sign_off_due,
-               due, Appraisal.nhse_due, Appraisal.meeting_date, sign_appraisee.id,
-               sign_appraiser.id, Appointment.interim)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .join(Appointment, Appointment.id == Appraisal.appointment_id)
-        .join(appraisee, appraisee.id == Appraisal.appraisee_id)
-        .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+        select(col(Appraisal.id), col(Cycle.year), col(Organisation.code), col(Organisation.name),
+               col(appraisee.name), col(appraisee.email), col(Appointment.role),
+               col(appraiser.name), col(Appraisal.state), col(Appraisal.self_assessment_due),
+               col(Appraisal.review_due), col(Appraisal.sign_off_due), due, col(Appraisal.nhse_due),
+               col(Appraisal.meeting_date), col(sign_appraisee.id), col(sign_appraiser.id),
+               col(Appointment.interim))
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
+        .join(appraisee, col(appraisee.id) == col(Appraisal.appraisee_id))
+        .outerjoin(appraiser, col(appraiser.id) == col(Appraisal.appraiser_id))
         .outerjoin(sign_appraisee, and_(
-            sign_appraisee.appraisal_id == Appraisal.id,
-            sign_appraisee.record_version == Appraisal.record_version,
-            sign_appraisee.role == SignatureRole.APPRAISEE))
+            col(sign_appraisee.appraisal_id) == col(Appraisal.id),
+            col(sign_appraisee.record_version) == col(Appraisal.record_version),
+            col(sign_appraisee.role) == SignatureRole.APPRAISEE))
         .outerjoin(sign_appraiser, and_(
-            sign_appraiser.appraisal_id == Appraisal.id,
-            sign_appraiser.record_version == Appraisal.record_version,
-            sign_appraiser.role == SignatureRole.APPRAISER))
+            col(sign_appraiser.appraisal_id) == col(Appraisal.id),
+            col(sign_appraiser.record_version) == col(Appraisal.record_version),
+            col(sign_appraiser.role) == SignatureRole.APPRAISER))
     )
     return statement, appraisee, due
 
@@ -186,12 +188,12 @@ def _rows_statement(filters: frozenset[str], order_by_due: bool) -> Select[Any]:
     carry the values, so SQLAlchemy's compiled form is reused too)."""
     statement, appraisee, due = _row_statement()
     conditions = {
-        "year": Cycle.year == bindparam("year"),
-        "organisation_code": Organisation.code == bindparam("organisation_code"),
-        "state": Appraisal.state == bindparam("state"),
+        "year": col(Cycle.year) == bindparam("year"),
+        "organisation_code": col(Organisation.code) == bindparam("organisation_code"),
+        "state": col(Appraisal.state) == bindparam("state"),
         "states": col(Appraisal.state).in_(bindparam("states", expanding=True)),
-        "appraiser_id": Appraisal.appraiser_id == bindparam("appraiser_id"),
-        "appraisee_id": Appraisal.appraisee_id == bindparam("appraisee_id"),
+        "appraiser_id": col(Appraisal.appraiser_id) == bindparam("appraiser_id"),
+        "appraisee_id": col(Appraisal.appraisee_id) == bindparam("appraisee_id"),
         "organisation_ids": col(Appraisal.organisation_id).in_(
             bindparam("organisation_ids", expanding=True)),
     }
@@ -199,13 +201,13 @@ def _rows_statement(filters: frozenset[str], order_by_due: bool) -> Select[Any]:
         if name in filters:
             statement = statement.where(conditions[name])
     if order_by_due:
-        return statement.order_by(or_(due.is_(None)), due, Appraisal.id)
-    return statement.order_by(Organisation.code, appraisee.name, Appraisal.id)
+        return statement.order_by(or_(due.is_(None)), due, col(Appraisal.id))
+    return statement.order_by(col(Organisation.code), col(appraisee.name), col(Appraisal.id))
 
 
 def appraisal_rows(session: Session, *, year: str | None = None,
                    organisation_code: str | None = None, state: AppraisalState | None = None,
-                   states: set[AppraisalState] | None = None,
+                   states: Set[AppraisalState] | None = None,
                    appraiser_id: int | None = None, appraisee_id: int | None = None,
                    organisation_ids: list[int] | None = None, limit: int | None = None,
                    order_by_due: bool = False) -> list[AppraisalRow]:
@@ -242,18 +244,18 @@ def secretary_access(session: Session, organisation_id: int, *, on: date | None 
                      ) -> list[SecretaryAccess]:
     """The organisation's company secretaries in post, with their access to content."""
     day = on or day_of(session)
-    live = (select(ContentDelegation.delegate_id)
-            .where(ContentDelegation.organisation_id == organisation_id,
+    live = (select(col(ContentDelegation.delegate_id))
+            .where(col(ContentDelegation.organisation_id) == organisation_id,
                    col(ContentDelegation.revoked_at).is_(None))
             .scalar_subquery())
     rows = session.execute(
-        select(Person.name, Person.email, col(Person.id).in_(live))
-        .join(Appointment, Appointment.person_id == Person.id)
-        .where(Appointment.organisation_id == organisation_id,
-               Appointment.role == BoardRole.COMPANY_SECRETARY,
-               Appointment.start_date <= day,
+        select(col(Person.name), col(Person.email), col(Person.id).in_(live))
+        .join(Appointment, col(Appointment.person_id) == Person.id)
+        .where(col(Appointment.organisation_id) == organisation_id,
+               col(Appointment.role) == BoardRole.COMPANY_SECRETARY,
+               col(Appointment.start_date) <= day,
                or_(col(Appointment.end_date).is_(None), col(Appointment.end_date) >= day))
-        .order_by(Person.name)
+        .order_by(col(Person.name))
     ).all()
     return [SecretaryAccess(name, email, bool(delegated)) for name, email, delegated in rows]
 
@@ -264,13 +266,13 @@ def company_secretaries(session: Session, organisation_ids: set[int], *,
     day = on or day_of(session)
     found: dict[int, list[tuple[str, str]]] = {}
     for organisation_id, name, email in session.execute(
-        select(Appointment.organisation_id, Person.name, Person.email)
-        .join(Person, Person.id == Appointment.person_id)
-        .where(Appointment.role == BoardRole.COMPANY_SECRETARY,
+        select(col(Appointment.organisation_id), col(Person.name), col(Person.email))
+        .join(Person, col(Person.id) == Appointment.person_id)
+        .where(col(Appointment.role) == BoardRole.COMPANY_SECRETARY,
                col(Appointment.organisation_id).in_(organisation_ids),
-               Appointment.start_date <= day,
+               col(Appointment.start_date) <= day,
                or_(col(Appointment.end_date).is_(None), col(Appointment.end_date) >= day))
-        .order_by(Person.email)
+        .order_by(col(Person.email))
     ):
         found.setdefault(organisation_id, []).append((name, email))
     return found

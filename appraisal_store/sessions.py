@@ -62,10 +62,10 @@ def run_columns(session: Session, statement: Executable,
                 parameters: dict[str, Any] | None = None) -> Result[Any]:
     """Run a statement that loads no ORM entity on the session's connection.
 
-    ``Session.execute`` takes every statement through the ORM's execution path, about a
-    tenth of a millisecond a statement: more than SQLite takes to run a small indexed query,
-    and paid on every page. A statement of plain columns gains nothing from it. Pending
-    changes are flushed first, as the ORM's autoflush would.
+    ``Session.execute`` takes every statement through the ORM's execution path, which costs
+    more than SQLite takes to run a small indexed query, and is paid on every page. A
+    statement of plain columns gains nothing from it. Pending changes are flushed first, as
+    the ORM's autoflush would.
     """
     session.flush()
     return session.connection().execute(statement, parameters or {})

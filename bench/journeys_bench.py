@@ -234,7 +234,7 @@ def _probe_under_load(base: str, port: int, smtp_url: str, workers: int, dataset
         server = _start_server(port, settings().home / "journeys.log", workers)
     try:
         _wait_until_up(base, server)
-        per_client, _ = scenarios(dataset, base, clients)
+        per_client, _ = scenarios(dataset, clients)
         plan = {"base_url": base, "duration": seconds, "clients": clients,
                 "cookie_name": SESSION_COOKIE, "scenarios": per_client}
         # Untimed: every worker compiles its templates, and imports what sealing needs.

@@ -4,8 +4,9 @@ The portal runs as a deployment would run it: uvicorn with one worker process pe
 (``portal.server``), in processes of its own; people are signed in by writing
 ``PortalSession`` rows directly (what ``portal.authentication.start_session`` stores: the
 SHA-256 of the cookie's secret and a CSRF token); the load comes from
-``bench.load_client`` in another process. The paths of the chair's queue and the company
-secretary's dashboard are found by probing, since the portal's routes are still settling.
+``bench.load_client`` in another process. The four pages are the portal's own routes: the
+appraiser's queue (``/queue``), a director's domain page and its save, and the company
+secretary's dashboard (``/organisations/{id}/dashboard``).
 
 The sizes are measured in turn and then again in the reverse order, half the load each
 time (``measure_portal_at_sizes``), and each size's two halves are put together: on a
@@ -51,9 +52,8 @@ if TYPE_CHECKING:
     from .stores import Store
 
 SESSION_COOKIE = "appraisal_session"
-CHAIR_QUEUE_PATHS = ("/review", "/reviews", "/queue", "/appraiser", "/")
-SECRETARY_PATHS = ("/organisations/{organisation_id}/dashboard", "/organisations/{organisation_id}",
-                   "/secretary", "/dashboard", "/")
+CHAIR_QUEUE_PATH = "/queue"  # portal.routers.review.queue
+SECRETARY_DASHBOARD_PATH = "/organisations/{organisation_id}/dashboard"  # routers.secretary
 
 
 @dataclass
@@ -160,16 +160,6 @@ def _wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError("the portal did not answer within a minute")
 
 
-def _first_answering(base: str, cookie: str, candidates: tuple[str, ...],
-                     **values: int) -> str:
-    for pattern in candidates:
-        path = pattern.format(**values)
-        response = httpx.get(f"{base}{path}", cookies={SESSION_COOKIE: cookie}, timeout=30)
-        if response.status_code == 200:
-            return path
-    return candidates[-1].format(**values)
-
-
 def _cpu_of(processes: list[psutil.Process]) -> float:
     """User and system CPU seconds of ``processes`` so far, with their children that have
     ended and been reaped (a PostgreSQL backend that exits moves its CPU to the postmaster's
@@ -239,8 +229,7 @@ class _PeakRss:
         return self.peak / 2**20, self.peak_single / 2**20
 
 
-def scenarios(dataset: Dataset, base: str, clients: int
-              ) -> tuple[list[list[dict[str, Any]]], dict[str, str]]:
+def scenarios(dataset: Dataset, clients: int) -> tuple[list[list[dict[str, Any]]], dict[str, str]]:
     """The four pages of issue 6 for each of ``clients`` clients.
 
     Every client is a different director, on their own appraisal: one person edits one
@@ -263,10 +252,9 @@ def scenarios(dataset: Dataset, base: str, clients: int
     pages = [f"/appraisals/{_own_appraisal(person_id)}/domains/{domain.id}"
              for _, _, person_id in signed_in]
     paths = {
-        "chair queue": _first_answering(base, chair, CHAIR_QUEUE_PATHS),
+        "chair queue": CHAIR_QUEUE_PATH,
         "director domain page": pages[0], "self-assessment save": pages[0],
-        "secretary dashboard": _first_answering(
-            base, secretary, SECRETARY_PATHS,
+        "secretary dashboard": SECRETARY_DASHBOARD_PATH.format(
             organisation_id=_organisation_of(signed_in[0][2])),
     }
     per_client = [[
@@ -308,7 +296,7 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
     try:
         _wait_until_up(base, server)
         rss = _PeakRss(server.pid)
-        per_client, paths = scenarios(dataset, base, clients)
+        per_client, paths = scenarios(dataset, clients)
         plan = {"base_url": base, "duration": duration, "clients": clients,
                 "cookie_name": SESSION_COOKIE, "scenarios": per_client}
         # Untimed: every worker compiles its templates and fills its connection pool.

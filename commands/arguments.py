@@ -41,7 +41,7 @@ def require_organisations(codes: list[str]) -> list[str]:
 
     wanted = [code.strip().upper() for code in codes]
     with read_session() as session:
-        known = set(session.execute(select(Organisation.code).where(
+        known = set(session.execute(select(col(Organisation.code)).where(
             col(Organisation.code).in_(wanted))).scalars())
     missing = [code for code in wanted if code not in known]
     if missing:
@@ -61,7 +61,7 @@ def organisation_codes(org: str | None, all_orgs: bool) -> list[str]:
     if org:
         return require_organisations([org])
     with read_session() as session:
-        return list(session.execute(select(Organisation.code).order_by(Organisation.code))
+        return list(session.execute(select(col(Organisation.code)).order_by(col(Organisation.code)))
                     .scalars())
 
 
@@ -87,10 +87,10 @@ def require_cycle(year: str | None, org: str | None = None) -> str | None:
             return latest_year(session)
     parse_year(year)
     year = year.strip()
-    statement = select(Cycle.id).where(Cycle.year == year)
+    statement = select(col(Cycle.id)).where(col(Cycle.year) == year)
     if code:
-        statement = statement.join(Organisation, Organisation.id == Cycle.organisation_id) \
-            .where(Organisation.code == code)
+        statement = statement.join(Organisation, col(Organisation.id) == Cycle.organisation_id) \
+            .where(col(Organisation.code) == code)
     with read_session() as session:
         found = session.execute(statement.limit(1)).first()
     if found is None:

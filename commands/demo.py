@@ -146,21 +146,21 @@ def demo_people() -> list[tuple[str, int]]:
 
     def holder(session: object, board: str, role: BoardRole) -> int:
         return int(session.execute(  # type: ignore[attr-defined]  # a Session, passed as object
-            select(Appointment.person_id).join(
-                Organisation, Organisation.id == Appointment.organisation_id)
-            .where(Organisation.code == board, Appointment.role == role,
+            select(col(Appointment.person_id)).join(
+                Organisation, col(Organisation.id) == Appointment.organisation_id)
+            .where(col(Organisation.code) == board, col(Appointment.role) == role,
                    col(Appointment.end_date).is_(None))
-            .order_by(Appointment.id)).scalars().first())
+            .order_by(col(Appointment.id))).scalars().first())
 
     with read_session() as session:
         chair = holder(session, DEMO_BOARD, BoardRole.CHAIR)
         secretary = holder(session, DEMO_BOARD, BoardRole.COMPANY_SECRETARY)
-        administrator = session.execute(select(Person.id).where(
-            Person.email == REGIONAL_DIRECTOR[1])).scalar_one()
+        administrator = session.execute(select(col(Person.id)).where(
+            col(Person.email) == REGIONAL_DIRECTOR[1])).scalar_one()
         board = session.execute(
-            select(Appraisal.appraisee_id, Appraisal.appraiser_id, Appraisal.state)
-            .join(Organisation, Organisation.id == Appraisal.organisation_id)
-            .where(Organisation.code == DEMO_BOARD).order_by(Appraisal.id)).all()
+            select(col(Appraisal.appraisee_id), col(Appraisal.appraiser_id), col(Appraisal.state))
+            .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+            .where(col(Organisation.code) == DEMO_BOARD).order_by(col(Appraisal.id))).all()
     appraisers = [a for _, a, state in board if a not in (None, chair)
                   and state.value in _APPRAISER_STATES]
     appraisers += [a for _, a, _ in board if a not in (None, chair)]

@@ -75,15 +75,15 @@ def _at(day: date) -> datetime:
 
 def _person(session: Session, code: str, role: BoardRole) -> Actor:
     person = session.execute(
-        select(Person).join(Appointment, Appointment.person_id == Person.id)
-        .join(Organisation, Organisation.id == Appointment.organisation_id)
-        .where(Organisation.code == code, Appointment.role == role)
-        .order_by(Appointment.id)).scalars().first()
+        select(Person).join(Appointment, col(Appointment.person_id) == Person.id)
+        .join(Organisation, col(Organisation.id) == Appointment.organisation_id)
+        .where(col(Organisation.code) == code, col(Appointment.role) == role)
+        .order_by(col(Appointment.id))).scalars().first()
     assert person is not None
     return Actor.person(person.id or 0, person.email)
 
 
-def _finish_trust_chair(after_step: Callable[[int], None]) -> None:
+def _finish_trust_chair(after_step: Callable[[int], object]) -> None:
     """The NHS trust chair's appraisal was returned in February; it is finished in April."""
     chair = next(a for a in scenario.demo_appraisals() if a.organisation_code == "RXR"
                  and a.state is AppraisalState.RETURNED and _is_chair(a.id))
@@ -101,12 +101,12 @@ def _finish_trust_chair(after_step: Callable[[int], None]) -> None:
 
 def _is_chair(appraisal_id: int) -> bool:
     with read_session() as session:
-        return bool(session.execute(select(Appointment.role).join(
-            Appraisal, Appraisal.appointment_id == Appointment.id).where(
-            Appraisal.id == appraisal_id)).scalar_one() is BoardRole.CHAIR)
+        return bool(session.execute(select(col(Appointment.role)).join(
+            Appraisal, col(Appraisal.appointment_id) == Appointment.id).where(
+            col(Appraisal.id) == appraisal_id)).scalar_one() is BoardRole.CHAIR)
 
 
-def hand_over_to_nhse(regional_director: str, after_step: Callable[[int], None]) -> HandOver:
+def hand_over_to_nhse(regional_director: str, after_step: Callable[[int], object]) -> HandOver:
     """Finish, endorse, pack and send the ICB's and the trust's appraisals due to NHS
     England; count the foundation trust's, held locally."""
     from records.endorsement import seal_endorsement
@@ -115,15 +115,16 @@ def hand_over_to_nhse(regional_director: str, after_step: Callable[[int], None])
     _finish_trust_chair(after_step)
     with read_session() as session:
         director = session.execute(select(Person).where(
-            Person.email == regional_director)).scalar_one()
+            col(Person.email) == regional_director)).scalar_one()
         due = [a for a in session.execute(select(Appraisal).where(
-            Appraisal.state == AppraisalState.COMPLETE,
+            col(Appraisal.state) == AppraisalState.COMPLETE,
             col(Appraisal.nhse_due).is_not(None))
-            .order_by(Appraisal.id)).scalars() if endorsement_required(session, a)]
+            .order_by(col(Appraisal.id))).scalars() if endorsement_required(session, a)]
         done.held_locally = len(session.execute(
-            select(Appraisal.id).join(Organisation, Organisation.id == Appraisal.organisation_id)
-            .where(Organisation.code == HOLDS_LOCALLY,
-                   Appraisal.state == AppraisalState.COMPLETE)).all())
+            select(col(Appraisal.id)).join(Organisation,
+                                           col(Organisation.id) == Appraisal.organisation_id)
+            .where(col(Organisation.code) == HOLDS_LOCALLY,
+                   col(Appraisal.state) == AppraisalState.COMPLETE)).all())
     for appraisal in due:
         assert appraisal.nhse_due is not None
         with write_session() as session:
@@ -136,7 +137,7 @@ def hand_over_to_nhse(regional_director: str, after_step: Callable[[int], None])
         for code in SUBMITTING:
             with write_session() as session:
                 organisation = session.execute(select(Organisation).where(
-                    Organisation.code == code)).scalar_one()
+                    col(Organisation.code) == code)).scalar_one()
                 secretary = _person(session, code, BoardRole.COMPANY_SECRETARY)
                 pack = build_submission_pack(session=session, actor=secretary,
                                              organisation_id=organisation.id or 0,
@@ -161,7 +162,7 @@ def follow_objectives_through_the_year(done: HandOver) -> None:
                                   appraisal_id=complete.id, kind="mid-year",
                                   held_on=MID_YEAR_ON, today=MID_YEAR_ON)
         objectives = session.execute(select(Objective).where(
-            Objective.appraisal_id == complete.id).order_by(Objective.position)).scalars()
+            col(Objective.appraisal_id) == complete.id).order_by(col(Objective.position))).scalars()
         keys = [f"objective-{o.id}" for o in objectives]
     notes = {complete.appraisee: "Two network events held; the WRES report went to the "
                                  "board in September.",
@@ -179,9 +180,9 @@ def follow_objectives_through_the_year(done: HandOver) -> None:
     with read_session() as session:
         appointment = session.get(Appraisal, complete.id)
         assert appointment is not None
-        next_id = session.execute(select(Appraisal.id).where(
-            Appraisal.appointment_id == appointment.appointment_id,
-            Appraisal.id != complete.id)).scalar_one()
+        next_id = session.execute(select(col(Appraisal.id)).where(
+            col(Appraisal.appointment_id) == appointment.appointment_id,
+            col(Appraisal.id) != complete.id)).scalar_one()
     following = next(a for a in scenario.demo_appraisals() if a.id == next_id)
     gather_feedback(following, opened_on=NEXT_OPENED_ON)  # its review has feedback too
     scenario.self_assess(following)
@@ -190,7 +191,7 @@ def follow_objectives_through_the_year(done: HandOver) -> None:
     done.mid_year_of = complete.appraisee.label
 
 
-def run_nhse_year(regional_director: str, after_step: Callable[[int], None]) -> None:
+def run_nhse_year(regional_director: str, after_step: Callable[[int], object]) -> None:
     """The hand-over and the year of objectives, told on the demo's console."""
     from flows.outbox import run_send_outbox
 

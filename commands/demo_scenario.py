@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from appraisal_store.actors import Actor
 from appraisal_store.models import Appraisal, Organisation, Person
@@ -55,10 +56,10 @@ class DemoAppraisal:
 def demo_appraisals() -> list[DemoAppraisal]:
     with read_session() as session:
         rows = session.execute(
-            select(Appraisal, Organisation.code, Person)
-            .join(Organisation, Organisation.id == Appraisal.organisation_id)
-            .join(Person, Person.id == Appraisal.appraisee_id)
-            .order_by(Organisation.code, Person.name)
+            select(Appraisal, col(Organisation.code), Person)
+            .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+            .join(Person, col(Person.id) == Appraisal.appraisee_id)
+            .order_by(col(Organisation.code), col(Person.name))
         ).all()
         people = {p.id: p for p in session.execute(select(Person)).scalars()}
     result = []
@@ -183,7 +184,7 @@ def sign(actor: Actor, appraisal_id: int) -> None:
 
 
 def advance(appraisal: DemoAppraisal, target: AppraisalState, *, returned_once: bool,
-            after_step: Callable[[int], None]) -> None:
+            after_step: Callable[[int], object]) -> None:
     """Walk one appraisal to ``target`` the way its two people would."""
     if target is S.NOT_STARTED:
         return

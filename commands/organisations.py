@@ -53,7 +53,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
         organisations = [
             {"code": o.code, "name": o.name, "type": o.type.value, "type_label": o.type.label,
              "region": o.region}
-            for o in session.execute(select(Organisation).order_by(Organisation.code)).scalars()]
+            for o in session.execute(
+                select(Organisation).order_by(col(Organisation.code))).scalars()]
     if as_json:
         print_json(organisations)
         return
@@ -109,18 +110,18 @@ def list_people(
 
     code = require_organisations([org])[0] if org else None
     # "administrator": holds a live grant of administration (``appraisal admin list``).
-    granted = exists().where(AdministrationGrant.person_id == Person.id,
+    granted = exists().where(col(AdministrationGrant.person_id) == Person.id,
                              col(AdministrationGrant.revoked_at).is_(None))
     statement = (
-        select(Person.name, Person.email, granted, Organisation.code,
-               Appointment.role, Appointment.start_date, Appointment.end_date,
-               Appointment.interim)
-        .outerjoin(Appointment, Appointment.person_id == Person.id)
-        .outerjoin(Organisation, Organisation.id == Appointment.organisation_id)
-        .order_by(Organisation.code, Person.name, Appointment.start_date)
+        select(col(Person.name), col(Person.email), granted, col(Organisation.code),
+               col(Appointment.role), col(Appointment.start_date), col(Appointment.end_date),
+               col(Appointment.interim))
+        .outerjoin(Appointment, col(Appointment.person_id) == Person.id)
+        .outerjoin(Organisation, col(Organisation.id) == Appointment.organisation_id)
+        .order_by(col(Organisation.code), col(Person.name), col(Appointment.start_date))
     )
     if code:
-        statement = statement.where(Organisation.code == code)
+        statement = statement.where(col(Organisation.code) == code)
     with read_session() as session:
         people = [{"name": name, "email": email, "administrator": admin,
                    "organisation": organisation, "role": role.value if role else None,

@@ -68,6 +68,7 @@ def export(
 ) -> None:
     """Write the sealed record of an appraisal (signed by both parties) to a file."""
     from appraisal_store.actors import Actor
+    from appraisal_store.clock import utcnow
     from appraisal_store.errors import NotFound
     from appraisal_store.services.content_views import log_refused_access
     from records.errors import RecordError
@@ -78,7 +79,7 @@ def export(
         path = export_record(appraisal_id, output, viewer=operator, version=version)
     except (RecordError, NotFound) as error:
         log_refused_access(actor=operator, what="the command 'records export'",
-                           appraisal_id=appraisal_id, reason=error.message)
+                           appraisal_id=appraisal_id, reason=error.message, at=utcnow())
         raise _fail(error.message) from error
     except OSError as error:
         raise _fail(f"Cannot write {output}: {error.strerror or error}.") from error

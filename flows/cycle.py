@@ -84,8 +84,8 @@ def mark_overdue_in(year: str, codes: list[str], today: date) -> int:
     """Stamp the overdue appraisals of the year's cycles (idempotent: stamped once)."""
     with write_session() as session:
         cycle_ids = list(session.execute(
-            select(Cycle.id).join(Organisation, Organisation.id == Cycle.organisation_id)
-            .where(Cycle.year == year, col(Organisation.code).in_(codes))
+            select(col(Cycle.id)).join(Organisation, col(Organisation.id) == Cycle.organisation_id)
+            .where(col(Cycle.year) == year, col(Organisation.code).in_(codes))
         ).scalars())
         return mark_overdue(session=session, actor=Actor.system("close-cycle flow"),
                             today=today, cycle_ids=cycle_ids)
@@ -138,6 +138,6 @@ def run_close_cycle(*, year: str, organisation_codes: list[str] | None = None,
     if organisation_codes is None:
         with read_session() as session:
             organisation_codes = list(session.execute(
-                select(Organisation.code).order_by(Organisation.code)).scalars())
+                select(col(Organisation.code)).order_by(col(Organisation.code))).scalars())
     with flow_settings():
         return close_cycle(year, organisation_codes, today)

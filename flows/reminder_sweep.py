@@ -35,11 +35,12 @@ from .working_days import england
 
 def open_appraisal_ids(*, year: str | None = None) -> list[int]:
     """The ids of every appraisal with a deadline still to meet, in order (one query)."""
-    statement = (select(Appraisal.id)
+    statement = (select(col(Appraisal.id))
                  .where(col(Appraisal.state).in_(list(DUE_KIND_BY_STATE)))
-                 .order_by(Appraisal.id))
+                 .order_by(col(Appraisal.id)))
     if year:
-        statement = statement.join(Cycle, Cycle.id == Appraisal.cycle_id).where(Cycle.year == year)
+        statement = (statement.join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+                     .where(col(Cycle.year) == year))
     with read_session() as session:
         return list(session.execute(statement).scalars())
 
@@ -50,19 +51,19 @@ def open_appraisals(*, year: str | None = None, id_range: tuple[int, int] | None
     inclusive, when given), with who is involved (one query)."""
     appraisee, appraiser = aliased(Person), aliased(Person)
     statement = (
-        select(Appraisal.id, Appraisal.state, Appraisal.organisation_id,
-               Appraisal.self_assessment_due, Appraisal.review_due, Appraisal.sign_off_due,
-               Organisation.name, Cycle.year, appraisee.name, appraisee.email,
-               appraiser.name, appraiser.email)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .join(appraisee, appraisee.id == Appraisal.appraisee_id)
-        .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
+        select(col(Appraisal.id), col(Appraisal.state), col(Appraisal.organisation_id),
+               col(Appraisal.self_assessment_due), col(Appraisal.review_due),
+               col(Appraisal.sign_off_due), col(Organisation.name), col(Cycle.year),
+               col(appraisee.name), col(appraisee.email), col(appraiser.name), col(appraiser.email))
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .join(appraisee, col(appraisee.id) == col(Appraisal.appraisee_id))
+        .outerjoin(appraiser, col(appraiser.id) == col(Appraisal.appraiser_id))
         .where(col(Appraisal.state).in_(list(DUE_KIND_BY_STATE)))
-        .order_by(Appraisal.id)
+        .order_by(col(Appraisal.id))
     )
     if year:
-        statement = statement.where(Cycle.year == year)
+        statement = statement.where(col(Cycle.year) == year)
     if id_range:
         statement = statement.where(col(Appraisal.id).between(*id_range))
     with read_session() as session:

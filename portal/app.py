@@ -31,7 +31,7 @@ from appraisal_store.errors import (
 from appraisal_store.logs import configure_logging
 
 from . import follow_ups
-from .deps import SignInRequired
+from .deps import SignInRequired, app_now
 from .metrics import Observability
 from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
@@ -229,5 +229,5 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
                        hsts=app.state.secure_cookies)
     # Outermost: every answer gets its request id and is counted, and the probes and
     # /metrics answer before the host check (see portal.metrics).
-    app.add_middleware(Observability, config=config)
+    app.add_middleware(Observability, config=config, clock=lambda: app_now(app))
     return app

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
+from appraisal_store.clock import moment_of
 from appraisal_store.errors import NotAllowed, NotFound
 from appraisal_store.fppt_tables import FPPTYear
 from appraisal_store.lifecycle import Party, editable_states
@@ -48,7 +49,7 @@ from competencies.framework import Domain, Framework
 from competencies.scale import ScaleLabel
 from competencies.summary import DomainSummary, summarise_domain
 
-from .store import read_session, record_view_alone
+from .store import RequestStore, record_view_alone
 
 SCALE_OPTIONS = [(label.value, label.label) for label in ScaleLabel]
 
@@ -132,22 +133,26 @@ def domain_after(framework: Framework, domain_id: str) -> Domain | None:
 
 
 @contextmanager
-def refusals_logged(actor: Actor, appraisal_id: int, page: str) -> Iterator[None]:
-    """Log a NotFound or NotAllowed raised inside, then let it go on to the error page."""
+def refusals_logged(session: Session, actor: Actor, appraisal_id: int, page: str
+                    ) -> Iterator[None]:
+    """Log a NotFound or NotAllowed raised inside (at the session's moment), then let it go
+    on to the error page."""
     try:
         yield
     except (NotFound, NotAllowed) as refusal:
         log_refused_access(actor=actor, what=f"the portal's {page} page",
-                           appraisal_id=appraisal_id, reason=refusal.message)
+                           appraisal_id=appraisal_id, reason=refusal.message,
+                           at=moment_of(session))
         raise
 
 
-_RATINGS = select(Rating.statement_id, Rating.value).where(
-    Rating.appraisal_id == bindparam("appraisal_id"), Rating.revision == bindparam("revision"))
-_OWN_REFLECTIONS = select(DomainReflection.domain_id, DomainReflection.text).where(
-    DomainReflection.appraisal_id == bindparam("appraisal_id"),
-    DomainReflection.revision == bindparam("revision"),
-    DomainReflection.author == ReflectionAuthor.APPRAISEE)
+_RATINGS = select(col(Rating.statement_id), col(Rating.value)).where(
+    col(Rating.appraisal_id) == bindparam("appraisal_id"),
+    col(Rating.revision) == bindparam("revision"))
+_OWN_REFLECTIONS = select(col(DomainReflection.domain_id), col(DomainReflection.text)).where(
+    col(DomainReflection.appraisal_id) == bindparam("appraisal_id"),
+    col(DomainReflection.revision) == bindparam("revision"),
+    col(DomainReflection.author) == ReflectionAuthor.APPRAISEE)
 
 
 def _ratings(session: Session, appraisal: Appraisal) -> dict[str, ScaleLabel]:
@@ -170,8 +175,8 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
     reflections: dict[str, str] = {}
     by_appraiser: dict[str, DomainReflection] = {}
     for row in session.execute(select(DomainReflection).where(
-            DomainReflection.appraisal_id == appraisal_id,
-            DomainReflection.revision == appraisal.revision)).scalars():
+            col(DomainReflection.appraisal_id) == appraisal_id,
+            col(DomainReflection.revision) == appraisal.revision)).scalars():
         if row.author is ReflectionAuthor.APPRAISEE:
             reflections[row.domain_id] = row.text
         else:
@@ -181,22 +186,24 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
         _ratings(session, appraisal), reflections, context=context_of(session, appraisal),
         appraiser_reflections=by_appraiser,
         fppt=session.execute(select(FPPTAttestation).where(
-            FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none(),
+            col(FPPTAttestation.appraisal_id) == appraisal_id)).scalar_one_or_none(),
         signed=set(signatures_of(session, appraisal)),
-        has_record=session.execute(select(Record.id).where(
-            Record.appraisal_id == appraisal_id)).first() is not None,
+        has_record=session.execute(select(col(Record.id)).where(
+            col(Record.appraisal_id) == appraisal_id)).first() is not None,
     )
     if view.context is not None:
         view.fppt_year = fppt_year_of(session, organisation_id=appraisal.organisation_id,
                                       person_id=appraisal.appraisee_id, year=view.context.year)
     if review or appraisal.state not in editable_states("edit_self_assessment"):
         view.objectives = list(session.execute(select(Objective).where(
-            Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
+            col(Objective.appraisal_id) == appraisal_id).order_by(col(Objective.position))
+        ).scalars())
         view.objective_reviews = list(session.execute(select(ObjectiveReview).where(
-            ObjectiveReview.appraisal_id == appraisal_id).order_by(ObjectiveReview.id)).scalars())
+            col(ObjectiveReview.appraisal_id) == appraisal_id).order_by(col(ObjectiveReview.id))
+        ).scalars())
         view.development_actions = list(session.execute(select(DevelopmentAction).where(
-            DevelopmentAction.appraisal_id == appraisal_id)
-            .order_by(DevelopmentAction.position)).scalars())
+            col(DevelopmentAction.appraisal_id) == appraisal_id)
+            .order_by(col(DevelopmentAction.position))).scalars())
     if review:
         view.regional_inputs = inputs_of(session, appraisal_id)
         view.previous_objectives = previous_objectives(session, appraisal)
@@ -204,15 +211,15 @@ def _load(session: Session, appraisal: Appraisal, parties: set[Party], *,
             view.year_progress = carried_progress(
                 session, view.previous_objectives[0].appraisal_id)
     view.returns = list(session.execute(select(AppraisalRevision).where(
-        AppraisalRevision.appraisal_id == appraisal_id,
+        col(AppraisalRevision.appraisal_id) == appraisal_id,
         col(AppraisalRevision.returned_at).is_not(None))
-        .order_by(AppraisalRevision.revision)).scalars())
+        .order_by(col(AppraisalRevision.revision))).scalars())
     return view
 
 
 def _own(session: Session, actor: Actor, appraisal_id: int, page: str
          ) -> tuple[Appraisal, set[Party]]:
-    with refusals_logged(actor, appraisal_id, page):
+    with refusals_logged(session, actor, appraisal_id, page):
         appraisal, parties = get_appraisal(session, actor, appraisal_id)
         if Party.APPRAISEE not in parties:
             raise NotFound(f"There is no appraisal {appraisal_id} that you can see.")
@@ -243,15 +250,15 @@ def domain_of(framework: Framework, domain_id: str) -> Domain:
         raise NotFound(f"There is no domain '{domain_id}' in this appraisal.") from None
 
 
-def show_own_domain(actor: Actor, appraisal_id: int, domain_id: str
+def show_own_domain(store: RequestStore, actor: Actor, appraisal_id: int, domain_id: str
                     ) -> tuple[AnswersView, Domain]:
     """The director's answers and the domain of a domain page, read without a lock; the
     view is audited once the domain is known to exist (before that, nothing is shown)."""
-    with read_session() as session:
+    with store.read() as session:
         appraisal, parties = _own(session, actor, appraisal_id, f"domain {domain_id}")
         view = _answers(session, appraisal, parties)
     domain = domain_of(view.framework, domain_id)
-    record_view_alone(actor, appraisal, f"domain {domain_id}")
+    record_view_alone(actor, appraisal, f"domain {domain_id}", now=store.now)
     return view, domain
 
 
@@ -261,11 +268,12 @@ def own_framework(session: Session, actor: Actor, appraisal_id: int) -> Framewor
     return framework_of(session, appraisal.framework_version_id)
 
 
-def show_own_appraisal(actor: Actor, appraisal_id: int, page: str) -> AppraisalView:
+def show_own_appraisal(store: RequestStore, actor: Actor, appraisal_id: int, page: str
+                       ) -> AppraisalView:
     """``own_appraisal`` read without a lock, its view audited before it is returned."""
-    with read_session() as session:
+    with store.read() as session:
         view = own_appraisal(session, actor, appraisal_id, page)
-    record_view_alone(actor, view.appraisal, page)
+    record_view_alone(actor, view.appraisal, page, now=store.now)
     return view
 
 
@@ -276,7 +284,7 @@ def reviewed_appraisal(session: Session, actor: Actor, appraisal_id: int) -> App
         NotFound: the actor has no standing on it at all.
         NotAllowed: the actor sees status only (an administrator without delegated access).
     """
-    with refusals_logged(actor, appraisal_id, "review"):
+    with refusals_logged(session, actor, appraisal_id, "review"):
         appraisal, parties = get_appraisal(session, actor, appraisal_id)
         if Party.APPRAISEE in parties and Party.APPRAISER not in parties:
             raise NotFound(f"There is no appraisal {appraisal_id} to review.")
@@ -286,11 +294,12 @@ def reviewed_appraisal(session: Session, actor: Actor, appraisal_id: int) -> App
     return _load(session, appraisal, parties, review=True)
 
 
-def show_reviewed_appraisal(actor: Actor, appraisal_id: int) -> AppraisalView:
+def show_reviewed_appraisal(store: RequestStore, actor: Actor, appraisal_id: int
+                            ) -> AppraisalView:
     """``reviewed_appraisal`` read without a lock, its view audited before it is returned."""
-    with read_session() as session:
+    with store.read() as session:
         view = reviewed_appraisal(session, actor, appraisal_id)
-    record_view_alone(actor, view.appraisal, "review")
+    record_view_alone(actor, view.appraisal, "review", now=store.now)
     return view
 
 
@@ -306,12 +315,12 @@ def latest_record(session: Session, actor: Actor, appraisal_id: int) -> Record:
     Raises:
         NotFound: no record yet, or the actor may not see this appraisal's content.
     """
-    with refusals_logged(actor, appraisal_id, "record.pdf"):
+    with refusals_logged(session, actor, appraisal_id, "record.pdf"):
         appraisal, parties = get_appraisal(session, actor, appraisal_id)
         if not (parties & {Party.APPRAISEE, Party.APPRAISER}
                 or can_view_content(session, actor, appraisal)):
             raise NotFound(f"There is no record for appraisal {appraisal_id} that you can see.")
-    record = session.execute(select(Record).where(Record.appraisal_id == appraisal_id)
+    record = session.execute(select(Record).where(col(Record.appraisal_id) == appraisal_id)
                              .order_by(col(Record.version).desc(), col(Record.id).desc())
                              .limit(1)).scalar_one_or_none()
     if record is None:

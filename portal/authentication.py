@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.actors import Actor
 from appraisal_store.models import Person, PortalSession
@@ -132,11 +132,11 @@ class FoundSession:
 
 # Built once (building a statement costs more than running it); the hash is a parameter.
 _FIND_SESSION = (
-    select(PortalSession.id, PortalSession.csrf_token, PortalSession.last_seen_at,
-           PortalSession.ended_at, Person.id, Person.name, Person.email)
-    .join(Person, Person.id == PortalSession.person_id)
-    .where(PortalSession.session_hash == bindparam("session_hash"))
-    .add_columns(PortalSession.created_at))
+    select(col(PortalSession.id), col(PortalSession.csrf_token), col(PortalSession.last_seen_at),
+           col(PortalSession.ended_at), col(Person.id), col(Person.name), col(Person.email))
+    .join(Person, col(Person.id) == PortalSession.person_id)
+    .where(col(PortalSession.session_hash) == bindparam("session_hash"))
+    .add_columns(col(PortalSession.created_at)))
 
 
 def find_session(session: Session, *, secret: str) -> FoundSession | None:

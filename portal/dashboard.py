@@ -27,8 +27,8 @@ from appraisal_store.services.outbox import Undelivered, undelivered_messages
 from appraisal_store.sessions import run_columns
 from appraisal_store.vocabulary import FINISHED_STATES, AppraisalState, FPPTStatus
 
-_ORGANISATION = select(Organisation.id, Organisation.code, Organisation.name).where(
-    Organisation.id == bindparam("organisation_id"))
+_ORGANISATION = select(col(Organisation.id), col(Organisation.code), col(Organisation.name)).where(
+    col(Organisation.id) == bindparam("organisation_id"))
 CHART_WIDTH = 600
 BAR_HEIGHT = 24
 LABEL_WIDTH = 190
@@ -143,9 +143,9 @@ def board_outcomes(session: Session, actor: Actor, organisation_id: int, *,
     rows = appraisal_rows(session, year=year or latest_year(session, organisation_id),
                           organisation_ids=[organisation_id])
     statuses: dict[int, FPPTStatus | None] = dict(session.execute(
-        select(FPPTAttestation.appraisal_id, FPPTAttestation.status)
+        select(col(FPPTAttestation.appraisal_id), col(FPPTAttestation.status))
                                     .where(col(FPPTAttestation.appraisal_id).in_(
-                                        [r.id for r in rows]))).all())
+                                        [r.id for r in rows]))).tuples().all())
     return organisation, [Outcome(r, s.label if (s := statuses.get(r.id)) else
                                   "Not confirmed") for r in rows]
 

@@ -44,10 +44,3 @@ def date_from_form(form: Mapping[str, Any], name: str, label: str, *,
     except ValueError:
         raise ValidationFailed(f"Check {label.lower()}.", [
             f"{prefix}{label} must be a real date, like 27 1 2026"]) from None
-
-
-def parts_of(value: date | None) -> dict[str, str]:
-    """A stored date as the three parts the date input shows."""
-    if value is None:
-        return dict.fromkeys(PARTS, "")
-    return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}

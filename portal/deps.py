@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 
 from appraisal_store.clock import utcnow
 from appraisal_store.config import settings
@@ -32,8 +32,17 @@ def clock_of(request: Request) -> datetime:
     """Now, from the app's clock (``create_app(clock=...)``; tests move it, nothing ever
     sleeps). An override of this dependency (``app.dependency_overrides[clock_of]``) is
     what the request's code that reads the clock directly sees as well."""
-    override = request.app.dependency_overrides.get(clock_of)
-    clock: Callable[[], datetime] = override or getattr(request.app.state, "clock", utcnow)
+    return app_now(request.app)
+
+
+def app_now(app: FastAPI) -> datetime:
+    """Now, by ``app``'s clock or its override of :func:`clock_of` (for the code that runs
+    outside a route's dependencies: the middleware answering ``/metrics``)."""
+    override = app.dependency_overrides.get(clock_of)
+    if override is not None:
+        overridden: datetime = override()
+        return overridden
+    clock: Callable[[], datetime] = getattr(app.state, "clock", utcnow)
     return clock()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from appraisal_store.actors import Actor
+from appraisal_store.clock import moment_of
 from appraisal_store.feedback_summary import (
     FeedbackSummary,
     RoundStatus,
@@ -69,7 +70,7 @@ def feedback_view(actor: Actor, appraisal_id: int) -> FeedbackView:
             .where(col(FeedbackRound.appraisal_id) == appraisal_id)).scalar_one_or_none()
         form = form_of(version) if version is not None else default_feedback_form()
     if summary is not None:
-        record_view_alone(actor, appraisal, SUMMARY_PAGE)
+        record_view_alone(actor, appraisal, SUMMARY_PAGE, now=moment_of(session))
     return FeedbackView(
         appraisal_id, runs, Party.APPRAISEE in parties, status is not None,
         status.asked if status else 0, status.answered if status else 0,

@@ -24,7 +24,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from ipaddress import ip_address
 
@@ -64,15 +64,15 @@ class PortalMetrics:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
-    def exposition(self) -> bytes:
-        """The text a scrape gets: the counters and the store's gauges (queried now)."""
+    def exposition(self, now: datetime) -> bytes:
+        """The text a scrape gets: the counters and the store's gauges (queried at ``now``)."""
         registry = self.registry
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        gauges = StoreGauges()
+        gauges = StoreGauges(now)
         registry.register(gauges)
         try:
             return generate_latest(registry)
@@ -81,14 +81,17 @@ class PortalMetrics:
 
 
 class StoreGauges(Collector):
-    """The outbox and sealing backlog, read from the store at scrape time."""
+    """The outbox and sealing backlog, read from the store at scrape time (``now``)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from records.record_lookup import pending_seals
 
         from .store import read_session
 
-        with read_session() as session:
+        with read_session(now=self.now) as session:
             queued, oldest = session.execute(
                 select(func.count(), func.min(OutboxMessage.created_at))
                 .where(col(OutboxMessage.sent_at).is_(None))
@@ -96,7 +99,7 @@ class StoreGauges(Collector):
             pending = len(pending_seals(session))
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=UTC)
-        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        age = (self.now - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily("appraisal_outbox_queued", "Messages not yet sent",
                                 value=queued)
         yield GaugeMetricFamily("appraisal_outbox_oldest_unsent_seconds",
@@ -140,13 +143,16 @@ class Observability:
     (``/healthz``, ``/readyz``, ``/metrics``) answered here, before the host check: a load
     balancer's probe names the machine, not the portal's host.
 
-    Kept to a few dictionary look-ups and one clock read a request: the portal's p95 is
-    measured.
+    Kept to a few dictionary look-ups and one clock read a request: it runs on every
+    request. ``clock``: the portal's (``portal.deps.app_now``), for the age of the oldest
+    unsent message.
     """
 
-    def __init__(self, app: ASGIApp, *, config: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, config: Settings, clock: Callable[[], datetime]
+                 ) -> None:
         self.app = app
         self.config = config
+        self.clock = clock
         self.metrics = PortalMetrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -206,7 +212,7 @@ class Observability:
             await _answer(send, 404, b"Not found\n", "text/plain; charset=utf-8", (header,))
             return
         try:
-            body = await run_in_threadpool(self.metrics.exposition)
+            body = await run_in_threadpool(self.metrics.exposition, self.clock())
         except Exception as error:  # noqa: BLE001 - the store's gauges need the store
             log.warning("The metrics could not be read: %s", error)
             await _answer(send, 503, b"The metrics cannot be read: the store does not "

@@ -39,7 +39,7 @@ def _read_engine() -> Engine:
     On PostgreSQL it runs in autocommit. The portal reads under READ COMMITTED, where every
     statement takes a snapshot of its own whether or not a transaction surrounds it, so a
     transaction would add nothing but its BEGIN and ROLLBACK: two round trips a session,
-    a fifth of a page's. On SQLite the read transaction is kept: there it is what gives the
+    a large share of a page's. On SQLite the read transaction is kept: there it is what gives the
     page's statements one snapshot.
     """
     pooled = engines.pooled_engine()
@@ -91,9 +91,9 @@ class RequestStore:
         return unit_of_work(now=self.now)
 
 
-def record_view_alone(actor: Actor, appraisal: Appraisal, page: str) -> None:
-    """Audit one view of the appraisal's content in a transaction of its own (nothing else
-    changes).
+def record_view_alone(actor: Actor, appraisal: Appraisal, page: str, *, now: datetime) -> None:
+    """Audit one view of the appraisal's content, seen at ``now``, in a transaction of its
+    own (nothing else changes).
 
     On PostgreSQL it is one statement in autocommit on the read engine
     (``record_content_view_alone``); elsewhere, or when that cannot be done, a unit of
@@ -103,7 +103,7 @@ def record_view_alone(actor: Actor, appraisal: Appraisal, page: str) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             if record_content_view_alone(connection=connection, actor=actor,
-                                         appraisal=appraisal, page=page):
+                                         appraisal=appraisal, page=page, now=now):
                 return
-    with unit_of_work() as session:
+    with unit_of_work(now=now) as session:
         record_content_view(session=session, actor=actor, appraisal=appraisal, page=page)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.errors import NotFound
 from appraisal_store.feedback_summary import FeedbackSummary, feedback_summary
@@ -152,13 +152,13 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     appraisee, appraiser = aliased(Person), aliased(Person)
     row = session.execute(
         select(Appraisal, Organisation, Cycle, Appointment, FrameworkVersion, appraisee, appraiser)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .join(Appointment, Appointment.id == Appraisal.appointment_id)
-        .join(FrameworkVersion, FrameworkVersion.id == Appraisal.framework_version_id)
-        .join(appraisee, appraisee.id == Appraisal.appraisee_id)
-        .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
-        .where(Appraisal.id == appraisal_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == Appraisal.framework_version_id)
+        .join(appraisee, col(appraisee.id) == col(Appraisal.appraisee_id))
+        .outerjoin(appraiser, col(appraiser.id) == col(Appraisal.appraiser_id))
+        .where(col(Appraisal.id) == appraisal_id)
     ).one_or_none()
     if row is None:
         raise NotFound(f"There is no appraisal {appraisal_id}.")
@@ -167,37 +167,37 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     framework = framework_of(session, appraisal.framework_version_id)
     ratings: dict[str, ScaleLabel] = dict(
         session.execute(
-            select(Rating.statement_id, Rating.value).where(
-                Rating.appraisal_id == appraisal_id, Rating.revision == appraisal.revision
+            select(col(Rating.statement_id), col(Rating.value)).where(
+                col(Rating.appraisal_id) == appraisal_id, col(Rating.revision) == appraisal.revision
             )
-        ).all()
+        ).tuples().all()
     )
     reflections = {
         (r.domain_id, r.author): r
         for r in session.execute(
             select(DomainReflection).where(
-                DomainReflection.appraisal_id == appraisal_id,
-                DomainReflection.revision == appraisal.revision,
+                col(DomainReflection.appraisal_id) == appraisal_id,
+                col(DomainReflection.revision) == appraisal.revision,
             )
         ).scalars()
     }
     reviews = session.execute(
         select(ObjectiveReview)
-        .where(ObjectiveReview.appraisal_id == appraisal_id)
-        .order_by(ObjectiveReview.id)
+        .where(col(ObjectiveReview.appraisal_id) == appraisal_id)
+        .order_by(col(ObjectiveReview.id))
     ).scalars()
     objectives = session.execute(
         select(Objective)
-        .where(Objective.appraisal_id == appraisal_id)
-        .order_by(Objective.position, Objective.id)
+        .where(col(Objective.appraisal_id) == appraisal_id)
+        .order_by(col(Objective.position), col(Objective.id))
     ).scalars()
     actions = session.execute(
         select(DevelopmentAction)
-        .where(DevelopmentAction.appraisal_id == appraisal_id)
-        .order_by(DevelopmentAction.position, DevelopmentAction.id)
+        .where(col(DevelopmentAction.appraisal_id) == appraisal_id)
+        .order_by(col(DevelopmentAction.position), col(DevelopmentAction.id))
     ).scalars()
     fppt = session.execute(
-        select(FPPTAttestation).where(FPPTAttestation.appraisal_id == appraisal_id)
+        select(FPPTAttestation).where(col(FPPTAttestation.appraisal_id) == appraisal_id)
     ).scalar_one_or_none()
 
     agreed_on = (
@@ -207,8 +207,8 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     if appraiser_row is not None:
         appraiser_appointments = session.execute(
             select(Appointment).where(
-                Appointment.person_id == appraiser_row.id,
-                Appointment.organisation_id == appraisal.organisation_id,
+                col(Appointment.person_id) == appraiser_row.id,
+                col(Appointment.organisation_id) == appraisal.organisation_id,
             )
         ).scalars()
         appraiser_role = _appraiser_role(appraiser_appointments, issued_on)

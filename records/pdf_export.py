@@ -79,11 +79,11 @@ def export_record(appraisal_id: int, path: Path | str, *, viewer: Actor,
         RecordNotSealed: No complete record (of that version) is stored.
         OSError: The file could not be written.
     """
-    statement = select(Record.pdf).where(
-        Record.appraisal_id == appraisal_id, Record.stage == RecordStage.COMPLETE
+    statement = select(col(Record.pdf)).where(
+        col(Record.appraisal_id) == appraisal_id, col(Record.stage) == RecordStage.COMPLETE
     )
     if version is not None:
-        statement = statement.where(Record.version == version)
+        statement = statement.where(col(Record.version) == version)
     with read_session() as session:
         pdf = session.execute(
             statement.order_by(col(Record.version).desc()).limit(1)
@@ -117,22 +117,22 @@ def export_all_complete(folder: Path | str, *, viewer: Actor,
         Every record file in the export, in appraisal id order.
     """
     latest = (
-        select(Record.appraisal_id, func.max(Record.version).label("version"))
-        .where(Record.stage == RecordStage.COMPLETE)
-        .group_by(Record.appraisal_id)
+        select(col(Record.appraisal_id), func.max(col(Record.version)).label("version"))
+        .where(col(Record.stage) == RecordStage.COMPLETE)
+        .group_by(col(Record.appraisal_id))
         .subquery()
     )
     statement = (
-        select(Record.appraisal_id, Record.version, Record.pdf, Organisation.code, Person.name,
-               Cycle.year)
-        .join(latest, and_(Record.appraisal_id == latest.c.appraisal_id,
-                           Record.version == latest.c.version))
-        .join(Appraisal, Appraisal.id == Record.appraisal_id)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .join(Person, Person.id == Appraisal.appraisee_id)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(Record.stage == RecordStage.COMPLETE)
-        .order_by(Record.appraisal_id)
+        select(col(Record.appraisal_id), col(Record.version), col(Record.pdf),
+               col(Organisation.code), col(Person.name), col(Cycle.year))
+        .join(latest, and_(col(Record.appraisal_id) == latest.c.appraisal_id,
+                           col(Record.version) == latest.c.version))
+        .join(Appraisal, col(Appraisal.id) == Record.appraisal_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .join(Person, col(Person.id) == Appraisal.appraisee_id)
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .where(col(Record.stage) == RecordStage.COMPLETE)
+        .order_by(col(Record.appraisal_id))
         .execution_options(yield_per=100)  # the PDFs are streamed, not all held at once
     )
     written: list[Path] = []

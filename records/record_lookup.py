@@ -28,29 +28,30 @@ def pending_seals(session: Session, *, limit: int | None = None) -> list[int]:
         The appraisal ids to seal.
     """
     sealed = and_(
-        Record.appraisal_id == Signature.appraisal_id,
-        Record.version == Signature.record_version,
+        col(Record.appraisal_id) == Signature.appraisal_id,
+        col(Record.version) == Signature.record_version,
         or_(
             and_(
-                Signature.role == SignatureRole.APPRAISEE,
-                Record.stage == RecordStage.SIGNED_BY_APPRAISEE,
+                col(Signature.role) == SignatureRole.APPRAISEE,
+                col(Record.stage) == RecordStage.SIGNED_BY_APPRAISEE,
             ),
-            and_(Signature.role == SignatureRole.APPRAISER, Record.stage == RecordStage.COMPLETE),
+            and_(col(Signature.role) == SignatureRole.APPRAISER,
+                 col(Record.stage) == RecordStage.COMPLETE),
         ),
     )
     statement = (
-        select(Signature.appraisal_id)
+        select(col(Signature.appraisal_id))
         .join(
             Appraisal,
             and_(
-                Appraisal.id == Signature.appraisal_id,
-                Appraisal.record_version == Signature.record_version,
+                col(Appraisal.id) == Signature.appraisal_id,
+                col(Appraisal.record_version) == Signature.record_version,
             ),
         )
         .outerjoin(Record, sealed)
         .where(col(Record.id).is_(None))
         .distinct()
-        .order_by(Signature.appraisal_id)
+        .order_by(col(Signature.appraisal_id))
     )
     if limit is not None:
         statement = statement.limit(limit)
@@ -65,9 +66,9 @@ def known_record(sha256: str) -> KnownRecord | None:
     """
     with read_session() as session:
         row = session.execute(
-            select(Record.appraisal_id, Record.version)
-            .where(Record.sha256 == sha256.lower())
-            .order_by(Record.id)
+            select(col(Record.appraisal_id), col(Record.version))
+            .where(col(Record.sha256) == sha256.lower())
+            .order_by(col(Record.id))
             .limit(1)
         ).one_or_none()
     if row is None:

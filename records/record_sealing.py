@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import literal, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from appraisal_store.audit import chain_head
 from appraisal_store.audit_hashing import AuditAnchor
@@ -112,21 +112,22 @@ def _plan(session: Session, appraisal: Appraisal, *, with_pdfs: bool = True) -> 
     signatures = {
         role: _Signed(signature_id or 0, role, name, signed_at)
         for signature_id, role, name, signed_at in session.execute(
-            select(Signature.id, Signature.role, Person.name, Signature.signed_at)
-            .join(Person, Person.id == Signature.signer_id)
+            select(col(Signature.id), col(Signature.role), col(Person.name),
+                   col(Signature.signed_at))
+            .join(Person, col(Person.id) == Signature.signer_id)
             .where(
-                Signature.appraisal_id == appraisal.id,
-                Signature.record_version == appraisal.record_version,
+                col(Signature.appraisal_id) == appraisal.id,
+                col(Signature.record_version) == appraisal.record_version,
             )
         )
     }
-    pdf_column = Record.pdf if with_pdfs else literal(b"")
+    pdf_column = col(Record.pdf) if with_pdfs else literal(b"")
     stored = {
         stage: (record_key, pdf)
         for record_key, stage, pdf in session.execute(
-            select(Record.id, Record.stage, pdf_column).where(
-                Record.appraisal_id == appraisal.id,
-                Record.version == appraisal.record_version,
+            select(col(Record.id), col(Record.stage), pdf_column).where(
+                col(Record.appraisal_id) == appraisal.id,
+                col(Record.version) == appraisal.record_version,
             )
         )
     }
@@ -197,7 +198,7 @@ def store_made_records(made: UnstoredRecords) -> list[SealedRecord] | None:
     # Queued: the sealing workers each store a record every few tenths of a second.
     with queued_write_session(pooled_engine()) as session:
         appraisal = session.execute(
-            select(Appraisal).where(Appraisal.id == made.appraisal_id).with_for_update()
+            select(Appraisal).where(col(Appraisal.id) == made.appraisal_id).with_for_update()
         ).scalar_one()
         if not _plan(session, appraisal, with_pdfs=False).same_as(made.plan):
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 from sqlmodel import Session, col
 
 from ..actors import Actor
@@ -17,42 +17,42 @@ from ..vocabulary import BoardRole
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
 _LIVE_APPOINTMENT = (
-    Appointment.start_date <= bindparam("day"),
+    col(Appointment.start_date) <= bindparam("day"),
     (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= bindparam("day")),
 )
-_CURRENT_ROLES = select(Appointment.role).where(
-    Appointment.person_id == bindparam("person_id"),
-    Appointment.organisation_id == bindparam("organisation_id"),
+_CURRENT_ROLES = select(col(Appointment.role)).where(
+    col(Appointment.person_id) == bindparam("person_id"),
+    col(Appointment.organisation_id) == bindparam("organisation_id"),
     *_LIVE_APPOINTMENT,
 )
 _ADMINISTERING_ROLES = (BoardRole.CHAIR, BoardRole.COMPANY_SECRETARY)
 # One round trip: the chair's or company secretary's appointment, or a live grant.
 _ADMINISTERS = union_all(
     select(literal(1)).where(
-        Appointment.person_id == bindparam("person_id"),
-        Appointment.organisation_id == bindparam("organisation_id"),
+        col(Appointment.person_id) == bindparam("person_id"),
+        col(Appointment.organisation_id) == bindparam("organisation_id"),
         col(Appointment.role).in_(_ADMINISTERING_ROLES),
         *_LIVE_APPOINTMENT),
     select(literal(1)).where(
-        AdministrationGrant.person_id == bindparam("person_id"),
-        AdministrationGrant.organisation_id == bindparam("organisation_id"),
+        col(AdministrationGrant.person_id) == bindparam("person_id"),
+        col(AdministrationGrant.organisation_id) == bindparam("organisation_id"),
         col(AdministrationGrant.revoked_at).is_(None)),
 ).limit(1)
-_NATIONAL = select(AdministrationGrant.id).where(
-    AdministrationGrant.person_id == bindparam("person_id"),
+_NATIONAL = select(col(AdministrationGrant.id)).where(
+    col(AdministrationGrant.person_id) == bindparam("person_id"),
     col(AdministrationGrant.national).is_(True),
     col(AdministrationGrant.revoked_at).is_(None)).limit(1)
-_ADMINISTERED = union_all(
-    select(Appointment.organisation_id).where(
-        Appointment.person_id == bindparam("person_id"),
+_ADMINISTERED: CompoundSelect[tuple[int | None]] = union_all(
+    select(col(Appointment.organisation_id)).where(
+        col(Appointment.person_id) == bindparam("person_id"),
         col(Appointment.role).in_(_ADMINISTERING_ROLES),
         *_LIVE_APPOINTMENT),
-    select(AdministrationGrant.organisation_id).where(
-        AdministrationGrant.person_id == bindparam("person_id"),
+    select(col(AdministrationGrant.organisation_id)).where(
+        col(AdministrationGrant.person_id) == bindparam("person_id"),
         col(AdministrationGrant.organisation_id).is_not(None),
         col(AdministrationGrant.revoked_at).is_(None)),
 )
-_APPRAISAL = select(Appraisal).where(Appraisal.id == bindparam("appraisal_id"))
+_APPRAISAL = select(Appraisal).where(col(Appraisal.id) == bindparam("appraisal_id"))
 # The lock's read must win over what the session already holds: an appraisal read earlier
 # in the same session (the portal reads it to find its framework) keeps its old
 # attributes otherwise, and a submission committed in between would go unseen.
@@ -179,9 +179,9 @@ def can_view_content(session: Session, actor: Actor, appraisal: Appraisal) -> bo
 
 def has_delegation(session: Session, person_id: int, organisation_id: int) -> bool:
     return session.execute(
-        select(ContentDelegation.id).where(
-            ContentDelegation.delegate_id == person_id,
-            ContentDelegation.organisation_id == organisation_id,
+        select(col(ContentDelegation.id)).where(
+            col(ContentDelegation.delegate_id) == person_id,
+            col(ContentDelegation.organisation_id) == organisation_id,
             col(ContentDelegation.revoked_at).is_(None),
         )
     ).first() is not None

@@ -9,7 +9,7 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
-from ..clock import moment_of
+from ..clock import day_of, moment_of
 from ..deadlines import DUE_KIND_BY_STATE
 from ..errors import NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import check_edit, check_transition
@@ -107,7 +107,7 @@ def withdraw(*, session: Session, actor: Actor, appraisal_id: int, reason: str,
     appraisal = _close("withdraw", session=session, actor=actor, appraisal_id=appraisal_id,
                        reason=reason)
     cancel_for_closure(session, actor, appraisal)
-    reference_on_withdrawal(session, actor, appraisal, reason, today or date.today())
+    reference_on_withdrawal(session, actor, appraisal, reason, today or day_of(session))
     return appraisal
 
 
@@ -168,7 +168,7 @@ def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
                          delegate_email: str) -> Person:
     check_may_delegate(session, actor, organisation_id)
     person: Person | None = session.execute(select(Person).where(
-        Person.email == delegate_email.strip().lower())).scalar_one_or_none()
+        col(Person.email) == delegate_email.strip().lower())).scalar_one_or_none()
     if person is None or BoardRole.COMPANY_SECRETARY not in current_roles(
             session, person.id or 0, organisation_id):
         raise ValidationFailed(f"{delegate_email} is not this organisation's company secretary.")
@@ -178,8 +178,8 @@ def _chair_and_secretary(session: Session, actor: Actor, organisation_id: int,
 def _live_delegation(session: Session, organisation_id: int, delegate_id: int
                      ) -> ContentDelegation | None:
     return session.execute(select(ContentDelegation).where(
-        ContentDelegation.organisation_id == organisation_id,
-        ContentDelegation.delegate_id == delegate_id,
+        col(ContentDelegation.organisation_id) == organisation_id,
+        col(ContentDelegation.delegate_id) == delegate_id,
         col(ContentDelegation.revoked_at).is_(None),
     )).scalars().first()
 
@@ -199,7 +199,8 @@ def delegate_content(*, session: Session, actor: Actor, organisation_id: int,
     if existing is not None:
         return existing
     delegation = ContentDelegation(organisation_id=organisation_id, delegate_id=person.id or 0,
-                                   granted_by_id=actor.person_id or 0)
+                                   granted_by_id=actor.person_id or 0,
+                                   granted_at=moment_of(session))
     session.add(delegation)
     session.flush()
     record_events(session, actor, [PendingEvent("content_delegated", "organisation",
@@ -235,8 +236,8 @@ def mark_overdue(*, session: Session, actor: Actor, today: date,
     events: list[PendingEvent] = []
     for state, kind in DUE_KIND_BY_STATE.items():
         due = getattr(Appraisal, f"{kind}_due")
-        statement = select(Appraisal.id, Appraisal.organisation_id, due).where(
-            Appraisal.state == state, due < today,
+        statement = select(col(Appraisal.id), col(Appraisal.organisation_id), due).where(
+            col(Appraisal.state) == state, due < today,
             col(Appraisal.overdue_since).is_(None))
         if cycle_ids is not None:
             statement = statement.where(col(Appraisal.cycle_id).in_(cycle_ids))

@@ -51,7 +51,7 @@ def _scope(session: Session, organisation_code: str | None, national: bool
 
 def _person(session: Session, email: str) -> Person:
     person: Person | None = session.execute(select(Person).where(
-        Person.email == email.strip().lower())).scalar_one_or_none()
+        col(Person.email) == email.strip().lower())).scalar_one_or_none()
     if person is None:
         raise ValidationFailed(f"Nobody with the email {email} is on record: import them "
                                "first ('appraisal people import').")
@@ -67,12 +67,12 @@ def _only_the_operator(actor: Actor) -> None:
 def _live_grant(session: Session, person_id: int, organisation: Organisation | None
                 ) -> AdministrationGrant | None:
     statement = select(AdministrationGrant).where(
-        AdministrationGrant.person_id == person_id,
+        col(AdministrationGrant.person_id) == person_id,
         col(AdministrationGrant.revoked_at).is_(None))
     if organisation is None:
         statement = statement.where(col(AdministrationGrant.national).is_(True))
     else:
-        statement = statement.where(AdministrationGrant.organisation_id == organisation.id)
+        statement = statement.where(col(AdministrationGrant.organisation_id) == organisation.id)
     return session.execute(statement).scalars().first()
 
 
@@ -99,7 +99,8 @@ def grant_administration(*, session: Session, actor: Actor, email: str,
         return existing, False
     grant = AdministrationGrant(person_id=person.id or 0,
                                 organisation_id=organisation.id if organisation else None,
-                                national=organisation is None, granted_by=actor.label)
+                                national=organisation is None, granted_by=actor.label,
+                                granted_at=moment_of(session))
     session.add(grant)
     session.flush()
     record_event(session, actor, "administration_granted", subject_type="person",
@@ -140,12 +141,13 @@ def revoke_administration(*, session: Session, actor: Actor, email: str,
 def administration_grants(session: Session, *, include_revoked: bool = False
                           ) -> list[GrantRow]:
     """The grants, by person and scope (the national view first)."""
-    statement = (select(AdministrationGrant, Person.name, Person.email, Organisation.code)
-                 .join(Person, Person.id == AdministrationGrant.person_id)
+    statement = (select(AdministrationGrant, col(Person.name), col(Person.email),
+                        col(Organisation.code))
+                 .join(Person, col(Person.id) == AdministrationGrant.person_id)
                  .outerjoin(Organisation,
-                            Organisation.id == AdministrationGrant.organisation_id)
-                 .order_by(Person.email, col(Organisation.code).is_not(None),
-                           Organisation.code, AdministrationGrant.id))
+                            col(Organisation.id) == AdministrationGrant.organisation_id)
+                 .order_by(col(Person.email), col(Organisation.code).is_not(None),
+                           col(Organisation.code), col(AdministrationGrant.id)))
     if not include_revoked:
         statement = statement.where(col(AdministrationGrant.revoked_at).is_(None))
     return [GrantRow(name, email, code or "national", grant.granted_by, grant.granted_at,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -45,15 +45,15 @@ class AppraisalContext:
 
 def _context_statement() -> Select[Any]:
     appraisee, appraiser = aliased(Person), aliased(Person)
-    return (select(  # type: ignore[no-any-return]  # SQLModel attributes: see pyproject.toml
-                   Organisation.name, Organisation.code, Cycle.year, appraisee.name,
-                   appraisee.email, appraiser.name, appraiser.email)
+    return (select(col(Organisation.name), col(Organisation.code), col(Cycle.year),
+                   col(appraisee.name), col(appraisee.email), col(appraiser.name),
+                   col(appraiser.email))
             .select_from(Appraisal)
-            .join(Organisation, Organisation.id == Appraisal.organisation_id)
-            .join(Cycle, Cycle.id == Appraisal.cycle_id)
-            .join(appraisee, appraisee.id == Appraisal.appraisee_id)
-            .outerjoin(appraiser, appraiser.id == Appraisal.appraiser_id)
-            .where(Appraisal.id == bindparam("appraisal_id")))
+            .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+            .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+            .join(appraisee, col(appraisee.id) == col(Appraisal.appraisee_id))
+            .outerjoin(appraiser, col(appraiser.id) == col(Appraisal.appraiser_id))
+            .where(col(Appraisal.id) == bindparam("appraisal_id")))
 
 
 # Built once: it runs on every change that sends a message and on every page of an appraisal.

@@ -70,8 +70,8 @@ class ExternalAppraiserRow:
 
 def appraisee_role(session: Session, appraisal: Appraisal) -> BoardRole:
     """The board role the appraisal is for (one appraisal per appointment)."""
-    role = session.execute(select(Appointment.role).where(
-        Appointment.id == appraisal.appointment_id)).scalar_one()
+    role = session.execute(select(col(Appointment.role)).where(
+        col(Appointment.id) == appraisal.appointment_id)).scalar_one()
     return BoardRole(role)
 
 
@@ -80,10 +80,11 @@ def _board(session: Session, organisation_id: int, on: date
     """Everyone on the organisation's board on ``on``: person id -> (name, email, roles)."""
     found: dict[int, tuple[str, str, set[BoardRole]]] = {}
     for person_id, role, name, email in session.execute(
-        select(Appointment.person_id, Appointment.role, Person.name, Person.email)
-        .join(Person, Person.id == Appointment.person_id)
-        .where(Appointment.organisation_id == organisation_id,
-               Appointment.start_date <= on,
+        select(col(Appointment.person_id), col(Appointment.role), col(Person.name),
+               col(Person.email))
+        .join(Person, col(Person.id) == Appointment.person_id)
+        .where(col(Appointment.organisation_id) == organisation_id,
+               col(Appointment.start_date) <= on,
                (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= on))
     ).all():
         found.setdefault(person_id, (name, email, set()))[2].add(role)
@@ -111,11 +112,11 @@ def eligible_appraisers(session: Session, appraisal: Appraisal, *, on: date | No
                    if BoardRole.COMPANY_SECRETARY in roles}
     listed = {e.person_id for e in eligible}
     for registration, name, email in session.execute(
-        select(ExternalAppraiser, Person.name, Person.email)
-        .join(Person, Person.id == ExternalAppraiser.person_id)
-        .where(ExternalAppraiser.organisation_id == appraisal.organisation_id,
+        select(ExternalAppraiser, col(Person.name), col(Person.email))
+        .join(Person, col(Person.id) == ExternalAppraiser.person_id)
+        .where(col(ExternalAppraiser.organisation_id) == appraisal.organisation_id,
                col(ExternalAppraiser.revoked_at).is_(None))
-        .order_by(Person.name)
+        .order_by(col(Person.name))
     ).all():
         person_id = registration.person_id
         if role.value not in registration.roles or person_id in listed | secretaries \
@@ -168,7 +169,8 @@ def _refusal(session: Session, appraisal: Appraisal, role: BoardRole, address: s
         return f"Choose the appraiser of {whose}."
     if email_problem(address):  # a NUL cannot even be looked up in PostgreSQL
         return f"'{shown(address)}' is not an email address: choose the appraiser of {whose}."
-    person = session.execute(select(Person).where(Person.email == address)).scalar_one_or_none()
+    person = session.execute(
+        select(Person).where(col(Person.email) == address)).scalar_one_or_none()
     if person is None:
         return f"{address} is not on record, so cannot appraise {whose}."
     if person.id == appraisal.appraisee_id:
@@ -180,9 +182,9 @@ def _refusal(session: Session, appraisal: Appraisal, role: BoardRole, address: s
     if roles:
         held = ", ".join(sorted(r.label.lower() for r in roles))
         return f"{person.name} ({held}) cannot appraise {whose}: {_rule(role)}."
-    left = session.execute(select(Appointment.end_date).where(
-        Appointment.person_id == person.id,
-        Appointment.organisation_id == appraisal.organisation_id,
+    left = session.execute(select(col(Appointment.end_date)).where(
+        col(Appointment.person_id) == person.id,
+        col(Appointment.organisation_id) == appraisal.organisation_id,
         col(Appointment.end_date) < on)
         .order_by(col(Appointment.end_date).desc())).scalars().first()
     where = (f"left this board on {left.isoformat()}" if left else
@@ -227,7 +229,8 @@ def _person(session: Session, email: str, name: str | None) -> tuple[Person, boo
     if (problem := email_problem(address)):  # checked first: a NUL cannot be looked up
         raise ValidationFailed("The external appraiser was not registered.",
                                [f"email: the email {problem}"])
-    person = session.execute(select(Person).where(Person.email == address)).scalar_one_or_none()
+    person = session.execute(
+        select(Person).where(col(Person.email) == address)).scalar_one_or_none()
     if person is not None:
         return person, False
     if not _EMAIL.match(address):
@@ -281,7 +284,8 @@ def register_external_appraiser(*, session: Session, actor: Actor, organisation_
                                [f"email: {person.email} is already registered for "
                                 f"{organisation.code}; remove it first to change it"])
     registration = ExternalAppraiser(organisation_id=organisation.id, person_id=person.id or 0,
-                                     roles=chosen, reason=why, registered_by=actor.label)
+                                     roles=chosen, reason=why, registered_by=actor.label,
+                                     registered_at=moment_of(session))
     session.add(registration)
     session.flush()
     if added:
@@ -297,8 +301,8 @@ def register_external_appraiser(*, session: Session, actor: Actor, organisation_
 def _live_registration(session: Session, organisation_id: int, person_id: int
                        ) -> ExternalAppraiser | None:
     return session.execute(select(ExternalAppraiser).where(
-        ExternalAppraiser.organisation_id == organisation_id,
-        ExternalAppraiser.person_id == person_id,
+        col(ExternalAppraiser.organisation_id) == organisation_id,
+        col(ExternalAppraiser.person_id) == person_id,
         col(ExternalAppraiser.revoked_at).is_(None),
     )).scalars().first()
 
@@ -316,7 +320,7 @@ def remove_external_appraiser(*, session: Session, actor: Actor, organisation_co
     assert organisation is not None and organisation.id is not None
     _may_register(session, actor, organisation)
     person = session.execute(select(Person).where(
-        Person.email == email.strip().lower())).scalar_one_or_none()
+        col(Person.email) == email.strip().lower())).scalar_one_or_none()
     live = _live_registration(session, organisation.id, person.id or 0) if person else None
     if live is None or person is None:
         return False
@@ -335,15 +339,16 @@ def external_appraisers(session: Session, *, organisation_code: str | None = Non
     Raises:
         NotFound: no organisation with that code.
     """
-    statement = (select(ExternalAppraiser, Organisation.code, Person.name, Person.email)
-                 .join(Organisation, Organisation.id == ExternalAppraiser.organisation_id)
-                 .join(Person, Person.id == ExternalAppraiser.person_id)
-                 .order_by(Organisation.code, Person.name, ExternalAppraiser.id))
+    statement = (select(ExternalAppraiser, col(Organisation.code), col(Person.name),
+                        col(Person.email))
+                 .join(Organisation, col(Organisation.id) == ExternalAppraiser.organisation_id)
+                 .join(Person, col(Person.id) == ExternalAppraiser.person_id)
+                 .order_by(col(Organisation.code), col(Person.name), col(ExternalAppraiser.id)))
     if organisation_code is not None:
         organisation = organisation_by_code(session, organisation_code)
         if organisation is None:
             raise NotFound(f"There is no organisation with the code '{organisation_code}'.")
-        statement = statement.where(ExternalAppraiser.organisation_id == organisation.id)
+        statement = statement.where(col(ExternalAppraiser.organisation_id) == organisation.id)
     if not include_removed:
         statement = statement.where(col(ExternalAppraiser.revoked_at).is_(None))
     return [ExternalAppraiserRow(code, name, email, list(r.roles), r.reason, r.registered_by,

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..appraisal_year import appraisal_year
 from ..audit import record_event
+from ..clock import moment_of
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import Party
 from ..links import Page, for_reader
@@ -45,11 +46,11 @@ def default_mid_year_review(year: str) -> date:
 
 def mid_year_review_due(session: Session, cycle_id: int) -> date:
     """The cycle's mid-year review date: as set, or the default."""
-    set_on = session.execute(select(CheckInSchedule.mid_year_review_due).where(
-        CheckInSchedule.cycle_id == cycle_id)).scalar_one_or_none()
+    set_on = session.execute(select(col(CheckInSchedule.mid_year_review_due)).where(
+        col(CheckInSchedule.cycle_id) == cycle_id)).scalar_one_or_none()
     if set_on is not None:
         return date.fromisoformat(str(set_on))
-    year = session.execute(select(Cycle.year).where(Cycle.id == cycle_id)).scalar_one()
+    year = session.execute(select(col(Cycle.year)).where(col(Cycle.id) == cycle_id)).scalar_one()
     return default_mid_year_review(str(year))
 
 
@@ -68,8 +69,8 @@ def set_mid_year_review_date(*, session: Session, actor: Actor, organisation_cod
         raise NotFound(f"There is no organisation with the code '{organisation_code}'.")
     if not is_org_administrator(session, actor, organisation.id):
         raise NotAllowed("Only the organisation's administrators set its mid-year review.")
-    cycle = session.execute(select(Cycle).where(Cycle.organisation_id == organisation.id,
-                                                Cycle.year == year)).scalar_one_or_none()
+    cycle = session.execute(select(Cycle).where(col(Cycle.organisation_id) == organisation.id,
+                                                col(Cycle.year) == year)).scalar_one_or_none()
     if cycle is None or cycle.id is None:
         raise NotFound(f"{organisation.code} has no {year} cycle.")
     ends = appraisal_year(year).ends
@@ -80,10 +81,10 @@ def set_mid_year_review_date(*, session: Session, actor: Actor, organisation_cod
             f"({cycle.sign_off_due.isoformat()}) and by {following_ends.isoformat()}, in "
             "the year the objectives run for"])
     schedule = session.execute(select(CheckInSchedule).where(
-        CheckInSchedule.cycle_id == cycle.id)).scalar_one_or_none()
+        col(CheckInSchedule.cycle_id) == cycle.id)).scalar_one_or_none()
     if schedule is None:
         schedule = CheckInSchedule(cycle_id=cycle.id, mid_year_review_due=due,
-                                   set_by=actor.label)
+                                   set_by=actor.label, set_at=moment_of(session))
     schedule.mid_year_review_due, schedule.set_by = due, actor.label
     session.add(schedule)
     session.flush()
@@ -135,10 +136,10 @@ class YearPage:
 def _items(session: Session, appraisal_id: int
            ) -> tuple[list[Objective], list[DevelopmentAction]]:
     objectives = list(session.execute(select(Objective).where(
-        Objective.appraisal_id == appraisal_id).order_by(Objective.position)).scalars())
+        col(Objective.appraisal_id) == appraisal_id).order_by(col(Objective.position))).scalars())
     actions = list(session.execute(select(DevelopmentAction).where(
-        DevelopmentAction.appraisal_id == appraisal_id)
-        .order_by(DevelopmentAction.position)).scalars())
+        col(DevelopmentAction.appraisal_id) == appraisal_id)
+        .order_by(col(DevelopmentAction.position))).scalars())
     return objectives, actions
 
 
@@ -148,11 +149,12 @@ def _records(session: Session, appraisal_id: int, objectives: list[Objective],
         f"action-{a.id}": a.action for a in actions}
     records = []
     for check_in in session.execute(select(CheckIn).where(
-            CheckIn.appraisal_id == appraisal_id).order_by(CheckIn.held_on, CheckIn.id)
+            col(CheckIn.appraisal_id) == appraisal_id)
+            .order_by(col(CheckIn.held_on), col(CheckIn.id))
     ).scalars():
         notes = {(f"objective-{p.objective_id}" if p.objective_id else f"action-{p.action_id}"):
                  p for p in session.execute(select(CheckInProgress).where(
-                     CheckInProgress.check_in_id == check_in.id)).scalars()}
+                     col(CheckInProgress.check_in_id) == check_in.id)).scalars()}
         records.append(CheckInRecord(check_in, KINDS[check_in.kind], [
             ProgressLine(key, title, notes[key].appraisee_note if key in notes else "",
                          notes[key].appraiser_note if key in notes else "")
@@ -206,11 +208,12 @@ def start_check_in(*, session: Session, actor: Actor, appraisal_id: int, kind: s
         problems.append(f"held on: {held_on.isoformat()} is in the future")
     if problems:
         raise ValidationFailed("The check-in was not started.", problems)
-    if kind == MID_YEAR and session.execute(select(CheckIn.id).where(
-            CheckIn.appraisal_id == appraisal_id, CheckIn.kind == MID_YEAR)).first():
+    if kind == MID_YEAR and session.execute(select(col(CheckIn.id)).where(
+            col(CheckIn.appraisal_id) == appraisal_id, col(CheckIn.kind) == MID_YEAR)).first():
         raise InvalidTransition("The mid-year review is already recorded: add a check-in.")
     check_in = CheckIn(appraisal_id=appraisal_id, kind=kind, held_on=held_on,
-                       recorded_by_id=actor.person_id)
+                       recorded_by_id=actor.person_id, created_at=moment_of(session),
+                       updated_at=moment_of(session))
     session.add(check_in)
     session.flush()
     record_event(session, actor, "check_in_started", subject_type="appraisal",
@@ -246,7 +249,7 @@ def save_progress(*, session: Session, actor: Actor, check_in_id: int,
         raise ValidationFailed("The progress was not saved.", problems)
     column = "appraisee_note" if Party.APPRAISEE in parties else "appraiser_note"
     existing = {(p.objective_id, p.action_id): p for p in session.execute(
-        select(CheckInProgress).where(CheckInProgress.check_in_id == check_in_id)).scalars()}
+        select(CheckInProgress).where(col(CheckInProgress.check_in_id) == check_in_id)).scalars()}
     for key, text in notes.items():
         kind, item_id = known[key]
         ids = (item_id, None) if kind == "objective" else (None, item_id)
@@ -271,10 +274,10 @@ def carried_progress(session: Session, previous_appraisal_id: int
     found: dict[int, list[tuple[str, date, str, str]]] = {}
     for progress, check_in in session.execute(
         select(CheckInProgress, CheckIn)
-        .join(CheckIn, CheckIn.id == CheckInProgress.check_in_id)
-        .where(CheckIn.appraisal_id == previous_appraisal_id,
+        .join(CheckIn, col(CheckIn.id) == CheckInProgress.check_in_id)
+        .where(col(CheckIn.appraisal_id) == previous_appraisal_id,
                col(CheckInProgress.objective_id).is_not(None))
-        .order_by(CheckIn.held_on, CheckIn.id)
+        .order_by(col(CheckIn.held_on), col(CheckIn.id))
     ).tuples():
         found.setdefault(progress.objective_id or 0, []).append(
             (KINDS[check_in.kind], check_in.held_on, progress.appraisee_note,
@@ -304,11 +307,11 @@ def mid_year_reminders(session: Session, *, today: date) -> list[QueuedMessage]:
         due = mid_year_review_due(session, cycle.id or 0)
         if not today <= due <= today + timedelta(days=REMIND_DAYS_BEFORE):
             continue
-        done = set(session.execute(select(CheckIn.appraisal_id).join(
-            Appraisal, Appraisal.id == CheckIn.appraisal_id).where(
-            Appraisal.cycle_id == cycle.id, CheckIn.kind == MID_YEAR)).scalars())
+        done = set(session.execute(select(col(CheckIn.appraisal_id)).join(
+            Appraisal, col(Appraisal.id) == CheckIn.appraisal_id).where(
+            col(Appraisal.cycle_id) == cycle.id, col(CheckIn.kind) == MID_YEAR)).scalars())
         for appraisal in session.execute(select(Appraisal).where(
-                Appraisal.cycle_id == cycle.id,
+                col(Appraisal.cycle_id) == cycle.id,
                 col(Appraisal.state).in_(FINISHED_STATES))).scalars():
             if appraisal.id in done:
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -19,7 +19,6 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_event_alone, record_events
-from ..clock import utcnow
 from ..config import settings
 from ..errors import NotFound
 from ..models import Appraisal
@@ -48,7 +47,7 @@ def record_content_view(*, session: Session, actor: Actor, appraisal: Appraisal,
 
 
 def record_content_view_alone(*, connection: Connection, actor: Actor, appraisal: Appraisal,
-                              page: str) -> bool:
+                              page: str, now: datetime) -> bool:
     """Audit one view of the appraisal's content as a transaction of its own, if the
     connection can: one statement on a PostgreSQL connection in autocommit, so the chain's
     head is locked only inside the server, never while a round trip travels (every audited
@@ -59,7 +58,7 @@ def record_content_view_alone(*, connection: Connection, actor: Actor, appraisal
         transaction, a chain without its head row): audit it with
         :func:`record_content_view` in a transaction instead.
     """
-    return record_event_alone(connection, actor, content_view(appraisal, page))
+    return record_event_alone(connection, actor, content_view(appraisal, page), now=now)
 
 
 def record_content_views(*, session: Session, actor: Actor, appraisal_ids: Iterable[int],
@@ -106,7 +105,7 @@ if not any(isinstance(h, _AccessLogFile) for h in access_log.handlers):
 
 
 def log_refused_access(*, actor: Actor, what: str, appraisal_id: int | None,
-                       reason: str) -> None:
+                       reason: str, at: datetime) -> None:
     """Log a refused attempt to reach content: who, what and when (never audited).
 
     Args:
@@ -114,12 +113,13 @@ def log_refused_access(*, actor: Actor, what: str, appraisal_id: int | None,
         what: What they tried to reach: a page of the portal or a command.
         appraisal_id: The appraisal asked for, when there is one.
         reason: Why it was refused (the message they were shown).
+        at: When (the caller's moment).
     """
-    at = utcnow().astimezone(UTC).isoformat(timespec="seconds")
+    when = at.astimezone(UTC).isoformat(timespec="seconds")
     who = (f"person {actor.person_id} ({actor.label})" if actor.person_id is not None
            else actor.label)
     access_log.warning(
-        "%s refused: %s tried %s of appraisal %s: %s", at, who, what,
+        "%s refused: %s tried %s of appraisal %s: %s", when, who, what,
         appraisal_id if appraisal_id is not None else "(none)", reason,
         extra={"actor_id": actor.person_id, "actor_label": actor.label, "what": what,
-               "appraisal_id": appraisal_id, "at": at, "reason": reason})
+               "appraisal_id": appraisal_id, "at": when, "reason": reason})

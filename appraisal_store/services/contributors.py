@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import moment_of
 from ..errors import NotFound, ValidationFailed
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import text_problems
@@ -133,17 +134,18 @@ def register_contributor(*, session: Session, actor: Actor, organisation_code: s
         person, added = _person(session, email, name)
     except ValidationFailed as error:
         raise ValidationFailed(_FAILED, error.problems) from error
-    live = session.execute(select(ExternalContributor.id).where(
-        ExternalContributor.organisation_id == organisation.id,
-        ExternalContributor.person_id == person.id,
-        ExternalContributor.part == chosen_part.value,
+    live = session.execute(select(col(ExternalContributor.id)).where(
+        col(ExternalContributor.organisation_id) == organisation.id,
+        col(ExternalContributor.person_id) == person.id,
+        col(ExternalContributor.part) == chosen_part.value,
         col(ExternalContributor.revoked_at).is_(None))).first()
     if live is not None:
         raise ValidationFailed(_FAILED, [f"email: {person.email} is already registered as "
                                          f"{chosen_part.label} for {organisation.code}"])
     registration = ExternalContributor(
         organisation_id=organisation.id or 0, person_id=person.id or 0,
-        part=chosen_part.value, roles=chosen, reason=why, registered_by=actor.label)
+        part=chosen_part.value, roles=chosen, reason=why, registered_by=actor.label,
+        registered_at=moment_of(session))
     session.add(registration)
     session.flush()
     if added:
@@ -161,12 +163,12 @@ def live_contributors(session: Session, organisation_id: int, *,
                       ) -> list[tuple[ExternalContributor, Person]]:
     """The live registrations of the organisation, by name; of one part, for one role."""
     statement = (select(ExternalContributor, Person)
-                 .join(Person, Person.id == ExternalContributor.person_id)
-                 .where(ExternalContributor.organisation_id == organisation_id,
+                 .join(Person, col(Person.id) == ExternalContributor.person_id)
+                 .where(col(ExternalContributor.organisation_id) == organisation_id,
                         col(ExternalContributor.revoked_at).is_(None))
-                 .order_by(Person.name, ExternalContributor.id))
+                 .order_by(col(Person.name), col(ExternalContributor.id)))
     if part is not None:
-        statement = statement.where(ExternalContributor.part == part.value)
+        statement = statement.where(col(ExternalContributor.part) == part.value)
     found = [(c, p) for c, p in session.execute(statement).tuples()]
     return [(c, p) for c, p in found if role is None or role.value in c.roles]
 
@@ -215,7 +217,7 @@ def set_routing_override(*, session: Session, actor: Actor, organisation_code: s
         raise ValidationFailed("The routing override was not set.",
                                ["reason: say why this organisation routes differently"])
     for live in session.execute(select(RoutingOverride).where(
-            RoutingOverride.organisation_id == organisation.id,
+            col(RoutingOverride.organisation_id) == organisation.id,
             col(RoutingOverride.revoked_at).is_(None))).scalars():
         live.revoked_at = now
         session.add(live)
@@ -232,12 +234,12 @@ def role_route(session: Session, appraisal: Appraisal) -> tuple[BoardRole, RoleR
     """The appraisee's role and its routing policy for the organisation (its override
     laid over the shipped policy)."""
     role, org_type = session.execute(
-        select(Appointment.role, Organisation.type)
-        .join(Organisation, Organisation.id == Appointment.organisation_id)
-        .where(Appointment.id == appraisal.appointment_id)).one()
+        select(col(Appointment.role), col(Organisation.type))
+        .join(Organisation, col(Organisation.id) == Appointment.organisation_id)
+        .where(col(Appointment.id) == appraisal.appointment_id)).one()
     override = session.execute(
-        select(RoutingOverride.policy)
-        .where(RoutingOverride.organisation_id == appraisal.organisation_id,
+        select(col(RoutingOverride.policy))
+        .where(col(RoutingOverride.organisation_id) == appraisal.organisation_id,
                col(RoutingOverride.revoked_at).is_(None))
         .order_by(col(RoutingOverride.id).desc())).scalars().first()
     return role, shipped_policy().route(org_type, role, override)
@@ -267,30 +269,30 @@ def organisation_routing(session: Session, organisation_ids: Sequence[int]
     registered) and its regional director's name (three queries in all)."""
     overrides: dict[int, dict[str, Any]] = {}
     for organisation_id, policy in session.execute(
-        select(RoutingOverride.organisation_id, RoutingOverride.policy)
+        select(col(RoutingOverride.organisation_id), col(RoutingOverride.policy))
         .where(col(RoutingOverride.organisation_id).in_(organisation_ids),
                col(RoutingOverride.revoked_at).is_(None))
-        .order_by(RoutingOverride.id)
+        .order_by(col(RoutingOverride.id))
     ).tuples():
         overrides[organisation_id] = dict(policy)
     externals: dict[int, dict[BoardRole, int]] = {}
     for organisation_id, person_id, roles in session.execute(
-        select(ExternalAppraiser.organisation_id, ExternalAppraiser.person_id,
-               ExternalAppraiser.roles)
+        select(col(ExternalAppraiser.organisation_id), col(ExternalAppraiser.person_id),
+               col(ExternalAppraiser.roles))
         .where(col(ExternalAppraiser.organisation_id).in_(organisation_ids),
                col(ExternalAppraiser.revoked_at).is_(None))
-        .order_by(ExternalAppraiser.id)
+        .order_by(col(ExternalAppraiser.id))
     ).tuples():
         for role in roles:
             externals.setdefault(organisation_id, {}).setdefault(BoardRole(role), person_id)
     directors: dict[int, str] = {}
     for organisation_id, name in session.execute(
-        select(ExternalContributor.organisation_id, Person.name)
-        .join(Person, Person.id == ExternalContributor.person_id)
+        select(col(ExternalContributor.organisation_id), col(Person.name))
+        .join(Person, col(Person.id) == ExternalContributor.person_id)
         .where(col(ExternalContributor.organisation_id).in_(organisation_ids),
-               ExternalContributor.part == ContributorPart.REGIONAL_DIRECTOR.value,
+               col(ExternalContributor.part) == ContributorPart.REGIONAL_DIRECTOR.value,
                col(ExternalContributor.revoked_at).is_(None))
-        .order_by(ExternalContributor.id)
+        .order_by(col(ExternalContributor.id))
     ).tuples():
         directors.setdefault(organisation_id, name)
     return {o: OrganisationRouting(overrides.get(o, {}), externals.get(o, {}),

@@ -180,8 +180,8 @@ def open_cycles(*, session: Session, actor: Actor, year: str, organisation_codes
     # reading them.
     appointments_by_org: dict[int, list[Row[Any]]] = {}
     for appointment in session.execute(
-        select(Appointment.id, Appointment.person_id, Appointment.organisation_id,
-               Appointment.role, Appointment.start_date, Appointment.end_date)
+        select(col(Appointment.id), col(Appointment.person_id), col(Appointment.organisation_id),
+               col(Appointment.role), col(Appointment.start_date), col(Appointment.end_date))
         .where(col(Appointment.organisation_id).in_(org_ids))
     ):
         appointments_by_org.setdefault(appointment.organisation_id, []).append(appointment)
@@ -244,8 +244,8 @@ def _get_or_create_cycles(session: Session, organisation_ids: list[int | None], 
     year)."""
     def found() -> dict[int, int]:
         return dict(session.execute(
-            select(Cycle.organisation_id, Cycle.id).where(
-                Cycle.year == year,
+            select(col(Cycle.organisation_id), col(Cycle.id)).where(
+                col(Cycle.year) == year,
                 col(Cycle.organisation_id).in_(organisation_ids))
         ).tuples().all())
 
@@ -262,7 +262,7 @@ def _get_or_create_cycles(session: Session, organisation_ids: list[int | None], 
 
 def _existing_appointment_ids(session: Session, cycle_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(
-        select(Appraisal.appointment_id, Appraisal.cycle_id).where(
+        select(col(Appraisal.appointment_id), col(Appraisal.cycle_id)).where(
             col(Appraisal.cycle_id).in_(cycle_ids))
     ).tuples().all())
 
@@ -276,9 +276,10 @@ def _write_plans(session: Session, actor: Actor, plans: list[_Plan], year: str,
         session.connection().execute(statement, rows[start:start + 1000])
     new_keys = {(r["cycle_id"], r["appointment_id"]) for r in rows}
     created = session.execute(
-        select(Appraisal.id, Appraisal.cycle_id, Appraisal.appointment_id, Appraisal.state,
-               Appraisal.appraiser_id, Appraisal.organisation_id, Person.name, Person.email)
-        .join(Person, Person.id == Appraisal.appraisee_id)
+        select(col(Appraisal.id), col(Appraisal.cycle_id), col(Appraisal.appointment_id),
+               col(Appraisal.state), col(Appraisal.appraiser_id), col(Appraisal.organisation_id),
+               col(Person.name), col(Person.email))
+        .join(Person, col(Person.id) == Appraisal.appraisee_id)
         .where(col(Appraisal.cycle_id).in_({p.cycle_id for p in plans}))
     ).all()
     events: list[PendingEvent] = []

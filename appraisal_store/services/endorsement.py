@@ -47,8 +47,8 @@ def endorsers(session: Session, appraisal: Appraisal) -> list[tuple[Person, Cont
 def endorsement_of(session: Session, appraisal: Appraisal) -> Endorsement | None:
     """The endorsement of the appraisal's current record version, if given."""
     return session.execute(select(Endorsement).where(
-        Endorsement.appraisal_id == appraisal.id,
-        Endorsement.record_version == appraisal.record_version)).scalars().first()
+        col(Endorsement.appraisal_id) == appraisal.id,
+        col(Endorsement.record_version) == appraisal.record_version)).scalars().first()
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def endorsement_queue(session: Session, actor: Actor) -> list[EndorsementView]:
     if actor.person_id is None:
         return []
     registrations = session.execute(select(ExternalContributor).where(
-        ExternalContributor.person_id == actor.person_id,
+        col(ExternalContributor.person_id) == actor.person_id,
         col(ExternalContributor.revoked_at).is_(None))).scalars().all()
     organisation_ids = {r.organisation_id for r in registrations
                         if ContributorPart(r.part).endorses}
@@ -113,7 +113,7 @@ def endorsement_queue(session: Session, actor: Actor) -> list[EndorsementView]:
         col(Appraisal.nhse_due).is_not(None),
         col(Appraisal.state).in_([AppraisalState.COMPLETE,
                              AppraisalState.SUBMITTED_TO_NHSE]))
-        .order_by(Appraisal.nhse_due, Appraisal.id)).scalars().all()
+        .order_by(col(Appraisal.nhse_due), col(Appraisal.id))).scalars().all()
     views = []
     for appraisal in candidates:
         try:
@@ -136,7 +136,7 @@ def endorse(*, session: Session, actor: Actor, appraisal_id: int, comment: str,
         InvalidTransition: not yet signed by both, or already endorsed.
         ValidationFailed: the comment is too long or holds characters refused.
     """
-    appraisal = session.execute(select(Appraisal).where(Appraisal.id == appraisal_id)
+    appraisal = session.execute(select(Appraisal).where(col(Appraisal.id) == appraisal_id)
                                 .with_for_update()).scalar_one_or_none()
     if appraisal is None:
         raise NotFound(f"There is no appraisal {appraisal_id} for you to endorse.")
@@ -179,9 +179,9 @@ def endorse(*, session: Session, actor: Actor, appraisal_id: int, comment: str,
 def _standing_or_not_found(session: Session, actor: Actor, appraisal: Appraisal) -> None:
     """Someone who is registered for none of the organisation's endorsements learns
     nothing about the appraisal."""
-    registered = session.execute(select(ExternalContributor.id).where(
-        ExternalContributor.organisation_id == appraisal.organisation_id,
-        ExternalContributor.person_id == (actor.person_id or 0),
+    registered = session.execute(select(col(ExternalContributor.id)).where(
+        col(ExternalContributor.organisation_id) == appraisal.organisation_id,
+        col(ExternalContributor.person_id) == (actor.person_id or 0),
         col(ExternalContributor.revoked_at).is_(None))).first()
     if registered is None:
         raise NotFound(f"There is no appraisal {appraisal.id} for you to endorse.")
@@ -214,7 +214,7 @@ def endorsement_reminders(session: Session, *, today: date) -> list[QueuedMessag
     has passed, until endorsed. Each keyed by its window, so a re-run (or the next day in
     the same window) sends nothing twice."""
     due = session.execute(select(Appraisal).where(
-        Appraisal.state == AppraisalState.COMPLETE,
+        col(Appraisal.state) == AppraisalState.COMPLETE,
         col(Appraisal.nhse_due).is_not(None))).scalars().all()
     messages: list[QueuedMessage] = []
     for appraisal in due:

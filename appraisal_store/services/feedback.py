@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
@@ -66,7 +66,7 @@ def _appraisal(session: Session, appraisal_id: int) -> Appraisal:
 
 
 def round_of(session: Session, appraisal_id: int, *, for_update: bool = False) -> FeedbackRound:
-    statement = select(FeedbackRound).where(FeedbackRound.appraisal_id == appraisal_id)
+    statement = select(FeedbackRound).where(col(FeedbackRound.appraisal_id) == appraisal_id)
     if for_update:
         statement = statement.with_for_update()
     found: FeedbackRound | None = session.execute(statement).scalar_one_or_none()
@@ -126,16 +126,17 @@ def _queue_invitations(session: Session, respondent_ids: Sequence[int]) -> int:
     if not respondent_ids:
         return 0
     rows = session.execute(
-        select(FeedbackRespondent.id, FeedbackRespondent.email, FeedbackRespondent.name,
-               FeedbackRespondent.link_nonce, FeedbackRound.closes_on,
-               FeedbackRound.group_threshold, Person.name.label("appraisee"),  # type: ignore[attr-defined]
-               Organisation.name.label("organisation"), Cycle.year)  # type: ignore[attr-defined]
-        .join(FeedbackRound, FeedbackRound.id == FeedbackRespondent.round_id)
-        .join(Appraisal, Appraisal.id == FeedbackRound.appraisal_id)
-        .join(Person, Person.id == Appraisal.appraisee_id)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(FeedbackRespondent.id.in_(list(respondent_ids)))  # type: ignore[union-attr]
+        select(col(FeedbackRespondent.id), col(FeedbackRespondent.email),
+               col(FeedbackRespondent.name), col(FeedbackRespondent.link_nonce),
+               col(FeedbackRound.closes_on), col(FeedbackRound.group_threshold),
+               col(Person.name).label("appraisee"), col(Organisation.name).label("organisation"),
+               col(Cycle.year))
+        .join(FeedbackRound, col(FeedbackRound.id) == FeedbackRespondent.round_id)
+        .join(Appraisal, col(Appraisal.id) == FeedbackRound.appraisal_id)
+        .join(Person, col(Person.id) == Appraisal.appraisee_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .where(col(FeedbackRespondent.id).in_(list(respondent_ids)))
     ).all()
     return queue_messages(session, [
         invitation(r, appraisee=r.appraisee, organisation=r.organisation, year=r.year,
@@ -152,17 +153,17 @@ def _open_round_for(session: Session, actor: Actor, appraisal_id: int,
 
 
 def _taken(session: Session, round_id: int) -> set[str]:
-    return set(session.execute(select(FeedbackRespondent.email).where(
-        FeedbackRespondent.round_id == round_id)).scalars())
+    return set(session.execute(select(col(FeedbackRespondent.email)).where(
+        col(FeedbackRespondent.round_id) == round_id)).scalars())
 
 
 def _groups_for(session: Session, round_: FeedbackRound, appraisal: Appraisal) -> dict[str, str]:
     version = session.get(FeedbackFormVersion, round_.form_version_id)
     assert version is not None  # a foreign key
-    role = session.execute(select(Appointment.role).where(
-        Appointment.id == appraisal.appointment_id)).scalar_one()
-    org_type = session.execute(select(Organisation.type).where(
-        Organisation.id == appraisal.organisation_id)).scalar_one()
+    role = session.execute(select(col(Appointment.role)).where(
+        col(Appointment.id) == appraisal.appointment_id)).scalar_one()
+    org_type = session.execute(select(col(Organisation.type)).where(
+        col(Organisation.id) == appraisal.organisation_id)).scalar_one()
     return {g.id: g.name for g in form_of(version).groups
             if g.applies_to(role.value, org_type.value)}
 
@@ -198,8 +199,8 @@ def propose(*, session: Session, actor: Actor, appraisal_id: int,
 
 def _add(session: Session, actor: Actor, appraisal: Appraisal, round_: FeedbackRound,
          nominations: Sequence[Nomination], status: RespondentStatus, now: datetime) -> int:
-    appraisee_email = session.execute(select(Person.email).where(
-        Person.id == appraisal.appraisee_id)).scalar_one()
+    appraisee_email = session.execute(select(col(Person.email)).where(
+        col(Person.id) == appraisal.appraisee_id)).scalar_one()
     problems = nomination_problems(nominations, appraisee_email=appraisee_email,
                                    taken=_taken(session, round_.id or 0),
                                    groups=_groups_for(session, round_, appraisal))
@@ -211,8 +212,8 @@ def _add(session: Session, actor: Actor, appraisal: Appraisal, round_: FeedbackR
                             proposed=status is RespondentStatus.PROPOSED) for n in nominations]
     session.connection().execute(dialect_insert(session.get_bind().dialect.name)(
         FeedbackRespondent), rows)
-    added = list(session.execute(select(FeedbackRespondent.id).where(
-        FeedbackRespondent.token_hash.in_([r["token_hash"] for r in rows]))).scalars())  # type: ignore[attr-defined]
+    added = list(session.execute(select(col(FeedbackRespondent.id)).where(
+        col(FeedbackRespondent.token_hash).in_([r["token_hash"] for r in rows]))).scalars())
     record_events(session, actor, [PendingEvent(
         "feedback_respondents_proposed" if status is RespondentStatus.PROPOSED
         else "feedback_respondents_nominated", "appraisal", appraisal.id or 0,
@@ -233,9 +234,9 @@ def decide_proposals(*, session: Session, actor: Actor, appraisal_id: int,
     """
     appraisal, round_ = _open_round_for(session, actor, appraisal_id, today)
     check_may_run(session, actor, appraisal)
-    proposals = set(session.execute(select(FeedbackRespondent.id).where(
-        FeedbackRespondent.round_id == round_.id,
-        FeedbackRespondent.status == RespondentStatus.PROPOSED)).scalars())
+    proposals = set(session.execute(select(col(FeedbackRespondent.id)).where(
+        col(FeedbackRespondent.round_id) == round_.id,
+        col(FeedbackRespondent.status) == RespondentStatus.PROPOSED)).scalars())
     unknown = (set(approved) | set(refused)) - proposals
     if unknown or set(approved) & set(refused):
         raise ValidationFailed("No proposal was decided.",
@@ -246,7 +247,7 @@ def decide_proposals(*, session: Session, actor: Actor, appraisal_id: int,
                         (refused, RespondentStatus.WITHDRAWN)):
         if ids:
             session.execute(update(FeedbackRespondent).where(
-                FeedbackRespondent.id.in_(list(ids))).values(status=status))  # type: ignore[union-attr]
+                col(FeedbackRespondent.id).in_(list(ids))).values(status=status))
     record_events(session, actor, [PendingEvent(
         "feedback_proposals_decided", "appraisal", appraisal_id, appraisal.organisation_id,
         {"approved": sorted(approved), "refused": sorted(refused)})], at=now)
@@ -262,21 +263,21 @@ def close_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int]
         NotAllowed: the actor may not run one of the rounds.
     """
     rounds = session.execute(select(FeedbackRound, Appraisal).join(
-        Appraisal, Appraisal.id == FeedbackRound.appraisal_id).where(
-        FeedbackRound.appraisal_id.in_(list(appraisal_ids)),  # type: ignore[attr-defined]
-        FeedbackRound.closed_at.is_(None)).with_for_update()).all()  # type: ignore[union-attr]
+        Appraisal, col(Appraisal.id) == FeedbackRound.appraisal_id).where(
+        col(FeedbackRound.appraisal_id).in_(list(appraisal_ids)),
+        col(FeedbackRound.closed_at).is_(None)).with_for_update()).all()
     for _, appraisal in rounds:
         check_may_run(session, actor, appraisal)
     round_ids = [r.id for r, _ in rounds]
     if not round_ids:
         return 0
-    respondents = select(FeedbackRespondent.id).where(
-        FeedbackRespondent.round_id.in_(round_ids))  # type: ignore[attr-defined]
-    session.execute(delete(FeedbackDraft).where(FeedbackDraft.respondent_id.in_(respondents)))  # type: ignore[attr-defined]
+    respondents = select(col(FeedbackRespondent.id)).where(
+        col(FeedbackRespondent.round_id).in_(round_ids))
+    session.execute(delete(FeedbackDraft).where(col(FeedbackDraft.respondent_id).in_(respondents)))
     session.execute(update(FeedbackRespondent).where(
-        FeedbackRespondent.round_id.in_(round_ids))  # type: ignore[attr-defined]
+        col(FeedbackRespondent.round_id).in_(round_ids))
         .values(session_hash=None, csrf_token=None))
-    session.execute(update(FeedbackRound).where(FeedbackRound.id.in_(round_ids))  # type: ignore[union-attr]
+    session.execute(update(FeedbackRound).where(col(FeedbackRound.id).in_(round_ids))
                     .values(closed_at=now))
     record_events(session, actor, [PendingEvent("feedback_round_closed", "appraisal",
                                                 a.id or 0, a.organisation_id, {})
@@ -286,6 +287,6 @@ def close_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int]
 
 def due_round_appraisal_ids(session: Session, today: date) -> list[int]:
     """The appraisals whose round is still open though its closing date has passed."""
-    return list(session.execute(select(FeedbackRound.appraisal_id).where(
-        FeedbackRound.closed_at.is_(None), FeedbackRound.closes_on < today)  # type: ignore[union-attr]
-        .order_by(FeedbackRound.appraisal_id)).scalars())
+    return list(session.execute(select(col(FeedbackRound.appraisal_id)).where(
+        col(FeedbackRound.closed_at).is_(None), col(FeedbackRound.closes_on) < today)
+        .order_by(col(FeedbackRound.appraisal_id))).scalars())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from competencies.feedback_form import FREE_TEXT_PROMPTS, FeedbackVariant
 from competencies.scale import ScaleLabel
@@ -67,7 +67,7 @@ def redeem_feedback_link(*, session: Session, token: str, today: date,
     (nothing written) for a token that is unknown, already answered or declined, or whose
     round has closed."""
     row = session.execute(select(FeedbackRespondent).where(
-        FeedbackRespondent.token_hash == token_digest(token)).with_for_update()
+        col(FeedbackRespondent.token_hash) == token_digest(token)).with_for_update()
     ).scalar_one_or_none()
     if row is None or row.status is not RespondentStatus.INVITED:
         return None
@@ -89,7 +89,7 @@ def respondent_session(session: Session, *, secret: str, today: date) -> Respond
         NotFound: no such session, or the round has closed or the respondent has answered.
     """
     row = session.execute(select(FeedbackRespondent).where(
-        FeedbackRespondent.session_hash == token_digest(secret))).scalar_one_or_none() \
+        col(FeedbackRespondent.session_hash) == token_digest(secret))).scalar_one_or_none() \
         if secret else None
     round_ = session.get(FeedbackRound, row.round_id) if row is not None else None
     if row is None or round_ is None or row.status is not RespondentStatus.INVITED \
@@ -99,7 +99,7 @@ def respondent_session(session: Session, *, secret: str, today: date) -> Respond
     version = session.get(FeedbackFormVersion, round_.form_version_id)
     assert version is not None  # a foreign key
     draft = session.execute(select(FeedbackDraft).where(
-        FeedbackDraft.respondent_id == row.id)).scalar_one_or_none()
+        col(FeedbackDraft.respondent_id) == row.id)).scalar_one_or_none()
     return RespondentSession(row, round_, form_of(version).variant(round_.variant),
                              dict(draft.ratings) if draft else {},
                              dict(draft.texts) if draft else {})
@@ -136,8 +136,8 @@ def save_feedback_answers(*, session: Session, secret: str, ratings: Mapping[str
     if problems:
         raise ValidationFailed("Your answers were not saved.", problems)
     draft = session.execute(select(FeedbackDraft).where(
-        FeedbackDraft.respondent_id == found.respondent.id).with_for_update()
-    ).scalar_one_or_none() or FeedbackDraft(respondent_id=found.respondent.id or 0)
+        col(FeedbackDraft.respondent_id) == found.respondent.id).with_for_update()
+    ).scalar_one_or_none() or FeedbackDraft(respondent_id=found.respondent.id or 0, updated_at=now)
     draft.ratings = {**(draft.ratings or {}), **ratings}
     draft.texts = {k: v for k, v in {**(draft.texts or {}),
                                      **{k: v.strip() for k, v in texts.items()}}.items() if v}
@@ -186,10 +186,10 @@ def decline_feedback(*, session: Session, secret: str, today: date, now: datetim
 def _finish(session: Session, found: RespondentSession, status: RespondentStatus, action: str,
             today: date, now: datetime) -> None:
     respondent_id = found.respondent.id or 0
-    session.execute(delete(FeedbackDraft).where(FeedbackDraft.respondent_id == respondent_id))
+    session.execute(delete(FeedbackDraft).where(col(FeedbackDraft.respondent_id) == respondent_id))
     changed = session.execute(update(FeedbackRespondent).where(
-        FeedbackRespondent.id == respondent_id,
-        FeedbackRespondent.status == RespondentStatus.INVITED)
+        col(FeedbackRespondent.id) == respondent_id,
+        col(FeedbackRespondent.status) == RespondentStatus.INVITED)
         .values(status=status, answered_on=today, session_hash=None, csrf_token=None))
     if changed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
         raise InvalidTransition("Your answers are already in.")

@@ -16,6 +16,7 @@ from competencies.feedback_form import (
 )
 
 from ..actors import Actor
+from ..clock import moment_of
 from ..errors import NotAllowed, ValidationFailed
 from ..feedback_tables import FeedbackFormVersion
 from .data_versions import add_version, stored_version
@@ -38,7 +39,7 @@ def store_feedback_form(session: Session, actor: Actor,
         return existing
     return add_version(session, actor, FeedbackFormVersion(
         form_id=form.form_id, version=form.version, name=form.name,
-        content_hash=form.content_hash, content=form.to_dict()),
+        content_hash=form.content_hash, content=form.to_dict(), imported_at=moment_of(session)),
         action="feedback_form_imported", subject_type="feedback_form",
         details={"form_id": form.form_id, "version": form.version,
                  "content_hash": form.content_hash})

@@ -71,13 +71,13 @@ def _board_colleagues(session: Session, organisation_ids: set[int],
     """The board members in post at each organisation: (person id, name, email)."""
     found: dict[int, list[tuple[int, str, str]]] = {}
     rows = session.execute(
-        select(Appointment.organisation_id, Person.id, Person.name, Person.email,
-               Appointment.role)
-        .join(Person, Person.id == Appointment.person_id)
-        .where(Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+        select(col(Appointment.organisation_id), col(Person.id), col(Person.name),
+               col(Person.email), col(Appointment.role))
+        .join(Person, col(Person.id) == Appointment.person_id)
+        .where(col(Appointment.organisation_id).in_(organisation_ids),
                col(Appointment.start_date) <= on,
                col(Appointment.end_date).is_(None) | (col(Appointment.end_date) >= on))
-        .order_by(Appointment.organisation_id, Person.id)).all()
+        .order_by(col(Appointment.organisation_id), col(Person.id))).all()
     for org_id, person_id, name, email, role in rows:
         if role.is_board_member and all(p[0] != person_id for p in found.get(org_id, [])):
             found.setdefault(org_id, []).append((person_id, name, email))
@@ -112,20 +112,20 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
     rows = session.execute(
         # Plain columns, not the table's objects: building thousands of them cost more than
         # the rest of the opening.
-        select(Appraisal.id, Appraisal.organisation_id, Appraisal.appraisee_id,
-               Appraisal.appraiser_id, Appraisal.state, Appraisal.review_due,
-               Appointment.role, Organisation.type, Person.email, Person.name,
-               Organisation.name, Cycle.year)
-        .join(Appointment, Appointment.id == Appraisal.appointment_id)
-        .join(Organisation, Organisation.id == Appraisal.organisation_id)
-        .join(Person, Person.id == Appraisal.appraisee_id)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(Appraisal.id.in_(list(appraisal_ids)))).all()  # type: ignore[union-attr]
+        select(col(Appraisal.id), col(Appraisal.organisation_id), col(Appraisal.appraisee_id),
+               col(Appraisal.appraiser_id), col(Appraisal.state), col(Appraisal.review_due),
+               col(Appointment.role), col(Organisation.type), col(Person.email), col(Person.name),
+               col(Organisation.name), col(Cycle.year))
+        .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .join(Person, col(Person.id) == Appraisal.appraisee_id)
+        .join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .where(col(Appraisal.id).in_(list(appraisal_ids)))).all()
     if len(rows) != len(set(appraisal_ids)):
         missing = sorted(set(appraisal_ids) - {r[0] for r in rows})
         raise NotFound(f"There is no appraisal {', '.join(map(str, missing))}.")
-    existing = set(session.execute(select(FeedbackRound.appraisal_id).where(
-        FeedbackRound.appraisal_id.in_(list(appraisal_ids)))).scalars())  # type: ignore[attr-defined]
+    existing = set(session.execute(select(col(FeedbackRound.appraisal_id)).where(
+        col(FeedbackRound.appraisal_id).in_(list(appraisal_ids)))).scalars())
     colleagues = (_board_colleagues(session, {r[1] for r in rows}, today)
                   if nominations is None else {})
     plans: list[_Plan] = []
@@ -179,9 +179,9 @@ def _write_rounds(session: Session, actor: Actor, plans: list[_Plan], version_id
     for start in range(0, len(rounds), 2000):
         connection.execute(insert(FeedbackRound).on_conflict_do_nothing(
             index_elements=["appraisal_id"]), rounds[start:start + 2000])
-    ids = dict(session.execute(select(FeedbackRound.appraisal_id, FeedbackRound.id).where(
-        FeedbackRound.appraisal_id.in_([p.appraisal_id for p in plans]),  # type: ignore[attr-defined]
-        FeedbackRound.opened_at == now)).tuples().all())
+    ids = dict(session.execute(select(col(FeedbackRound.appraisal_id), col(FeedbackRound.id)).where(
+        col(FeedbackRound.appraisal_id).in_([p.appraisal_id for p in plans]),
+        col(FeedbackRound.opened_at) == now)).tuples().all())
     key = home_key(PURPOSE)  # derived once: a token per respondent
     respondents = [respondent_row(ids[p.appraisal_id], n, RespondentStatus.INVITED, now,
                                    key=key)
@@ -190,9 +190,9 @@ def _write_rounds(session: Session, actor: Actor, plans: list[_Plan], version_id
         connection.execute(insert(FeedbackRespondent), respondents[start:start + 2000])
     by_round = {ids[p.appraisal_id]: p for p in plans if p.appraisal_id in ids}
     added = session.execute(select(
-        FeedbackRespondent.id, FeedbackRespondent.round_id, FeedbackRespondent.email,
-        FeedbackRespondent.name, FeedbackRespondent.link_nonce).where(
-        FeedbackRespondent.round_id.in_(list(by_round)))).all()  # type: ignore[attr-defined]
+        col(FeedbackRespondent.id), col(FeedbackRespondent.round_id), col(FeedbackRespondent.email),
+        col(FeedbackRespondent.name), col(FeedbackRespondent.link_nonce)).where(
+        col(FeedbackRespondent.round_id).in_(list(by_round)))).all()
     record_events(session, actor, [
         PendingEvent("feedback_round_opened", "appraisal", p.appraisal_id, p.organisation_id,
                      {"closes_on": p.closes_on.isoformat(), "respondents": len(p.nominations),

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import moment_of
 from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..fppt_checklist import SELF_ATTESTATION
 from ..fppt_status import (
@@ -143,7 +144,7 @@ def _append(session: Session, actor: Actor, year: FPPTYear, check_id: str, done_
         evidence_file=evidence.content if evidence else None,
         evidence_sha256=hashlib.sha256(evidence.content).hexdigest() if evidence else None,
         answers=answers, recorded_by_id=actor.person_id, recorded_by_label=actor.label,
-        supersedes_id=supersedes_id)
+        supersedes_id=supersedes_id, recorded_at=moment_of(session))
     session.add(entry)
     session.flush()
     record_event(session, actor, "fppt_check_recorded", subject_type="fppt_year",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from ..actors import Actor
+from ..clock import day_of
 from ..errors import NotAllowed, NotFound
 from ..fppt_tables import FPPTYear
 from ..models import Appointment
@@ -37,13 +38,13 @@ def sees_year(session: Session, actor: Actor, year: FPPTYear, *,
     independent director for the chair's)."""
     return (actor.person_id == year.person_id
             or runs_fppt(session, actor, year.organisation_id, on=on)
-            or may_sign_off(session, actor, year, on or date.today()))
+            or may_sign_off(session, actor, year, on or day_of(session)))
 
 
 def get_year(session: Session, actor: Actor, fppt_year_id: int, *,
              for_update: bool = False) -> FPPTYear:
     """The year if the actor may see it; NotFound otherwise (no hint that it exists)."""
-    statement = select(FPPTYear).where(FPPTYear.id == fppt_year_id)
+    statement = select(FPPTYear).where(col(FPPTYear.id) == fppt_year_id)
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     year: FPPTYear | None = session.execute(statement).scalar_one_or_none()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
+from ..clock import moment_of
 from ..errors import NotAllowed, NotFound
 from ..fppt_checklist import Checklist, checklist_from_dict, default_checklist, load_checklist
 from ..fppt_tables import FPPTChecklistVersion
@@ -31,7 +32,7 @@ def store_checklist(session: Session, actor: Actor, checklist: Checklist
     return add_version(session, actor, FPPTChecklistVersion(
         checklist_id=checklist.checklist_id, version=checklist.version, name=checklist.name,
         working_list=checklist.working_list, content_hash=checklist.content_hash,
-        content=checklist.to_dict()),
+        content=checklist.to_dict(), imported_at=moment_of(session)),
         action="fppt_checklist_imported", subject_type="fppt_checklist",
         details={"checklist_id": checklist.checklist_id, "version": checklist.version,
                  "content_hash": checklist.content_hash, "working_list": checklist.working_list})
@@ -53,16 +54,16 @@ def import_checklist(*, session: Session, actor: Actor, path: Path) -> FPPTCheck
 def current_checklist_version(session: Session, actor: Actor) -> FPPTChecklistVersion:
     """The newest stored version; the shipped working list is stored on first use."""
     latest = session.execute(select(FPPTChecklistVersion).order_by(
-        FPPTChecklistVersion.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+        col(FPPTChecklistVersion.id).desc()).limit(1)).scalar_one_or_none()
     return latest if latest is not None else store_checklist(session, actor,
                                                              default_checklist())
 
 
 def checklist_of(session: Session, version_id: int) -> Checklist:
     """The checklist a year pinned (a stored version never changes, so it is cached)."""
-    row = session.execute(select(FPPTChecklistVersion.content_hash,
-                                 FPPTChecklistVersion.content).where(
-        FPPTChecklistVersion.id == version_id)).first()
+    row = session.execute(select(col(FPPTChecklistVersion.content_hash),
+                                 col(FPPTChecklistVersion.content)).where(
+        col(FPPTChecklistVersion.id) == version_id)).first()
     if row is None:
         raise NotFound(f"There is no FPPT checklist version {version_id}.")
     found = _checklists.get(row.content_hash)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import moment_of
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..fppt_checklist import ReferenceSection, SectionKind
 from ..fppt_tables import BoardMemberReference, FPPTYear, ReferenceReceived
@@ -49,7 +50,7 @@ def open_reference(session: Session, actor: Actor, appointment: Appointment, *,
     if not appointment.role.is_board_member:
         return None
     existing: BoardMemberReference | None = session.execute(select(BoardMemberReference).where(
-        BoardMemberReference.appointment_id == appointment.id)).scalar_one_or_none()
+        col(BoardMemberReference.appointment_id) == appointment.id)).scalar_one_or_none()
     if existing is not None:
         return existing
     checklist = checklist_of(session, current_checklist_version(session, actor).id or 0)
@@ -59,7 +60,7 @@ def open_reference(session: Session, actor: Actor, appointment: Appointment, *,
         due_on=left_on + timedelta(days=checklist.reference_due_days),
         state=ReferenceState.OPEN,
         sections=[{"id": s.id, "title": s.title, "kind": s.kind.value}
-                  for s in checklist.reference_sections])
+                  for s in checklist.reference_sections], opened_at=moment_of(session))
     session.add(reference)
     session.flush()
     record_event(session, actor, "reference_opened", subject_type="board_member_reference",
@@ -105,7 +106,7 @@ def leave(*, session: Session, actor: Actor, email: str, organisation_code: str,
     from .administration import withdraw
 
     organisation = session.execute(select(Organisation).where(
-        Organisation.code == organisation_code.strip().upper())).scalar_one_or_none()
+        col(Organisation.code) == organisation_code.strip().upper())).scalar_one_or_none()
     if organisation is None:
         raise NotFound(f"There is no organisation '{organisation_code}' on record.")
     if not runs_fppt(session, actor, organisation.id or 0, on=today):
@@ -118,12 +119,12 @@ def leave(*, session: Session, actor: Actor, email: str, organisation_code: str,
     if problems:
         raise ValidationFailed("Nothing was recorded.", problems)
     person = session.execute(select(Person).where(
-        Person.email == email.strip().lower())).scalar_one_or_none()
+        col(Person.email) == email.strip().lower())).scalar_one_or_none()
     appointments = [] if person is None else list(session.execute(select(Appointment).where(
-        Appointment.person_id == person.id,
-        Appointment.organisation_id == organisation.id,
-        Appointment.start_date <= on,
-        (Appointment.end_date.is_(None)) | (Appointment.end_date >= on))).scalars())  # type: ignore[union-attr, operator]
+        col(Appointment.person_id) == person.id,
+        col(Appointment.organisation_id) == organisation.id,
+        col(Appointment.start_date) <= on,
+        (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= on))).scalars())
     appointments = [a for a in appointments if a.role.is_board_member]
     if person is None or not appointments:
         raise NotFound(f"{email} is not on the board of {organisation.code} on {on}.")
@@ -139,13 +140,13 @@ def leave(*, session: Session, actor: Actor, email: str, organisation_code: str,
         if reference is not None:
             references.append(reference)
         for appraisal in session.execute(select(Appraisal).where(
-                Appraisal.appointment_id == appointment.id,
-                Appraisal.state.in_(list(OPEN_STATES)))).scalars():  # type: ignore[attr-defined]
+                col(Appraisal.appointment_id) == appointment.id,
+                col(Appraisal.state).in_(list(OPEN_STATES)))).scalars():
             withdraw(session=session, actor=actor, appraisal_id=appraisal.id or 0,
                      reason=f"Left the board on {on}: {reason.strip()}", today=today)
     for fppt in session.execute(select(FPPTYear).where(
-            FPPTYear.person_id == person.id, FPPTYear.organisation_id == organisation.id,
-            FPPTYear.state == FPPTYearState.NOT_STARTED)).scalars():
+            col(FPPTYear.person_id) == person.id, col(FPPTYear.organisation_id) == organisation.id,
+            col(FPPTYear.state) == FPPTYearState.NOT_STARTED)).scalars():
         fppt.state = FPPTYearState.NOT_REQUIRED
         fppt.not_required_reason = f"Left the board on {on} before any check was recorded"
         session.add(fppt)
@@ -155,7 +156,7 @@ def leave(*, session: Session, actor: Actor, email: str, organisation_code: str,
 def _reference_for_change(session: Session, actor: Actor, reference_id: int
                           ) -> BoardMemberReference:
     reference: BoardMemberReference | None = session.execute(select(BoardMemberReference).where(
-        BoardMemberReference.id == reference_id).with_for_update()).scalar_one_or_none()
+        col(BoardMemberReference.id) == reference_id).with_for_update()).scalar_one_or_none()
     if reference is None or not sees_reference(session, actor, reference):
         raise NotFound(f"There is no board member reference {reference_id} that you can see.")
     if reference.state is ReferenceState.SIGNED:
@@ -275,7 +276,7 @@ def record_reference_received(*, session: Session, actor: Actor, appointment_id:
         raise ValidationFailed("The reference received was not recorded.", problems)
     received = ReferenceReceived(appointment_id=appointment_id, from_whom=from_whom.strip(),
                                  received_on=received_on, covering=covering.strip(),
-                                 recorded_by_label=actor.label)
+                                 recorded_by_label=actor.label, recorded_at=moment_of(session))
     session.add(received)
     session.flush()
     record_event(session, actor, "reference_received", subject_type="appointment",

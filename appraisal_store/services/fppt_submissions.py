@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
+from ..clock import moment_of
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..fppt_checklist import SELF_ATTESTATION
 from ..fppt_queries import (
@@ -89,7 +90,7 @@ def record_submission(*, session: Session, actor: Actor, organisation_id: int, y
     submission = FPPTSubmission(
         organisation_id=organisation_id, year=year, declaration=declaration.strip(),
         submitted_by_id=actor.person_id, submitted_by_label=actor.label, submitted_on=today,
-        pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), xlsx=xlsx)
+        pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), xlsx=xlsx, recorded_at=moment_of(session))
     session.add(submission)
     session.flush()
     record_event(session, actor, "fppt_submitted", subject_type="fppt_submission",

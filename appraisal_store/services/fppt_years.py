@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
@@ -44,10 +44,10 @@ def open_fppt_years(*, session: Session, actor: Actor, organisation_ids: Sequenc
     on = max(min(today, ends), starts)
     appointments = session.execute(
         select(Appointment).where(
-            Appointment.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-            Appointment.start_date <= ends,
-            (Appointment.end_date.is_(None)) | (Appointment.end_date >= on))  # type: ignore[union-attr, operator]
-        .order_by(Appointment.start_date)).scalars()
+            col(Appointment.organisation_id).in_(organisation_ids),
+            col(Appointment.start_date) <= ends,
+            (col(Appointment.end_date).is_(None)) | (col(Appointment.end_date) >= on))
+        .order_by(col(Appointment.start_date))).scalars()
     return _open_for(session, actor, [a for a in appointments if a.role.is_board_member],
                      year)
 
@@ -59,10 +59,10 @@ def open_at_appointment(*, session: Session, actor: Actor,
     for appointment in appointments:
         if not appointment.role.is_board_member:
             continue
-        cycle_years = list(session.execute(select(Cycle.year).where(
-            Cycle.organisation_id == appointment.organisation_id,
-            Cycle.starts_on <= appointment.start_date,
-            Cycle.ends_on >= appointment.start_date)).scalars())
+        cycle_years = list(session.execute(select(col(Cycle.year)).where(
+            col(Cycle.organisation_id) == appointment.organisation_id,
+            col(Cycle.starts_on) <= appointment.start_date,
+            col(Cycle.ends_on) >= appointment.start_date)).scalars())
         for year in cycle_years:
             opened += _open_for(session, actor, [appointment], year)
     return opened
@@ -73,9 +73,10 @@ def _open_for(session: Session, actor: Actor, appointments: Sequence[Appointment
     if not appointments:
         return 0
     checklist = current_checklist_version(session, actor)
-    existing = set(session.execute(select(FPPTYear.organisation_id, FPPTYear.person_id).where(
-        FPPTYear.year == year,
-        FPPTYear.organisation_id.in_({a.organisation_id for a in appointments}))  # type: ignore[attr-defined]
+    existing = set(session.execute(select(
+        col(FPPTYear.organisation_id), col(FPPTYear.person_id)).where(
+        col(FPPTYear.year) == year,
+        col(FPPTYear.organisation_id).in_({a.organisation_id for a in appointments}))
     ).tuples())
     rows: dict[tuple[int, int], dict[str, Any]] = {}
     for a in appointments:
@@ -93,8 +94,8 @@ def _open_for(session: Session, actor: Actor, appointments: Sequence[Appointment
         dialect_insert(session.get_bind().dialect.name)(FPPTYear).on_conflict_do_nothing(
             index_elements=["organisation_id", "person_id", "year"]), list(rows.values()))
     opened = list(session.execute(select(FPPTYear).where(
-        FPPTYear.year == year,
-        FPPTYear.appointment_id.in_([r["appointment_id"] for r in rows.values()]))  # type: ignore[attr-defined]
+        col(FPPTYear.year) == year,
+        col(FPPTYear.appointment_id).in_([r["appointment_id"] for r in rows.values()]))
     ).scalars())
     # The director is asked for the self-attestation by the next daily sweep
     # (``services.fppt_submissions.queue_fppt_reminders``), not here.
@@ -114,14 +115,14 @@ def find_year(session: Session, *, email: str, organisation_code: str | None,
     Raises:
         NotFound: nobody with that email was on that board that year.
     """
-    statement = (select(FPPTYear).join(Person, Person.id == FPPTYear.person_id)
-                 .join(Organisation, Organisation.id == FPPTYear.organisation_id)
-                 .where(Person.email == email.strip().lower()))
+    statement = (select(FPPTYear).join(Person, col(Person.id) == FPPTYear.person_id)
+                 .join(Organisation, col(Organisation.id) == FPPTYear.organisation_id)
+                 .where(col(Person.email) == email.strip().lower()))
     if organisation_code:
-        statement = statement.where(Organisation.code == organisation_code.strip().upper())
+        statement = statement.where(col(Organisation.code) == organisation_code.strip().upper())
     if year:
-        statement = statement.where(FPPTYear.year == year.strip())
-    newest_first = statement.order_by(FPPTYear.year.desc())  # type: ignore[attr-defined]
+        statement = statement.where(col(FPPTYear.year) == year.strip())
+    newest_first = statement.order_by(col(FPPTYear.year).desc())
     years: list[FPPTYear] = list(session.execute(newest_first).scalars())
     where = (f" of {organisation_code.upper()}" if organisation_code else "") + (
         f" in {year}" if year else "")
@@ -136,8 +137,8 @@ def find_year(session: Session, *, email: str, organisation_code: str | None,
 def fppt_year_of(session: Session, *, organisation_id: int, person_id: int,
                  year: str) -> FPPTYear | None:
     found: FPPTYear | None = session.execute(select(FPPTYear).where(
-        FPPTYear.organisation_id == organisation_id, FPPTYear.person_id == person_id,
-        FPPTYear.year == year)).scalar_one_or_none()
+        col(FPPTYear.organisation_id) == organisation_id, col(FPPTYear.person_id) == person_id,
+        col(FPPTYear.year) == year)).scalar_one_or_none()
     return found
 
 
@@ -173,6 +174,6 @@ def fppt_outcome_label(session: Session, appraisal: Appraisal) -> str:
             if cycle is not None else None)
     if year is not None and year.outcome is not None:
         return year.outcome.label
-    confirmed = session.execute(select(FPPTAttestation.status).where(
-        FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
+    confirmed = session.execute(select(col(FPPTAttestation.status)).where(
+        col(FPPTAttestation.appraisal_id) == appraisal.id)).scalar_one_or_none()
     return confirmed.label if confirmed else "Not confirmed"

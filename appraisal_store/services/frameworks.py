@@ -12,6 +12,7 @@ from competencies.framework import Framework
 from competencies.loader import default_framework, framework_from_dict, load_framework
 
 from ..actors import Actor
+from ..clock import moment_of
 from ..errors import NotFound, ValidationFailed
 from ..models import FrameworkVersion
 from ..sessions import run_columns
@@ -31,7 +32,8 @@ def store_framework(session: Session, actor: Actor, framework: Framework) -> Fra
         return existing
     return add_version(session, actor, FrameworkVersion(
         framework_id=framework.framework_id, version=framework.version, name=framework.name,
-        content_hash=framework.content_hash, content=framework.to_dict()),
+        content_hash=framework.content_hash, content=framework.to_dict(),
+        imported_at=moment_of(session)),
         action="framework_imported", subject_type="framework",
         details={"framework_id": framework.framework_id, "version": framework.version,
                  "content_hash": framework.content_hash})
@@ -64,8 +66,8 @@ def current_framework_version(session: Session, actor: Actor) -> FrameworkVersio
 
 
 _frameworks: dict[str, Framework] = {}
-_CONTENT_HASH = select(FrameworkVersion.content_hash).where(
-    FrameworkVersion.id == bindparam("framework_version_id"))
+_CONTENT_HASH = select(col(FrameworkVersion.content_hash)).where(
+    col(FrameworkVersion.id) == bindparam("framework_version_id"))
 
 
 def framework_of(session: Session, framework_version_id: int) -> Framework:
@@ -80,7 +82,8 @@ def framework_of(session: Session, framework_version_id: int) -> Framework:
     framework = _frameworks.get(content_hash)
     if framework is None:
         content = session.execute(
-            select(FrameworkVersion.content).where(FrameworkVersion.id == framework_version_id)
+            select(col(FrameworkVersion.content))
+            .where(col(FrameworkVersion.id) == framework_version_id)
         ).scalar_one()
         framework = _frameworks[content_hash] = framework_from_dict(content)
     known[framework_version_id] = content_hash

@@ -41,7 +41,7 @@ TEMPLATES = {"schedule": "meeting_invitation", "move": "meeting_moved",
 def open_meeting(session: Session, appraisal_id: int) -> AppraisalMeeting | None:
     """The appraisal's meeting that is not cancelled, if there is one."""
     return session.execute(select(AppraisalMeeting).where(
-        AppraisalMeeting.appraisal_id == appraisal_id,
+        col(AppraisalMeeting.appraisal_id) == appraisal_id,
         col(AppraisalMeeting.cancelled_at).is_(None),
     ).order_by(col(AppraisalMeeting.id).desc())).scalars().first()
 
@@ -70,7 +70,7 @@ def schedule_meeting(*, session: Session, actor: Actor, appraisal_id: int, start
     meeting = AppraisalMeeting(
         appraisal_id=appraisal_id, uid=f"{uuid.uuid4().hex}@board-appraisal",
         organiser_id=actor.person_id or 0, starts_at=start, duration_minutes=minutes,
-        place=where, sequence=0)
+        place=where, sequence=0, created_at=moment_of(session), updated_at=moment_of(session))
     session.add(meeting)
     session.flush()
     _record(session, actor, appraisal, meeting, "schedule")
@@ -186,8 +186,8 @@ def _checked(session: Session, appraisal: Appraisal, starts_at: datetime, durati
     """The meeting's input, normalised, or every problem with it at once."""
     problems = []
     start = starts_at.replace(tzinfo=None, second=0, microsecond=0)
-    earliest = session.execute(select(Cycle.starts_on).where(
-        Cycle.id == appraisal.cycle_id)).scalar_one()
+    earliest = session.execute(select(col(Cycle.starts_on)).where(
+        col(Cycle.id) == appraisal.cycle_id)).scalar_one()
     latest = appraisal.sign_off_due + timedelta(days=365)
     if not earliest <= start.date() <= latest:
         problems.append(f"meeting_date: the date of the meeting must be between "

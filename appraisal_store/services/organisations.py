@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -76,7 +76,7 @@ def organisation_by_code(session: Session, code: str, *, missing_ok: bool = Fals
         NotFound: no such organisation (unless ``missing_ok``).
     """
     found = session.execute(
-        select(Organisation).where(Organisation.code == code.strip().upper())
+        select(Organisation).where(col(Organisation.code) == code.strip().upper())
     ).scalar_one_or_none()
     if found is None and not missing_ok:
         raise NotFound(f"There is no organisation with the code '{code}'. "

@@ -48,10 +48,10 @@ def _is_due(now: datetime) -> tuple[Any, ...]:
 def due_message_ids(session: Session, *, now: datetime, limit: int,
                     appraisal_id: int | None = None) -> list[int]:
     """Ids of unsent messages whose next attempt is due, oldest first."""
-    statement = select(OutboxMessage.id).where(*_is_due(now)).order_by(
-        OutboxMessage.id).limit(limit)
+    statement = select(col(OutboxMessage.id)).where(*_is_due(now)).order_by(
+        col(OutboxMessage.id)).limit(limit)
     if appraisal_id is not None:
-        statement = statement.where(OutboxMessage.appraisal_id == appraisal_id)
+        statement = statement.where(col(OutboxMessage.appraisal_id) == appraisal_id)
     return list(session.execute(statement).scalars())
 
 
@@ -69,15 +69,15 @@ def claim_message(session: Session, *, message_id: int, now: datetime) -> Outbox
         # flushes the claim before it). So this commit does not wait for the disk.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     taken = session.execute(  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
-        update(OutboxMessage).where(OutboxMessage.id == message_id, *_is_due(now))
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id, *_is_due(now))
         .values(next_attempt_at=now + LEASE)
     ).rowcount
     return session.get(OutboxMessage, message_id) if taken else None
 
 
 def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                    .values(sent_at=now, last_error=None, attempts=OutboxMessage.attempts + 1))
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+                    .values(sent_at=now, last_error=None, attempts=col(OutboxMessage.attempts) + 1))
 
 
 def mark_failed(session: Session, *, message_id: int, error: str, now: datetime) -> None:
@@ -94,10 +94,10 @@ def mark_failed(session: Session, *, message_id: int, error: str, now: datetime)
 def mark_undeliverable(session: Session, *, message_id: int, answer: str,
                        now: datetime) -> None:
     """The mail server refused the message for good: keep its answer, never try it again."""
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message_id,
                                                 *_queued())
                     .values(failed_at=now, last_error=answer[:2000], next_attempt_at=None,
-                            attempts=OutboxMessage.attempts + 1))
+                            attempts=col(OutboxMessage.attempts) + 1))
 
 
 @dataclass(frozen=True)
@@ -117,17 +117,18 @@ def undelivered_messages(session: Session, *, organisation_id: int | None = None
                          limit: int = 100) -> list[Undelivered]:
     """The messages refused for good, newest first; of one organisation's appraisals when
     ``organisation_id`` is given."""
-    statement = (select(OutboxMessage.id, OutboxMessage.template,
-                        OutboxMessage.recipient_name, OutboxMessage.recipient_email,
-                        OutboxMessage.appraisal_id, OutboxMessage.failed_at,
-                        OutboxMessage.last_error)
+    statement = (select(col(OutboxMessage.id), col(OutboxMessage.template),
+                        col(OutboxMessage.recipient_name), col(OutboxMessage.recipient_email),
+                        col(OutboxMessage.appraisal_id), col(OutboxMessage.failed_at),
+                        col(OutboxMessage.last_error))
                  .where(col(OutboxMessage.failed_at).is_not(None))
                  .order_by(col(OutboxMessage.failed_at).desc(),
                            col(OutboxMessage.id).desc())
                  .limit(limit))
     if organisation_id is not None:
-        statement = statement.join(Appraisal, Appraisal.id == OutboxMessage.appraisal_id).where(
-            Appraisal.organisation_id == organisation_id)
+        statement = (statement
+                     .join(Appraisal, col(Appraisal.id) == OutboxMessage.appraisal_id)
+                     .where(col(Appraisal.organisation_id) == organisation_id))
     return [Undelivered(*row[:6], row[6] or "")  # type: ignore[call-arg]  # a Row[Any] slice
             for row in session.execute(statement)]
 
@@ -154,14 +155,14 @@ def outbox_summary(session: Session, *, now: datetime) -> OutboxSummary:
         col(OutboxMessage.sent_at).is_not(None))).scalar_one()
     failed = session.execute(select(count).select_from(OutboxMessage).where(
         col(OutboxMessage.failed_at).is_not(None))).scalar_one()
-    errors = session.execute(select(OutboxMessage.last_error, count).where(
+    errors = session.execute(select(col(OutboxMessage.last_error), count).where(
         *_queued(), col(OutboxMessage.last_error).is_not(None))
-        .group_by(OutboxMessage.last_error).order_by(count.desc()).limit(10)).all()
+        .group_by(col(OutboxMessage.last_error)).order_by(count.desc()).limit(10)).all()
     return OutboxSummary(int(due), int(queued) - int(due), int(sent), int(failed),
                          {str(error): int(number) for error, number in errors})
 
 
 def drop_sign_in_message(session: Session, *, message_id: int) -> None:
     """Delete a queued sign-in row unsent: its link is in clear and must never go out late."""
-    session.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                OutboxMessage.template == SIGN_IN_TEMPLATE))
+    session.execute(delete(OutboxMessage).where(col(OutboxMessage.id) == message_id,
+                                                col(OutboxMessage.template) == SIGN_IN_TEMPLATE))

@@ -35,8 +35,8 @@ def park_form(*, session: Session, person_id: int, path: str, fields: Mapping[st
         raise ValidationFailed("The form is too large to keep.",
                                [f"at most {MAX_FIELDS} fields and {MAX_CHARACTERS} characters"])
     session.execute(delete(ParkedForm).where(
-        ParkedForm.person_id == person_id,
-        (ParkedForm.path == path) | (ParkedForm.expires_at <= now)))
+        col(ParkedForm.person_id) == person_id,
+        (col(ParkedForm.path) == path) | (col(ParkedForm.expires_at) <= now)))
     parked = ParkedForm(person_id=person_id, path=path[:300], fields=kept, created_at=now,
                         expires_at=now + KEPT_FOR)
     session.add(parked)
@@ -46,8 +46,8 @@ def park_form(*, session: Session, person_id: int, path: str, fields: Mapping[st
 def parked_form(*, session: Session, person_id: int, path: str, now: datetime
                 ) -> dict[str, str] | None:
     """The fields parked for this person and page, if any are still kept (a read)."""
-    found = session.execute(select(ParkedForm.fields).where(
-        ParkedForm.person_id == person_id, ParkedForm.path == path,
+    found = session.execute(select(col(ParkedForm.fields)).where(
+        col(ParkedForm.person_id) == person_id, col(ParkedForm.path) == path,
         col(ParkedForm.expires_at) > now).order_by(col(ParkedForm.id).desc()).limit(1)
     ).scalar_one_or_none()
     return dict(found) if found is not None else None
@@ -55,8 +55,8 @@ def parked_form(*, session: Session, person_id: int, path: str, now: datetime
 
 def discard_parked_form(*, session: Session, person_id: int, path: str) -> None:
     """Forget the parked copy once the page is saved (or the person chose not to keep it)."""
-    session.execute(delete(ParkedForm).where(ParkedForm.person_id == person_id,
-                                             ParkedForm.path == path))
+    session.execute(delete(ParkedForm).where(col(ParkedForm.person_id) == person_id,
+                                             col(ParkedForm.path) == path))
 
 
 def discard_expired(*, session: Session, now: datetime) -> int:

@@ -197,8 +197,8 @@ def _cross_row_problems(session: Session, rows: list[PersonRow],
     org_ids = {organisations[r.org_code].id: r.org_code for r in chairs}
     if org_ids:
         stored_chairs = session.execute(
-            select(Appointment, Person.email).join(Person).where(
-                Appointment.role == BoardRole.CHAIR,
+            select(Appointment, col(Person.email)).join(Person).where(
+                col(Appointment.role) == BoardRole.CHAIR,
                 col(Appointment.organisation_id).in_(org_ids),
             )
         ).all()
@@ -316,7 +316,7 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
         session.execute(insert(Appointment), appointments)
     record_events(session, actor, events)
     added = [] if not appointments else list(session.execute(select(Appointment).where(
-        Appointment.person_id.in_({a["person_id"] for a in appointments}))).scalars())  # type: ignore[attr-defined]
+        col(Appointment.person_id).in_({a["person_id"] for a in appointments}))).scalars())
     added = [a for a in added if (a.person_id, a.organisation_id, a.role, a.start_date)
              not in stored]
     open_at_appointment(session=session, actor=actor, appointments=added)

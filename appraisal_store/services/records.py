@@ -17,6 +17,7 @@ from sqlmodel import Session
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..audit_hashing import AuditAnchor
+from ..clock import moment_of
 from ..links import Page, for_reader
 from ..models import Appraisal, Record
 from ..outbox import QueuedMessage, queue_messages
@@ -60,7 +61,8 @@ def store_sealed_records(*, session: Session, appraisal: Appraisal,
         Record(appraisal_id=appraisal_id, version=version, stage=stage, pdf=pdf,
                sha256=hashlib.sha256(pdf).hexdigest(),
                reason=_version_reason(appraisal, stage),
-               audit_anchor_event=anchor.event_id, audit_anchor_hash=anchor.hash)
+               audit_anchor_event=anchor.event_id, audit_anchor_hash=anchor.hash,
+               created_at=moment_of(session))
         for stage, pdf, anchor in made
     ]
     session.add_all(rows)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
@@ -65,9 +65,10 @@ def _regional_director(session: Session, actor: Actor, appraisal: Appraisal) -> 
 def inputs_of(session: Session, appraisal_id: int) -> list[InputLine]:
     """The regional director's input to the appraisal, oldest first."""
     return [InputLine(name, given.text, given.given_at) for given, name in session.execute(
-        select(RegionalInput, Person.name).join(Person, Person.id == RegionalInput.person_id)
-        .where(RegionalInput.appraisal_id == appraisal_id)
-        .order_by(RegionalInput.given_at, RegionalInput.id)).tuples()]
+        select(RegionalInput, col(Person.name))
+        .join(Person, col(Person.id) == RegionalInput.person_id)
+        .where(col(RegionalInput.appraisal_id) == appraisal_id)
+        .order_by(col(RegionalInput.given_at), col(RegionalInput.id))).tuples()]
 
 
 def input_page(session: Session, actor: Actor, appraisal_id: int) -> InputPage:
@@ -90,15 +91,15 @@ def awaiting_input(session: Session, actor: Actor) -> list[InputPage]:
     """The chairs' appraisals the actor may still give input to."""
     if actor.person_id is None:
         return []
-    organisations = set(session.execute(select(ExternalContributor.organisation_id).where(
-        ExternalContributor.person_id == actor.person_id,
-        ExternalContributor.part == ContributorPart.REGIONAL_DIRECTOR.value,
-        ExternalContributor.revoked_at.is_(None))).scalars())  # type: ignore[union-attr]
+    organisations = set(session.execute(select(col(ExternalContributor.organisation_id)).where(
+        col(ExternalContributor.person_id) == actor.person_id,
+        col(ExternalContributor.part) == ContributorPart.REGIONAL_DIRECTOR.value,
+        col(ExternalContributor.revoked_at).is_(None))).scalars())
     pages = []
-    for appraisal_id in session.execute(select(Appraisal.id).where(
-            Appraisal.organisation_id.in_(organisations),  # type: ignore[attr-defined]
-            Appraisal.state.in_(OPEN_TO_INPUT))  # type: ignore[attr-defined]
-            .order_by(Appraisal.id)).scalars():
+    for appraisal_id in session.execute(select(col(Appraisal.id)).where(
+            col(Appraisal.organisation_id).in_(organisations),
+            col(Appraisal.state).in_(OPEN_TO_INPUT))
+            .order_by(col(Appraisal.id))).scalars():
         try:
             pages.append(input_page(session, actor, appraisal_id))
         except NotFound:
@@ -115,7 +116,7 @@ def give_input(*, session: Session, actor: Actor, appraisal_id: int, text: str,
         InvalidTransition: the appraisal is agreed already (the input informs the review).
         ValidationFailed: no text, or text too long; nothing is written.
     """
-    appraisal = session.execute(select(Appraisal).where(Appraisal.id == appraisal_id)
+    appraisal = session.execute(select(Appraisal).where(col(Appraisal.id) == appraisal_id)
                                 .with_for_update()).scalar_one_or_none()
     if appraisal is None:
         raise NotFound(f"There is no appraisal {appraisal_id} for you to give input to.")

@@ -85,17 +85,18 @@ def list_reports(*, session: Session, actor: Actor, year: str | None = None,
             here has one, so other files a machine must not keep to itself (the NHS England
             submission packs, say) can share the table and be listed apart.
     """
-    statement = (select(StoredReport.id, StoredReport.year, StoredReport.organisation_id,
-                        Organisation.code, StoredReport.kind, StoredReport.filename,
-                        StoredReport.media_type, StoredReport.created_at,
-                        func.length(StoredReport.content).label("size"))
-                 .outerjoin(Organisation, Organisation.id == StoredReport.organisation_id)
+    statement = (select(col(StoredReport.id), col(StoredReport.year),
+                        col(StoredReport.organisation_id), col(Organisation.code),
+                        col(StoredReport.kind), col(StoredReport.filename),
+                        col(StoredReport.media_type), col(StoredReport.created_at),
+                        func.length(col(StoredReport.content)).label("size"))
+                 .outerjoin(Organisation, col(Organisation.id) == StoredReport.organisation_id)
                  .order_by(col(StoredReport.year).desc(),
-                           StoredReport.filename))
+                           col(StoredReport.filename)))
     if year is not None:
-        statement = statement.where(StoredReport.year == year)
+        statement = statement.where(col(StoredReport.year) == year)
     if organisation_id is not None:
-        statement = statement.where(StoredReport.organisation_id == organisation_id)
+        statement = statement.where(col(StoredReport.organisation_id) == organisation_id)
     if kinds is not None:
         statement = statement.where(col(StoredReport.kind).in_(kinds))
     seen: dict[int | None, bool] = {}

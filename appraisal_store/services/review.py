@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from competencies.scale import ScaleLabel
 
@@ -95,10 +95,10 @@ def save_review(
 def _appraiser_reflection(session: Session, appraisal: Appraisal, domain_id: str
                           ) -> DomainReflection:
     found = session.execute(select(DomainReflection).where(
-        DomainReflection.appraisal_id == appraisal.id,
-        DomainReflection.revision == appraisal.revision,
-        DomainReflection.domain_id == domain_id,
-        DomainReflection.author == ReflectionAuthor.APPRAISER)).scalar_one_or_none()
+        col(DomainReflection.appraisal_id) == appraisal.id,
+        col(DomainReflection.revision) == appraisal.revision,
+        col(DomainReflection.domain_id) == domain_id,
+        col(DomainReflection.author) == ReflectionAuthor.APPRAISER)).scalar_one_or_none()
     return found or DomainReflection(appraisal_id=appraisal.id or 0, revision=appraisal.revision,
                                      domain_id=domain_id, author=ReflectionAuthor.APPRAISER)
 
@@ -168,7 +168,7 @@ def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_asse
     edit(session, actor, appraisal, parties, "edit_review",
          details={"fppt_status": FPPTStatus(status).value, "last_assessed_on": last_assessed_on})
     attestation = session.execute(select(FPPTAttestation).where(
-        FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()
+        col(FPPTAttestation.appraisal_id) == appraisal_id)).scalar_one_or_none()
     attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
     attestation.last_assessed_on, attestation.status = last_assessed_on, FPPTStatus(status)
     attestation.notes, attestation.confirmed_by_id = notes.strip(), actor.person_id
@@ -180,21 +180,21 @@ def confirm_fppt(*, session: Session, actor: Actor, appraisal_id: int, last_asse
 def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
     """What the national form needs before the appraisal can be agreed."""
     gaps = []
-    kinds = list(session.execute(select(Objective.kind).where(
-        Objective.appraisal_id == appraisal.id)).scalars())
+    kinds = list(session.execute(select(col(Objective.kind)).where(
+        col(Objective.appraisal_id) == appraisal.id)).scalars())
     if not kinds:
         gaps.append("objectives: set the new objectives")
     elif ObjectiveKind.EDI not in kinds:
         gaps.append("objectives: at least one objective must be on equality, diversity and "
                     "inclusion")
-    if session.execute(select(DevelopmentAction.id).where(
-            DevelopmentAction.appraisal_id == appraisal.id)).first() is None:
+    if session.execute(select(col(DevelopmentAction.id)).where(
+            col(DevelopmentAction.appraisal_id) == appraisal.id)).first() is None:
         gaps.append("development_plan: add at least one development action")
     fppt = session.execute(select(FPPTAttestation).where(
-        FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
+        col(FPPTAttestation.appraisal_id) == appraisal.id)).scalar_one_or_none()
     gaps += appraisal_fppt_gaps(
         session, organisation_id=appraisal.organisation_id, person_id=appraisal.appraisee_id,
-        year=session.execute(select(Cycle.year).where(Cycle.id == appraisal.cycle_id)
+        year=session.execute(select(col(Cycle.year)).where(col(Cycle.id) == appraisal.cycle_id)
                              ).scalar_one(), confirmed=fppt.status if fppt else None)
     if appraisal.meeting_date is None:
         gaps.append("meeting_date: schedule the appraisal meeting")
@@ -269,7 +269,7 @@ def return_for_changes(*, session: Session, actor: Actor, appraisal_id: int, rea
                    context.appraisee_email, context.appraisee_name, appraisal_id,
                    context.payload(reason=reason.strip(), due=appraisal.self_assessment_due))])
     revision_row = session.execute(select(AppraisalRevision).where(
-        AppraisalRevision.appraisal_id == appraisal_id, AppraisalRevision.revision == old)
+        col(AppraisalRevision.appraisal_id) == appraisal_id, col(AppraisalRevision.revision) == old)
     ).scalar_one()
     revision_row.returned_at, revision_row.return_reason = moment_of(session), reason.strip()
     session.add(revision_row)
@@ -279,15 +279,15 @@ def return_for_changes(*, session: Session, actor: Actor, appraisal_id: int, rea
 
 
 def _copy_revision(session: Session, appraisal_id: int, old: int, new: int) -> None:
-    ratings = session.execute(select(Rating.statement_id, Rating.value).where(
-        Rating.appraisal_id == appraisal_id, Rating.revision == old)).all()
+    ratings = session.execute(select(col(Rating.statement_id), col(Rating.value)).where(
+        col(Rating.appraisal_id) == appraisal_id, col(Rating.revision) == old)).all()
     if ratings:
         session.execute(insert(Rating), [
             {"appraisal_id": appraisal_id, "revision": new, "statement_id": s, "value": v}
             for s, v in ratings])
     for reflection in session.execute(select(DomainReflection).where(
-            DomainReflection.appraisal_id == appraisal_id,
-            DomainReflection.revision == old)).scalars().all():
+            col(DomainReflection.appraisal_id) == appraisal_id,
+            col(DomainReflection.revision) == old)).scalars().all():
         session.add(DomainReflection(
             appraisal_id=appraisal_id, revision=new, domain_id=reflection.domain_id,
             author=reflection.author, text=reflection.text, view=reflection.view))

@@ -70,10 +70,10 @@ def previous_appraisal(session: Session, appraisal: Appraisal) -> Appraisal | No
     if this_cycle is None:
         return None
     return session.execute(
-        select(Appraisal).join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(Appraisal.appointment_id == appraisal.appointment_id,
-               Appraisal.id != appraisal.id,
-               Cycle.starts_on < this_cycle.starts_on,
+        select(Appraisal).join(Cycle, col(Cycle.id) == Appraisal.cycle_id)
+        .where(col(Appraisal.appointment_id) == appraisal.appointment_id,
+               col(Appraisal.id) != appraisal.id,
+               col(Cycle.starts_on) < this_cycle.starts_on,
                col(Appraisal.state).in_(AGREED_STATES))
         .order_by(col(Cycle.starts_on).desc()).limit(1)).scalar_one_or_none()
 
@@ -84,7 +84,7 @@ def previous_objectives(session: Session, appraisal: Appraisal) -> list[Objectiv
     if previous is None:
         return []
     return list(session.execute(select(Objective).where(
-        Objective.appraisal_id == previous.id).order_by(Objective.position)).scalars())
+        col(Objective.appraisal_id) == previous.id).order_by(col(Objective.position))).scalars())
 
 
 def review_previous_objectives(*, session: Session, actor: Actor, appraisal_id: int,
@@ -114,7 +114,7 @@ def review_previous_objectives(*, session: Session, actor: Actor, appraisal_id: 
     ids = [r.objective_id for r in reviews]
     if ids:
         session.execute(delete(ObjectiveReview).where(
-            ObjectiveReview.appraisal_id == appraisal_id,
+            col(ObjectiveReview.appraisal_id) == appraisal_id,
             col(ObjectiveReview.previous_objective_id).in_(ids)))
         session.execute(insert(ObjectiveReview), [
             {"appraisal_id": appraisal_id, "previous_objective_id": r.objective_id,
@@ -156,7 +156,7 @@ def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
     edit(session, actor, appraisal, parties, "edit_review",
          details={"objectives": len(objectives),
                   **({"objective_reviews": len(reviews)} if reviews is not None else {})})
-    session.execute(delete(Objective).where(Objective.appraisal_id == appraisal_id))
+    session.execute(delete(Objective).where(col(Objective.appraisal_id) == appraisal_id))
     if objectives:
         session.execute(insert(Objective), [
             {"appraisal_id": appraisal_id, "position": i, "kind": ObjectiveKind(o.kind),
@@ -164,7 +164,8 @@ def set_objectives(*, session: Session, actor: Actor, appraisal_id: int,
              "priority": o.priority.strip()}
             for i, o in enumerate(objectives)])
     if reviews is not None:
-        session.execute(delete(ObjectiveReview).where(ObjectiveReview.appraisal_id == appraisal_id))
+        session.execute(delete(ObjectiveReview).where(
+            col(ObjectiveReview.appraisal_id) == appraisal_id))
     if reviews:
         session.execute(insert(ObjectiveReview), [
             {"appraisal_id": appraisal_id, "text": r.text.strip(),
@@ -197,7 +198,8 @@ def set_development_plan(*, session: Session, actor: Actor, appraisal_id: int,
                                   longest=TIMESCALE_LONGEST)
     if problems:
         raise ValidationFailed("The development plan was not saved.", problems)
-    session.execute(delete(DevelopmentAction).where(DevelopmentAction.appraisal_id == appraisal_id))
+    session.execute(delete(DevelopmentAction).where(
+        col(DevelopmentAction.appraisal_id) == appraisal_id))
     if actions:
         session.execute(insert(DevelopmentAction), [
             {"appraisal_id": appraisal_id, "position": i, "need": a.need.strip(),
@@ -211,6 +213,6 @@ def unreviewed_objectives(session: Session, appraisal: Appraisal) -> list[Object
     carried = previous_objectives(session, appraisal)
     if not carried:
         return []
-    reviewed = set(session.execute(select(ObjectiveReview.previous_objective_id).where(
-        ObjectiveReview.appraisal_id == appraisal.id)).scalars())
+    reviewed = set(session.execute(select(col(ObjectiveReview.previous_objective_id)).where(
+        col(ObjectiveReview.appraisal_id) == appraisal.id)).scalars())
     return [o for o in carried if o.id not in reviewed]

@@ -79,7 +79,7 @@ def save_self_assessment(
     cleared = [s for s, v in ratings.items() if v is None]
     if cleared:
         session.execute(delete(Rating).where(
-            Rating.appraisal_id == appraisal_id, Rating.revision == revision,
+            col(Rating.appraisal_id) == appraisal_id, col(Rating.revision) == revision,
             col(Rating.statement_id).in_(cleared)))
     upsert(session, _RATINGS, [
         {"appraisal_id": appraisal_id, "revision": revision, "statement_id": s,
@@ -114,7 +114,7 @@ def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaratio
         raise ValidationFailed("Your declaration was not saved.", problems)
     edit(session, actor, appraisal, parties, "attest_fppt")
     attestation = session.execute(select(FPPTAttestation).where(
-        FPPTAttestation.appraisal_id == appraisal_id)).scalar_one_or_none()
+        col(FPPTAttestation.appraisal_id) == appraisal_id)).scalar_one_or_none()
     attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
     attestation.self_attested_at = moment_of(session)
     attestation.self_declaration = declaration.strip()
@@ -125,8 +125,9 @@ def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaratio
 def missing_answers(session: Session, appraisal: Appraisal) -> list[str]:
     """Statement ids of the pinned framework that have no answer in the current revision."""
     framework = framework_of(session, appraisal.framework_version_id)
-    answered = set(session.execute(select(Rating.statement_id).where(
-        Rating.appraisal_id == appraisal.id, Rating.revision == appraisal.revision)).scalars())
+    answered = set(session.execute(select(col(Rating.statement_id)).where(
+        col(Rating.appraisal_id) == appraisal.id,
+        col(Rating.revision) == appraisal.revision)).scalars())
     return [s for s in framework.statement_ids() if s not in answered]
 
 
@@ -154,5 +155,6 @@ def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int)
     transition(session, actor, appraisal, parties, "submit_self_assessment",
                details={"revision": appraisal.revision}, messages=messages)
     appraisal.submitted_at = moment_of(session)
-    session.add(AppraisalRevision(appraisal_id=appraisal_id, revision=appraisal.revision))
+    session.add(AppraisalRevision(appraisal_id=appraisal_id, revision=appraisal.revision,
+                                  submitted_at=moment_of(session)))
     return appraisal

@@ -61,12 +61,13 @@ def issue_sign_in_token(*, session: Session, email: str, client: str,
     address = email.strip().lower()[:320]
     since = now - RATE_WINDOW
     by_address = session.execute(select(func.count()).select_from(SignInToken).where(
-        SignInToken.email == address, SignInToken.created_at >= since)).scalar_one()
+        col(SignInToken.email) == address, col(SignInToken.created_at) >= since)).scalar_one()
     by_client = session.execute(select(func.count()).select_from(SignInToken).where(
-        SignInToken.client == client, SignInToken.created_at >= since)).scalar_one()
+        col(SignInToken.client) == client, col(SignInToken.created_at) >= since)).scalar_one()
     if by_address >= MAX_REQUESTS_PER_ADDRESS or by_client >= MAX_REQUESTS_PER_CLIENT:
         raise RateLimited("Too many sign-in requests. Wait 15 minutes and try again.")
-    person = session.execute(select(Person).where(Person.email == address)).scalar_one_or_none()
+    person = session.execute(
+        select(Person).where(col(Person.email) == address)).scalar_one_or_none()
     token = secrets.token_urlsafe(32)
     session.add(SignInToken(token_hash=digest(token), email=address,
                             person_id=person.id if person else None, client=client[:100],
@@ -91,7 +92,8 @@ def redeem_sign_in_token(*, session: Session, token: str, now: datetime) -> Pers
     """Use a token once, auditing the sign-in: the person, or None when the token is
     unknown, used or expired (nothing is written then)."""
     row = session.execute(select(SignInToken).where(
-        SignInToken.token_hash == digest(token.strip())).with_for_update()).scalar_one_or_none()
+        col(SignInToken.token_hash) == digest(token.strip())).with_for_update()
+    ).scalar_one_or_none()
     if row is None or row.person_id is None or row.used_at is not None or row.expires_at <= now:
         return None
     row.used_at = now
@@ -116,20 +118,20 @@ def start_session(*, session: Session, person: Person, now: datetime) -> str:
 def end_lapsed_session(*, session: Session, session_id: int, now: datetime) -> None:
     """End a session found idle too long or past its lifetime (a no-op if already ended)."""
     session.execute(update(PortalSession).where(
-        PortalSession.id == session_id, col(PortalSession.ended_at).is_(None))
+        col(PortalSession.id) == session_id, col(PortalSession.ended_at).is_(None))
         .values(ended_at=now))
 
 
 def touch_session(*, session: Session, session_id: int, now: datetime) -> None:
     """Move last_seen_at on; never later than ``now`` and never on an ended session."""
     session.execute(update(PortalSession).where(
-        PortalSession.id == session_id, col(PortalSession.ended_at).is_(None),
-        PortalSession.last_seen_at < now)
+        col(PortalSession.id) == session_id, col(PortalSession.ended_at).is_(None),
+        col(PortalSession.last_seen_at) < now)
         .values(last_seen_at=now))
 
 
 def end_session(*, session: Session, secret: str, now: datetime) -> None:
     """Sign out: end the session behind the cookie's secret (a no-op for an unknown one)."""
     session.execute(update(PortalSession).where(
-        PortalSession.session_hash == digest(secret), col(PortalSession.ended_at).is_(None))
+        col(PortalSession.session_hash) == digest(secret), col(PortalSession.ended_at).is_(None))
         .values(ended_at=now))

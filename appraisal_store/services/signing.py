@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..clock import moment_of
@@ -63,6 +63,6 @@ def sign(*, session: Session, actor: Actor, appraisal_id: int) -> Signature:
 def signatures_of(session: Session, appraisal: Appraisal) -> dict[SignatureRole, Signature]:
     """The signatures on the appraisal's current record version."""
     rows = session.execute(select(Signature).where(
-        Signature.appraisal_id == appraisal.id,
-        Signature.record_version == appraisal.record_version)).scalars()
+        col(Signature.appraisal_id) == appraisal.id,
+        col(Signature.record_version) == appraisal.record_version)).scalars()
     return {s.role: s for s in rows}

@@ -121,10 +121,11 @@ def _packed(session: Session, appraisal_ids: Sequence[int]
     """Appraisal id -> (its latest pack, when that pack was sent)."""
     found: dict[int, tuple[int, date | None]] = {}
     for appraisal_id, pack_id, sent_on in session.execute(
-        select(SubmissionPackItem.appraisal_id, SubmissionPack.id, SubmissionPack.sent_on)
-        .join(SubmissionPack, SubmissionPack.id == SubmissionPackItem.pack_id)
+        select(col(SubmissionPackItem.appraisal_id), col(SubmissionPack.id),
+               col(SubmissionPack.sent_on))
+        .join(SubmissionPack, col(SubmissionPack.id) == SubmissionPackItem.pack_id)
         .where(col(SubmissionPackItem.appraisal_id).in_(appraisal_ids))
-        .order_by(SubmissionPack.id)
+        .order_by(col(SubmissionPack.id))
     ).tuples():
         current = found.get(appraisal_id)
         if current is None or current[1] is None:  # a sent pack stays the answer
@@ -136,24 +137,24 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
                       year: str | None = None) -> list[DeadlineStatus]:
     """Per organisation and NHS England deadline, every appraisal due (never a withdrawn
     or deferred one) and how far its hand-over is; with the packs built."""
-    statement = (select(Appraisal, Person.name, Appointment.role, Organisation)
-                 .join(Person, Person.id == Appraisal.appraisee_id)
-                 .join(Appointment, Appointment.id == Appraisal.appointment_id)
-                 .join(Organisation, Organisation.id == Appraisal.organisation_id)
+    statement = (select(Appraisal, col(Person.name), col(Appointment.role), Organisation)
+                 .join(Person, col(Person.id) == Appraisal.appraisee_id)
+                 .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
+                 .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
                  .where(col(Appraisal.organisation_id).in_(organisation_ids),
                         col(Appraisal.nhse_due).is_not(None),
                         col(Appraisal.state).notin_(NOT_DUE_STATES))
-                 .order_by(Organisation.code, Appraisal.nhse_due, Person.name))
+                 .order_by(col(Organisation.code), col(Appraisal.nhse_due), col(Person.name)))
     if year is not None:
-        statement = statement.join(Cycle, Cycle.id == Appraisal.cycle_id).where(
-            Cycle.year == year)
+        statement = statement.join(Cycle, col(Cycle.id) == Appraisal.cycle_id).where(
+            col(Cycle.year) == year)
     rows = session.execute(statement).tuples().all()
     ids = [a.id or 0 for a, _, _, _ in rows]
     endorsed = dict(session.execute(
-        select(Endorsement.appraisal_id, Endorsement.endorsed_at)
-        .join(Appraisal, Appraisal.id == Endorsement.appraisal_id)
+        select(col(Endorsement.appraisal_id), col(Endorsement.endorsed_at))
+        .join(Appraisal, col(Appraisal.id) == Endorsement.appraisal_id)
         .where(col(Endorsement.appraisal_id).in_(ids),
-               Endorsement.record_version == Appraisal.record_version)).tuples().all())
+               col(Endorsement.record_version) == Appraisal.record_version)).tuples().all())
     packed = _packed(session, ids)
     # The policy read once per organisation, not per appraisal (the national view lists
     # every board's).
@@ -176,7 +177,7 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
             pack is not None, pack[1] if pack else None))
     for pack in session.execute(select(SubmissionPack).where(
             col(SubmissionPack.organisation_id).in_(organisation_ids))
-            .order_by(SubmissionPack.id)).scalars():
+            .order_by(col(SubmissionPack.id))).scalars():
         if (pack.organisation_id, pack.deadline) in statuses and (
                 year is None or pack.year == year):
             statuses[(pack.organisation_id, pack.deadline)].packs.append(pack)
@@ -261,9 +262,9 @@ def build_submission_pack(*, session: Session, actor: Actor, organisation_id: in
 
 
 def _year_of(session: Session, appraisal_id: int) -> str:
-    return str(session.execute(select(Cycle.year)
-                               .join(Appraisal, Appraisal.cycle_id == Cycle.id)
-                               .where(Appraisal.id == appraisal_id)).scalar_one())
+    return str(session.execute(select(col(Cycle.year))
+                               .join(Appraisal, col(Appraisal.cycle_id) == Cycle.id)
+                               .where(col(Appraisal.id) == appraisal_id)).scalar_one())
 
 
 def _pack_contents(session: Session, organisation: Organisation, chosen: list[DueAppraisal]
@@ -277,9 +278,9 @@ def _pack_contents(session: Session, organisation: Organisation, chosen: list[Du
         assert appraisal is not None
         stage = RecordStage.ENDORSED if due.needs_endorsement else RecordStage.COMPLETE
         record = session.execute(select(Record).where(
-            Record.appraisal_id == due.appraisal_id,
-            Record.version == appraisal.record_version,
-            Record.stage == stage)).scalars().first()
+            col(Record.appraisal_id) == due.appraisal_id,
+            col(Record.version) == appraisal.record_version,
+            col(Record.stage) == stage)).scalars().first()
         if record is None:
             raise ValidationFailed(
                 "The submission pack was not built: a record is not sealed yet.",
@@ -321,7 +322,7 @@ def mark_pack_sent(*, session: Session, actor: Actor, pack_id: int, sent_on: dat
             pack was built; an appraisal reopened since (rebuild the pack). Nothing written.
     """
     pack: SubmissionPack | None = session.execute(
-        select(SubmissionPack).where(SubmissionPack.id == pack_id).with_for_update()
+        select(SubmissionPack).where(col(SubmissionPack.id) == pack_id).with_for_update()
     ).scalar_one_or_none()
     if pack is None:
         raise NotFound(f"There is no submission pack {pack_id} that you administer.")
@@ -342,8 +343,8 @@ def mark_pack_sent(*, session: Session, actor: Actor, pack_id: int, sent_on: dat
     elif sent_on < pack.built_at.date():
         problems.append(f"sent_on: {sent_on.isoformat()} is before the pack was built "
                         f"({pack.built_at.date().isoformat()})")
-    appraisal_ids = list(session.execute(select(SubmissionPackItem.appraisal_id).where(
-        SubmissionPackItem.pack_id == pack_id)).scalars())
+    appraisal_ids = list(session.execute(select(col(SubmissionPackItem.appraisal_id)).where(
+        col(SubmissionPackItem.pack_id) == pack_id)).scalars())
     appraisals = [session.get(Appraisal, i) for i in appraisal_ids]
     for appraisal in appraisals:
         if appraisal is not None and appraisal.state is not S.COMPLETE:
@@ -389,5 +390,6 @@ def national_submissions(session: Session, actor: Actor, *, year: str | None = N
     if not is_national_administrator(session, actor):
         raise NotAllowed("Only NHS England's national administrators see every "
                          "organisation's submissions.")
-    ids = [o for o, in session.execute(select(Organisation.id).order_by(Organisation.code))]
+    ids = [o for o, in session.execute(
+        select(col(Organisation.id)).order_by(col(Organisation.code)))]
     return deadline_statuses(session, [i for i in ids if i is not None], year=year)

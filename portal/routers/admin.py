@@ -34,7 +34,6 @@ from ..dates import date_from_form, date_parts
 from ..deps import Csrf, CurrentPerson, SessionDep, SignedIn, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session
 
 router = APIRouter()
 
@@ -52,10 +51,10 @@ def administration_standing(session: Session, actor: Actor) -> Standing:
                     is_national_administrator(session, actor))
 
 
-def _require_admin(me: SignedIn) -> Standing:
+def _require_admin(request: Request, me: SignedIn) -> Standing:
     """The administration pages are for those who administer an organisation and for
     national administrators; to anyone else they do not exist."""
-    with read_session() as session:
+    with request_store(request).read() as session:
         standing = administration_standing(session, me.actor)
     if not standing.organisation_ids and not standing.national:
         raise NotFound("There is no such page.")
@@ -80,7 +79,7 @@ def _admin_page(request: Request, standing: Standing, *, errors: FormErrors | No
 
 @router.get("/admin")
 def admin_home(request: Request, me: CurrentPerson, done: str = "") -> Response:
-    return _admin_page(request, _require_admin(me), done=done)
+    return _admin_page(request, _require_admin(request, me), done=done)
 
 
 def _admin_action(request: Request, standing: Standing, posted: dict[str, str], field: str,
@@ -106,7 +105,7 @@ def _admin_action(request: Request, standing: Standing, posted: dict[str, str], 
 def create_organisation(request: Request, me: Csrf, code: Annotated[str, Form()] = "",
                         name: Annotated[str, Form()] = "", org_type: Annotated[str, Form()] = "",
                         region: Annotated[str, Form()] = "") -> Response:
-    standing = _require_admin(me)
+    standing = _require_admin(request, me)
     if not standing.national:
         raise NotAllowed("Only a national administrator (or the operator, at the command "
                          "line) can add organisations.")
@@ -123,7 +122,7 @@ async def upload_people(request: Request, me: Csrf,
                         people_csv: Annotated[UploadFile | None, File()] = None) -> Response:
     # Who may act before what they sent: the file is optional here so that a person who
     # administers nothing is told so rather than that a field is missing.
-    standing = await run_in_threadpool(_require_admin, me)  # a read: off the event loop
+    standing = await run_in_threadpool(_require_admin, request, me)  # a read: off the event loop
     if not standing.organisation_ids:
         raise NotAllowed("Only an organisation's administrators can import its people.")
     if people_csv is None:
@@ -145,7 +144,7 @@ async def upload_people(request: Request, me: Csrf,
 @router.post("/admin/cycles")
 def open_cycle(request: Request, store: SessionDep, me: Csrf, year: Annotated[str, Form()] = "",
                organisation_code: Annotated[str, Form()] = "") -> Response:
-    standing = _require_admin(me)
+    standing = _require_admin(request, me)
     with store.read() as session:
         check_may_open_cycles(session, me.actor)  # before what they typed
     return _admin_action(

@@ -23,7 +23,6 @@ from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import unit_of_work
 
 router = APIRouter()
 
@@ -93,10 +92,10 @@ async def save(request: Request, check_in_id: RecordId, me: Csrf) -> Response:
                             f"{check_in_id}", status_code=303)
 
 
-def _pdf(me: CurrentPerson, check_in_id: int) -> tuple[bytes, str]:
+def _pdf(request: Request, me: CurrentPerson, check_in_id: int) -> tuple[bytes, str]:
     from records.check_in_pdf import render_check_in
 
-    with unit_of_work() as session:
+    with request_store(request).unit_of_work() as session:
         page, record = check_in_record(session, me.actor, check_in_id)
         appraisal = session.get(Appraisal, page.appraisal.id)
         assert appraisal is not None
@@ -112,7 +111,7 @@ def _pdf(me: CurrentPerson, check_in_id: int) -> tuple[bytes, str]:
 
 
 @router.get("/check-ins/{check_in_id}.pdf")
-async def download(check_in_id: RecordId, me: CurrentPerson) -> Response:
-    pdf, name = await run_in_threadpool(_pdf, me, check_in_id)
+async def download(request: Request, check_in_id: RecordId, me: CurrentPerson) -> Response:
+    pdf, name = await run_in_threadpool(_pdf, request, me, check_in_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

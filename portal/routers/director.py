@@ -43,7 +43,7 @@ router = APIRouter(prefix="/appraisals/{appraisal_id}")
 @router.get("")
 def overview(request: Request, appraisal_id: RecordId, me: CurrentPerson,
              saved: str = "") -> Response:
-    view = show_own_appraisal(me.actor, appraisal_id, "overview")
+    view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "overview")
     return render(request, "director/overview.html", {"view": view, "saved": saved})
 
 
@@ -61,7 +61,7 @@ def _return_to(value: object) -> str:
 @router.get("/domains/{domain_id}")
 def domain_page(request: Request, appraisal_id: RecordId, domain_id: str,
                 me: CurrentPerson, return_to: str = "") -> Response:
-    view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
+    view, domain = show_own_domain(request_store(request), me.actor, appraisal_id, domain_id)
     answers = {s.id: view.ratings.get(s.id) for s in domain.statements}
     reflection = view.reflections.get(domain_id, "")
     kept = _parked(request, me) if view.editable else None
@@ -104,7 +104,7 @@ def _save_domain(request: Request, appraisal_id: int, domain_id: str, me: Signed
     except (ValidationFailed, InvalidTransition) as error:
         errors = _errors_of(error, "reflection")
     if errors:  # the page again, with the appraisal's content: a view, audited as one
-        view, domain = show_own_domain(me.actor, appraisal_id, domain_id)
+        view, domain = show_own_domain(request_store(request), me.actor, appraisal_id, domain_id)
         return render(request, "director/domain.html", {
             "view": view, "domain": domain, "scale": SCALE_OPTIONS,
             "errors": errors, "answers": answers, "reflection": reflection,
@@ -145,7 +145,7 @@ def _errors_of(error: ValidationFailed | InvalidTransition, default_field: str) 
 
 @router.get("/check")
 def check_answers(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    view = show_own_appraisal(me.actor, appraisal_id, "check answers")
+    view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "check answers")
     return render(request, "director/check.html", {"view": view})
 
 
@@ -156,7 +156,7 @@ def submit(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf
             check_own(session, me.actor, appraisal_id, "submit")
             submit_self_assessment(session=session, actor=me.actor, appraisal_id=appraisal_id)
     except (ValidationFailed, InvalidTransition) as error:
-        view = show_own_appraisal(me.actor, appraisal_id, "check answers")
+        view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "check answers")
         errors = FormErrors()
         unanswered = [p for p in view.progress if p.answered < p.total]
         if isinstance(error, ValidationFailed) and unanswered:
@@ -178,7 +178,7 @@ def submit(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf
 
 @router.get("/fppt")
 def fppt_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    view = show_own_appraisal(me.actor, appraisal_id, "fppt")
+    view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "fppt")
     return render(request, "director/fppt.html", {"view": view, "confirmed": False})
 
 
@@ -193,7 +193,7 @@ def attest(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf
             attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
                         declaration=text or ("I confirm the declaration." if confirm else ""))
     except (ValidationFailed, InvalidTransition) as error:
-        view = show_own_appraisal(me.actor, appraisal_id, "fppt")
+        view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "fppt")
         errors = FormErrors()
         errors.add("confirm", error.summary if isinstance(error, ValidationFailed)
                    else error.message)
@@ -204,7 +204,7 @@ def attest(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf
 
 @router.get("/comments")
 def comments_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    view = show_own_appraisal(me.actor, appraisal_id, "comments")
+    view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "comments")
     kept = _parked(request, me)
     return render(request, "director/comments.html", {
         "view": view, "restored": kept is not None,
@@ -223,7 +223,7 @@ def save_comments(request: Request, store: SessionDep, appraisal_id: RecordId, m
                                  comments=comments, disagreement=disagreement)
             discard_parked_form(session=session, person_id=me.person.id, path=request.url.path)
     except (ValidationFailed, InvalidTransition) as error:
-        view = show_own_appraisal(me.actor, appraisal_id, "comments")
+        view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "comments")
         return render(request, "director/comments.html", {
             "view": view, "errors": _errors_of(error, "comments"), "comments": comments,
             "disagreement": disagreement}, status_code=400)

@@ -72,7 +72,7 @@ def _parked(request: Request, me: SignedIn) -> dict[str, str] | None:
 def _page(request: Request, me: SignedIn, appraisal_id: int, template: str, *,
           errors: FormErrors | None = None, posted: Mapping[str, Any] | None = None,
           **extra: Any) -> Response:
-    view = show_reviewed_appraisal(me.actor, appraisal_id)
+    view = show_reviewed_appraisal(request_store(request), me.actor, appraisal_id)
     if "domain_id" in extra:
         extra["domain"] = domain_of(view.framework, extra["domain_id"])
     editing = _editing(view)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from appraisal_store import sessions
@@ -209,8 +208,7 @@ def test_bad_input_names_every_problem_and_writes_nothing(board: Board) -> None:
 def test_withdrawing_cancels_a_meeting_still_to_come(board: Board) -> None:
     appraisal_id = submit(board)
     meeting = schedule(board, appraisal_id)
-    with time_machine.travel(datetime(2026, 2, 1, 9, 0, tzinfo=UTC), tick=False), \
-            sessions.write_session() as session:
+    with sessions.write_session(now=datetime(2026, 2, 1, 9, 0, tzinfo=UTC)) as session:
         administration.withdraw(session=session, actor=Actor.operator(),
                                 appraisal_id=appraisal_id, reason="Left the board")
     [row] = meeting_rows(appraisal_id)
@@ -225,8 +223,7 @@ def test_withdrawing_cancels_a_meeting_still_to_come(board: Board) -> None:
 def test_a_meeting_already_held_is_left_as_it_was_on_deferral(board: Board) -> None:
     appraisal_id = submit(board)
     schedule(board, appraisal_id)
-    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False), \
-            sessions.write_session() as session:
+    with sessions.write_session(now=datetime(2026, 3, 4, 9, 0, tzinfo=UTC)) as session:
         administration.defer(session=session, actor=Actor.operator(),
                              appraisal_id=appraisal_id, reason="Long leave")
     [row] = meeting_rows(appraisal_id)

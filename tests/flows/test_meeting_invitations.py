@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import Message
 
-import time_machine
 import vobject
 from icalendar import Calendar
 
@@ -135,8 +134,7 @@ def test_a_withdrawn_appraisals_meeting_is_cancelled_in_both_calendars(
         meetings.schedule_meeting(session=session, actor=sqlite_board.actor(CHAIR),
                                   appraisal_id=appraisal_id, starts_at=TUESDAY,
                                   duration_minutes=60, place="The boardroom")
-    with time_machine.travel(datetime(2026, 2, 1, 9, 0, tzinfo=UTC), tick=False), \
-            sessions.write_session() as session:
+    with sessions.write_session(now=datetime(2026, 2, 1, 9, 0, tzinfo=UTC)) as session:
         administration.withdraw(session=session, actor=Actor.operator(),
                                 appraisal_id=appraisal_id, reason="Left the board")
     send_all()

@@ -21,9 +21,10 @@ from appraisal_store.schema import head_revision
 from appraisal_store.services.content_views import ACCESS_LOGGER
 from flows.reports import write_cycle_reports
 from portal.app import create_app
+from portal.deps import clock_of
 from records.self_signed_seal import ensure_seal
 from tests.conftest import Board
-from tests.portal.conftest import SignedInClient
+from tests.portal.conftest import Clock, SignedInClient
 
 LOOPBACK = ("127.0.0.1", 50000)
 FINANCE, NED1, COSEC = "finance@rx1.nhs.uk", "ned1@rx1.nhs.uk", "cosec@rx1.nhs.uk"
@@ -93,7 +94,8 @@ def test_every_answer_carries_a_request_id_of_its_own(app) -> None:  # type: ign
 
 
 def test_metrics_count_requests_by_route_template_and_read_the_queues(
-        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient], app) -> None:  # type: ignore[no-untyped-def]
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient], app,  # type: ignore[no-untyped-def]
+        clock: Clock) -> None:
     secretary = sign_in_as(COSEC)
     organisation = sqlite_board.organisation_id
     for _ in range(2):
@@ -102,7 +104,7 @@ def test_metrics_count_requests_by_route_template_and_read_the_queues(
     with sessions.write_session() as session:
         session.add(OutboxMessage(idempotency_key="metrics-test", template="reminder",
                                   recipient_email="a@rx1.nhs.uk", recipient_name="A",
-                                  created_at=datetime.now(UTC) - timedelta(hours=2)))
+                                  created_at=clock.now - timedelta(hours=2)))
     with sessions.read_session() as session:
         unsent = session.execute(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.sent_at.is_(None))).scalar_one()  # type: ignore[union-attr]
@@ -122,6 +124,21 @@ def test_metrics_count_requests_by_route_template_and_read_the_queues(
     assert 2 * 3600 <= samples[("appraisal_outbox_oldest_unsent_seconds", ())] < 3 * 3600
     assert samples[("appraisal_records_pending_sealing", ())] == 0
     assert not any("999999" in str(labels) for _, labels in samples)
+
+
+def test_the_oldest_unsent_message_is_aged_at_the_portals_clock(sqlite_board: Board) -> None:
+    queued_at = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)  # before anything the board queued
+    with sessions.write_session(now=queued_at) as session:
+        session.add(OutboxMessage(idempotency_key="metrics-clock", template="reminder",
+                                  recipient_email="a@rx1.nhs.uk", recipient_name="A",
+                                  created_at=queued_at))
+    app = create_app()
+    app.dependency_overrides[clock_of] = lambda: queued_at + timedelta(seconds=90)
+
+    samples = _metrics(TestClient(app, client=LOOPBACK).get("/metrics"))
+
+    # The wall clock would say years: only the portal's clock says a minute and a half.
+    assert samples[("appraisal_outbox_oldest_unsent_seconds", ())] == 90.0
 
 
 def test_metrics_are_for_loopback_trusted_proxies_or_the_token(

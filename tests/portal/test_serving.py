@@ -5,7 +5,7 @@ No timings here: each test checks a behaviour the speed work must not break.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -238,19 +238,23 @@ def test_a_view_is_audited_on_postgresql_in_one_autocommitted_statement(  # type
     upgrade()
     viewer = Actor.person(7, "Siân Wyn")
     appraisal = Appraisal(id=3, organisation_id=1, revision=1)
+    seen = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
     with portal_store.unit_of_work() as session:  # in a transaction: not alone
         assert not record_content_view_alone(connection=session.connection(), actor=viewer,
-                                             appraisal=appraisal, page="domain d1")
+                                             appraisal=appraisal, page="domain d1", now=seen)
     with read_session() as session:
         assert session.get(AuditHead, 1).last_event_id == 0  # type: ignore[union-attr]
     with portal_store._read_engine().connect() as connection:
         assert record_content_view_alone(connection=connection, actor=viewer,
-                                         appraisal=appraisal, page="domain d1")
-    portal_store.record_view_alone(viewer, appraisal, "domain d1")
+                                         appraisal=appraisal, page="domain d1", now=seen)
+    portal_store.record_view_alone(viewer, appraisal, "domain d1", now=seen + timedelta(hours=1))
     with read_session() as session:
         assert session.get(AuditHead, 1).last_event_id == 2  # type: ignore[union-attr]
         report = verify_chain(session)
         assert report.ok and report.verified == 2
+        # Each view is stamped with the moment its caller gave, never the wall clock's.
+        assert list(session.execute(select(AuditEvent.occurred_at).order_by(
+            AuditEvent.id)).scalars()) == [seen, seen + timedelta(hours=1)]
 
 
 def test_the_portal_never_downloads_the_nhsuk_assets_at_start_up(
