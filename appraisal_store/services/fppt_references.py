@@ -263,10 +263,11 @@ def record_reference_received(*, session: Session, actor: Actor, appointment_id:
     if appointment is None or not runs_fppt(session, actor, appointment.organisation_id):
         raise NotFound(f"There is no appointment {appointment_id} on a board you run.")
     problems = []
-    for label, value, longest in (("from whom", from_whom, FROM_WHOM_LONGEST),
-                                  ("covering", covering, COVERING_LONGEST)):
+    for label, value, longest, ask in (
+            ("from whom", from_whom, FROM_WHOM_LONGEST, "say who gave the reference"),
+            ("covering", covering, COVERING_LONGEST, "say which years the reference covers")):
         if not value.strip():
-            problems.append(f"{label}: required")
+            problems.append(f"{label}: {ask}")
         elif problem := field_problem(value, longest=longest):
             problems.append(f"{label}: {problem}")
     if received_on > today:

@@ -22,6 +22,7 @@ from appraisal_store.errors import NotFound, ValidationFailed
 from appraisal_store.exports import csv_bytes, xlsx_bytes
 from appraisal_store.fppt_exports import esr_sheet
 from appraisal_store.fppt_queries import (
+    MemberYear,
     SubmissionState,
     board_year,
     fppt_years_of,
@@ -78,6 +79,18 @@ def fppt_section(organisation_id: int) -> DashboardSection:
 
 
 pages.env.globals["fppt_section"] = fppt_section
+
+
+def appraisal_fppt(fppt_year: FPPTYear | None) -> MemberYear | None:
+    """The person's FPPT year as their appraisal shows it (its state, outcome, sign-off
+    and self-attestation; a page global, read where the appraisal's FPPT step is shown)."""
+    if fppt_year is None:
+        return None
+    with read_session() as session:
+        return member_year(session, fppt_year)
+
+
+pages.env.globals["appraisal_fppt"] = appraisal_fppt
 
 
 @router.get("")

@@ -17,9 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
-from appraisal_store.fppt_queries import (
-    member_year,
-)
+from appraisal_store.fppt_queries import member_year, references_received
 from appraisal_store.fppt_vocabulary import CheckOutcome, FPPTOutcome
 from appraisal_store.models import Organisation
 from appraisal_store.services.fppt import (
@@ -57,6 +55,7 @@ def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
     records = runs_fppt(session, me.actor, year.organisation_id) and (
         me.person.id != year.person_id)
     return {"member": member, "organisation": organisation, "slug": slug_of(year.year),
+            "received": references_received(session, year.appointment_id),
             "records": records, "signs": may_sign_off(session, me.actor, year, today),
             "own": me.person.id == year.person_id, "outcomes": list(CheckOutcome),
             "fppt_outcomes": list(FPPTOutcome), "today": today, "posted": {}}
@@ -69,10 +68,13 @@ def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> R
     return render(request, "fppt/assessment.html", context)
 
 
-def _act(request: Request, me: CurrentPerson, fppt_year_id: int, action: Callable[[Session],
-         object], *, fields: dict[str, str], default_field: str, done: str,
-         posted: dict[str, str], template: str = "fppt/assessment.html",
-         where: str | None = None) -> Response:
+def act_on_year(request: Request, me: CurrentPerson, fppt_year_id: int,
+                action: Callable[[Session], object], *, fields: dict[str, str],
+                default_field: str, done: str, posted: dict[str, str],
+                template: str = "fppt/assessment.html", where: str | None = None
+                ) -> Response:
+    """Run ``action`` in one unit of work; a refusal shows the board member's page again
+    with the problems beside their fields and what was typed kept, nothing written."""
     try:
         with unit_of_work() as session:
             action(session)
@@ -109,7 +111,7 @@ async def record(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
             mitigation=posted.get("mitigation", ""),
             evidence_reference=posted.get("evidence_reference", ""), evidence=evidence,
             supersedes_id=int(supersedes) if supersedes.isdigit() else None)
-    return await run_in_threadpool(_act, request, me, fppt_year_id, action,
+    return await run_in_threadpool(act_on_year, request, me, fppt_year_id, action,
                                    fields=CHECK_FIELDS, default_field="check",
                                    done="recorded", posted=posted)
 
@@ -120,7 +122,7 @@ async def sign(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     posted = posted_fields(form)
     now = clock_of(request)
     return await run_in_threadpool(
-        _act, request, me, fppt_year_id, lambda session: sign_off(
+        act_on_year, request, me, fppt_year_id, lambda session: sign_off(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
             outcome=posted.get("fppt_outcome", ""), now=now,
             note=posted.get("sign_off_note", "")),
@@ -134,7 +136,7 @@ async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
     posted = posted_fields(form)
     now = clock_of(request)
     return await run_in_threadpool(
-        _act, request, me, fppt_year_id, lambda session: record_chair_decision(
+        act_on_year, request, me, fppt_year_id, lambda session: record_chair_decision(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
             decision=posted.get("decision", ""), now=now),
         fields={"decision": "decision"}, default_field="decision", done="decided",
@@ -146,7 +148,7 @@ async def not_required(request: Request, fppt_year_id: RecordId, me: Csrf) -> Re
     form = await request.form()
     posted = posted_fields(form)
     return await run_in_threadpool(
-        _act, request, me, fppt_year_id, lambda session: mark_not_required(
+        act_on_year, request, me, fppt_year_id, lambda session: mark_not_required(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
             reason=posted.get("reason", "")),
         fields={"reason": "reason"}, default_field="reason", done="not-required",

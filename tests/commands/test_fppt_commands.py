@@ -97,6 +97,6 @@ def test_references_received_and_export(board: Board, tmp_path: Path,
     assert code == 0, err
     code, _, err = invoke(capsys, "references", "received", "ned2@rx1.nhs.uk", "--org",
                           "RX1", "--from", "", "--on", "2999-10-01", "--covering", "x")
-    assert code == 1 and "from whom: required" in err and "in the future" in err
+    assert code == 1 and "from whom: say who gave the reference" in err and "in the future" in err
     code, _, err = invoke(capsys, "references", "export", "1", "-o", str(tmp_path / "r.pdf"))
     assert code == 1 and "no signed Board Member Reference 1" in err
