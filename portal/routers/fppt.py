@@ -134,10 +134,12 @@ def _dashboard_context(session: Session, me: CurrentPerson, organisation_id: int
 
 @router.get("/boards/{organisation_id}/{year_slug}")
 def dashboard(request: Request, organisation_id: RecordId, year_slug: str,
-              me: CurrentPerson) -> Response:
+              me: CurrentPerson, done: str = "") -> Response:
     year = year_of_slug(year_slug)
     with read_session() as session:
         context = _dashboard_context(session, me, organisation_id, year)
+    context["done"] = ("The submission is signed, sealed and recorded as made."
+                       if done == "submitted" else None)
     return render(request, "fppt/dashboard.html", context)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from appraisal_store.errors import ValidationFailed
 from appraisal_store.services.fppt import set_clinically_registered
 from appraisal_store.services.fppt_access import get_year
 from appraisal_store.services.fppt_references import record_reference_received
@@ -32,13 +33,23 @@ async def reference_received(request: Request, fppt_year_id: RecordId, me: Csrf)
 
     def action(session: Session) -> object:
         year = get_year(session, me.actor, fppt_year_id)
-        received_on = date_from_form(form, "received_on", "The date it was received",
-                                     field="date", required=True)
-        assert received_on is not None
-        return record_reference_received(
-            session=session, actor=me.actor, appointment_id=year.appointment_id,
-            from_whom=posted.get("from_whom", ""), received_on=received_on,
-            covering=posted.get("covering", ""), today=today)
+        try:
+            received_on = date_from_form(form, "received_on", "The date it was received",
+                                         field="date")
+            unreadable: list[str] = []
+        except ValidationFailed as error:
+            received_on, unreadable = None, error.problems
+        try:
+            return record_reference_received(
+                session=session, actor=me.actor, appointment_id=year.appointment_id,
+                from_whom=posted.get("from_whom", ""), received_on=received_on,
+                covering=posted.get("covering", ""), today=today)
+        except ValidationFailed as error:
+            # Every problem of the form at once: the date as typed, and the others'.
+            if not unreadable:
+                raise
+            raise ValidationFailed(error.summary, unreadable + [
+                p for p in error.problems if not p.startswith("date:")]) from None
     return await run_in_threadpool(
         act_on_year, request, me, fppt_year_id, action, fields=RECEIVED_FIELDS,
         default_field="from_whom", done="reference-received", posted=posted,

@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
-from appraisal_store.fppt_queries import member_year, references_received
+from appraisal_store.fppt_checklist import SELF_ATTESTATION
+from appraisal_store.fppt_queries import MemberYear, member_year, references_received
 from appraisal_store.fppt_vocabulary import CheckOutcome, FPPTOutcome
 from appraisal_store.models import Organisation
 from appraisal_store.services.fppt import (
@@ -61,10 +62,37 @@ def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
             "fppt_outcomes": list(FPPTOutcome), "today": today, "posted": {}}
 
 
+DONE = {"recorded": "The check was recorded.", "signed": "The FPPT is signed off.",
+        "decided": "Your decision was recorded.",
+        "not-required": "The FPPT is marked not required this year.",
+        "attested": "Your self-attestation is signed: the company secretary and the chair "
+                    "can see it.",
+        "reference-received": "The reference received was recorded.",
+        "registration": "Their clinical registration was saved."}
+
+
+def _prefilled(member: MemberYear, check_id: str) -> dict[str, str]:
+    """The form filled from a check's current entry (adding a concern's mitigation, or
+    correcting it, starts from what was recorded); else the next check still to do."""
+    status = next((c for c in member.applicable if c.check.id == check_id), None)
+    if status is None or status.entry is None:
+        todo = next((c for c in member.applicable if not c.recorded
+                     and c.check.id != SELF_ATTESTATION), None)
+        return {"check": todo.check.id} if todo is not None else {}
+    entry = status.entry
+    return {"check": entry.check_id, "outcome": entry.outcome.value, "note": entry.note,
+            "mitigation": entry.mitigation, "evidence_reference": entry.evidence_reference,
+            "done_on-day": str(entry.done_on.day), "done_on-month": str(entry.done_on.month),
+            "done_on-year": str(entry.done_on.year)}
+
+
 @router.get("/assessments/{fppt_year_id}")
-def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> Response:
+def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson,
+               check: str = "", done: str = "") -> Response:
     with read_session() as session:
         context = _assessment_context(session, me, fppt_year_id)
+    context["posted"] = _prefilled(context["member"], check)
+    context["done"] = DONE.get(done)
     return render(request, "fppt/assessment.html", context)
 
 
