@@ -32,6 +32,7 @@ from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import AppraisalState
 from flows.delivery import deliver_messages, due_message_ids
+from records.configured_seal import ensure_deployment_seal
 from tests.conftest import Board
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - the fixture
@@ -54,6 +55,7 @@ DIRECTORS = (CHAIR, SID, CEO, NEW)
 
 
 def _small_board() -> int:
+    ensure_deployment_seal()  # as `appraisal init` makes it: references and submissions
     operator = Actor.operator()
     with sessions.write_session() as session:
         organisation = add_organisation(session=session, actor=operator, code="RX9",
