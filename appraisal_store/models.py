@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, LargeBinary, Text, UniqueConstraint
-from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from competencies.scale import ScaleLabel
@@ -58,7 +57,7 @@ class Person(SQLModel, table=True):
     # professional register apply to them. A fact of the person, not of a role: their
     # registration is the same on every board they sit on.
     clinically_registered: bool = Field(default=False, sa_column_kwargs={
-        "server_default": sa_false()})
+        "server_default": "0"})
 
 
 class Appointment(SQLModel, table=True):

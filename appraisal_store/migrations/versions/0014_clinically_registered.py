@@ -19,11 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('clinically_registered', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # Added in place with a constant default, not by a batch: on SQLite a batch copies the
+    # table, which the foreign keys to person refuse once people are on record.
+    op.add_column('person', sa.Column('clinically_registered', sa.Boolean(), nullable=False,
+                                      server_default='0'))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_column('clinically_registered')
+    # In place (SQLite 3.35 and PostgreSQL), as migration 0004 drops is_admin.
+    op.execute("ALTER TABLE person DROP COLUMN clinically_registered")
