@@ -11,7 +11,13 @@ from sqlmodel import Session, col
 from .config import settings
 from .fppt_checklist import Checklist
 from .fppt_status import CheckStatus, check_statuses, self_attestation_entry, year_bounds
-from .fppt_tables import BoardMemberReference, FPPTChecklistVersion, FPPTSubmission, FPPTYear
+from .fppt_tables import (
+    BoardMemberReference,
+    FPPTChecklistVersion,
+    FPPTSubmission,
+    FPPTYear,
+    ReferenceReceived,
+)
 from .fppt_vocabulary import FPPTOutcome, FPPTYearState, ReferenceState
 from .models import Appointment, Organisation, Person
 from .vocabulary import BoardRole
@@ -29,6 +35,7 @@ class MemberYear:
     left_on: date | None
     checks: list[CheckStatus]
     signed_off_by: str | None
+    clinically_registered: bool = False
 
     @property
     def applicable(self) -> list[CheckStatus]:
@@ -100,7 +107,7 @@ def member_year(session: Session, year: FPPTYear) -> MemberYear:
                       appointment.interim, appointment.end_date,
                       check_statuses(session, year, _checklist(session,
                                                                year.checklist_version_id)),
-                      signer.name if signer else None)
+                      signer.name if signer else None, person.clinically_registered)
 
 
 _ROLE_ORDER = list(BoardRole)
@@ -152,6 +159,13 @@ def references(session: Session, *, organisation_id: int | None = None,
         rows.append(ReferenceRow(reference, code, name, email, role,
                                  signer.name if signer else None))
     return rows
+
+
+def references_received(session: Session, appointment_id: int) -> list[ReferenceReceived]:
+    """The references an appointment came with, the earliest received first."""
+    return list(session.execute(select(ReferenceReceived).where(
+        col(ReferenceReceived.appointment_id) == appointment_id).order_by(
+        col(ReferenceReceived.received_on), col(ReferenceReceived.id))).scalars())
 
 
 def outcome_label(outcome: FPPTOutcome | None, state: FPPTYearState) -> str:

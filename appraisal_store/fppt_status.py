@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from .fppt_checklist import SELF_ATTESTATION, AppliesTo, Check, CheckDue, Checklist
 from .fppt_tables import FPPTCheckEntry, FPPTChecklistVersion, FPPTYear
 from .fppt_vocabulary import CheckOutcome
-from .models import Appointment
+from .models import Appointment, Person
 from .vocabulary import BoardRole
 
 EXECUTIVE_ROLES = frozenset({BoardRole.CHIEF_EXECUTIVE, BoardRole.EXECUTIVE_DIRECTOR})
@@ -79,6 +79,10 @@ def applicability(session: Session, year: FPPTYear, check: Check,
     starts, ends = year_bounds(year.year)
     if check.applies_to is AppliesTo.EXECUTIVE and year.role not in EXECUTIVE_ROLES:
         return False, "executive directors only"
+    if check.applies_to is AppliesTo.CLINICALLY_REGISTERED and not session.execute(
+            select(col(Person.clinically_registered)).where(
+                col(Person.id) == year.person_id)).scalar_one():
+        return False, "clinically registered members only"
     if check.due is CheckDue.AT_APPOINTMENT and appointment.start_date < starts:
         return False, f"done at appointment ({appointment.start_date:%d/%m/%Y})"
     if check.due is CheckDue.EVERY_N_YEARS and check.every_years:

@@ -79,9 +79,6 @@ TRANSITIONS: dict[str, Transition] = {
 EDITABLE_BY: dict[str, tuple[frozenset[AppraisalState], frozenset[Party]]] = {
     "edit_self_assessment": (
         frozenset({S.NOT_STARTED, S.IN_PREPARATION, S.RETURNED}), frozenset({Party.APPRAISEE})),
-    "attest_fppt": (
-        frozenset({S.NOT_STARTED, S.IN_PREPARATION, S.RETURNED, S.SUBMITTED, S.IN_REVIEW}),
-        frozenset({Party.APPRAISEE})),
     "edit_review": (frozenset({S.IN_REVIEW}), frozenset({Party.APPRAISER})),
     "comment_as_appraisee": (
         frozenset({S.IN_REVIEW, S.AGREED}), frozenset({Party.APPRAISEE})),

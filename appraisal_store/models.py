@@ -53,6 +53,11 @@ class Person(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str = Field(max_length=320, unique=True, index=True)
     staff_number: str | None = Field(default=None, max_length=40)
+    # A registered doctor, nurse or other regulated professional: the FPPT's checks of the
+    # professional register apply to them. A fact of the person, not of a role: their
+    # registration is the same on every board they sit on.
+    clinically_registered: bool = Field(default=False, sa_column_kwargs={
+        "server_default": "0"})
 
 
 class Appointment(SQLModel, table=True):
@@ -226,8 +231,14 @@ class DevelopmentAction(SQLModel, table=True):
 
 
 class FPPTAttestation(SQLModel, table=True):
+    """The appraiser's confirmation of the last FPPT assessment, for an appraisal whose
+    FPPT year is not signed off (once it is, the year's outcome stands instead)."""
+
     id: int | None = Field(default=None, primary_key=True)
     appraisal_id: int = Field(foreign_key="appraisal.id", unique=True)
+    # The director's one-checkbox declaration of appraisals made before the FPPT year
+    # (migration 0013): kept as their record, no longer written (the self-attestation is
+    # the FPPT year's check, ``services.fppt.attest``).
     self_attested_at: datetime | None = _when()
     self_declaration: str = Field(default="", sa_type=Text)
     last_assessed_on: date | None = None

@@ -214,8 +214,7 @@ def prepare_signed_appraisals(bind: Any, signed: int) -> list[int]:
         tables[FPPTAttestation].append({"appraisal_id": row.id, "status": "fit_and_proper",
                                         "last_assessed_on": date(2025, 11, 1),
                                         "notes": "No concerns", "confirmed_by_id": row.appraiser_id,
-                                        "confirmed_at": FLOOR_SIGNED_AT,
-                                        "self_attested_at": FLOOR_SIGNED_AT})
+                                        "confirmed_at": FLOOR_SIGNED_AT})
         tables[Signature] += [
             {"appraisal_id": row.id, "record_version": 1, "role": "appraisee",
              "signer_id": row.appraisee_id, "signed_at": FLOOR_SIGNED_AT},

@@ -106,10 +106,6 @@ def self_assess(appraisal: DemoAppraisal, *, half: bool = False) -> None:
         self_assessment.save_self_assessment(session=session, actor=appraisal.appraisee,
                                              appraisal_id=appraisal.id, ratings=ratings,
                                              reflections=reflections)
-        if not half:
-            self_assessment.attest_fppt(
-                session=session, actor=appraisal.appraisee, appraisal_id=appraisal.id,
-                declaration="I confirm I remain fit and proper and have declared all interests.")
 
 
 def submit(appraisal: DemoAppraisal) -> None:

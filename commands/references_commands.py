@@ -1,5 +1,6 @@
-"""``appraisal references list|export|received`` and ``appraisal people leave``: the Board
-Member References of leavers, and those a new appointment came with."""
+"""``appraisal references list|export|received``, ``appraisal people leave`` and
+``appraisal people registration``: the Board Member References of leavers, those a new
+appointment came with, and who is clinically registered (for the FPPT's checks)."""
 
 from __future__ import annotations
 
@@ -133,8 +134,43 @@ def leave(
     out.print(f"{email} leaves {code} on {day}; the Board Member Reference is due {due}.")
 
 
+def registration(
+    email: str = typer.Argument(..., help="The board member's email."),
+    org: str = typer.Option(..., "--org", help="The organisation's ODS code."),
+    clinically_registered: str = typer.Option(
+        ..., "--clinically-registered", help="yes or no: on a professional register (a "
+                                             "doctor, nurse or other regulated professional)."),
+) -> None:
+    """Record whether a board member is clinically registered: the FPPT's checks of the
+    professional register apply to them only then."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from appraisal_store.actors import Actor
+    from appraisal_store.errors import NotFound
+    from appraisal_store.models import Person
+    from appraisal_store.services.fppt import set_clinically_registered
+    from appraisal_store.sessions import write_session
+
+    answer = {"yes": True, "no": False}.get(clinically_registered.strip().lower())
+    if answer is None:
+        raise typer.BadParameter("give yes or no", param_hint="--clinically-registered")
+    organisation_id = organisation_id_of(require_organisations([org])[0])
+    with write_session() as session:
+        person_id = session.execute(select(col(Person.id)).where(
+            col(Person.email) == email.strip().lower())).scalar_one_or_none()
+        if person_id is None:
+            raise NotFound(f"{email} is not on the board of {org.upper()}.")
+        set_clinically_registered(session=session, actor=Actor.operator(),
+                                  person_id=person_id, organisation_id=organisation_id,
+                                  registered=answer)
+    out.print(f"{email} is {'' if answer else 'not '}clinically registered: the checks of "
+              "the professional register " + ("apply." if answer else "do not apply."))
+
+
 def register(app: typer.Typer) -> None:
     from .organisations import people_app
 
     people_app.command("leave")(leave)
+    people_app.command("registration")(registration)
     app.add_typer(references_app, name="references")

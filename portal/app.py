@@ -43,6 +43,7 @@ from .routers import (
     feedback_respondent,
     feedback_rounds,
     fppt,
+    fppt_appointment,
     fppt_assessments,
     fppt_references,
     home,
@@ -213,7 +214,8 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
                    review_tasks.router, keep_alive.router,
                    secretary.router, admin.router, reports.router,
                    feedback_respondent.router, feedback_rounds.router, fppt.router,
-                   fppt_assessments.router, fppt_references.router):
+                   fppt_assessments.router, fppt_appointment.router,
+                   fppt_references.router):
         app.include_router(router)
     app.include_router(endorsement.router)
     app.include_router(submissions.router)

@@ -103,7 +103,8 @@ class FormErrors:
         errors = cls()
         known = fields or {}
         for problem in problems or [summary]:
-            match = re.match(r"^([a-z_]+): (.*)$", problem)
+            # A field named in words ("from whom: ...") as well as by its id.
+            match = re.match(r"^([a-z_][a-z_ ]*): (.*)$", problem)
             if match and match.group(1) in known:
                 # Upper-case the first letter only: capitalize() would lower "April".
                 message = match.group(2)

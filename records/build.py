@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from appraisal_store.errors import NotFound
 from appraisal_store.feedback_summary import FeedbackSummary, feedback_summary
+from appraisal_store.fppt_checklist import SELF_ATTESTATION
+from appraisal_store.fppt_tables import FPPTCheckEntry, FPPTYear
 from appraisal_store.models import (
     Appointment,
     Appraisal,
@@ -32,7 +34,7 @@ from appraisal_store.models import (
     Rating,
 )
 from appraisal_store.services.endorsement import endorsement_required
-from appraisal_store.services.fppt_years import fppt_year_of
+from appraisal_store.services.fppt_access import chairs_signer
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
 from competencies.framework import Domain
@@ -51,6 +53,7 @@ from records.content import (
     RecordContent,
     StatementLine,
 )
+from records.typography import format_date
 
 __all__ = ["RECORD_TIME_ZONE", "build_content", "nhse_note", "record_id"]
 
@@ -264,21 +267,36 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
 
 def _fppt_section(session: Session, appraisal: Appraisal, year: str,
                   fppt: FPPTAttestation | None) -> FPPTSection:
-    """The FPPT as the record shows it: the signed-off outcome of the person's FPPT year
-    when there is one, else the appraiser's confirmation."""
-    signed = fppt_year_of(session, organisation_id=appraisal.organisation_id,
-                          person_id=appraisal.appraisee_id, year=year)
-    if signed is not None and signed.signed_off_at is not None and signed.outcome:
+    """The FPPT as the record shows it: the signed-off outcome of the person's FPPT year,
+    who signed it off and when, where it is signed off; else the year's state beside the
+    appraiser's confirmation of the last assessment."""
+    # The year and its self-attestation's date in one query.
+    attested = select(func.max(col(FPPTCheckEntry.done_on))).where(
+        col(FPPTCheckEntry.fppt_year_id) == FPPTYear.id,
+        col(FPPTCheckEntry.check_id) == SELF_ATTESTATION).correlate(FPPTYear).scalar_subquery()
+    found = session.execute(select(FPPTYear, attested).where(
+        col(FPPTYear.organisation_id) == appraisal.organisation_id,
+        col(FPPTYear.person_id) == appraisal.appraisee_id,
+        col(FPPTYear.year) == year)).first()
+    fppt_year, attested_on = (found[0], found[1]) if found is not None else (None, None)
+    if fppt_year is not None and fppt_year.signed_off_at is not None and fppt_year.outcome:
+        signed_on = fppt_year.signed_off_at.astimezone(RECORD_TIME_ZONE).date()
+        signer = session.get(Person, fppt_year.signed_off_by_id)
+        role = (chairs_signer(session, fppt_year.organisation_id, signed_on)
+                if fppt_year.role is BoardRole.CHAIR else BoardRole.CHAIR)
         return FPPTSection(
-            last_assessed_on=signed.signed_off_at.astimezone(RECORD_TIME_ZONE).date(),
-            status_label=f"{signed.outcome.label} (signed off by the chair)",
-            notes=signed.chair_decision or signed.sign_off_note, self_attested=True)
+            last_assessed_on=signed_on, status_label=fppt_year.outcome.label,
+            notes=fppt_year.chair_decision or fppt_year.sign_off_note,
+            self_attested_on=attested_on,
+            sign_off=f"By {signer.name if signer else 'the ' + role.label.lower()} "
+                     f"({role.label.lower()}) on {format_date(signed_on)}, for {year}")
     return FPPTSection(
         last_assessed_on=fppt.last_assessed_on if fppt else None,
         status_label=fppt.status.label if fppt and fppt.status else "Not confirmed",
         notes=fppt.notes if fppt else "",
-        self_attested=bool(fppt and fppt.self_attested_at),
-    )
+        self_attested_on=attested_on,
+        sign_off=(f"Not yet: the {year} FPPT is {fppt_year.state.label.lower()}"
+                  if fppt_year is not None else "Not signed off"))
 def feedback_section(summary: FeedbackSummary | None) -> FeedbackSection | None:
     """The summary as the record carries it: counts in scale order, text without names."""
     if summary is None:

@@ -97,15 +97,19 @@ class DevelopmentLine:
 
 @dataclass(frozen=True)
 class FPPTSection:
-    """The fit and proper person test confirmation.
+    """The fit and proper person test as the record shows it: the outcome of the person's
+    FPPT year and its sign-off when signed off (``sign_off`` names who and when), else the
+    year's state and the appraiser's confirmation of the last assessment.
 
-    ``status_label`` is "Fit and proper", "Not fit and proper" or "Under review".
+    ``status_label`` is an FPPT outcome ("Fit and proper", "Not fit and proper", "Fit and
+    proper, with mitigation recorded"), the appraiser's "Under review", or "Not confirmed".
     """
 
     last_assessed_on: date | None
     status_label: str
     notes: str
-    self_attested: bool
+    self_attested_on: date | None
+    sign_off: str = "Not signed off"
 
 
 @dataclass(frozen=True)

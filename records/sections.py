@@ -248,7 +248,9 @@ def _development_and_fppt(content: RecordContent, s: Styles) -> list[Flowable]:
     pairs = [
         ("Last FPPT assessment", format_date(f.last_assessed_on)),
         ("Fit and proper person status", f.status_label),
-        ("Self-attested by the director", "Yes" if f.self_attested else "No"),
+        ("Signed off", f.sign_off),
+        ("The director's self-attestation", f"Signed {format_date(f.self_attested_on)}"
+         if f.self_attested_on else "Not signed"),
     ]
     rows = [[Paragraph(markup(k), s.cell_bold), Paragraph(markup(v), s.cell)] for k, v in pairs]
     story += [

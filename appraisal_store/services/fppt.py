@@ -1,7 +1,7 @@
 """Recording a board member's FPPT year: the checks as append-only entries (a correction
 supersedes), the director's self-attestation, a year marked not required, the sign-off by
 the chair (the senior independent director for the chair), and the chair's decision on a
-"not fit and proper" outcome."""
+"not fit and proper" outcome; and who is clinically registered."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ..actors import Actor
 from ..audit import record_event
@@ -28,8 +28,9 @@ from ..fppt_status import (
 )
 from ..fppt_tables import FPPTCheckEntry, FPPTYear
 from ..fppt_vocabulary import CheckOutcome, FPPTOutcome, FPPTYearState
+from ..models import Appointment, Person
 from ..names import text_problems
-from .fppt_access import check_may_record, check_may_sign_off, get_year
+from .fppt_access import check_may_record, check_may_sign_off, get_year, runs_fppt
 from .fppt_checklists import checklist_of
 from .self_assessment import known
 
@@ -283,3 +284,34 @@ def evidence_of(session: Session, actor: Actor, entry_id: int) -> FPPTCheckEntry
         raise NotFound(f"There is no evidence file {entry_id} that you can see.")
     get_year(session, actor, entry.fppt_year_id)
     return entry
+
+
+def set_clinically_registered(*, session: Session, actor: Actor, person_id: int,
+                              organisation_id: int, registered: bool | None) -> Person:
+    """Record whether the board member is clinically registered (the checks of the
+    professional register apply to them then), audited; their open FPPT years follow.
+
+    Raises:
+        NotFound: no such person on a board the actor runs.
+        ValidationFailed: neither yes nor no.
+    """
+    person = session.get(Person, person_id)
+    if person is None or not runs_fppt(session, actor, organisation_id) or not session.execute(
+            select(col(Appointment.id)).where(col(Appointment.person_id) == person_id,
+                                              col(Appointment.organisation_id)
+                                              == organisation_id)).first():
+        who = person.email if person is not None else f"Board member {person_id}"
+        raise NotFound(f"{who} is not on the board of an organisation whose FPPT you run.")
+    if registered is None:
+        raise ValidationFailed("The clinical registration was not changed.",
+                               ["clinically_registered: answer yes or no"])
+    if person.clinically_registered != registered:
+        person.clinically_registered = registered
+        session.add(person)
+        record_event(session, actor, "clinical_registration_set", subject_type="person",
+                     subject_id=person.email, organisation_id=organisation_id,
+                     details={"clinically_registered": registered})
+        for year in session.execute(select(FPPTYear).where(
+                col(FPPTYear.person_id) == person_id)).scalars():
+            _refresh_state(session, year)
+    return person

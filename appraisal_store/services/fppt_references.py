@@ -252,27 +252,31 @@ def sign_reference(*, session: Session, actor: Actor, reference_id: int, pdf: by
 
 
 def record_reference_received(*, session: Session, actor: Actor, appointment_id: int,
-                              from_whom: str, received_on: date, covering: str,
+                              from_whom: str, received_on: date | None, covering: str,
                               today: date) -> ReferenceReceived:
     """A reference a new appointment came with.
 
     Raises:
         NotFound: no such appointment on a board the actor runs.
-        ValidationFailed: empty or unusable fields, or a date in the future.
+        ValidationFailed: empty or unusable fields, no date (None) or a date in the
+            future.
     """
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or not runs_fppt(session, actor, appointment.organisation_id):
         raise NotFound(f"There is no appointment {appointment_id} on a board you run.")
     problems = []
-    for label, value, longest in (("from whom", from_whom, FROM_WHOM_LONGEST),
-                                  ("covering", covering, COVERING_LONGEST)):
+    for label, value, longest, ask in (
+            ("from whom", from_whom, FROM_WHOM_LONGEST, "say who gave the reference"),
+            ("covering", covering, COVERING_LONGEST, "say which years the reference covers")):
         if not value.strip():
-            problems.append(f"{label}: required")
+            problems.append(f"{label}: {ask}")
         elif problem := field_problem(value, longest=longest):
             problems.append(f"{label}: {problem}")
-    if received_on > today:
+    if received_on is None:
+        problems.append("date: enter the date it was received")
+    elif received_on > today:
         problems.append(f"date: {received_on} is in the future")
-    if problems:
+    if problems or received_on is None:
         raise ValidationFailed("The reference received was not recorded.", problems)
     received = ReferenceReceived(appointment_id=appointment_id, from_whom=from_whom.strip(),
                                  received_on=received_on, covering=covering.strip(),

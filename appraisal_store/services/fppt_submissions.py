@@ -29,8 +29,9 @@ from ..names import text_problems
 from ..outbox import QueuedMessage, queue_messages
 from ..vocabulary import BoardRole
 from .access import current_roles
+from .fppt_access import chairs_signer
 from .fppt_references import reference_path
-from .fppt_years import attestation_path
+from .fppt_years import attestation_path, year_path
 
 # Days before the deadline on which the secretary and the chair are reminded.
 SUBMISSION_REMINDER_DAYS = (28, 7, 0)
@@ -118,8 +119,10 @@ def _people_to_remind(session: Session, organisation_id: int, today: date
 
 def queue_fppt_reminders(*, session: Session, today: date) -> int:
     """Queue the FPPT's reminders due today, once each: the annual submission (to the
-    company secretary and the chair, ahead of and after its deadline) and each open
-    Board Member Reference (to the company secretary, ahead of and after its due date).
+    company secretary and the chair, ahead of and after its deadline), each director's
+    self-attestation, each year ready for sign-off (to the chair; the senior independent
+    director or deputy chair for the chair's) and each open Board Member Reference (to
+    the company secretary, ahead of and after its due date).
 
     Returns:
         How many messages were new.
@@ -146,6 +149,7 @@ def queue_fppt_reminders(*, session: Session, today: date) -> int:
                                 "path": submission_path(organisation_id, year)})
             for name, email in _people_to_remind(session, organisation_id, today)]
     messages += _attestation_requests(session)
+    messages += _sign_off_requests(session, today)
     for reference in session.execute(select(BoardMemberReference).where(
             col(BoardMemberReference.state) == ReferenceState.OPEN)).scalars():
         # Told once when it opens, then ahead of and after its due date.
@@ -189,3 +193,32 @@ def _attestation_requests(session: Session) -> list[QueuedMessage]:
                           None, {"organisation": organisation, "year": year.year,
                                  "path": attestation_path(year.id or 0)})
             for year, name, email, organisation in rows]
+
+
+def _sign_off_requests(session: Session, today: date) -> list[QueuedMessage]:
+    """Whoever signs a year off is told once, when every applicable check is recorded:
+    the chair, or for the chair's own year the senior independent director (the deputy
+    chair where there is none)."""
+    messages = []
+    rows = session.execute(
+        select(FPPTYear, col(Person.name), col(Organisation.name))
+        .join(Person, col(Person.id) == FPPTYear.person_id)
+        .join(Organisation, col(Organisation.id) == FPPTYear.organisation_id)
+        .where(col(FPPTYear.state) == FPPTYearState.READY_FOR_SIGN_OFF)).tuples()
+    for year, member, organisation in rows:
+        signer = (chairs_signer(session, year.organisation_id, today)
+                  if year.role is BoardRole.CHAIR else BoardRole.CHAIR)
+        messages += [QueuedMessage(
+            f"fppt_sign_off:{year.id}:{email}", "fppt_sign_off", email, name, None,
+            {"organisation": organisation, "year": year.year, "appraisee_name": member,
+             "path": year_path(year.id or 0)})
+            for name, email in session.execute(
+                select(col(Person.name), col(Person.email))
+                .join(Appointment, col(Appointment.person_id) == Person.id)
+                .where(col(Appointment.organisation_id) == year.organisation_id,
+                       col(Appointment.role) == signer,
+                       col(Appointment.start_date) <= today,
+                       col(Appointment.end_date).is_(None)
+                       | (col(Appointment.end_date) >= today),
+                       col(Person.id) != year.person_id)).tuples()]
+    return messages

@@ -29,13 +29,15 @@ from .fppt_references import references_on_leaving
 from .fppt_years import open_at_appointment
 
 COLUMNS = ("org_code", "name", "email", "role", "start_date", "end_date", "interim")
-# Read when the header has it: the Electronic Staff Record's number, for the FPPT export.
-OPTIONAL_COLUMNS = ("staff_number",)
+# Read when the header has it: the Electronic Staff Record's number, for the FPPT export,
+# and whether the person is clinically registered (yes/no; blank leaves it as it is), for
+# the FPPT checks of the professional register.
+OPTIONAL_COLUMNS = ("staff_number", "clinically_registered")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # The most characters each column may hold: the store's column where there is one, and for
 # the others more than any good value needs.
 _LONGEST = {"org_code": 20, "role": 40, "start_date": 40, "end_date": 40, "interim": 10,
-            "staff_number": 40}
+            "staff_number": 40, "clinically_registered": 10}
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -51,6 +53,7 @@ class PersonRow:
     end_date: date | None
     interim: bool
     staff_number: str = ""
+    clinically_registered: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
             cells = cells + [""] * (len(header) - len(cells))
         value = {name: cells[i].strip() for name, i in index.items()}
         value.setdefault("staff_number", "")
+        value.setdefault("clinically_registered", "")
         # A field too long or holding a control character is named, and the row's other
         # checks (which would quote it back) are not run.
         row_problems = [f"the {column} {problem}" for column, longest in _LONGEST.items()
@@ -157,12 +161,17 @@ def parse_people_csv(text: str, organisations: dict[str, Organisation]
         interim_text = value["interim"].lower()
         if interim_text not in _TRUE | _FALSE:
             row_problems.append(f"interim must be yes or no, not '{value['interim']}'")
+        registered_text = value["clinically_registered"].lower()
+        if registered_text not in _TRUE | _FALSE:
+            row_problems.append("clinically_registered must be yes or no, not "
+                                f"'{value['clinically_registered']}'")
         if row_problems:
             problems.append(f"line {line}: " + "; ".join(row_problems))
             continue
         assert start is not None
         rows.append(PersonRow(line, code, value["name"], email, role, start, end,
-                              interim_text in _TRUE, value["staff_number"]))
+                              interim_text in _TRUE, value["staff_number"],
+                              None if not registered_text else registered_text in _TRUE))
     return rows, problems
 
 
@@ -269,17 +278,27 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
     people = {p.email: p for p in session.execute(
         select(Person).where(col(Person.email).in_({r.email for r in rows}))
     ).scalars()}
-    new_people = [{"name": r.name, "email": r.email, "staff_number": r.staff_number or None}
+    new_people = [{"name": r.name, "email": r.email, "staff_number": r.staff_number or None,
+                   "clinically_registered": bool(r.clinically_registered)}
                   for r in {r.email: r for r in rows if r.email not in people}.values()]
     if new_people:
         session.execute(insert(Person), new_people)
         people = {p.email: p for p in session.execute(
             select(Person).where(col(Person.email).in_({r.email for r in rows}))
         ).scalars()}
+    registrations: list[PendingEvent] = []
     for row in rows:
         if row.staff_number and people[row.email].staff_number != row.staff_number:
             people[row.email].staff_number = row.staff_number
             session.add(people[row.email])
+        if row.clinically_registered is not None and (
+                people[row.email].clinically_registered != row.clinically_registered):
+            people[row.email].clinically_registered = row.clinically_registered
+            session.add(people[row.email])
+            registrations.append(PendingEvent(
+                "clinical_registration_set", "person", row.email,
+                organisations[row.org_code].id,
+                {"clinically_registered": row.clinically_registered}))
     stored = {
         (a.person_id, a.organisation_id, a.role, a.start_date): a
         for a in session.execute(select(Appointment).where(
@@ -314,7 +333,7 @@ def import_people(*, session: Session, actor: Actor, csv_text: str) -> ImportRes
                                     "end_date": row.end_date, "interim": row.interim}))
     if appointments:
         session.execute(insert(Appointment), appointments)
-    record_events(session, actor, events)
+    record_events(session, actor, registrations + events)
     added = [] if not appointments else list(session.execute(select(Appointment).where(
         col(Appointment.person_id).in_({a["person_id"] for a in appointments}))).scalars())
     added = [a for a in added if (a.person_id, a.organisation_id, a.role, a.start_date)

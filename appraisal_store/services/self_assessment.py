@@ -1,4 +1,5 @@
-"""The appraisee's part: ratings, reflections, FPPT self-attestation, submission."""
+"""The appraisee's part: ratings, reflections, submission (the FPPT self-attestation is
+the FPPT year's: ``services.fppt.attest``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..clock import moment_of
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..links import Page, for_reader
-from ..models import Appraisal, AppraisalRevision, DomainReflection, FPPTAttestation, Rating
+from ..models import Appraisal, AppraisalRevision, DomainReflection, Rating
 from ..names import text_problems
 from ..outbox import QueuedMessage
 from ..sql_types import table_of
@@ -96,30 +97,6 @@ def save_self_assessment(
          details={"revision": revision, "statements": sorted(ratings),
                   "reflections": sorted(reflections or {})})
     return appraisal
-
-
-def attest_fppt(*, session: Session, actor: Actor, appraisal_id: int, declaration: str
-                ) -> FPPTAttestation:
-    """The appraisee's annual fit and proper person self-attestation.
-
-    Raises:
-        ValidationFailed: the declaration is empty.
-    """
-    appraisal, parties = begin(session, actor, appraisal_id)
-    check_edit("attest_fppt", appraisal.state, parties)  # who before what
-    if not declaration.strip():
-        raise ValidationFailed("Confirm your fit and proper person declaration.",
-                               ["fppt_declaration: tick the declaration or write it"])
-    if (problems := text_problems({"the declaration": declaration})):
-        raise ValidationFailed("Your declaration was not saved.", problems)
-    edit(session, actor, appraisal, parties, "attest_fppt")
-    attestation = session.execute(select(FPPTAttestation).where(
-        col(FPPTAttestation.appraisal_id) == appraisal_id)).scalar_one_or_none()
-    attestation = attestation or FPPTAttestation(appraisal_id=appraisal_id)
-    attestation.self_attested_at = moment_of(session)
-    attestation.self_declaration = declaration.strip()
-    session.add(attestation)
-    return attestation
 
 
 def missing_answers(session: Session, appraisal: Appraisal) -> list[str]:

@@ -1,4 +1,5 @@
-"""The director's own appraisal: six domain pages, check and submit, FPPT, comments, signing."""
+"""The director's own appraisal: six domain pages, check and submit, comments, signing (the
+FPPT is its own year: ``routers.fppt_assessments``, shown on the overview)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from appraisal_store.lifecycle import Party
 from appraisal_store.services.parked_forms import discard_parked_form, parked_form
 from appraisal_store.services.review import comment_as_appraisee
 from appraisal_store.services.self_assessment import (
-    attest_fppt,
     save_self_assessment,
     submit_self_assessment,
 )
@@ -174,32 +174,6 @@ def submit(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf
         return render(request, "director/check.html", {"view": view, "errors": errors},
                       status_code=400)
     return RedirectResponse(f"/appraisals/{appraisal_id}?saved=submitted", status_code=303)
-
-
-@router.get("/fppt")
-def fppt_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
-    view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "fppt")
-    return render(request, "director/fppt.html", {"view": view, "confirmed": False})
-
-
-@router.post("/fppt")
-def attest(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf,
-           confirm: Annotated[str, Form()] = "",
-           declaration: Annotated[str, Form()] = "") -> Response:
-    text = declaration if confirm == "yes" else ""
-    try:
-        with store.unit_of_work() as session:
-            check_own(session, me.actor, appraisal_id, "fppt")
-            attest_fppt(session=session, actor=me.actor, appraisal_id=appraisal_id,
-                        declaration=text or ("I confirm the declaration." if confirm else ""))
-    except (ValidationFailed, InvalidTransition) as error:
-        view = show_own_appraisal(request_store(request), me.actor, appraisal_id, "fppt")
-        errors = FormErrors()
-        errors.add("confirm", error.summary if isinstance(error, ValidationFailed)
-                   else error.message)
-        return render(request, "director/fppt.html", {
-            "view": view, "errors": errors, "declaration": declaration}, status_code=400)
-    return RedirectResponse(f"/appraisals/{appraisal_id}?saved=fppt", status_code=303)
 
 
 @router.get("/comments")

@@ -22,6 +22,7 @@ from appraisal_store.errors import NotFound, ValidationFailed
 from appraisal_store.exports import csv_bytes, xlsx_bytes
 from appraisal_store.fppt_exports import esr_sheet
 from appraisal_store.fppt_queries import (
+    MemberYear,
     SubmissionState,
     board_year,
     fppt_years_of,
@@ -80,6 +81,18 @@ def fppt_section(organisation_id: int) -> DashboardSection:
 pages.env.globals["fppt_section"] = fppt_section
 
 
+def appraisal_fppt(fppt_year: FPPTYear | None) -> MemberYear | None:
+    """The person's FPPT year as their appraisal shows it (its state, outcome, sign-off
+    and self-attestation; a page global, read where the appraisal's FPPT step is shown)."""
+    if fppt_year is None:
+        return None
+    with read_session() as session:
+        return member_year(session, fppt_year)
+
+
+pages.env.globals["appraisal_fppt"] = appraisal_fppt
+
+
 @router.get("")
 def overview(request: Request, me: CurrentPerson) -> Response:
     """Everything of the FPPT the person has a part in: their own years, the boards they
@@ -121,10 +134,12 @@ def _dashboard_context(session: Session, me: CurrentPerson, organisation_id: int
 
 @router.get("/boards/{organisation_id}/{year_slug}")
 def dashboard(request: Request, organisation_id: RecordId, year_slug: str,
-              me: CurrentPerson) -> Response:
+              me: CurrentPerson, done: str = "") -> Response:
     year = year_of_slug(year_slug)
     with read_session() as session:
         context = _dashboard_context(session, me, organisation_id, year)
+    context["done"] = ("The submission is signed, sealed and recorded as made."
+                       if done == "submitted" else None)
     return render(request, "fppt/dashboard.html", context)
 
 

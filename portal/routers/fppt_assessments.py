@@ -17,9 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
-from appraisal_store.fppt_queries import (
-    member_year,
-)
+from appraisal_store.fppt_checklist import SELF_ATTESTATION
+from appraisal_store.fppt_queries import MemberYear, member_year, references_received
 from appraisal_store.fppt_vocabulary import CheckOutcome, FPPTOutcome
 from appraisal_store.models import Organisation
 from appraisal_store.services.fppt import (
@@ -57,22 +56,53 @@ def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
     records = runs_fppt(session, me.actor, year.organisation_id) and (
         me.person.id != year.person_id)
     return {"member": member, "organisation": organisation, "slug": slug_of(year.year),
+            "received": references_received(session, year.appointment_id),
             "records": records, "signs": may_sign_off(session, me.actor, year, today),
             "own": me.person.id == year.person_id, "outcomes": list(CheckOutcome),
             "fppt_outcomes": list(FPPTOutcome), "today": today, "posted": {}}
 
 
+DONE = {"recorded": "The check was recorded.", "signed": "The FPPT is signed off.",
+        "decided": "Your decision was recorded.",
+        "not-required": "The FPPT is marked not required this year.",
+        "attested": "Your self-attestation is signed: the company secretary and the chair "
+                    "can see it.",
+        "reference-received": "The reference received was recorded.",
+        "registration": "Their clinical registration was saved."}
+
+
+def _prefilled(member: MemberYear, check_id: str) -> dict[str, str]:
+    """The form filled from a check's current entry (adding a concern's mitigation, or
+    correcting it, starts from what was recorded); else the next check still to do."""
+    status = next((c for c in member.applicable if c.check.id == check_id), None)
+    if status is None or status.entry is None:
+        todo = next((c for c in member.applicable if not c.recorded
+                     and c.check.id != SELF_ATTESTATION), None)
+        return {"check": todo.check.id} if todo is not None else {}
+    entry = status.entry
+    return {"check": entry.check_id, "outcome": entry.outcome.value, "note": entry.note,
+            "mitigation": entry.mitigation, "evidence_reference": entry.evidence_reference,
+            "done_on-day": str(entry.done_on.day), "done_on-month": str(entry.done_on.month),
+            "done_on-year": str(entry.done_on.year)}
+
+
 @router.get("/assessments/{fppt_year_id}")
-def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> Response:
+def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson,
+               check: str = "", done: str = "") -> Response:
     with read_session() as session:
         context = _assessment_context(session, me, fppt_year_id)
+    context["posted"] = _prefilled(context["member"], check)
+    context["done"] = DONE.get(done)
     return render(request, "fppt/assessment.html", context)
 
 
-def _act(request: Request, me: CurrentPerson, fppt_year_id: int, action: Callable[[Session],
-         object], *, fields: dict[str, str], default_field: str, done: str,
-         posted: dict[str, str], template: str = "fppt/assessment.html",
-         where: str | None = None) -> Response:
+def act_on_year(request: Request, me: CurrentPerson, fppt_year_id: int,
+                action: Callable[[Session], object], *, fields: dict[str, str],
+                default_field: str, done: str, posted: dict[str, str],
+                template: str = "fppt/assessment.html", where: str | None = None
+                ) -> Response:
+    """Run ``action`` in one unit of work; a refusal shows the board member's page again
+    with the problems beside their fields and what was typed kept, nothing written."""
     try:
         with unit_of_work() as session:
             action(session)
@@ -109,7 +139,7 @@ async def record(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
             mitigation=posted.get("mitigation", ""),
             evidence_reference=posted.get("evidence_reference", ""), evidence=evidence,
             supersedes_id=int(supersedes) if supersedes.isdigit() else None)
-    return await run_in_threadpool(_act, request, me, fppt_year_id, action,
+    return await run_in_threadpool(act_on_year, request, me, fppt_year_id, action,
                                    fields=CHECK_FIELDS, default_field="check",
                                    done="recorded", posted=posted)
 
@@ -120,7 +150,7 @@ async def sign(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
     posted = posted_fields(form)
     now = clock_of(request)
     return await run_in_threadpool(
-        _act, request, me, fppt_year_id, lambda session: sign_off(
+        act_on_year, request, me, fppt_year_id, lambda session: sign_off(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
             outcome=posted.get("fppt_outcome", ""), now=now,
             note=posted.get("sign_off_note", "")),
@@ -134,7 +164,7 @@ async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
     posted = posted_fields(form)
     now = clock_of(request)
     return await run_in_threadpool(
-        _act, request, me, fppt_year_id, lambda session: record_chair_decision(
+        act_on_year, request, me, fppt_year_id, lambda session: record_chair_decision(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
             decision=posted.get("decision", ""), now=now),
         fields={"decision": "decision"}, default_field="decision", done="decided",
@@ -146,7 +176,7 @@ async def not_required(request: Request, fppt_year_id: RecordId, me: Csrf) -> Re
     form = await request.form()
     posted = posted_fields(form)
     return await run_in_threadpool(
-        _act, request, me, fppt_year_id, lambda session: mark_not_required(
+        act_on_year, request, me, fppt_year_id, lambda session: mark_not_required(
             session=session, actor=me.actor, fppt_year_id=fppt_year_id,
             reason=posted.get("reason", "")),
         fields={"reason": "reason"}, default_field="reason", done="not-required",

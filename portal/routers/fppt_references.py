@@ -4,6 +4,7 @@ future employer."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,11 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from appraisal_store.errors import NotFound, ValidationFailed
+from appraisal_store.errors import NotAllowed, NotFound, ValidationFailed
 from appraisal_store.fppt_tables import BoardMemberReference
 from appraisal_store.models import Organisation, Person
 from appraisal_store.services.fppt_references import (
     SectionAnswer,
+    check_may_sign_reference,
     reference_gaps,
     save_reference,
     sections_of,
@@ -39,15 +41,31 @@ def _reference_context(session: Session, me: CurrentPerson, reference_id: int
         raise NotFound(f"There is no board member reference {reference_id} that you can see.")
     person = session.get(Person, reference.person_id)
     organisation = session.get(Organisation, reference.organisation_id)
+    try:
+        check_may_sign_reference(session, me.actor, reference, date.today())
+        signs = True
+    except NotAllowed:
+        signs = False
+    starts = reference.left_on.year - (1 if reference.left_on.month < 4 else 0)
+    titles = {section.id: section.title for section in sections_of(reference)}
     return {"reference": reference, "person": person, "organisation": organisation,
-            "sections": sections_of(reference), "gaps": reference_gaps(reference),
-            "posted": {}}
+            "sections": sections_of(reference), "gaps": [
+                (titles.get(gap.partition(":")[0], ""), gap.partition(": ")[2])
+                for gap in reference_gaps(reference)],
+            "posted": {}, "signs": signs, "dashboard": f"/fppt/boards/{reference.organisation_id}/"
+                                       f"{starts}-{(starts + 1) % 100:02d}"}
+
+
+DONE = {"saved": "The reference was saved. You can come back and finish it later.",
+        "signed": "The reference is signed and sealed."}
 
 
 @router.get("/references/{reference_id}")
-def reference_page(request: Request, reference_id: RecordId, me: CurrentPerson) -> Response:
+def reference_page(request: Request, reference_id: RecordId, me: CurrentPerson,
+                   done: str = "") -> Response:
     with read_session() as session:
         context = _reference_context(session, me, reference_id)
+    context["done"] = DONE.get(done)
     return render(request, "fppt/reference.html", context)
 
 

@@ -97,6 +97,26 @@ def test_references_received_and_export(board: Board, tmp_path: Path,
     assert code == 0, err
     code, _, err = invoke(capsys, "references", "received", "ned2@rx1.nhs.uk", "--org",
                           "RX1", "--from", "", "--on", "2999-10-01", "--covering", "x")
-    assert code == 1 and "from whom: required" in err and "in the future" in err
+    assert code == 1 and "from whom: say who gave the reference" in err and "in the future" in err
     code, _, err = invoke(capsys, "references", "export", "1", "-o", str(tmp_path / "r.pdf"))
     assert code == 1 and "no signed Board Member Reference 1" in err
+
+
+def test_people_registration_says_who_is_clinically_registered(
+        board: Board, capsys: pytest.CaptureFixture[str]) -> None:
+    def register_check(email: str) -> dict[str, object]:
+        _, out, _ = invoke(capsys, "fppt", "status", "--org", "RX1", "--json")
+        return {line["email"]: line for line in json.loads(out)}[email]
+
+    before = register_check("nursing@rx1.nhs.uk")["checks_applicable"]
+    code, out, err = invoke(capsys, "people", "registration", "nursing@rx1.nhs.uk", "--org",
+                            "RX1", "--clinically-registered", "yes")
+    assert code == 0, err
+    assert "is clinically registered" in out
+    assert register_check("nursing@rx1.nhs.uk")["checks_applicable"] == before + 1  # type: ignore[operator]
+    code, _, err = invoke(capsys, "people", "registration", "nursing@rx1.nhs.uk", "--org",
+                          "RX1", "--clinically-registered", "maybe")
+    assert code == 2 and "yes or no" in err
+    code, _, err = invoke(capsys, "people", "registration", "nobody@rx1.nhs.uk", "--org",
+                          "RX1", "--clinically-registered", "no")
+    assert code == 1 and "nobody@rx1.nhs.uk is not on the board of RX1" in err

@@ -150,9 +150,15 @@ def test_cycle_in_the_browser(server: str, sqlite_board: Board) -> None:
         answer(director, [d.id for d in domains[half:]])
         director.wait_for_selector("h1:has-text('Check your answers')")
         check(director, "director-check")
-        director.goto(f"{server}/appraisals/{appraisal_id}/fppt")
-        director.check("#confirm")
-        director.click("text=Make declaration")
+        # The appraisal's FPPT step: the FPPT year's self-attestation, from the overview.
+        director.goto(f"{server}/appraisals/{appraisal_id}")
+        director.click("#fppt-attest")
+        for radio in director.query_selector_all("input[type=radio][value=no]"):
+            radio.check()
+        director.click("button:has-text('Sign my self-attestation')")
+        director.wait_for_url("**done=attested**")
+        director.goto(f"{server}/appraisals/{appraisal_id}")
+        assert "signed the annual self-attestation" in director.inner_text("#fppt-attested")
         director.goto(f"{server}/appraisals/{appraisal_id}/check")
         director.click("#submit")
         director.wait_for_selector("text=has been submitted")

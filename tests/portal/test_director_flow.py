@@ -8,6 +8,7 @@ from appraisal_store.models import Appraisal, AuditEvent
 from appraisal_store.services.frameworks import framework_of
 from appraisal_store.sessions import read_session
 from appraisal_store.vocabulary import AppraisalState
+from tests.appraisal_store.fppt_steps import all_clear, year_of
 from tests.conftest import Board
 
 
@@ -41,7 +42,14 @@ def test_full_cycle_through_routes(sqlite_board: Board, sign_in_as) -> None:  # 
     assert overview.status_code == 200
     assert "Your appraisal" in overview.text
     _answer_all(director, appraisal_id)
-    assert director.post(f"/appraisals/{appraisal_id}/fppt", {"confirm": "yes"}).status_code == 303
+    # The appraisal's FPPT step is the FPPT year's self-attestation, linked from the overview.
+    year = year_of(sqlite_board, "finance@rx1.nhs.uk")
+    assert f'href="/fppt/assessments/{year.id}/attest"' in director.get(
+        f"/appraisals/{appraisal_id}").text
+    assert director.post(f"/fppt/assessments/{year.id}/attest",
+                         all_clear(sqlite_board, "finance@rx1.nhs.uk")).status_code == 303
+    assert "signed the annual self-attestation" in director.get(
+        f"/appraisals/{appraisal_id}").text
     assert director.post(f"/appraisals/{appraisal_id}/submit").status_code == 303
     assert _state(appraisal_id) is AppraisalState.SUBMITTED
     assert appraiser.get("/queue").status_code == 200

@@ -97,3 +97,38 @@ def test_a_leavers_reference_is_completed_and_sealed(
         assert reference is not None and reference.state is ReferenceState.SIGNED
     pdf = chair.get(f"/fppt/references/{reference_id}/reference.pdf")
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_appointment_on_the_board_members_page(
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient]) -> None:
+    from appraisal_store.fppt_tables import ReferenceReceived
+    from appraisal_store.models import AuditEvent, Person
+
+    year = year_of(sqlite_board, "ned2@rx1.nhs.uk")
+    secretary, colleague = sign_in_as("cosec@rx1.nhs.uk"), sign_in_as("ned1@rx1.nhs.uk")
+    base = f"/fppt/assessments/{year.id}"
+    refused = secretary.post(f"{base}/references-received", {
+        "from_whom": "", "covering": "2021 to 2025", "received_on-day": "1",
+        "received_on-month": "13", "received_on-year": "2025"})
+    assert refused.status_code == 400
+    assert 'id="from_whom-error"' in refused.text and 'id="received_on-error"' in refused.text
+    assert 'value="2021 to 2025"' in refused.text  # what was typed is kept
+    assert secretary.post(f"{base}/registration", {}).status_code == 400
+    assert colleague.post(f"{base}/registration",
+                          {"clinically_registered": "yes"}).status_code == 404
+    with sessions.read_session() as session:
+        assert session.execute(select(ReferenceReceived)).first() is None
+        assert not session.execute(select(Person.clinically_registered).where(
+            Person.email == "ned2@rx1.nhs.uk")).scalar_one()
+    assert secretary.post(f"{base}/references-received", {
+        "from_whom": "Northgate ICB (chair)", "covering": "2021 to 2025",
+        "received_on-day": "1", "received_on-month": "10",
+        "received_on-year": "2025"}).status_code == 303
+    assert secretary.post(f"{base}/registration",
+                          {"clinically_registered": "yes"}).status_code == 303
+    page = secretary.get(base).text
+    assert "From Northgate ICB (chair), received 1 October 2025" in page
+    assert "Yes: the checks of the professional register apply" in page
+    with sessions.read_session() as session:
+        actions = set(session.execute(select(AuditEvent.action)).scalars())
+    assert {"reference_received", "clinical_registration_set"} <= actions

@@ -84,11 +84,11 @@ def test_rate_limit_per_address(app) -> None:  # type: ignore[no-untyped-def]
 def test_csrf_missing_is_refused(sqlite_board: Board, sign_in_as) -> None:  # type: ignore[no-untyped-def]
     director = sign_in_as("finance@rx1.nhs.uk")
     appraisal_id = sqlite_board.appraisals["finance@rx1.nhs.uk"]
-    response = director.client.post(f"/appraisals/{appraisal_id}/fppt",
-                                     data={"confirm": "yes"}, follow_redirects=False)
+    response = director.client.post(f"/appraisals/{appraisal_id}/comments",
+                                     data={"comments": "Agreed"}, follow_redirects=False)
     assert response.status_code == 403
-    wrong = director.client.post(f"/appraisals/{appraisal_id}/fppt",
-                                 data={"confirm": "yes", "csrf_token": "forged"})
+    wrong = director.client.post(f"/appraisals/{appraisal_id}/comments",
+                                 data={"comments": "Agreed", "csrf_token": "forged"})
     assert wrong.status_code == 403
     assert TestClient(director.client.app).post(
         "/sign-in", data={"email": "chair@rx1.nhs.uk"}).status_code == 403

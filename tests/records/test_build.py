@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 
+from pypdf import PdfReader
 from sqlalchemy import event
 
 from appraisal_store import engines, sessions
@@ -101,3 +103,36 @@ def test_building_takes_a_handful_of_queries_not_one_per_statement(sqlite_board:
 def test_nhse_note() -> None:
     assert nhse_note(None) == "Held locally"
     assert nhse_note(date(2026, 6, 30)) == "For NHS England by 30 June 2026"
+
+
+def test_the_fppt_section_shows_the_years_outcome_and_who_signed_it_off_and_when(
+        sqlite_board: Board) -> None:
+    from appraisal_store.services.fppt import sign_off
+    from tests.appraisal_store.fppt_steps import NOW, attest_clear, record_applicable, year_of
+
+    appraisal_id = agree(sqlite_board, NED1)
+    with sessions.read_session() as session:
+        before = build_content(session, appraisal_id).fppt
+    # Not signed off: the appraiser's confirmation stands beside the year's state.
+    assert before.status_label == "Fit and proper"
+    assert before.sign_off == "Not yet: the 2025/26 FPPT is not started"
+    assert before.self_attested_on is None
+
+    attest_clear(sqlite_board, NED1)
+    record_applicable(sqlite_board, NED1)
+    with sessions.write_session() as session:
+        sign_off(session=session, actor=sqlite_board.actor(CHAIR),
+                 fppt_year_id=year_of(sqlite_board, NED1).id or 0,
+                 outcome="fit_and_proper_with_mitigation", now=NOW, note="Reviewed")
+    with sessions.read_session() as session:
+        after = build_content(session, appraisal_id).fppt
+    assert after.status_label == "Fit and proper, with mitigation recorded"
+    assert after.sign_off == "By Margaret Okafor (chair) on 1 December 2025, for 2025/26"
+    assert after.last_assessed_on == NOW.date() and after.notes == "Reviewed"
+    assert after.self_attested_on == date(2025, 12, 1)
+    with sessions.read_session() as session:
+        pdf = render_record(build_content(session, appraisal_id))
+    text = " ".join(" ".join((page.extract_text() or "").split())
+                    for page in PdfReader(BytesIO(pdf)).pages)
+    assert "By Margaret Okafor (chair) on 1 December 2025, for 2025/26" in text
+    assert "Signed 1 December 2025" in text
