@@ -28,7 +28,7 @@ from ..names import text_problems
 from ..nhse_tables import ExternalContributor, RoutingOverride
 from ..outbox import QueuedMessage
 from ..routing_policy import APPRAISED_ROLES, OutcomeTo, RoleRoute, parse_override, shipped_policy
-from ..vocabulary import BoardRole
+from ..vocabulary import BoardRole, OrgType
 from .appraisal_changes import context_of
 from .appraisers import _may_register, _person
 from .organisations import organisation_by_code
@@ -235,12 +235,19 @@ def role_route(session: Session, appraisal: Appraisal) -> tuple[BoardRole, RoleR
         select(Appointment.role, Organisation.type)
         .join(Organisation, Organisation.id == Appointment.organisation_id)
         .where(Appointment.id == appraisal.appointment_id)).one()
+    return role, route_of(session, appraisal, org_type, role)
+
+
+def route_of(session: Session, appraisal: Appraisal, organisation_type: OrgType,
+             role: BoardRole) -> RoleRoute:
+    """The routing policy of an appraisal whose role and organisation type the caller has
+    read already (one query: the organisation's override in force)."""
     override = session.execute(
         select(RoutingOverride.policy)
         .where(RoutingOverride.organisation_id == appraisal.organisation_id,
                col(RoutingOverride.revoked_at).is_(None))
         .order_by(col(RoutingOverride.id).desc())).scalars().first()
-    return role, shipped_policy().route(org_type, role, override)
+    return shipped_policy().route(organisation_type, role, override)
 
 
 def outcome_notices(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
