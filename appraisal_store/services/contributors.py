@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..audit import record_event
 from ..errors import NotFound, ValidationFailed
+from ..links import Page, for_reader
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import text_problems
 from ..nhse_tables import ExternalContributor, RoutingOverride
@@ -253,16 +254,18 @@ def route_of(session: Session, appraisal: Appraisal, organisation_type: OrgType,
 def outcome_notices(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
     """A foundation trust chair's outcome, to the council of governors' nominations
     committee (its registered contact) when the policy says so: that the appraisal is
-    complete and signed, no content (the level of detail they receive is not settled)."""
+    signed, with a link to the outcome page only that contact reads (``chair_outcomes``);
+    the email itself carries no content."""
     role, route = role_route(session, appraisal)
     if route.outcome_to is not OutcomeTo.NOMINATIONS_COMMITTEE:
         return []
     context = context_of(session, appraisal)
     payload = context.payload(completed_on=(appraisal.completed_at
-                                            or appraisal.updated_at).date())
+                                            or appraisal.updated_at).date()
+                              ) | for_reader(Page.OUTCOME)
     return [QueuedMessage(
         f"chair_outcome:{appraisal.id}:{appraisal.record_version}:{person.email}",
-        "chair_outcome", person.email, person.name, None, payload)
+        "chair_outcome", person.email, person.name, appraisal.id, payload)
         for _, person in live_contributors(session, appraisal.organisation_id,
                                            part=ContributorPart.NOMINATIONS_COMMITTEE,
                                            role=role)]
