@@ -22,14 +22,14 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..errors import NotFound
-from ..models import Appraisal, DevelopmentAction, FPPTAttestation, Objective, Record
+from ..models import Appraisal, DevelopmentAction, Objective, Record
 from ..nhse_tables import ExternalContributor
 from ..routing_policy import OutcomeTo
 from ..vocabulary import AppraisalState, RecordStage
 from .appraisal_changes import context_of
 from .content_views import record_content_view
 from .contributors import ContributorPart, live_contributors, role_route
-from .fppt_years import fppt_year_of
+from .fppt_years import fppt_outcome_label
 
 PAGE = "nominations committee outcome"
 _LONDON = ZoneInfo("Europe/London")
@@ -80,18 +80,6 @@ def _committee_contact(session: Session, actor: Actor, appraisal: Appraisal) -> 
     raise NotFound(f"There is no appraisal outcome {appraisal.id} for you to read.")
 
 
-def _fppt_outcome(session: Session, appraisal: Appraisal, year: str) -> str:
-    signed = fppt_year_of(session, organisation_id=appraisal.organisation_id,
-                          person_id=appraisal.appraisee_id, year=year)
-    if signed is not None and signed.signed_off_at is not None and signed.outcome:
-        return f"{signed.outcome.label} (signed off by the chair)"
-    attestation: FPPTAttestation | None = session.execute(select(FPPTAttestation).where(
-        FPPTAttestation.appraisal_id == appraisal.id)).scalar_one_or_none()
-    if attestation is None or attestation.status is None:
-        return "Not confirmed"
-    return attestation.status.label
-
-
 def chair_outcome(*, session: Session, actor: Actor, appraisal_id: int) -> ChairOutcome:
     """The chair's signed outcome for the committee's contact; the read is audited in the
     caller's write transaction (commit it before showing the outcome).
@@ -126,7 +114,7 @@ def chair_outcome(*, session: Session, actor: Actor, appraisal_id: int) -> Chair
         appraisal_id, context.organisation, context.year, context.appraisee_name,
         context.appraiser_name, appraisal.meeting_date,
         appraisal.completed_at.astimezone(_LONDON).date() if appraisal.completed_at else None,
-        objectives, development, _fppt_outcome(session, appraisal, context.year),
+        objectives, development, fppt_outcome_label(session, appraisal),
         f"APR-{appraisal_id}-v{appraisal.record_version}" if record else None,
         record.sha256 if record else None)
 

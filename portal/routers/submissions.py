@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appraisal_store.errors import ValidationFailed
+from appraisal_store.services.submission_downloads import download_pack
 from appraisal_store.services.submissions import (
     build_submission_pack,
     deadline_statuses,
@@ -98,9 +99,9 @@ async def record_sent(request: Request, pack_id: RecordId, me: Csrf) -> Response
 
 
 @router.get("/submission-packs/{pack_id}.zip")
-def download_pack(store: SessionDep, pack_id: RecordId, me: CurrentPerson) -> Response:
-    with store.read() as session:
-        pack = read_pack(session=session, actor=me.actor, pack_id=pack_id)
+def download(store: SessionDep, pack_id: RecordId, me: CurrentPerson) -> Response:
+    with store.unit_of_work() as session:
+        pack = download_pack(session=session, actor=me.actor, pack_id=pack_id)
         content, filename = pack.content, pack.filename
     return Response(content, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
