@@ -62,7 +62,10 @@ def status(org: str = typer.Option(..., "--org", help="The organisation's ODS co
     for row in rows:
         table.add_row(row["deadline"], str(row["due"]), str(row["endorsed"]),
                       str(row["in_pack"]), str(row["sent"]),
-                      ", ".join(f"{p['id']}: {p['file']}" for p in row["packs"]))
+                      # The pack's number (what download and sent take) fits 80 columns;
+                      # its file name is in --json.
+                      ", ".join(f"{p['id']} (sent {p['sent_on']})" if p["sent_on"]
+                                else f"{p['id']} (not sent)" for p in row["packs"]))
     out.print(table)
 
 

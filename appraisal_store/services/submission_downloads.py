@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from ..actors import Actor
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
+from ..models import Organisation
 from ..nhse_tables import SubmissionPack, SubmissionPackItem
 from .content_views import record_content_views
 from .submissions import read_pack
@@ -23,8 +24,14 @@ def latest_pack_id(session: Session, *, organisation_id: int, organisation_code:
     """The newest pack built for the organisation and deadline.
 
     Raises:
+        ValidationFailed: the organisation submits nothing to NHS England.
         NotFound: none was built (the message says how to build one).
     """
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is not None and not organisation.type.submits_to_nhse:
+        raise ValidationFailed(
+            f"{organisation.code} ({organisation.type.label}) holds its appraisals locally: "
+            "it submits nothing to NHS England, so it has no submission pack.")
     found: int | None = session.execute(select(SubmissionPack.id).where(
         SubmissionPack.organisation_id == organisation_id,
         SubmissionPack.deadline == deadline).order_by(

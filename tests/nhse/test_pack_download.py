@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from appraisal_store import sessions
+from appraisal_store.actors import Actor
 from appraisal_store.models import AuditEvent, Record
+from appraisal_store.services.organisations import add_organisation
 from appraisal_store.vocabulary import RecordStage
 from tests.commands.test_operator_commands import invoke
 from tests.conftest import Board
@@ -33,6 +35,9 @@ def _downloads() -> list[tuple[str, str]]:
 def test_the_stored_pack_is_written_and_its_hashes_hold(
         capsys: pytest.CaptureFixture[str], board: Board, tmp_path: Path) -> None:
     target = tmp_path / "pack.zip"
+    with sessions.write_session() as session:
+        add_organisation(session=session, actor=Actor.operator(), code="RYF",
+                         name="Ryefield NHS Foundation Trust", org_type="foundation-trust")
     code, out, err = invoke(capsys, "submissions", "download", "--org", "RX1", "--deadline",
                             "2026-09-30", "-o", str(target))
     assert code == 1 and not target.exists()
@@ -76,5 +81,9 @@ def test_the_stored_pack_is_written_and_its_hashes_hold(
     code, out, err = invoke(capsys, "submissions", "download", "--org", "NOPE", "--deadline",
                             "2026-09-30", "-o", str(tmp_path / "nope.zip"))
     assert code == 1 and "no organisation with the code 'NOPE'" in out + err
-    assert not any((tmp_path / n).exists() for n in ("none.zip", "half.zip", "nope.zip"))
+    code, out, err = invoke(capsys, "submissions", "download", "--org", "RYF", "--deadline",
+                            "2026-06-30", "-o", str(tmp_path / "ryf.zip"))
+    assert code == 1 and "RYF (NHS foundation trust) holds its appraisals locally" in " ".join(
+        (out + err).split())
+    assert not any((tmp_path / n).exists() for n in ("none.zip", "half.zip", "nope.zip", "ryf.zip"))
     assert len(_downloads()) == 2
