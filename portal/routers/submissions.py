@@ -51,8 +51,10 @@ def _refused(request: Request, me: CurrentPerson, organisation_id: int, field_id
              error: ValidationFailed, values: dict[str, str]) -> Response:
     errors = FormErrors(title=error.summary)
     for problem in error.problems or [error.summary]:
-        errors.add(field_id, problem.partition(": ")[2] if ": " in problem
+        message = (problem.partition(": ")[2] if ": " in problem
                    and problem.split(": ")[0] in ("sent_on", "channel") else problem)
+        # A sentence on its own in the summary: upper-case its first letter only.
+        errors.add(field_id, message[:1].upper() + message[1:])
     return _page(request, me, organisation_id, errors=errors, values=values)
 
 
