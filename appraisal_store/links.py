@@ -20,11 +20,14 @@ class Page(StrEnum):
     MANAGEMENT = "management"
     ENDORSEMENT = "endorsement"  # NHS England's regional director endorses the record
     YEAR = "year"  # the objectives through the year: mid-year review and check-ins
+    REGIONAL_INPUT = "regional-input"  # the regional director's input to a chair's appraisal
+    OUTCOME = "outcome"  # a foundation trust chair's outcome, for the nominations committee
 
 
 _PATHS = {Page.APPRAISAL: "/appraisals/{id}", Page.REVIEW: "/review/{id}",
           Page.MANAGEMENT: "/manage/appraisals/{id}", Page.ENDORSEMENT: "/endorsements/{id}",
-          Page.YEAR: "/appraisals/{id}/year"}
+          Page.YEAR: "/appraisals/{id}/year", Page.REGIONAL_INPUT: "/regional-input/{id}",
+          Page.OUTCOME: "/outcomes/{id}"}
 
 
 def for_reader(page: Page) -> dict[str, str]:

@@ -91,11 +91,12 @@ def _finish_trust_chair(after_step: Callable[[int], object]) -> None:
     scenario.submit(chair)
     scenario.start_review(chair)
     scenario.complete_review(chair, date(2026, 4, 21))
-    scenario.agree(chair)
-    scenario.sign(chair.appraisee, chair.id)
+    agreed, appraisee_signs, appraiser_signs = scenario.signing_moments(date(2026, 4, 21))
+    scenario.agree(chair, agreed)
+    scenario.sign(chair.appraisee, chair.id, appraisee_signs)
     after_step(chair.id)
     assert chair.appraiser is not None
-    scenario.sign(chair.appraiser, chair.id)
+    scenario.sign(chair.appraiser, chair.id, appraiser_signs)
     after_step(chair.id)
 
 

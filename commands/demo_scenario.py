@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -33,6 +33,8 @@ from competencies.scale import ScaleLabel
 from .demo_feedback import REACHED_REVIEW, gather_feedback
 
 S = AppraisalState
+# The demo's appraisal meetings (the trust chair's, finished in April, aside).
+MEETING_ON = date(2026, 2, 10)
 # Where each board's appraisals are left, in the order of the appraisees' names: a realistic
 # spread for a company secretary to chase in February.
 TARGETS = [S.COMPLETE, S.SUBMITTED, S.NOT_STARTED, S.RETURNED, S.IN_REVIEW, S.IN_PREPARATION,
@@ -168,14 +170,22 @@ def complete_review(appraisal: DemoAppraisal, meeting: date) -> None:
                             notes="Annual checks complete; no concerns.")
 
 
-def agree(appraisal: DemoAppraisal) -> None:
+def signing_moments(meeting: date) -> tuple[datetime, datetime, datetime]:
+    """When the demo's appraiser agrees (the meeting's afternoon) and each party signs (two
+    and three days on): the year's dates, so the records and the NHS England index say
+    the appraisal was signed in its year, not on the day the demo ran."""
+    agreed = datetime.combine(meeting, time(16, 0), tzinfo=UTC)
+    return agreed, agreed + timedelta(days=2), agreed + timedelta(days=3)
+
+
+def agree(appraisal: DemoAppraisal, at: datetime | None = None) -> None:
     assert appraisal.appraiser is not None
-    with write_session() as session:
+    with write_session(now=at) as session:
         review.agree(session=session, actor=appraisal.appraiser, appraisal_id=appraisal.id)
 
 
-def sign(actor: Actor, appraisal_id: int) -> None:
-    with write_session() as session:
+def sign(actor: Actor, appraisal_id: int, at: datetime | None = None) -> None:
+    with write_session(now=at) as session:
         signing.sign(session=session, actor=actor, appraisal_id=appraisal_id)
 
 
@@ -206,17 +216,18 @@ def advance(appraisal: DemoAppraisal, target: AppraisalState, *, returned_once: 
     start_review(appraisal)
     if target is S.IN_REVIEW:
         return
-    complete_review(appraisal, date(2026, 2, 10))
-    agree(appraisal)
+    complete_review(appraisal, MEETING_ON)
+    agreed, appraisee_signs, appraiser_signs = signing_moments(MEETING_ON)
+    agree(appraisal, agreed)
     after_step(appraisal.id)
     if target is S.AGREED:
         return
-    sign(appraisal.appraisee, appraisal.id)
+    sign(appraisal.appraisee, appraisal.id, appraisee_signs)
     after_step(appraisal.id)
     if target is S.SIGNED_BY_APPRAISEE:
         return
     assert appraisal.appraiser is not None
-    sign(appraisal.appraiser, appraisal.id)
+    sign(appraisal.appraiser, appraisal.id, appraiser_signs)
     after_step(appraisal.id)
 
 

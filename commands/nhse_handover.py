@@ -1,4 +1,4 @@
-"""``appraisal submissions status|build|sent`` and ``appraisal cycle mid-year-review``: the
+"""``appraisal submissions status|build|download|sent`` and ``appraisal cycle mid-year-review``: the
 NHS England hand-over and the year of objectives, for an operator at the command line (the
 company secretary does the same in the portal)."""
 
@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from .arguments import parse_day
-from .console import out, print_json, show_success
+from .console import out, print_json, show_error, show_success
 from .reporting import cycle_app
 
 submissions_app = typer.Typer(
@@ -62,7 +62,10 @@ def status(org: str = typer.Option(..., "--org", help="The organisation's ODS co
     for row in rows:
         table.add_row(row["deadline"], str(row["due"]), str(row["endorsed"]),
                       str(row["in_pack"]), str(row["sent"]),
-                      ", ".join(f"{p['id']}: {p['file']}" for p in row["packs"]))
+                      # The pack's number (what download and sent take) fits 80 columns;
+                      # its file name is in --json.
+                      ", ".join(f"{p['id']} (sent {p['sent_on']})" if p["sent_on"]
+                                else f"{p['id']} (not sent)" for p in row["packs"]))
     out.print(table)
 
 
@@ -90,6 +93,46 @@ def build(org: str = typer.Option(..., "--org", help="The organisation's ODS cod
         to.write_bytes(content)
     show_success(f"Pack {pack_id} built: {filename}" + (f", written to {to}" if to else "")
                  + ".")
+
+
+@submissions_app.command("download")
+def download(
+    pack: int | None = typer.Argument(None, help="The pack's number (see status); or name "
+                                      "the organisation and deadline for its newest pack."),
+    org: str | None = typer.Option(None, "--org", help="The organisation's ODS code."),
+    deadline: str | None = typer.Option(None, "--deadline", help="The NHS England deadline, "
+                                        "e.g. 2026-06-30."),
+    output: Path = typer.Option(..., "--output", "-o", help="The zip file to write."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Write a stored submission pack (by number, or the newest for an organisation and
+    deadline) to a file; the download is audited as a view of each record in it."""
+    from appraisal_store.actors import Actor
+    from appraisal_store.services.submission_downloads import download_pack, latest_pack_id
+    from appraisal_store.sessions import write_session
+
+    if (pack is None) == (org is None and deadline is None) or (pack is None and (
+            org is None or deadline is None)):
+        raise typer.BadParameter("name a pack's number, or both --org and --deadline",
+                                 param_hint="PACK")
+    day = parse_day(deadline, "--deadline") if deadline is not None else None
+    organisation_id = _organisation_id(org) if org is not None else None
+    with write_session() as session:
+        if pack is None:
+            assert org is not None and day is not None and organisation_id is not None
+            pack = latest_pack_id(session, organisation_id=organisation_id,
+                                  organisation_code=org.strip().upper(), deadline=day)
+        found = download_pack(session=session, actor=Actor.operator(), pack_id=pack)
+        content, filename, sha256 = found.content, found.filename, found.sha256
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        show_error(f"Cannot write {output}: {error.strerror or error}.")
+        raise typer.Exit(1) from error
+    if as_json:
+        print_json({"pack": pack, "file": filename, "sha256": sha256, "path": str(output)})
+        return
+    show_success(f"Pack {pack} ({filename}, SHA-256 {sha256}) written to {output}.")
 
 
 @submissions_app.command("sent")

@@ -89,6 +89,7 @@ def email_context(message: OutboxMessage) -> dict[str, Any]:
         "due_long": _long_date(payload.get("due")),
         "meeting_long": _long_date(payload.get("meeting_date")),
         "nhse_due_long": _long_date(payload.get("nhse_due")),
+        "completed_long": _long_date(payload.get("completed_on")),
         "days_left": payload.get("days_left"),
         **_meeting_words(payload.get("meeting")),
         "portal_url": base_url + page_path(payload, message.appraisal_id),

@@ -37,6 +37,7 @@ from .parking import send_to_sign_in
 from .rendering import FormErrors, pages, render
 from .routers import (
     admin,
+    chair_outcomes,
     check_ins,
     director,
     endorsement,
@@ -221,6 +222,7 @@ def create_app(*, clock: Callable[[], datetime] = utcnow,
     app.include_router(submissions.router)
     app.include_router(check_ins.router)
     app.include_router(regional_input.router)
+    app.include_router(chair_outcomes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     # The compiled CSS refers to its images at /assets/images/...
     app.mount("/assets", StaticFiles(directory=STATIC_DIR / "nhsuk" / "assets", check_dir=False),

@@ -33,9 +33,11 @@ from appraisal_store.models import (
     Person,
     Rating,
 )
-from appraisal_store.services.endorsement import endorsement_required
+from appraisal_store.routing_policy import RegionalDirectorPart
+from appraisal_store.services.contributors import route_of
 from appraisal_store.services.fppt_access import chairs_signer
 from appraisal_store.services.frameworks import framework_of
+from appraisal_store.services.regional_input import inputs_of
 from appraisal_store.vocabulary import BoardRole, ObjectiveKind, ReflectionAuthor
 from competencies.framework import Domain
 from competencies.scale import ScaleLabel
@@ -51,6 +53,7 @@ from records.content import (
     ObjectiveLine,
     ObjectiveReviewLine,
     RecordContent,
+    RegionalInputLine,
     StatementLine,
 )
 from records.typography import format_date
@@ -218,6 +221,10 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     else:
         appraiser_role = ""
 
+    # Read once for both: who endorses, and whether the regional director gave input.
+    route = route_of(session, appraisal, organisation.type, appointment.role)
+    regional_input = (inputs_of(session, appraisal_id)
+                      if route.regional_director is RegionalDirectorPart.INPUT else [])
     return RecordContent(
         record_id=record_id(appraisal_id, appraisal.record_version),
         organisation_name=organisation.name,
@@ -261,7 +268,11 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
         issued_on=issued_on,
         nhse_note=nhse_note(appraisal.nhse_due),
         feedback=feedback_section(feedback_summary(session, appraisal, framework)),
-        endorsement_by=(ENDORSER if endorsement_required(session, appraisal) else ""),
+        endorsement_by=(ENDORSER if appraisal.nhse_due is not None and route.endorsed
+                        else ""),
+        regional_input=tuple(
+            RegionalInputLine(line.name, line.given_at.astimezone(RECORD_TIME_ZONE).date(),
+                              line.text) for line in regional_input),
     )
 
 

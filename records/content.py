@@ -22,6 +22,7 @@ __all__ = [
     "ObjectiveLine",
     "ObjectiveReviewLine",
     "RecordContent",
+    "RegionalInputLine",
     "StatementLine",
 ]
 
@@ -142,6 +143,15 @@ class FeedbackSection:
 
 
 @dataclass(frozen=True)
+class RegionalInputLine:
+    """NHS England's regional director's written input to a chair's appraisal."""
+
+    name: str
+    given_on: date
+    text: str
+
+
+@dataclass(frozen=True)
 class RecordContent:
     """The whole appraisal record, ready to render.
 
@@ -179,3 +189,5 @@ class RecordContent:
     # Who endorses the record for NHS England (its third signature's box); empty when the
     # record is held locally or not endorsed.
     endorsement_by: str = ""
+    # The regional director's input, where the routing policy gives them that part.
+    regional_input: tuple[RegionalInputLine, ...] = ()

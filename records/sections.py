@@ -18,6 +18,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from competencies.scale import ScaleLabel
 from records.chart import domain_chart
 from records.content import DomainSection, RecordContent
+from records.contributions import regional_input_section
 from records.placement import ENDORSEMENT_FIELD, SIGNATURE_FIELDS, SignatureSpace
 from records.typography import (
     NHS_BLUE,
@@ -383,5 +384,6 @@ def record_story(content: RecordContent, s: Styles) -> list[Flowable]:
         story += _domain(domain, s)
     story += _objectives(content, s)
     story += _development_and_fppt(content, s)
+    story += regional_input_section(content, s)
     story += _comments_and_signatures(content, s)
     return story

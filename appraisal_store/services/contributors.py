@@ -24,12 +24,13 @@ from ..actors import Actor
 from ..audit import record_event
 from ..clock import moment_of
 from ..errors import NotFound, ValidationFailed
+from ..links import Page, for_reader
 from ..models import Appointment, Appraisal, ExternalAppraiser, Organisation, Person
 from ..names import text_problems
 from ..nhse_tables import ExternalContributor, RoutingOverride
 from ..outbox import QueuedMessage
 from ..routing_policy import APPRAISED_ROLES, OutcomeTo, RoleRoute, parse_override, shipped_policy
-from ..vocabulary import BoardRole
+from ..vocabulary import BoardRole, OrgType
 from .appraisal_changes import context_of
 from .appraisers import _may_register, _person
 from .organisations import organisation_by_code
@@ -237,27 +238,36 @@ def role_route(session: Session, appraisal: Appraisal) -> tuple[BoardRole, RoleR
         select(col(Appointment.role), col(Organisation.type))
         .join(Organisation, col(Organisation.id) == Appointment.organisation_id)
         .where(col(Appointment.id) == appraisal.appointment_id)).one()
+    return role, route_of(session, appraisal, org_type, role)
+
+
+def route_of(session: Session, appraisal: Appraisal, organisation_type: OrgType,
+             role: BoardRole) -> RoleRoute:
+    """The routing policy of an appraisal whose role and organisation type the caller has
+    read already (one query: the organisation's override in force)."""
     override = session.execute(
         select(col(RoutingOverride.policy))
         .where(col(RoutingOverride.organisation_id) == appraisal.organisation_id,
                col(RoutingOverride.revoked_at).is_(None))
         .order_by(col(RoutingOverride.id).desc())).scalars().first()
-    return role, shipped_policy().route(org_type, role, override)
+    return shipped_policy().route(organisation_type, role, override)
 
 
 def outcome_notices(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
     """A foundation trust chair's outcome, to the council of governors' nominations
     committee (its registered contact) when the policy says so: that the appraisal is
-    complete and signed, no content (the level of detail they receive is not settled)."""
+    signed, with a link to the outcome page only that contact reads (``chair_outcomes``);
+    the email itself carries no content."""
     role, route = role_route(session, appraisal)
     if route.outcome_to is not OutcomeTo.NOMINATIONS_COMMITTEE:
         return []
     context = context_of(session, appraisal)
     payload = context.payload(completed_on=(appraisal.completed_at
-                                            or appraisal.updated_at).date())
+                                            or appraisal.updated_at).date()
+                              ) | for_reader(Page.OUTCOME)
     return [QueuedMessage(
         f"chair_outcome:{appraisal.id}:{appraisal.record_version}:{person.email}",
-        "chair_outcome", person.email, person.name, None, payload)
+        "chair_outcome", person.email, person.name, appraisal.id, payload)
         for _, person in live_contributors(session, appraisal.organisation_id,
                                            part=ContributorPart.NOMINATIONS_COMMITTEE,
                                            role=role)]

@@ -13,9 +13,11 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..audit import record_event
 from ..errors import InvalidTransition, NotFound, ValidationFailed
+from ..links import Page, for_reader
 from ..models import Appraisal, Person
 from ..names import text_problems
 from ..nhse_tables import ExternalContributor, RegionalInput
+from ..outbox import QueuedMessage
 from ..routing_policy import RegionalDirectorPart
 from ..vocabulary import AppraisalState
 from .appraisal_changes import context_of
@@ -125,7 +127,8 @@ def give_input(*, session: Session, actor: Actor, appraisal_id: int, text: str,
         raise InvalidTransition(
             f"This appraisal is {appraisal.state.label.lower()}: the regional director's "
             "input is given before the appraiser agrees it.")
-    problems = [] if text.strip() else ["input: write the input for the appraiser"]
+    problems = [] if text.strip() else [
+        "input: the input is empty; write the input for the appraiser"]
     problems += text_problems({"input: the input": text}, longest=INPUT_LONGEST)
     if problems:
         raise ValidationFailed("The input was not recorded.", problems)
@@ -137,3 +140,19 @@ def give_input(*, session: Session, actor: Actor, appraisal_id: int, text: str,
                  subject_id=appraisal_id, organisation_id=appraisal.organisation_id,
                  details={"input": given.id}, at=now)
     return given
+
+
+def input_requests(session: Session, appraisal: Appraisal) -> list[QueuedMessage]:
+    """The emails asking the regional director for their input, when the policy gives them
+    input to this appraisal: queued with the chair's first submitted self-assessment (once
+    per appraisal, so a resubmission after a return asks nobody twice)."""
+    role, route = role_route(session, appraisal)
+    if route.regional_director is not RegionalDirectorPart.INPUT:
+        return []
+    context = context_of(session, appraisal)
+    payload = context.payload(due=appraisal.review_due) | for_reader(Page.REGIONAL_INPUT)
+    return [QueuedMessage(
+        f"regional_input_requested:{appraisal.id}:{person.email}", "regional_input_requested",
+        person.email, person.name, appraisal.id, payload)
+        for _, person in live_contributors(session, appraisal.organisation_id,
+                                           part=ContributorPart.REGIONAL_DIRECTOR, role=role)]

@@ -24,6 +24,7 @@ from ..upsert import upsert
 from ..vocabulary import AppraisalState, ReflectionAuthor
 from .appraisal_changes import begin, context_of, edit, transition
 from .frameworks import framework_of
+from .regional_input import input_requests
 
 _RATINGS = table_of(Rating)
 _REFLECTIONS = table_of(DomainReflection)
@@ -129,6 +130,7 @@ def submit_self_assessment(*, session: Session, actor: Actor, appraisal_id: int)
             context.appraiser_email, context.appraiser_name or "", appraisal_id,
             context.payload(due=appraisal.review_due, revision=appraisal.revision)
             | for_reader(Page.REVIEW)))
+    messages += input_requests(session, appraisal)
     transition(session, actor, appraisal, parties, "submit_self_assessment",
                details={"revision": appraisal.revision}, messages=messages)
     appraisal.submitted_at = moment_of(session)

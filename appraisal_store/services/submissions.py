@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from ..actors import Actor
@@ -242,9 +242,14 @@ def build_submission_pack(*, session: Session, actor: Actor, organisation_id: in
     }
     files["manifest.json"] = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
     content = _zip(files)
+    # A later pack for the same deadline is numbered, so two downloads never share a name.
+    earlier = session.execute(select(func.count()).select_from(SubmissionPack).where(
+        SubmissionPack.organisation_id == organisation_id,
+        SubmissionPack.deadline == deadline)).scalar_one()
     pack = SubmissionPack(
         organisation_id=organisation_id, year=year, deadline=deadline,
-        filename=f"{organisation.code}-nhse-submission-{deadline.isoformat()}.zip",
+        filename=f"{organisation.code}-nhse-submission-{deadline.isoformat()}"
+                 f"{f'-{earlier + 1}' if earlier else ''}.zip",
         content=content, sha256=hashlib.sha256(content).hexdigest(),
         built_by_id=actor.person_id, built_by=actor.label, built_at=now)
     session.add(pack)

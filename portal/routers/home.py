@@ -14,6 +14,7 @@ from appraisal_store.services.access import (
     boards_led,
     is_national_administrator,
 )
+from appraisal_store.services.chair_outcomes import outcomes_for
 from appraisal_store.services.endorsement import endorsement_queue
 from appraisal_store.services.regional_input import awaiting_input
 from appraisal_store.vocabulary import BoardRole
@@ -32,6 +33,7 @@ def home(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -
         queue = appraiser_queue(session, person_id)
         to_endorse = [v for v in endorsement_queue(session, me.actor) if not v.endorsement]
         to_inform = awaiting_input(session, me.actor)
+        outcomes = outcomes_for(session, me.actor)
         led: list[tuple[int, str, BoardRole | None]] = [
             *boards_led(session, person_id, on=today)]
         national = is_national_administrator(session, me.actor)
@@ -47,6 +49,7 @@ def home(request: Request, store: SessionDep, me: CurrentPerson, today: Today) -
     return render(request, "home.html", {"mine": mine, "queue": queue, "led": led,
                                          "to_endorse": to_endorse,
                                          "to_inform": to_inform,
+                                         "outcomes": outcomes,
                                          "administers": bool(led) or national,
                                          "national": national,
                                          "today": today})

@@ -42,10 +42,9 @@ def give(request: Request, appraisal_id: RecordId, me: Csrf,
             give_input(session=session, actor=me.actor, appraisal_id=appraisal_id, text=text,
                        now=clock_of(request))
     except (ValidationFailed, InvalidTransition) as error:
-        errors = FormErrors(title=error.summary if isinstance(error, ValidationFailed)
-                            else error.message)
-        for problem in (error.problems if isinstance(error, ValidationFailed)
-                        else [error.message]):
-            errors.add("text", problem.removeprefix("input: "))
+        problems = error.problems if isinstance(error, ValidationFailed) else [error.message]
+        summary = error.summary if isinstance(error, ValidationFailed) else error.message
+        errors = FormErrors.from_problems(summary, problems, default_field="text",
+                                          fields={"input": "text"})
         return _page(request, me, appraisal_id, errors=errors, text=text)
     return RedirectResponse(f"/regional-input/{appraisal_id}?done=given", status_code=303)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appraisal_store.errors import ValidationFailed
+from appraisal_store.services.submission_downloads import download_pack
 from appraisal_store.services.submissions import (
     build_submission_pack,
     deadline_statuses,
@@ -50,8 +51,10 @@ def _refused(request: Request, me: CurrentPerson, organisation_id: int, field_id
              error: ValidationFailed, values: dict[str, str]) -> Response:
     errors = FormErrors(title=error.summary)
     for problem in error.problems or [error.summary]:
-        errors.add(field_id, problem.partition(": ")[2] if ": " in problem
+        message = (problem.partition(": ")[2] if ": " in problem
                    and problem.split(": ")[0] in ("sent_on", "channel") else problem)
+        # A sentence on its own in the summary: upper-case its first letter only.
+        errors.add(field_id, message[:1].upper() + message[1:])
     return _page(request, me, organisation_id, errors=errors, values=values)
 
 
@@ -98,9 +101,9 @@ async def record_sent(request: Request, pack_id: RecordId, me: Csrf) -> Response
 
 
 @router.get("/submission-packs/{pack_id}.zip")
-def download_pack(store: SessionDep, pack_id: RecordId, me: CurrentPerson) -> Response:
-    with store.read() as session:
-        pack = read_pack(session=session, actor=me.actor, pack_id=pack_id)
+def download(store: SessionDep, pack_id: RecordId, me: CurrentPerson) -> Response:
+    with store.unit_of_work() as session:
+        pack = download_pack(session=session, actor=me.actor, pack_id=pack_id)
         content, filename = pack.content, pack.filename
     return Response(content, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',

@@ -3,7 +3,11 @@ it: only the registered regional director, only before agreement; the appraiser 
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -11,10 +15,14 @@ from sqlalchemy import select
 from appraisal_store import sessions
 from appraisal_store.actors import Actor
 from appraisal_store.errors import InvalidTransition, NotFound, ValidationFailed
+from appraisal_store.models import OutboxMessage, Record
 from appraisal_store.nhse_tables import RegionalInput
+from appraisal_store.services import self_assessment
 from appraisal_store.services.regional_input import give_input
+from appraisal_store.vocabulary import RecordStage
 from tests.conftest import Board
-from tests.nhse.endorsing import REGIONAL, people_id, register_regional_director
+from tests.nhse.endorsing import REGIONAL, people_id, register_regional_director, sealed_complete
+from tests.portal.test_follow_ups import answer_everything
 from tests.records.appraisals import CHAIR, NED1, SID, agree
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -64,3 +72,56 @@ def test_the_appraiser_reads_the_input_beside_the_review(
     review = sign_in_as(SID).get(f"/review/{chair}").text
     assert "Input from NHS England's regional director" in review
     assert "Strong system leadership across the ICS." in review
+
+
+def _pdf_text(pdf: bytes, folder: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        reason = "pdftotext is not installed (Debian: apt-get install poppler-utils)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; under CI=true this test must run")
+        pytest.skip(reason)
+    source = folder / "record.pdf"
+    source.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(source), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+def _complete_record(appraisal_id: int) -> bytes:
+    with sessions.read_session() as session:
+        return session.execute(select(Record.pdf).where(
+            Record.appraisal_id == appraisal_id,
+            Record.stage == RecordStage.COMPLETE)).scalar_one()
+
+
+def test_the_input_is_carried_into_the_sealed_record(board: Board, tmp_path: Path) -> None:
+    register_regional_director()
+    chair = board.appraisals[CHAIR]
+    _give(board, REGIONAL, chair, "Strong system leadership across the ICS.\n\n"
+                                  "Should chair the provider collaborative's board.")
+    sealed_complete(board, CHAIR)
+    text = _pdf_text(_complete_record(chair), tmp_path)
+    assert "Input from NHS England's regional director" in text
+    assert "Dr Amara Osei, NHS England's regional director, 5 January 2026" in text
+    assert "Strong system leadership across the ICS." in text
+    assert "Should chair the provider collaborative's board." in text
+    # A NED's record has no such section: the policy gives the regional director no input.
+    ned_text = _pdf_text(_complete_record(sealed_complete(board, NED1)), tmp_path)
+    assert "Input from NHS England's regional director" not in ned_text
+
+
+def test_the_regional_director_is_asked_once_when_the_chair_submits(board: Board) -> None:
+    register_regional_director()
+    chair = answer_everything(board, CHAIR)
+    with sessions.write_session() as session:
+        self_assessment.submit_self_assessment(session=session, actor=board.actor(CHAIR),
+                                               appraisal_id=chair)
+    ned = answer_everything(board, NED1)
+    with sessions.write_session() as session:
+        self_assessment.submit_self_assessment(session=session, actor=board.actor(NED1),
+                                               appraisal_id=ned)
+    with sessions.read_session() as session:
+        asked = session.execute(select(OutboxMessage).where(
+            OutboxMessage.template == "regional_input_requested")).scalars().all()
+    assert [(m.recipient_email, m.appraisal_id, m.payload["page"]) for m in asked] == [
+        (REGIONAL, chair, "regional-input")]
