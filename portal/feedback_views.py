@@ -2,8 +2,9 @@
 
 The appraiser and the organisation's administrators see the round: who was asked, in which
 group, and whether they answered (never what). The summary (``feedback_summary``) is shown
-to those who may see the appraisal's content, once the round has closed, and each showing
-is audited as a view of content (page "feedback summary") before it is returned.
+to those who may see the appraisal's content, once the round has closed, never on a page
+beside the names of those asked, and each showing is audited as a view of content (page
+"feedback summary") before it is returned.
 """
 
 from __future__ import annotations
@@ -48,8 +49,13 @@ class FeedbackView:
     groups: list[tuple[str, str]]
 
 
-def feedback_view(actor: Actor, appraisal_id: int) -> FeedbackView:
+def feedback_view(actor: Actor, appraisal_id: int, *, beside_names: bool = False
+                  ) -> FeedbackView:
     """The round as the actor may see it; the summary's showing audited.
+
+    ``beside_names`` is for a page that lists who was asked to those who run the round:
+    they get no summary there, so no page shows answers beside the names of those asked
+    (the appraisee, who never sees the names, does get it).
 
     Raises:
         NotFound: the actor does not stand to the appraisal.
@@ -59,7 +65,7 @@ def feedback_view(actor: Actor, appraisal_id: int) -> FeedbackView:
         runs = bool(parties & {Party.APPRAISER, Party.ADMINISTRATOR, Party.SYSTEM})
         status = round_status(session, appraisal_id)
         summary = None
-        if status is not None and status.closed and (
+        if status is not None and status.closed and not (beside_names and runs) and (
                 Party.APPRAISER in parties or Party.APPRAISEE in parties
                 or can_view_content(session, actor, appraisal)):
             summary = feedback_summary(session, appraisal,
