@@ -10,6 +10,7 @@ beside the names of those asked, and each showing is audited as a view of conten
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -44,6 +45,7 @@ class FeedbackView:
     response_rate: str
     may_propose: bool
     open: bool
+    closes_on: date | None
     status: RoundStatus | None  # who was asked: for those who run the round only
     summary: FeedbackSummary | None
     groups: list[tuple[str, str]]
@@ -81,4 +83,5 @@ def feedback_view(actor: Actor, appraisal_id: int, *, beside_names: bool = False
         status.asked if status else 0, status.answered if status else 0,
         status.response_rate if status else "No feedback round yet",
         bool(status and status.may_propose), bool(status and not status.closed),
+        status.closes_on if status else None,
         status if runs else None, summary, [(g.id, g.name) for g in form.groups])

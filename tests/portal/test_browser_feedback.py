@@ -106,6 +106,10 @@ def test_respondents_answer_from_the_email_and_the_appraiser_reads_the_summary(
     _answer_part(page, 0)
     page.context.close()
     page = _open_from_email(browser, links[first.email], console)
+    # Back where they left off, told so, with the first part's answers kept.
+    assert page.is_visible("#resumed") and "part 2 of" in page.inner_text("main")
+    page.click("a:has-text('1. ')")
+    page.wait_for_url("**part=1")
     checked = page.query_selector_all("fieldset input[type=radio]:checked")
     assert checked and len(checked) == len(page.query_selector_all("fieldset"))  # kept
     while not page.is_visible("button:has-text('Send my feedback')"):

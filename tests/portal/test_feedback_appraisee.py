@@ -50,7 +50,8 @@ def test_the_appraisee_reads_the_summary_once_the_round_has_closed(
     assert f"/appraisals/{appraisal_id}/feedback" in director.get(
         f"/appraisals/{appraisal_id}").text
     open_page = director.get(f"/appraisals/{appraisal_id}/feedback").text
-    assert "The round is open" in open_page and "4 of 4 answered" in open_page
+    assert "The round is open until" in open_page and "4 of 4 answered" in open_page
+    assert f'href="/appraisals/{appraisal_id}"' in open_page  # back to their appraisal
     assert "feedback-summary" not in open_page
     assert not any(n.name in open_page or n.email in open_page for n in PEOPLE)
     assert _summary_readers(appraisal_id) == []
