@@ -38,7 +38,7 @@ from ..feedback_tables import (
 )
 from ..names import text_problems
 from .feedback_forms import form_of
-from .feedback_responses import add_response
+from .feedback_responses import add_response, lock_round
 
 # The audit trail names the respondent by id only, never by name next to anything said.
 RESPONDENT = Actor(label="a feedback respondent")
@@ -134,6 +134,7 @@ def save_feedback_answers(*, session: Session, secret: str, ratings: Mapping[str
     problems = answer_problems(found.variant, ratings, texts)
     if problems:
         raise ValidationFailed("Your answers were not saved.", problems)
+    lock_round(session, found.round.id or 0)
     draft = session.execute(select(FeedbackDraft).where(
         FeedbackDraft.respondent_id == found.respondent.id).with_for_update()
     ).scalar_one_or_none() or FeedbackDraft(respondent_id=found.respondent.id or 0)
@@ -177,6 +178,7 @@ def decline_feedback(*, session: Session, secret: str, today: date, now: datetim
 
 def _finish(session: Session, found: RespondentSession, status: RespondentStatus, action: str,
             today: date, now: datetime) -> None:
+    lock_round(session, found.round.id or 0)
     respondent_id = found.respondent.id or 0
     session.execute(delete(FeedbackDraft).where(FeedbackDraft.respondent_id == respondent_id))
     changed = session.execute(update(FeedbackRespondent).where(

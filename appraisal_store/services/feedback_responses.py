@@ -41,6 +41,7 @@ from sqlmodel import Session, col
 
 from competencies.scale import ScaleLabel
 
+from ..errors import NotFound
 from ..feedback_tables import FeedbackRating, FeedbackResponse, FeedbackRound, FeedbackText
 
 _RANDOM = secrets.SystemRandom()
@@ -76,15 +77,29 @@ def round_responses(session: Session, round_id: int) -> list[SubmittedResponse]:
     return list(found.values())
 
 
+def lock_round(session: Session, round_id: int) -> None:
+    """Take the round's row lock (PostgreSQL; SQLite has one writer anyway).
+
+    Raises:
+        NotFound: the round has closed (perhaps while this waited).
+
+    Submissions to one round take turns, so none is lost between the read and the
+    rewrite. Whatever changes a respondent's draft takes this lock first, as closing the
+    round does, so a save, a submission and the close never wait on each other in a
+    circle.
+    """
+    closed_at = session.execute(select(col(FeedbackRound.closed_at)).where(
+        col(FeedbackRound.id) == round_id).with_for_update()).scalar_one()
+    if closed_at is not None:  # closed while this waited for the lock
+        raise NotFound("This feedback form is not open to you: the round has closed.")
+
+
 def add_response(session: Session, *, round_id: int, group_id: str,
                  ratings: Mapping[str, str], texts: Mapping[str, str]) -> None:
     """Add a response to the round by rewriting all of the round's responses in a random
     order, under new random keys (the caller's transaction; ``texts`` keyed
     "place:prompt", blank ones left out)."""
-    # Submissions to one round take turns (PostgreSQL; SQLite has one writer), so none
-    # is lost between the read and the rewrite.
-    session.execute(select(col(FeedbackRound.id)).where(
-        col(FeedbackRound.id) == round_id).with_for_update()).scalar_one()
+    lock_round(session, round_id)
     responses = round_responses(session, round_id)
     responses.append(SubmittedResponse(
         group_id, {s: ScaleLabel(v) for s, v in ratings.items()},

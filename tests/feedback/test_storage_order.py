@@ -7,6 +7,7 @@ hold a time, a respondent or an ordered key."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, select, text
 
 from appraisal_store import engines, sessions
@@ -131,3 +132,23 @@ def test_no_anonymous_column_holds_a_time_a_respondent_or_an_ordered_key(board):
             assert "CHAR" in str(key["type"]).upper()
         for key in inspector.get_foreign_keys(table):
             assert key["referred_table"] != "feedbackrespondent", (table, key)
+
+
+def test_a_submission_that_reaches_the_round_after_it_closed_writes_nothing(board):
+    """Submissions and the close take the round's lock in turn; one that waited for the
+    close finds the round closed and is refused (here the wait is skipped: the close has
+    already happened when the submission reaches the lock)."""
+    from appraisal_store.errors import NotFound
+    from appraisal_store.feedback_tables import FeedbackResponse
+    from appraisal_store.services.feedback_responses import add_response
+
+    round_id, _ = _submit_in_order(board, APPRAISEES[0])
+    with sessions.write_session() as session:
+        feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
+                              appraisal_ids=[board.appraisals[APPRAISEES[0]]], now=NOW)
+    with sessions.read_session() as session:
+        before = sorted(session.execute(select(FeedbackResponse.id)).scalars())
+    with sessions.write_session() as session, pytest.raises(NotFound, match="has closed"):
+        add_response(session, round_id=round_id, group_id="board", ratings={}, texts={})
+    with sessions.read_session() as session:
+        assert sorted(session.execute(select(FeedbackResponse.id)).scalars()) == before
