@@ -8,8 +8,8 @@ rows were written, matched against the respondent's "answered" status or their
 and the writing transaction (``xmin``) all follow the order of the writes.
 
 So a submission never appends its response. It rewrites the whole round's responses, the
-new one among them, in one statement per table, in an order drawn at random (the
-operating system's generator), each under a new random key. After every submission the
+new one among them, in its one transaction, in an order drawn at random (the operating
+system's generator), each under a new random key. After every submission the
 rows of the round are one random permutation written by one transaction: their physical
 order, their ``rowid`` or ``ctid`` and their ``xmin`` say nothing about which came first.
 The respondent's draft (the only row that ever ties answers to a person) is deleted in
