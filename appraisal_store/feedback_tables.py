@@ -2,7 +2,9 @@
 
 Confidential by construction: a submitted response (``FeedbackResponse`` and its ratings
 and texts) carries no respondent, no time and no ordered id: its key is random, so
-nothing in the store ties what was said to who said it. Until a respondent submits, their
+nothing in the store ties what was said to who said it. Nor does the order rows were written
+in: each submission rewrites the round's responses in a random order, in one transaction
+(``services.feedback_responses``). Until a respondent submits, their
 answers sit in a draft of their own (``FeedbackDraft``), which submitting, declining or
 the round's close deletes. A respondent's link token is never stored, only its SHA-256
 (``appraisal_store.feedback_links``).

@@ -2,13 +2,15 @@
 
 The appraiser and the organisation's administrators see the round: who was asked, in which
 group, and whether they answered (never what). The summary (``feedback_summary``) is shown
-to those who may see the appraisal's content, once the round has closed, and each showing
-is audited as a view of content (page "feedback summary") before it is returned.
+to those who may see the appraisal's content, once the round has closed, never on a page
+beside the names of those asked, and each showing is audited as a view of content (page
+"feedback summary") before it is returned.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -44,13 +46,19 @@ class FeedbackView:
     response_rate: str
     may_propose: bool
     open: bool
+    closes_on: date | None
     status: RoundStatus | None  # who was asked: for those who run the round only
     summary: FeedbackSummary | None
     groups: list[tuple[str, str]]
 
 
-def feedback_view(actor: Actor, appraisal_id: int) -> FeedbackView:
+def feedback_view(actor: Actor, appraisal_id: int, *, beside_names: bool = False
+                  ) -> FeedbackView:
     """The round as the actor may see it; the summary's showing audited.
+
+    ``beside_names`` is for a page that lists who was asked to those who run the round:
+    they get no summary there, so no page shows answers beside the names of those asked
+    (the appraisee, who never sees the names, does get it).
 
     Raises:
         NotFound: the actor does not stand to the appraisal.
@@ -60,7 +68,7 @@ def feedback_view(actor: Actor, appraisal_id: int) -> FeedbackView:
         runs = bool(parties & {Party.APPRAISER, Party.ADMINISTRATOR, Party.SYSTEM})
         status = round_status(session, appraisal_id)
         summary = None
-        if status is not None and status.closed and (
+        if status is not None and status.closed and not (beside_names and runs) and (
                 Party.APPRAISER in parties or Party.APPRAISEE in parties
                 or can_view_content(session, actor, appraisal)):
             summary = feedback_summary(session, appraisal,
@@ -76,4 +84,5 @@ def feedback_view(actor: Actor, appraisal_id: int) -> FeedbackView:
         status.asked if status else 0, status.answered if status else 0,
         status.response_rate if status else "No feedback round yet",
         bool(status and status.may_propose), bool(status and not status.closed),
+        status.closes_on if status else None,
         status if runs else None, summary, [(g.id, g.name) for g in form.groups])

@@ -6,14 +6,15 @@ in a cookie and whose SHA-256 is stored. The link works until the round closes a
 the respondent submits or declines; it opens only that respondent's own form.
 
 Submitting moves the draft into a response that carries the group and nothing else of the
-respondent (``feedback_tables``): from then on the store cannot say who gave it. The audit
-trail records that the respondent answered, never what.
+respondent (``feedback_tables``), and rewrites the round's responses in a random order
+(``feedback_responses``): from then on the store cannot say who gave it, not even by the
+order or the moment rows were written. The audit trail records that the respondent
+answered, never what.
 """
 
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,15 +32,13 @@ from ..feedback_links import token_digest
 from ..feedback_tables import (
     FeedbackDraft,
     FeedbackFormVersion,
-    FeedbackRating,
     FeedbackRespondent,
-    FeedbackResponse,
     FeedbackRound,
-    FeedbackText,
     RespondentStatus,
 )
 from ..names import text_problems
 from .feedback_forms import form_of
+from .feedback_responses import add_response, lock_round
 
 # The audit trail names the respondent by id only, never by name next to anything said.
 RESPONDENT = Actor(label="a feedback respondent")
@@ -135,6 +134,7 @@ def save_feedback_answers(*, session: Session, secret: str, ratings: Mapping[str
     problems = answer_problems(found.variant, ratings, texts)
     if problems:
         raise ValidationFailed("Your answers were not saved.", problems)
+    lock_round(session, found.round.id or 0)
     draft = session.execute(select(FeedbackDraft).where(
         col(FeedbackDraft.respondent_id) == found.respondent.id).with_for_update()
     ).scalar_one_or_none() or FeedbackDraft(respondent_id=found.respondent.id or 0, updated_at=now)
@@ -161,15 +161,8 @@ def submit_feedback(*, session: Session, secret: str, today: date, now: datetime
     problems = answer_problems(found.variant, found.ratings, found.texts)
     if problems:
         raise ValidationFailed("Your answers were not sent.", problems)
-    response_id = uuid.uuid4().hex
-    session.add(FeedbackResponse(id=response_id, round_id=found.round.id or 0,
-                                 group_id=found.respondent.group_id))
-    session.flush()
-    session.add_all([FeedbackRating(response_id=response_id, statement_id=s,
-                                    value=ScaleLabel(v)) for s, v in found.ratings.items()])
-    session.add_all([FeedbackText(response_id=response_id, place=k.partition(":")[0],
-                                  prompt=k.partition(":")[2], text=v)
-                     for k, v in found.texts.items() if v.strip()])
+    add_response(session, round_id=found.round.id or 0, group_id=found.respondent.group_id,
+                 ratings=found.ratings, texts=found.texts)
     _finish(session, found, RespondentStatus.SUBMITTED, "feedback_submitted", today, now)
 
 
@@ -185,6 +178,7 @@ def decline_feedback(*, session: Session, secret: str, today: date, now: datetim
 
 def _finish(session: Session, found: RespondentSession, status: RespondentStatus, action: str,
             today: date, now: datetime) -> None:
+    lock_round(session, found.round.id or 0)
     respondent_id = found.respondent.id or 0
     session.execute(delete(FeedbackDraft).where(col(FeedbackDraft.respondent_id) == respondent_id))
     changed = session.execute(update(FeedbackRespondent).where(

@@ -106,12 +106,22 @@ def _secret(request: Request) -> str:
     return request.cookies.get(FEEDBACK_COOKIE, "")
 
 
-def _show(request: Request, now: datetime, part: int, *, errors: FormErrors | None = None,
-          posted: dict[str, str] | None = None) -> Response:
+def _resume_at(parts: list[FormPage], found: RespondentSession) -> int:
+    """The first part with a statement not answered yet (the last part when none is)."""
+    return next((p.number for p in parts
+                 if any(s not in found.ratings for s, _ in p.statements)), len(parts))
+
+
+def _show(request: Request, now: datetime, part: int | None, *,
+          errors: FormErrors | None = None, posted: dict[str, str] | None = None) -> Response:
     with request_store(request).read() as session:
         found = respondent_session(session, secret=_secret(request), today=now.date())
         appraisee, organisation, framework = _about(session, found.round)
     parts = _parts(found, framework)
+    # Back from the email with answers saved: where they left off, and saying so.
+    resumed = part is None and bool(found.ratings or found.texts)
+    if part is None:
+        part = _resume_at(parts, found) if resumed else 1
     page = parts[min(max(part, 1), len(parts)) - 1]
     ratings = {**found.ratings, **{k.removeprefix("rating-"): v for k, v in (posted or {})
                                    .items() if k.startswith("rating-")}}
@@ -122,12 +132,12 @@ def _show(request: Request, now: datetime, part: int, *, errors: FormErrors | No
         "page": page, "parts": parts, "scale": SCALE, "ratings": ratings, "texts": texts,
         "prompts": FREE_TEXT_PROMPTS, "appraisee": appraisee, "organisation": organisation,
         "closes_on": found.round.closes_on, "threshold": found.round.group_threshold,
-        "unanswered": len(unanswered), "errors": errors or FormErrors(),
+        "unanswered": len(unanswered), "errors": errors or FormErrors(), "resumed": resumed,
         "csrf_token": found.respondent.csrf_token or ""}, status_code=400 if errors else 200)
 
 
 @router.get("/form")
-def form_page(request: Request, now: Now, part: int = 1) -> Response:
+def form_page(request: Request, now: Now, part: int | None = None) -> Response:
     return _show(request, now, part)
 
 

@@ -3,7 +3,8 @@
 For the appraiser and the organisation's chair or company secretary; the appraisee may
 propose respondents when the round asks for proposals. The page lists who was asked and
 whether they answered, never what anyone said: that is only ever counted together, in the
-summary on the review's feedback page once the round has closed.
+summary, once the round has closed. The summary is shown here too (the appraisee's way to
+it, since they discuss it at the appraisal), and each showing is audited.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.services import feedback, feedback_opening
 from appraisal_store.services.feedback import Nomination
 
+from ..appraisal_views import SCALE_OPTIONS
 from ..dates import date_from_form
 from ..deps import Csrf, CurrentPerson, SignedIn, request_store
 from ..feedback_views import feedback_view
@@ -34,10 +36,11 @@ MOST_ROWS = 30
 def _page(request: Request, me: SignedIn, appraisal_id: int, *,
           errors: FormErrors | None = None, posted: Mapping[str, Any] | None = None,
           saved: str = "") -> Response:
-    view = feedback_view(me.actor, appraisal_id)
+    view = feedback_view(me.actor, appraisal_id, beside_names=True)
     return render(request, "feedback/round.html", {
         "view": view, "errors": errors or FormErrors(), "posted": posted or {},
-        "rows": NOMINATION_ROWS, "saved": saved}, status_code=400 if errors else 200)
+        "rows": NOMINATION_ROWS, "saved": saved, "scale": SCALE_OPTIONS},
+        status_code=400 if errors else 200)
 
 
 @router.get("")

@@ -58,7 +58,8 @@ def _every_reviewed_appraisal_has_feedback(records: list[Path]) -> None:
     from appraisal_store.sessions import read_session
     from appraisal_store.vocabulary import AppraisalState as S
 
-    reviewed = {S.IN_REVIEW, S.RETURNED, S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE}
+    reviewed = {S.IN_REVIEW, S.RETURNED, S.AGREED, S.SIGNED_BY_APPRAISEE, S.COMPLETE,
+                S.SUBMITTED_TO_NHSE}
     with read_session() as session:
         ids = set(session.execute(select(Appraisal.id).where(
             Appraisal.state.in_(reviewed))).scalars())  # type: ignore[attr-defined]
@@ -73,6 +74,10 @@ def _every_reviewed_appraisal_has_feedback(records: list[Path]) -> None:
     text = " ".join(page.extract_text() for page in PdfReader(BytesIO(
         records[0].read_bytes())).pages)
     assert "Response rate:" in " ".join(text.split())
+    for record in records:  # every sealed record, not only the first
+        words = " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(
+            record.read_bytes())).pages).split())
+        assert "Multi-source feedback summary" in words and "Response rate:" in words, record
 def _the_hand_over_and_the_year_of_objectives() -> None:
     """The ICB and the trust sent packs for both deadlines with endorsed records; the
     foundation trust holds its own; a mid-year review is carried into 2026/27."""
