@@ -48,6 +48,9 @@ HEARTBEAT_SECONDS = 30
 DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 RESCHEDULE_AUTOMATION = "appraisal: reschedule the runs of dead workers"
 RESCHEDULED = "Rescheduled"
+# What every flow run's process needs set: the flows keep their results in the store, so
+# Prefect must not persist them too.
+RUN_ENVIRONMENT = {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false"}
 
 
 def deployments(*, heartbeat_seconds: int | None = None) -> list[Any]:
@@ -57,7 +60,9 @@ def deployments(*, heartbeat_seconds: int | None = None) -> list[Any]:
         heartbeat_seconds: For a work pool: each run sends Prefect a heartbeat this often
             and carries the tag the rescheduling automation watches. Unset (served), runs
             carry neither: Prefect's default heartbeat is slower than the automation's
-            patience, so it must never see them.
+            patience, so it must never see them. Served runs carry no job variables
+            either (Prefect accepts them only on a work pool): they inherit the serving
+            process's environment, which ``serve_deployments`` sets.
     """
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron, Interval
@@ -67,17 +72,19 @@ def deployments(*, heartbeat_seconds: int | None = None) -> list[Any]:
     from .reminder_sweep import daily_reminders
     from .sealing import seal_records
 
-    env = {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false"}
     tags = []
+    job_variables: dict[str, Any] = {}
     if heartbeat_seconds:
-        env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = str(heartbeat_seconds)
+        env = dict(RUN_ENVIRONMENT,
+                   PREFECT_FLOWS_HEARTBEAT_FREQUENCY=str(heartbeat_seconds))
+        job_variables["env"] = env
         tags.append(TAG)
     # One run at a time across every worker; a run due while another holds the slot waits
     # for it (each flow is a sweep that is safe to repeat, so a wait costs nothing).
     one_at_a_time = ConcurrencyLimitConfig(limit=1,
                                            collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
     common: dict[str, Any] = {
-        "concurrency_limit": one_at_a_time, "tags": tags, "job_variables": {"env": env},
+        "concurrency_limit": one_at_a_time, "tags": tags, "job_variables": job_variables,
         "entrypoint_type": EntrypointType.MODULE_PATH,
     }
     return [
@@ -105,6 +112,7 @@ def serve_deployments() -> None:
     """
     from prefect import serve
 
+    os.environ.update(RUN_ENVIRONMENT)  # the served runs' processes inherit it
     serve(*deployments(), pause_on_shutdown=False)
 
 

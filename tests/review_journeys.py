@@ -51,13 +51,16 @@ def submit(board: Board, appraisee: str, appraisal_id: int) -> None:
 
 
 def agree_with_objectives(board: Board, appraisee: str, appraiser: str, appraisal_id: int,
-                          objectives: tuple[ObjectiveInput, ...] = LAST_YEAR_OBJECTIVES
-                          ) -> None:
-    """Submit, review and agree ``appraisal_id`` with ``objectives``."""
-    submit(board, appraisee, appraisal_id)
+                          objectives: tuple[ObjectiveInput, ...] = LAST_YEAR_OBJECTIVES,
+                          *, submitted: bool = False) -> None:
+    """Submit, review and agree ``appraisal_id`` with ``objectives`` (``submitted``: the
+    review has already begun)."""
     actor = board.actor(appraiser)
+    if not submitted:
+        submit(board, appraisee, appraisal_id)
+        with sessions.write_session() as session:
+            review.begin_review(session=session, actor=actor, appraisal_id=appraisal_id)
     with sessions.write_session() as session:
-        review.begin_review(session=session, actor=actor, appraisal_id=appraisal_id)
         meetings.schedule_meeting(session=session, actor=actor, appraisal_id=appraisal_id,
                                   starts_at=datetime(2026, 2, 10, 14, 30), duration_minutes=60,
                                   place="The boardroom")

@@ -30,8 +30,26 @@ def test_worker_deployments_name_their_flows_by_module_and_run_one_at_a_time() -
 def test_served_deployments_carry_no_tag_the_rescheduling_automation_watches() -> None:
     for deployment in deployed.deployments():
         assert deployed.TAG not in deployment.tags
-        assert "PREFECT_FLOWS_HEARTBEAT_FREQUENCY" not in deployment.job_variables["env"]
+        assert not deployment.job_variables  # Prefect takes them only on a work pool
         assert ":" not in deployment.entrypoint and ".py" not in deployment.entrypoint
+
+
+def test_the_served_deployments_register_with_a_runner(prefect_harness: None,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """What ``prefect.serve`` does first, against a real server: a deployment it refuses
+    stops ``appraisal serve`` before the schedules or the portal start."""
+    from prefect.runner import Runner
+
+    monkeypatch.delenv("PREFECT_RESULTS_PERSIST_BY_DEFAULT", raising=False)
+    runner = Runner(pause_on_shutdown=False)
+    ids = [runner.add_deployment(deployment) for deployment in deployed.deployments()]
+    assert len(set(ids)) == 3
+
+
+def test_worker_runs_are_told_not_to_persist_results() -> None:
+    for deployment in deployed.deployments(heartbeat_seconds=30):
+        assert deployment.job_variables["env"]["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "false"
 
 
 def test_serving_never_pauses_the_schedules_on_shutdown() -> None:

@@ -84,6 +84,16 @@ def test_each_section_is_its_own_page_and_keeps_what_the_others_hold(in_review) 
     assert 'value="31"' in appraiser.get(f"{base}/objectives").text  # shown in the date input
 
 
+def test_the_domain_page_counts_the_self_assessment_in_one_sentence(in_review) -> None:  # type: ignore[no-untyped-def]
+    appraisal_id, appraiser = in_review
+    page = appraiser.get(f"/review/{appraisal_id}/commentary/d1").text
+    summary = re.search(r"<strong>Summary:</strong>(.*?)</p>", page, re.S)
+    assert summary
+    counts = " ".join(summary.group(1).split())
+    assert re.match(r"^([A-Z][a-z ]+: \d+; )*[A-Z][a-z ]+: \d+\.", counts), counts
+    assert ": 0" not in counts and "; ." not in counts
+
+
 def test_a_bad_target_date_names_the_objective_and_saves_nothing(in_review) -> None:  # type: ignore[no-untyped-def]
     appraisal_id, appraiser = in_review
     refused = appraiser.post(f"/review/{appraisal_id}/objectives", {
