@@ -142,8 +142,9 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     """Everything the record of an appraisal's current version shows, read from the store.
 
     Ratings and reflections come from the appraisal's current revision; ``record_id`` is
-    ``APR-{appraisal_id}-v{record_version}``; ``issued_on`` is the meeting date (the
-    agreed date if no meeting was recorded), so the content never depends on the clock.
+    ``APR-{appraisal_id}-v{record_version}``; ``issued_on`` is the day the appraisal was
+    agreed (the meeting date if it was never agreed), so the content never depends on the
+    clock and never claims a day still to come.
 
     Args:
         session: Any session; nothing is written.
@@ -209,7 +210,7 @@ def build_content(session: Session, appraisal_id: int) -> RecordContent:
     agreed_on = (
         appraisal.agreed_at.astimezone(RECORD_TIME_ZONE).date() if appraisal.agreed_at else None
     )
-    issued_on = appraisal.meeting_date or agreed_on or cycle.ends_on
+    issued_on = agreed_on or appraisal.meeting_date or cycle.ends_on
     if appraiser_row is not None:
         appraiser_appointments = session.execute(
             select(Appointment).where(

@@ -198,6 +198,10 @@ def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
                              ).scalar_one(), confirmed=fppt.status if fppt else None)
     if appraisal.meeting_date is None:
         gaps.append("meeting_date: schedule the appraisal meeting")
+    elif appraisal.meeting_date > day_of(session):
+        # The agreement records what was said at the meeting, and the record says when.
+        gaps.append(f"meeting_date: the appraisal meeting is on "
+                    f"{appraisal.meeting_date:%-d %B %Y}; agree the appraisal once it is held")
     gaps += [f"objective_reviews: say whether last year's objective \"{o.text}\" was met"
              for o in unreviewed_objectives(session, appraisal)]
     return gaps

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 from sqlalchemy import event
 
 from appraisal_store import engines, sessions
+from appraisal_store.models import Appraisal
 from records.build import build_content, nhse_note
 from records.render import render_record
 from tests.conftest import Board
@@ -29,7 +31,11 @@ def test_every_section_comes_from_the_store(sqlite_board: Board) -> None:
         "Zoë Łukasiewicz", "Non-executive director")
     assert (content.appraiser_name, content.appraiser_role) == ("Margaret Okafor", "Chair")
     assert content.cycle_year == "2025/26"
-    assert content.meeting_date == content.issued_on == date(2026, 2, 10)
+    assert content.meeting_date == date(2026, 2, 10)
+    with sessions.read_session() as session:
+        agreed_at = session.get(Appraisal, appraisal_id).agreed_at  # type: ignore[union-attr]
+    assert agreed_at is not None
+    assert content.issued_on == agreed_at.astimezone(ZoneInfo("Europe/London")).date()
     assert content.framework_hash.startswith("sha256:") and len(content.framework_hash) == 71
     assert len(content.domains) == 6
     first = content.domains[0]
