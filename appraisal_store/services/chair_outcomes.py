@@ -98,17 +98,19 @@ def chair_outcome(*, session: Session, actor: Actor, appraisal_id: int) -> Chair
                        "appears here once it is.")
     context = context_of(session, appraisal)
     record = session.execute(select(Record).where(
-        Record.appraisal_id == appraisal_id, Record.version == appraisal.record_version,
+        col(Record.appraisal_id) == appraisal_id,
+        col(Record.version) == appraisal.record_version,
         col(Record.stage).in_([RecordStage.COMPLETE, RecordStage.ENDORSED]))
         .order_by(col(Record.id).desc())).scalars().first()
     objectives = [OutcomeObjective(o.kind.label, o.text, o.measure, o.target_date)
                   for o in session.execute(select(Objective).where(
-                      Objective.appraisal_id == appraisal_id)
-                      .order_by(Objective.position, Objective.id)).scalars()]
+                      col(Objective.appraisal_id) == appraisal_id)
+                      .order_by(col(Objective.position), col(Objective.id))).scalars()]
     development = [OutcomeDevelopment(a.need, a.timescale)
                    for a in session.execute(select(DevelopmentAction).where(
-                       DevelopmentAction.appraisal_id == appraisal_id)
-                       .order_by(DevelopmentAction.position, DevelopmentAction.id)).scalars()]
+                       col(DevelopmentAction.appraisal_id) == appraisal_id)
+                       .order_by(col(DevelopmentAction.position),
+                                 col(DevelopmentAction.id))).scalars()]
     record_content_view(session=session, actor=actor, appraisal=appraisal, page=PAGE)
     return ChairOutcome(
         appraisal_id, context.organisation, context.year, context.appraisee_name,
@@ -132,14 +134,14 @@ def outcomes_for(session: Session, actor: Actor) -> list[OutcomeLink]:
     (status only: reading one is audited on its page)."""
     if actor.person_id is None:
         return []
-    organisations = set(session.execute(select(ExternalContributor.organisation_id).where(
-        ExternalContributor.person_id == actor.person_id,
-        ExternalContributor.part == ContributorPart.NOMINATIONS_COMMITTEE.value,
+    organisations = set(session.execute(select(col(ExternalContributor.organisation_id)).where(
+        col(ExternalContributor.person_id) == actor.person_id,
+        col(ExternalContributor.part) == ContributorPart.NOMINATIONS_COMMITTEE.value,
         col(ExternalContributor.revoked_at).is_(None))).scalars())
     links = []
     for appraisal in session.execute(select(Appraisal).where(
             col(Appraisal.organisation_id).in_(organisations),
-            col(Appraisal.state).in_(SIGNED)).order_by(Appraisal.id)).scalars():
+            col(Appraisal.state).in_(SIGNED)).order_by(col(Appraisal.id))).scalars():
         try:
             _committee_contact(session, actor, appraisal)
         except NotFound:

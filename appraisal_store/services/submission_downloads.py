@@ -32,9 +32,9 @@ def latest_pack_id(session: Session, *, organisation_id: int, organisation_code:
         raise ValidationFailed(
             f"{organisation.code} ({organisation.type.label}) holds its appraisals locally: "
             "it submits nothing to NHS England, so it has no submission pack.")
-    found: int | None = session.execute(select(SubmissionPack.id).where(
-        SubmissionPack.organisation_id == organisation_id,
-        SubmissionPack.deadline == deadline).order_by(
+    found: int | None = session.execute(select(col(SubmissionPack.id)).where(
+        col(SubmissionPack.organisation_id) == organisation_id,
+        col(SubmissionPack.deadline) == deadline).order_by(
             col(SubmissionPack.id).desc())).scalars().first()
     if found is None:
         raise NotFound(
@@ -53,6 +53,6 @@ def download_pack(*, session: Session, actor: Actor, pack_id: int) -> Submission
     """
     pack = read_pack(session=session, actor=actor, pack_id=pack_id)
     record_content_views(session=session, actor=actor, page=PAGE, appraisal_ids=list(
-        session.execute(select(SubmissionPackItem.appraisal_id).where(
-            SubmissionPackItem.pack_id == pack_id)).scalars()))
+        session.execute(select(col(SubmissionPackItem.appraisal_id)).where(
+            col(SubmissionPackItem.pack_id) == pack_id)).scalars()))
     return pack

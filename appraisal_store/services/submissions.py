@@ -244,8 +244,8 @@ def build_submission_pack(*, session: Session, actor: Actor, organisation_id: in
     content = _zip(files)
     # A later pack for the same deadline is numbered, so two downloads never share a name.
     earlier = session.execute(select(func.count()).select_from(SubmissionPack).where(
-        SubmissionPack.organisation_id == organisation_id,
-        SubmissionPack.deadline == deadline)).scalar_one()
+        col(SubmissionPack.organisation_id) == organisation_id,
+        col(SubmissionPack.deadline) == deadline)).scalar_one()
     pack = SubmissionPack(
         organisation_id=organisation_id, year=year, deadline=deadline,
         filename=f"{organisation.code}-nhse-submission-{deadline.isoformat()}"

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/outcomes")
 @router.get("/{appraisal_id}")
 def outcome(request: Request, store: SessionDep, appraisal_id: RecordId,
             me: CurrentPerson) -> Response:
-    with refusals_logged(me.actor, appraisal_id, PAGE), store.unit_of_work() as session:
+    with store.unit_of_work() as session, refusals_logged(session, me.actor, appraisal_id,
+                                                          PAGE):
         shown = chair_outcome(session=session, actor=me.actor, appraisal_id=appraisal_id)
     return render(request, "outcomes/chair.html", {"outcome": shown})
