@@ -269,7 +269,8 @@ def sample_content(
             last_assessed_on=date(2025, 4, 2),
             status_label="Fit and proper",
             notes="Annual checks complete; no concerns raised.",
-            self_attested=True,
+            self_attested_on=date(2025, 3, 20),
+            sign_off="By Margaret Okafor (chair) on 2 April 2025, for 2024/25",
         ),
         msf_summary=_text_of_length(
             "Multi-source feedback from eleven colleagues praised clear challenge in "

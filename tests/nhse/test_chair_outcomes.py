@@ -136,6 +136,7 @@ def test_the_committee_follows_the_emailed_link_to_the_outcome(
     assert f'href="/outcomes/{chair}"' in committee.get("/").text
     page = committee.get(f"/outcomes/{chair}")
     assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"  # private, never kept by a browser
     assert "The chair's appraisal outcome: Margaret Okafor" in page.text
     assert "Sponsor the race equality network" in page.text
     assert "Fit and proper" in page.text

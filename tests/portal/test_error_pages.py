@@ -10,8 +10,10 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from appraisal_store.errors import ValidationFailed
+from appraisal_store.fppt_tables import FPPTYear
 from appraisal_store.models import Appraisal, AuditEvent, Objective
 from appraisal_store.services import review, self_assessment
 from appraisal_store.services.frameworks import framework_of
@@ -254,12 +256,20 @@ def test_a_declared_body_too_large_is_the_413_page(sign_in_as, sqlite_board: Boa
     assert_error_page(response, 413, "What you sent is too large")
 
 
+def _own_fppt_year(board: Board) -> int:
+    with read_session() as session:
+        return session.execute(select(FPPTYear.id).where(
+            FPPTYear.person_id == board.people[DIRECTOR])).scalar_one()
+
+
 @pytest.mark.parametrize("step", ["comments", "fppt"])
 def test_a_chunked_body_too_large_is_the_413_page(sign_in_as, sqlite_board: Board,  # type: ignore[no-untyped-def]
                                                   step: str) -> None:
     # No Content-Length: the body is counted as it arrives, whoever reads it (FastAPI's
-    # form parameters or the CSRF check).
+    # form parameters, or the FPPT self-attestation reading the form itself).
     director = sign_in_as(DIRECTOR)
+    path = (f"/appraisals/{sqlite_board.appraisals[DIRECTOR]}/comments" if step == "comments"
+            else f"/fppt/assessments/{_own_fppt_year(sqlite_board)}/attest")
 
     def body() -> Iterator[bytes]:
         yield f"csrf_token={director.csrf}&comments=".encode()
@@ -267,7 +277,7 @@ def test_a_chunked_body_too_large_is_the_413_page(sign_in_as, sqlite_board: Boar
             yield b"x" * 65536
 
     response = director.client.post(
-        f"/appraisals/{sqlite_board.appraisals[DIRECTOR]}/{step}", content=body(),
+        path, content=body(),
         headers={"content-type": "application/x-www-form-urlencoded"})
     assert_error_page(response, 413)
 

@@ -27,6 +27,8 @@ COSEC, NED = "cosec@rx1.nhs.uk", "ned1@rx1.nhs.uk"
 OWN_TESTS = {"/feedback/form", "/endorsements/{appraisal_id}", "/submission-packs/{pack_id}.zip",
              "/check-ins/{check_in_id}.pdf", "/national/submissions",
              "/regional-input/{appraisal_id}",
+             # The nominations committee's outcome page (tests/nhse/test_chair_outcomes.py).
+             "/outcomes/{appraisal_id}",
              # The FPPT's files once made: the submission, an evidence file, a sealed
              # reference (tests/portal/test_fppt_pages.py, tests/records/test_fppt_documents.py).
              "/fppt/boards/{organisation_id}/{year_slug}/submission.{extension}",
