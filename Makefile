@@ -7,11 +7,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := portal/static/nhsuk/.fetched
 PYTEST_ARGS ?=
-# The suite runs on every core (pytest-xdist), each module's Prefect tests together on one
-# of them and the longest tests first (see tests/conftest.py); `make test PYTEST_WORKERS=`
-# runs it in one process. Not in the pytest options of pyproject.toml, so that a single
-# test run by hand stays in one process (no workers to start, and breakpoints and -s work).
-PYTEST_WORKERS ?= -n auto --dist loadgroup --no-loadscope-reorder
+# The suite runs on every core (pytest-xdist), the Prefect tests together on one of them
+# (see tests/conftest.py); `make test PYTEST_WORKERS=` runs it in one process. Not in the
+# pytest options of pyproject.toml, so that a single test run by hand stays in one process
+# (no workers to start, and breakpoints and -s work).
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: demo test bench scale-demo install assets system-packages postgres lint lock clean
 

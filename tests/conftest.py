@@ -55,21 +55,12 @@ def require_postgres() -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``pytest -n ... --dist loadgroup`` (``make test``), the tests of a module that
-    use Prefect run together on one worker, which starts its Prefect test server once for
-    them all (it costs seconds of both cores at its start): a worker starts one at most,
-    and the modules spread over the workers instead of queuing on one.
-
-    The longest tests come first, so that the short ones fill the time around them rather
-    than wait for them at the end (``make test`` keeps this order: --no-loadscope-reorder):
-    the scaled-out deployment's, mostly waiting on its processes, then the Prefect, slow
-    and browser ones, then the rest, each part in the order collected.
-    """
+    """Under ``pytest -n ... --dist loadgroup`` (``make test``), the tests that use Prefect
+    run on one worker, so one Prefect test server starts for the run instead of one a
+    worker (each costs seconds of both cores at its start)."""
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(f"prefect:{item.nodeid.split('::')[0]}"))
-    items.sort(key=lambda item: 0 if item.get_closest_marker("distributed") else 1 if any(
-        item.get_closest_marker(name) for name in ("xdist_group", "slow", "browser")) else 2)
+            item.add_marker(pytest.mark.xdist_group("prefect"))
 
 
 @pytest.fixture(scope="session", name="prefect_harness")

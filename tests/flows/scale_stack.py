@@ -121,8 +121,8 @@ class ScaleStack:
             "PREFECT_API_URL": self.api_url, "PREFECT_API_AUTH_STRING": self.auth,
             "PREFECT_HOME": str(home / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO",
             # A run waiting for its deployment's one slot asks again this often.
-            "PREFECT_DEPLOYMENT_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
-            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_DEPLOYMENT_CONCURRENCY_SLOT_WAIT_SECONDS": "3",
+            "PREFECT_WORKER_QUERY_SECONDS": "2",
         })
         return env
 
@@ -154,7 +154,7 @@ class ScaleStack:
             part.process.kill()
             part.process.wait()
 
-    def start_prefect_server(self, *, wait: bool = True) -> None:
+    def start_prefect_server(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         env.update({
             "PREFECT_HOME": str(self.root / "prefect-server"),
@@ -163,14 +163,9 @@ class ScaleStack:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
             "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
         })
-        self.start("prefect-server", [str(BIN / "prefect"), "server", "start", "--host",
-                                      "127.0.0.1", "--port", str(self.prefect_port)],
-                   env, self.root)
-        if wait:
-            self.wait_for_prefect_server()
-
-    def wait_for_prefect_server(self) -> None:
-        part = self.parts["prefect-server"]
+        part = self.start("prefect-server", [str(BIN / "prefect"), "server", "start",
+                                             "--host", "127.0.0.1", "--port",
+                                             str(self.prefect_port)], env, self.root)
         wait_until("the Prefect server's start", self._server_healthy, 180,
                    process=part.process, log=part.log)
 
@@ -190,11 +185,7 @@ class ScaleStack:
                           env, cwd)
 
     def up(self, *, smtp: Any) -> None:
-        """Databases, seal, Prefect server, deployments, Dask, two workers, two portals.
-
-        What does not need the Prefect server (the store, the Dask cluster, the portals)
-        starts while the server starts; the deployments and the workers wait for it.
-        """
+        """Databases, seal, Prefect server, deployments, Dask, two workers, two portals."""
         self.smtp = smtp
         self.root.mkdir(parents=True, exist_ok=True)
         admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -203,12 +194,19 @@ class ScaleStack:
             connection.execute(text(f'CREATE SCHEMA "{self.store_schema}"'))
         admin.dispose()
         self.seal = make_pkcs12(self.root)
-        self.start_prefect_server(wait=False)
-        operator = self.machine_env(self.root / "operator")
         init = subprocess.run([str(BIN / "appraisal"), "init"], capture_output=True,
-                              env=operator, cwd=self.root)
+                              env=self.machine_env(self.root / "operator"), cwd=self.root)
         if init.returncode:
             raise RuntimeError(f"appraisal init failed: {init.stdout!r} {init.stderr!r}")
+        self.start_prefect_server()
+        operator = self.machine_env(self.root / "operator")
+        deploy = subprocess.run([str(BIN / "appraisal"), "flows", "deploy", "--heartbeat",
+                                 str(HEARTBEAT_SECONDS), "--dead-after",
+                                 str(int(DEAD_AFTER.total_seconds()))],
+                                capture_output=True, env=operator, cwd=self.root)
+        if deploy.returncode:
+            raise RuntimeError(f"appraisal flows deploy failed: {deploy.stdout!r} "
+                               f"{deploy.stderr!r}")
         self.start("dask-scheduler", [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
                                       "--port", str(self.dask_port), "--no-dashboard"],
                    operator, self.root)
@@ -218,6 +216,8 @@ class ScaleStack:
                 "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--name",
                 f"dask-{index}"], self.machine_env(self.root / f"dask-{index}"),
                 self.root / f"dask-{index}")
+        for name in ("worker-a", "worker-b"):
+            self.start_worker(name)
         for index, port in enumerate(self.portal_ports):
             env = {**self.machine_env(self.root / f"portal-{index}"),
                    "APPRAISAL_BASE_URL": f"http://127.0.0.1:{port}",
@@ -225,16 +225,6 @@ class ScaleStack:
             self.start(f"portal-{index}", [str(BIN / "appraisal"), "portal", "--host",
                                            "127.0.0.1", "--port", str(port), "--workers", "1"],
                        env, self.root / f"portal-{index}")
-        self.wait_for_prefect_server()
-        deploy = subprocess.run([str(BIN / "appraisal"), "flows", "deploy", "--heartbeat",
-                                 str(HEARTBEAT_SECONDS), "--dead-after",
-                                 str(int(DEAD_AFTER.total_seconds()))],
-                                capture_output=True, env=operator, cwd=self.root)
-        if deploy.returncode:
-            raise RuntimeError(f"appraisal flows deploy failed: {deploy.stdout!r} "
-                               f"{deploy.stderr!r}")
-        for name in ("worker-a", "worker-b"):
-            self.start_worker(name)
         wait_until("two Dask workers joining", lambda: self.dask_workers() == 2, 120,
                    log=self.root / "dask-scheduler.log")
         wait_until("two Prefect workers online", lambda: len(self.online_workers()) == 2, 120,
@@ -286,8 +276,6 @@ def stamp() -> str:
 
 # --- the year's work through the deployments
 
-# The demo's size; the test passes a smaller one (enough batches that a worker is killed
-# with records still to seal, few enough that sealing is not most of the suite's time).
 SIGNED = int(os.environ.get("APPRAISAL_SCALE_RECORDS", "150"))
 OTHERS = 20  # appraisals left open, for the reminders
 
@@ -372,8 +360,7 @@ def a_weekday_after(day: Any) -> Any:
     return day
 
 
-def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print, *,
-                 signed: int = SIGNED) -> Outcome:
+def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print) -> Outcome:
     """Open, remind, send, restart the Prefect server, seal (killing a worker mid-seal),
     send again and shut the other worker down; the caller's settings point at ``stack``."""
     from appraisal_store.actors import Actor
@@ -385,12 +372,12 @@ def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print, *,
 
     outcome = Outcome()
     began = time.monotonic()
-    data = dataset.load(engine(), signed + OTHERS)
+    data = dataset.load(engine(), SIGNED + OTHERS)
     with write_session() as session:
         open_cycles(session=session, actor=Actor.system("scale demo"), year=dataset.YEAR,
                     organisation_codes=data.organisations, dates=resolve_dates(dataset.YEAR),
                     today=dataset.OPENED_ON)
-    say(f"{stamp()} opened the {dataset.YEAR} cycle for {signed + OTHERS} board members")
+    say(f"{stamp()} opened the {dataset.YEAR} cycle for {SIGNED + OTHERS} board members")
     reminders_day = a_weekday_after(resolve_dates(dataset.YEAR).self_assessment_due)
     queued_before = queued_count()
     run = finished(start_run("daily-reminders/daily-reminders",
@@ -408,11 +395,11 @@ def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print, *,
     wait_until("two Prefect workers online again", lambda: len(stack.online_workers()) == 2,
                120, log=stack.root / "worker-a.log")
 
-    ids = prepare_signed_appraisals(engine(), signed)
+    ids = prepare_signed_appraisals(engine(), SIGNED)
     outcome.sealed_ids = ids
     began = time.monotonic()
     runs = [start_run("seal-records/seal-records").id for _ in range(2)]
-    say(f"{stamp()} {signed} appraisals signed by both parties; two sealing runs asked for")
+    say(f"{stamp()} {SIGNED} appraisals signed by both parties; two sealing runs asked for")
     first_running = wait_until("a sealing run sealing", lambda: next(
         (run_id for run_id in runs if sealed_count() >= 10
          and (run := read_run(run_id)).state.is_running() and run.infrastructure_pid), None),
