@@ -102,8 +102,8 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
         InvalidTransition: an appraisal is closed (withdrawn, deferred or complete).
     """
     if closes_on is not None and closes_on < today:
-        raise ValidationFailed(f"The closing date {closes_on} is in the past: choose a day "
-                               f"from {today} on. No round was opened.")
+        raise ValidationFailed(f"The closing date {closes_on:%-d %B %Y} is in the past: "
+                               f"choose a day from {today:%-d %B %Y} on. No round was opened.")
     if nominations is not None and len(appraisal_ids) != 1:
         raise ValidationFailed("Nominations are given for one appraisal at a time.")
     version = current_feedback_form(session, actor)

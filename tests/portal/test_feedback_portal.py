@@ -163,6 +163,24 @@ def test_respondents_answer_from_the_email_and_the_summary_keeps_them_apart(
                 assert not any(n.name in text or n.email in text for n in PEOPLE), pattern
 
 
+def test_a_past_closing_date_is_refused_and_what_was_typed_stays(
+        app, sqlite_board: Board, sign_in_as, clock) -> None:  # type: ignore[no-untyped-def]
+    appraisal_id = sqlite_board.appraisals[DIRECTOR]
+    submit(sqlite_board, DIRECTOR, appraisal_id)
+    appraiser = sign_in_as(APPRAISER)
+    past = clock.now - timedelta(days=30)
+    refused = appraiser.post(f"/appraisals/{appraisal_id}/feedback/open", {
+        "closes_on-day": str(past.day), "closes_on-month": str(past.month),
+        "closes_on-year": str(past.year), "respondent-1-name": PEOPLE[0].name,
+        "respondent-1-email": PEOPLE[0].email})
+    assert refused.status_code == 400
+    assert f"The closing date {past:%-d %B %Y} is in the past" in refused.text
+    kept_day = f'name="closes_on-day" type="text" inputmode="numeric" value="{past.day}"'
+    assert kept_day in refused.text
+    assert f'value="{past.year}"' in refused.text and PEOPLE[0].email in refused.text
+    assert _deliver(clock) == []
+
+
 def test_bad_answers_are_refused_on_the_page_and_a_decline_stops_the_link(
         app, sqlite_board: Board, operator, clock) -> None:  # type: ignore[no-untyped-def]
     appraisal_id = sqlite_board.appraisals[DIRECTOR]
