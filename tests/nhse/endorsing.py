@@ -3,7 +3,10 @@ regional director registered as its endorser."""
 
 from __future__ import annotations
 
-from appraisal_store import sessions
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from appraisal_store import config, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.services.contributors import register_contributor
 from records.configured_seal import ensure_deployment_seal
@@ -41,3 +44,15 @@ def people_id(board: Board, email: str) -> int:
 
     with sessions.read_session() as session:
         return session.execute(select(Person.id).where(Person.email == email)).scalar_one()
+
+
+def emailed_link(key_prefix: str) -> str:
+    """The portal link in the delivered email (an .eml in the outbox) whose idempotency key
+    starts with ``key_prefix``, sent to the regional director."""
+    for file in sorted(Path(config.settings().outbox_dir).glob("*.eml")):
+        email = message_from_bytes(file.read_bytes(), policy=policy.default)
+        if str(email["X-Appraisal-Key"]).startswith(key_prefix):
+            assert email["To"].addresses[0].addr_spec == REGIONAL
+            text = email.get_body(("plain",)).get_content()
+            return next(w for w in text.split() if w.startswith(config.settings().base_url))
+    raise AssertionError(f"no {key_prefix.rstrip(':')} email was delivered")

@@ -4,7 +4,6 @@ in, reads the sealed record and endorses it; the record then carries three signa
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,29 +12,19 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
-from appraisal_store import config, sessions
+from appraisal_store import sessions
 from appraisal_store.models import Record
 from appraisal_store.nhse_tables import Endorsement
 from appraisal_store.vocabulary import RecordStage
 from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
-from tests.nhse.endorsing import REGIONAL, register_regional_director, sealed_complete
+from tests.nhse.endorsing import REGIONAL, emailed_link, register_regional_director, sealed_complete
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - fixture
 from tests.portal.test_browser_review import _sign_in
 from tests.records.appraisals import NED1
 
 pytestmark = pytest.mark.browser
-
-
-def _endorsement_link() -> str:
-    for file in sorted(Path(config.settings().outbox_dir).glob("*.eml")):
-        email = message_from_bytes(file.read_bytes(), policy=policy.default)
-        if str(email["X-Appraisal-Key"]).startswith("endorsement_requested:"):
-            assert email["To"].addresses[0].addr_spec == REGIONAL
-            text = email.get_body(("plain",)).get_content()
-            return next(w for w in text.split() if w.startswith(config.settings().base_url))
-    raise AssertionError("no endorsement request was delivered")
 
 
 @pytest.fixture(name="requested")
@@ -46,7 +35,7 @@ def requested_fixture(server: str, sqlite_board: Board) -> tuple[int, str]:
     appraisal_id = sealed_complete(sqlite_board, NED1)
     later = datetime.now(UTC) + timedelta(minutes=1)
     deliver_messages(due_message_ids(now=later, limit=1000), now=later)
-    return appraisal_id, _endorsement_link()
+    return appraisal_id, emailed_link("endorsement_requested:")
 
 
 def test_the_regional_director_endorses_from_the_emailed_link(

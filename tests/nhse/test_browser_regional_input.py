@@ -5,19 +5,17 @@ director, reads it on the review."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from appraisal_store import config, sessions
+from appraisal_store import sessions
 from appraisal_store.nhse_tables import RegionalInput
 from appraisal_store.services import self_assessment
 from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
-from tests.nhse.endorsing import REGIONAL, register_regional_director
+from tests.nhse.endorsing import REGIONAL, emailed_link, register_regional_director
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - fixture
 from tests.portal.test_browser_review import _sign_in
@@ -26,16 +24,6 @@ from tests.records.appraisals import CHAIR, SID
 
 pytestmark = pytest.mark.browser
 INPUT = "Strong system leadership across the ICS; should chair the collaborative's board."
-
-
-def _input_link() -> str:
-    for file in sorted(Path(config.settings().outbox_dir).glob("*.eml")):
-        email = message_from_bytes(file.read_bytes(), policy=policy.default)
-        if str(email["X-Appraisal-Key"]).startswith("regional_input_requested:"):
-            assert email["To"].addresses[0].addr_spec == REGIONAL
-            text = email.get_body(("plain",)).get_content()
-            return next(w for w in text.split() if w.startswith(config.settings().base_url))
-    raise AssertionError("no request for the regional director's input was delivered")
 
 
 @pytest.fixture(name="requested")
@@ -48,7 +36,7 @@ def requested_fixture(server: str, sqlite_board: Board) -> tuple[int, str]:
                                                appraisal_id=chair)
     later = datetime.now(UTC) + timedelta(minutes=1)
     deliver_messages(due_message_ids(now=later, limit=1000), now=later)
-    return chair, _input_link()
+    return chair, emailed_link("regional_input_requested:")
 
 
 def test_the_regional_director_gives_input_from_the_emailed_link(
