@@ -26,7 +26,6 @@ CLOCK = {"appraisal_store/clock.py"}
 NOT_YET_ON_THE_REQUESTS_CLOCK = {
     "portal/routers/fppt.py",
     "portal/routers/fppt_assessments.py", "portal/routers/fppt_references.py",
-    "portal/routers/regional_input.py",
 }
 # Runs on a thread of its own after the request has answered (sealing, then delivering what
 # the seal queued): like a flow, it acts when it runs.
