@@ -25,7 +25,6 @@ CLOCK = {"appraisal_store/clock.py"}
 # owner routes it through ``Now``/``Today``/``SessionDep``); this list may only shrink.
 NOT_YET_ON_THE_REQUESTS_CLOCK = {
     "portal/routers/fppt.py",
-    "portal/routers/fppt_assessments.py",
 }
 # Runs on a thread of its own after the request has answered (sealing, then delivering what
 # the seal queued): like a flow, it acts when it runs.
