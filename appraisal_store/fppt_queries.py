@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -172,7 +172,3 @@ def outcome_label(outcome: FPPTOutcome | None, state: FPPTYearState) -> str:
     if outcome is not None:
         return outcome.label
     return state.label
-
-
-def signed_at_local(moment: datetime | None) -> date | None:
-    return moment.date() if moment else None

@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from .fppt_checklist import SELF_ATTESTATION, AppliesTo, Check, CheckDue, Checklist
-from .fppt_tables import FPPTCheckEntry, FPPTChecklistVersion, FPPTYear
+from .fppt_tables import FPPTCheckEntry, FPPTYear
 from .fppt_vocabulary import CheckOutcome
 from .models import Appointment, Person
 from .vocabulary import BoardRole
@@ -124,7 +124,3 @@ def self_attestation_entry(statuses: list[CheckStatus]) -> FPPTCheckEntry | None
 def has_concern(statuses: list[CheckStatus]) -> bool:
     return any(s.applies and s.entry is not None and s.entry.outcome is CheckOutcome.CONCERN
                for s in statuses)
-
-
-def checklist_version(session: Session, version_id: int) -> FPPTChecklistVersion | None:
-    return session.get(FPPTChecklistVersion, version_id)

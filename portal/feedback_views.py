@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from appraisal_store.actors import Actor
-from appraisal_store.clock import moment_of
 from appraisal_store.feedback_summary import (
     FeedbackSummary,
     RoundStatus,
@@ -30,7 +29,7 @@ from appraisal_store.services.feedback_forms import form_of
 from appraisal_store.services.frameworks import framework_of
 from competencies.feedback_form import default_feedback_form
 
-from .store import read_session, record_view_alone
+from .store import RequestStore, record_view_alone
 
 SUMMARY_PAGE = "feedback summary"
 
@@ -52,9 +51,10 @@ class FeedbackView:
     groups: list[tuple[str, str]]
 
 
-def feedback_view(actor: Actor, appraisal_id: int, *, beside_names: bool = False
-                  ) -> FeedbackView:
-    """The round as the actor may see it; the summary's showing audited.
+def feedback_view(store: RequestStore, actor: Actor, appraisal_id: int, *,
+                  beside_names: bool = False) -> FeedbackView:
+    """The round as the actor may see it, read from the request's ``store``; the
+    summary's showing audited at the store's moment.
 
     ``beside_names`` is for a page that lists who was asked to those who run the round:
     they get no summary there, so no page shows answers beside the names of those asked
@@ -63,7 +63,7 @@ def feedback_view(actor: Actor, appraisal_id: int, *, beside_names: bool = False
     Raises:
         NotFound: the actor does not stand to the appraisal.
     """
-    with read_session() as session:
+    with store.read() as session:
         appraisal, parties = get_appraisal(session, actor, appraisal_id)
         runs = bool(parties & {Party.APPRAISER, Party.ADMINISTRATOR, Party.SYSTEM})
         status = round_status(session, appraisal_id)
@@ -78,7 +78,7 @@ def feedback_view(actor: Actor, appraisal_id: int, *, beside_names: bool = False
             .where(col(FeedbackRound.appraisal_id) == appraisal_id)).scalar_one_or_none()
         form = form_of(version) if version is not None else default_feedback_form()
     if summary is not None:
-        record_view_alone(actor, appraisal, SUMMARY_PAGE, now=moment_of(session))
+        record_view_alone(actor, appraisal, SUMMARY_PAGE, now=store.now)
     return FeedbackView(
         appraisal_id, runs, Party.APPRAISEE in parties, status is not None,
         status.asked if status else 0, status.answered if status else 0,

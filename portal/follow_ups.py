@@ -43,7 +43,14 @@ def follow_up(work: FollowUps) -> None:
             log.warning("Appraisal %s: the record was not sealed now (%s); the sealing "
                         "schedule will try again", appraisal_id, error)
             continue
-        deliver_messages(due_message_ids(now=utcnow(), limit=100, appraisal_id=appraisal_id))
+        deliver_due(appraisal_id)
+
+
+def deliver_due(appraisal_id: int) -> None:
+    """Deliver the appraisal's messages that are due. At the wall clock, whoever asks: the
+    claims' leases are judged by it, against the other senders of this process and the
+    delivery schedule."""
+    deliver_messages(due_message_ids(now=utcnow(), limit=100, appraisal_id=appraisal_id))
 
 
 def install() -> HandOver[FollowUps]:

@@ -11,6 +11,7 @@ is skipped; a crash between the endorsement and its seal is found by
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
@@ -53,8 +54,10 @@ def _stage_pdf(session: Session, appraisal: Appraisal, stage: RecordStage) -> by
         col(Record.stage) == stage)).scalar_one_or_none()
 
 
-def seal_endorsement(appraisal_id: int, *, seal: Seal | None = None) -> str | None:
-    """Add the endorsement's signature to the complete record and store it.
+def seal_endorsement(appraisal_id: int, *, seal: Seal | None = None,
+                     now: datetime | None = None) -> str | None:
+    """Add the endorsement's signature to the complete record and store it, at ``now``
+    (the endorsing request's moment; the clock's by default).
 
     Returns:
         The endorsed record's SHA-256, or None when there is nothing to do (no
@@ -63,7 +66,7 @@ def seal_endorsement(appraisal_id: int, *, seal: Seal | None = None) -> str | No
     Raises:
         SigningError: the complete record is not stored yet (seal it first).
     """
-    with read_session() as session:
+    with read_session(now=now) as session:
         appraisal = session.get(Appraisal, appraisal_id)
         if appraisal is None:
             return None
@@ -86,7 +89,7 @@ def seal_endorsement(appraisal_id: int, *, seal: Seal | None = None) -> str | No
         "delegate of NHS England's regional director",
         signed_at=endorsement.endorsed_at.astimezone(RECORD_TIME_ZONE),
         seal=seal or deployment_seal(), keywords=[anchor_keyword(anchor)])
-    with write_session() as session:
+    with write_session(now=now) as session:
         locked = session.execute(select(Appraisal).where(col(Appraisal.id) == appraisal_id)
                                  .with_for_update()).scalar_one()
         if locked.record_version != version or _stage_pdf(session, locked,

@@ -3,6 +3,7 @@ emailed link: the page, the record to read, and the endorsement itself."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from appraisal_store.clock import utcnow
 from appraisal_store.errors import NotFound, ValidationFailed
 from appraisal_store.models import Appraisal, Record
 from appraisal_store.services.content_views import record_content_view
@@ -22,6 +22,7 @@ from appraisal_store.services.endorsement import (
 )
 from appraisal_store.vocabulary import RecordStage
 
+from .. import follow_ups
 from ..deps import Csrf, CurrentPerson, SessionDep, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
@@ -75,18 +76,18 @@ def record(store: SessionDep, appraisal_id: RecordId, me: CurrentPerson) -> Resp
         "Cache-Control": "no-store"})
 
 
-def _seal_now(appraisal_id: int) -> None:
-    """Sign the endorsement into the record before the page answers; the sealing sweep
-    finds any that fails here."""
-    from flows.delivery import deliver_messages, due_message_ids
+def _seal_now(appraisal_id: int, now: datetime) -> None:
+    """Sign the endorsement into the record before the page answers, at the endorsing
+    request's moment ``now``, then deliver what is due as the follow-ups do; the sealing
+    sweep finds any that fails here."""
     from records.endorsement import seal_endorsement
     from records.errors import RecordError
 
     try:
-        seal_endorsement(appraisal_id)
+        seal_endorsement(appraisal_id, now=now)
     except RecordError:
         return
-    deliver_messages(due_message_ids(now=utcnow(), limit=100, appraisal_id=appraisal_id))
+    follow_ups.deliver_due(appraisal_id)
 
 
 @router.post("/{appraisal_id}")
@@ -103,5 +104,5 @@ async def endorse_record(request: Request, appraisal_id: RecordId, me: Csrf,
             errors.add("comment", problem.partition(": ")[2] or problem)
         with request_store(request).read() as session:
             return _page(request, session, me, appraisal_id, errors=errors, comment=comment)
-    await run_in_threadpool(_seal_now, appraisal_id)
+    await run_in_threadpool(_seal_now, appraisal_id, now)
     return RedirectResponse(f"/endorsements/{appraisal_id}?done=endorsed", status_code=303)

@@ -36,7 +36,7 @@ MOST_ROWS = 30
 def _page(request: Request, me: SignedIn, appraisal_id: int, *,
           errors: FormErrors | None = None, posted: Mapping[str, Any] | None = None,
           saved: str = "") -> Response:
-    view = feedback_view(me.actor, appraisal_id, beside_names=True)
+    view = feedback_view(request_store(request), me.actor, appraisal_id, beside_names=True)
     return render(request, "feedback/round.html", {
         "view": view, "errors": errors or FormErrors(), "posted": posted or {},
         "rows": NOMINATION_ROWS, "saved": saved, "scale": SCALE_OPTIONS},

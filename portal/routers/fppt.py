@@ -9,7 +9,6 @@ chair's, the senior independent director); to anyone else these pages do not exi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
+from appraisal_store.clock import day_of
 from appraisal_store.errors import NotFound, ValidationFailed
 from appraisal_store.exports import csv_bytes, xlsx_bytes
 from appraisal_store.fppt_exports import esr_sheet
@@ -39,11 +39,10 @@ from appraisal_store.services.fppt_submissions import default_declaration
 from appraisal_store.vocabulary import BoardRole
 from records.fppt_sealing import make_submission
 
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, Today, request_store
 from ..fppt_forms import refusal_page, slug_of, year_of_slug
 from ..paths import RecordId
 from ..rendering import pages, render
-from ..store import read_session
 
 router = APIRouter(prefix="/fppt")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,10 +64,10 @@ class DashboardSection:
     years: list[tuple[str, str, int, int, SubmissionState]]  # year, slug, signed, members
 
 
-def fppt_section(organisation_id: int) -> DashboardSection:
-    """Read for the completion dashboard's FPPT section (a page global: the dashboard's
-    own context stays the appraisal's)."""
-    with read_session() as session:
+def fppt_section(request: Request, organisation_id: int) -> DashboardSection:
+    """Read for the completion dashboard's FPPT section, at the request's store (a page
+    global: the dashboard's own context stays the appraisal's)."""
+    with request_store(request).read() as session:
         years = []
         for year in fppt_years_of(session, organisation_id):
             members = board_year(session, organisation_id, year)
@@ -81,12 +80,13 @@ def fppt_section(organisation_id: int) -> DashboardSection:
 pages.env.globals["fppt_section"] = fppt_section
 
 
-def appraisal_fppt(fppt_year: FPPTYear | None) -> MemberYear | None:
+def appraisal_fppt(request: Request, fppt_year: FPPTYear | None) -> MemberYear | None:
     """The person's FPPT year as their appraisal shows it (its state, outcome, sign-off
-    and self-attestation; a page global, read where the appraisal's FPPT step is shown)."""
+    and self-attestation; a page global, read at the request's store where the
+    appraisal's FPPT step is shown)."""
     if fppt_year is None:
         return None
-    with read_session() as session:
+    with request_store(request).read() as session:
         return member_year(session, fppt_year)
 
 
@@ -94,11 +94,11 @@ pages.env.globals["appraisal_fppt"] = appraisal_fppt
 
 
 @router.get("")
-def overview(request: Request, me: CurrentPerson) -> Response:
+def overview(request: Request, store: SessionDep, me: CurrentPerson, today: Today
+             ) -> Response:
     """Everything of the FPPT the person has a part in: their own years, the boards they
     run, and the years waiting for their sign-off."""
-    today = date.today()
-    with read_session() as session:
+    with store.read() as session:
         own = list(session.execute(select(FPPTYear, col(Organisation.name)).join(
             Organisation, col(Organisation.id) == FPPTYear.organisation_id).where(
             col(FPPTYear.person_id) == me.person.id).order_by(col(FPPTYear.year).desc())))
@@ -115,11 +115,12 @@ def overview(request: Request, me: CurrentPerson) -> Response:
 
 def _dashboard_context(session: Session, me: CurrentPerson, organisation_id: int,
                        year: str) -> dict[str, Any]:
+    """The board's FPPT year, as of the day ``session`` acts on (the request's)."""
     organisation = _board(session, me, organisation_id)
     members = board_year(session, organisation_id, year)
     if not members:
         raise NotFound(f"There is no {year} FPPT year for {organisation.name}.")
-    today = date.today()
+    today = day_of(session)
     return {"organisation": organisation, "year": year, "slug": slug_of(year),
             "members": members, "today": today,
             "checks": checklist_of(session, members[0].year.checklist_version_id).checks,
@@ -133,10 +134,10 @@ def _dashboard_context(session: Session, me: CurrentPerson, organisation_id: int
 
 
 @router.get("/boards/{organisation_id}/{year_slug}")
-def dashboard(request: Request, organisation_id: RecordId, year_slug: str,
+def dashboard(request: Request, store: SessionDep, organisation_id: RecordId, year_slug: str,
               me: CurrentPerson, done: str = "") -> Response:
     year = year_of_slug(year_slug)
-    with read_session() as session:
+    with store.read() as session:
         context = _dashboard_context(session, me, organisation_id, year)
     context["done"] = ("The submission is signed, sealed and recorded as made."
                        if done == "submitted" else None)
@@ -144,12 +145,11 @@ def dashboard(request: Request, organisation_id: RecordId, year_slug: str,
 
 
 @router.get("/boards/{organisation_id}/{year_slug}/sign-off")
-def sign_off_page(request: Request, organisation_id: RecordId, year_slug: str,
-                  me: CurrentPerson) -> Response:
+def sign_off_page(request: Request, store: SessionDep, organisation_id: RecordId,
+                  year_slug: str, me: CurrentPerson, today: Today) -> Response:
     """The chair's sign-off page: each board member and what their sign-off waits for."""
     year = year_of_slug(year_slug)
-    today = date.today()
-    with read_session() as session:
+    with store.read() as session:
         members = [m for m in board_year(session, organisation_id, year)
                    if may_sign_off(session, me.actor, m.year, today)]
         organisation = session.get(Organisation, organisation_id)
@@ -171,12 +171,12 @@ def _export(session: Session, me: CurrentPerson, organisation_id: int, year: str
 
 
 @router.get("/boards/{organisation_id}/{year_slug}/esr.{extension}")
-def esr_export(organisation_id: RecordId, year_slug: str, extension: str,
+def esr_export(store: SessionDep, organisation_id: RecordId, year_slug: str, extension: str,
                me: CurrentPerson) -> Response:
     year = year_of_slug(year_slug)
     if extension not in ("csv", "xlsx"):
         raise NotFound("There is no such page.")
-    with read_session() as session:
+    with store.read() as session:
         organisation, sheet = _export(session, me, organisation_id, year)
     name = f"fppt-esr-{organisation.code}-{year_slug}.{extension}"
     content, media = ((csv_bytes(sheet), "text/csv; charset=utf-8") if extension == "csv"
@@ -186,19 +186,19 @@ def esr_export(organisation_id: RecordId, year_slug: str, extension: str,
 
 
 @router.post("/boards/{organisation_id}/{year_slug}/submission")
-async def submit(request: Request, organisation_id: RecordId, year_slug: str,
-                 me: Csrf) -> Response:
+async def submit(request: Request, store: SessionDep, organisation_id: RecordId,
+                 year_slug: str, me: Csrf) -> Response:
     year = year_of_slug(year_slug)
     form = await request.form()
     declaration = str(form.get("declaration", ""))
-    now = clock_of(request)
+    now = store.now
 
     def made() -> Response:
         try:
             make_submission(actor=me.actor, organisation_id=organisation_id, year=year,
                             declaration=declaration, now=now)
         except ValidationFailed as error:
-            with read_session() as session:
+            with store.read() as session:
                 context = _dashboard_context(session, me, organisation_id, year)
             context["declaration"] = declaration
             return refusal_page(request, "fppt/dashboard.html", context, error,
@@ -209,10 +209,10 @@ async def submit(request: Request, organisation_id: RecordId, year_slug: str,
 
 
 @router.get("/boards/{organisation_id}/{year_slug}/submission.{extension}")
-def submission_file(organisation_id: RecordId, year_slug: str, extension: str,
-                    me: CurrentPerson) -> Response:
+def submission_file(store: SessionDep, organisation_id: RecordId, year_slug: str,
+                    extension: str, me: CurrentPerson) -> Response:
     year = year_of_slug(year_slug)
-    with read_session() as session:
+    with store.read() as session:
         organisation = _board(session, me, organisation_id)
         submission: FPPTSubmission | None = submission_state(
             session, organisation_id, year).submitted

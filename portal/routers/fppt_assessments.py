@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from appraisal_store.clock import day_of
 from appraisal_store.errors import AppraisalError, NotAllowed, NotFound, ValidationFailed
 from appraisal_store.fppt_checklist import SELF_ATTESTATION
 from appraisal_store.fppt_queries import MemberYear, member_year, references_received
@@ -35,11 +35,10 @@ from appraisal_store.services.fppt_access import get_year, may_sign_off, runs_fp
 from appraisal_store.services.fppt_checklists import checklist_of
 
 from ..dates import date_from_form
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, clock_of, request_store
 from ..fppt_forms import posted_fields, refusal_page, slug_of, yes_no
 from ..paths import RecordId
 from ..rendering import render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/fppt")
 CHECK_FIELDS = {"check": "check", "date": "done_on", "outcome": "outcome", "note": "note",
@@ -49,10 +48,11 @@ CHECK_FIELDS = {"check": "check", "date": "done_on", "outcome": "outcome", "note
 
 def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
                         ) -> dict[str, Any]:
+    """The board member's FPPT page, as of the day ``session`` acts on (the request's)."""
     year = get_year(session, me.actor, fppt_year_id)
     member = member_year(session, year)
     organisation = session.get(Organisation, year.organisation_id)
-    today = date.today()
+    today = day_of(session)
     records = runs_fppt(session, me.actor, year.organisation_id) and (
         me.person.id != year.person_id)
     return {"member": member, "organisation": organisation, "slug": slug_of(year.year),
@@ -87,9 +87,9 @@ def _prefilled(member: MemberYear, check_id: str) -> dict[str, str]:
 
 
 @router.get("/assessments/{fppt_year_id}")
-def assessment(request: Request, fppt_year_id: RecordId, me: CurrentPerson,
-               check: str = "", done: str = "") -> Response:
-    with read_session() as session:
+def assessment(request: Request, store: SessionDep, fppt_year_id: RecordId,
+               me: CurrentPerson, check: str = "", done: str = "") -> Response:
+    with store.read() as session:
         context = _assessment_context(session, me, fppt_year_id)
     context["posted"] = _prefilled(context["member"], check)
     context["done"] = DONE.get(done)
@@ -102,14 +102,16 @@ def act_on_year(request: Request, me: CurrentPerson, fppt_year_id: int,
                 template: str = "fppt/assessment.html", where: str | None = None
                 ) -> Response:
     """Run ``action`` in one unit of work; a refusal shows the board member's page again
-    with the problems beside their fields and what was typed kept, nothing written."""
+    with the problems beside their fields and what was typed kept, nothing written. Both
+    at the request's store."""
+    store = request_store(request)
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             action(session)
     except (NotAllowed, NotFound):
         raise
     except AppraisalError as error:
-        with read_session() as session:
+        with store.read() as session:
             context = _assessment_context(session, me, fppt_year_id)
         return refusal_page(request, template, context, error, default_field=default_field,
                         fields=fields, posted=posted)
@@ -194,26 +196,28 @@ def _attestation_context(session: Session, me: CurrentPerson, fppt_year_id: int
 
 
 @router.get("/assessments/{fppt_year_id}/attest")
-def attestation(request: Request, fppt_year_id: RecordId, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def attestation(request: Request, store: SessionDep, fppt_year_id: RecordId,
+                me: CurrentPerson) -> Response:
+    with store.read() as session:
         context = _attestation_context(session, me, fppt_year_id)
     return render(request, "fppt/attest.html", context)
 
 
 @router.post("/assessments/{fppt_year_id}/attest")
-async def sign_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+async def sign_attestation(request: Request, store: SessionDep, fppt_year_id: RecordId,
+                           me: Csrf) -> Response:
     form = await request.form()
     posted = posted_fields(form)
-    today = clock_of(request).date()
+    today = store.now.date()
 
     def act() -> Response:
-        with read_session() as session:
+        with store.read() as session:
             context = _attestation_context(session, me, fppt_year_id)
         answers = {d.id: Answer(yes_no(posted.get(d.id, "")),
                                 posted.get(f"{d.id}-details", ""))
                    for d in context["declarations"]}
         try:
-            with unit_of_work() as session:
+            with store.unit_of_work() as session:
                 attest(session=session, actor=me.actor, fppt_year_id=fppt_year_id,
                        answers=answers, today=today)
         except ValidationFailed as error:
@@ -226,8 +230,8 @@ async def sign_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -
 
 
 @router.get("/evidence/{entry_id}")
-def evidence(entry_id: RecordId, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def evidence(store: SessionDep, entry_id: RecordId, me: CurrentPerson) -> Response:
+    with store.read() as session:
         entry = evidence_of(session, me.actor, entry_id)
         content, name = entry.evidence_file or b"", entry.evidence_file_name or "evidence"
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)

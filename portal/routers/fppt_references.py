@@ -4,7 +4,6 @@ future employer."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from appraisal_store.clock import day_of
 from appraisal_store.errors import NotAllowed, NotFound, ValidationFailed
 from appraisal_store.fppt_tables import BoardMemberReference
 from appraisal_store.models import Organisation, Person
@@ -25,24 +25,24 @@ from appraisal_store.services.fppt_references import (
 )
 from records.fppt_sealing import make_reference
 
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep
 from ..fppt_forms import posted_fields, refusal_page, yes_no
 from ..paths import RecordId
 from ..rendering import render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/fppt")
 
 
 def _reference_context(session: Session, me: CurrentPerson, reference_id: int
                        ) -> dict[str, Any]:
+    """The reference's page, as of the day ``session`` acts on (the request's)."""
     reference = session.get(BoardMemberReference, reference_id)
     if reference is None or not sees_reference(session, me.actor, reference):
         raise NotFound(f"There is no board member reference {reference_id} that you can see.")
     person = session.get(Person, reference.person_id)
     organisation = session.get(Organisation, reference.organisation_id)
     try:
-        check_may_sign_reference(session, me.actor, reference, date.today())
+        check_may_sign_reference(session, me.actor, reference, day_of(session))
         signs = True
     except NotAllowed:
         signs = False
@@ -61,33 +61,34 @@ DONE = {"saved": "The reference was saved. You can come back and finish it later
 
 
 @router.get("/references/{reference_id}")
-def reference_page(request: Request, reference_id: RecordId, me: CurrentPerson,
-                   done: str = "") -> Response:
-    with read_session() as session:
+def reference_page(request: Request, store: SessionDep, reference_id: RecordId,
+                   me: CurrentPerson, done: str = "") -> Response:
+    with store.read() as session:
         context = _reference_context(session, me, reference_id)
     context["done"] = DONE.get(done)
     return render(request, "fppt/reference.html", context)
 
 
 @router.post("/references/{reference_id}")
-async def reference_save(request: Request, reference_id: RecordId, me: Csrf) -> Response:
+async def reference_save(request: Request, store: SessionDep, reference_id: RecordId,
+                         me: Csrf) -> Response:
     form = await request.form()
     posted = posted_fields(form)
-    now = clock_of(request)
+    now = store.now
 
     def act() -> Response:
-        with read_session() as session:
+        with store.read() as session:
             context = _reference_context(session, me, reference_id)
         answers = {s.id: SectionAnswer(yes_no(posted.get(f"{s.id}-answer", "")),
                                    posted.get(s.id, "")) for s in context["sections"]}
         try:
-            with unit_of_work() as session:
+            with store.unit_of_work() as session:
                 save_reference(session=session, actor=me.actor, reference_id=reference_id,
                                answers=answers)
             if posted.get("action") == "sign":
                 make_reference(actor=me.actor, reference_id=reference_id, now=now)
         except ValidationFailed as error:
-            with read_session() as session:
+            with store.read() as session:
                 context = _reference_context(session, me, reference_id)
             return refusal_page(request, "fppt/reference.html", context, error,
                             default_field="reference", posted=posted,
@@ -99,8 +100,8 @@ async def reference_save(request: Request, reference_id: RecordId, me: Csrf) -> 
 
 
 @router.get("/references/{reference_id}/reference.pdf")
-def reference_file(reference_id: RecordId, me: CurrentPerson) -> Response:
-    with read_session() as session:
+def reference_file(store: SessionDep, reference_id: RecordId, me: CurrentPerson) -> Response:
+    with store.read() as session:
         context = _reference_context(session, me, reference_id)
     reference = context["reference"]
     if reference.pdf is None:

@@ -11,17 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from appraisal_store.errors import InvalidTransition, ValidationFailed
 from appraisal_store.services.regional_input import INPUT_LONGEST, give_input, input_page
 
-from ..deps import Csrf, CurrentPerson, clock_of
+from ..deps import Csrf, CurrentPerson, SessionDep, request_store
 from ..paths import RecordId
 from ..rendering import FormErrors, render
-from ..store import read_session, unit_of_work
 
 router = APIRouter(prefix="/regional-input")
 
 
 def _page(request: Request, me: CurrentPerson, appraisal_id: int, *,
           errors: FormErrors | None = None, text: str = "") -> Response:
-    with read_session() as session:
+    with request_store(request).read() as session:
         page = input_page(session, me.actor, appraisal_id)
     return render(request, "regional_input/page.html", {
         "page": page, "errors": errors or FormErrors(), "text": text,
@@ -35,12 +34,12 @@ def page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Respons
 
 
 @router.post("/{appraisal_id}")
-def give(request: Request, appraisal_id: RecordId, me: Csrf,
+def give(request: Request, store: SessionDep, appraisal_id: RecordId, me: Csrf,
          text: Annotated[str, Form()] = "") -> Response:
     try:
-        with unit_of_work() as session:
+        with store.unit_of_work() as session:
             give_input(session=session, actor=me.actor, appraisal_id=appraisal_id, text=text,
-                       now=clock_of(request))
+                       now=store.now)
     except (ValidationFailed, InvalidTransition) as error:
         problems = error.problems if isinstance(error, ValidationFailed) else [error.message]
         summary = error.summary if isinstance(error, ValidationFailed) else error.message

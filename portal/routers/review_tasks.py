@@ -214,7 +214,7 @@ async def save_commentary(request: Request, appraisal_id: RecordId, domain_id: s
 @router.get("/feedback")
 def feedback_page(request: Request, appraisal_id: RecordId, me: CurrentPerson) -> Response:
     return _page(request, me, appraisal_id, "feedback",
-                 feedback=feedback_view(me.actor, appraisal_id))
+                 feedback=feedback_view(request_store(request), me.actor, appraisal_id))
 
 
 @router.post("/feedback")
