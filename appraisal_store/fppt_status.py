@@ -84,7 +84,7 @@ def applicability(session: Session, year: FPPTYear, check: Check,
                 col(Person.id) == year.person_id)).scalar_one():
         return False, "clinically registered members only"
     if check.due is CheckDue.AT_APPOINTMENT and appointment.start_date < starts:
-        return False, f"done at appointment ({appointment.start_date:%d/%m/%Y})"
+        return False, f"done at appointment ({appointment.start_date:%-d %B %Y})"
     if check.due is CheckDue.EVERY_N_YEARS and check.every_years:
         since = date(ends.year - check.every_years, ends.month, ends.day)
         if _done_within(session, year, check, since):

@@ -103,8 +103,9 @@ class FormErrors:
         errors = cls()
         known = fields or {}
         for problem in problems or [summary]:
-            # A field named in words ("from whom: ...") as well as by its id.
-            match = re.match(r"^([a-z_][a-z_ ]*): (.*)$", problem)
+            # A field named in words ("from whom: ...") as well as by its id, which may
+            # be hyphenated ("good-character: ...").
+            match = re.match(r"^([a-z_][a-z_ -]*): (.*)$", problem)
             if match and match.group(1) in known:
                 # Upper-case the first letter only: capitalize() would lower "April".
                 message = match.group(2)

@@ -205,7 +205,7 @@ def start_check_in(*, session: Session, actor: Actor, appraisal_id: int, kind: s
         problems.append(f"kind: '{kind}' is not a kind of check-in (use "
                         + ", ".join(KINDS) + ")")
     if held_on > today:
-        problems.append(f"held on: {held_on.isoformat()} is in the future")
+        problems.append(f"held on: {held_on:%-d %B %Y} is in the future: enter the day it was held")
     if problems:
         raise ValidationFailed("The check-in was not started.", problems)
     if kind == MID_YEAR and session.execute(select(col(CheckIn.id)).where(

@@ -275,7 +275,8 @@ def record_reference_received(*, session: Session, actor: Actor, appointment_id:
     if received_on is None:
         problems.append("date: enter the date it was received")
     elif received_on > today:
-        problems.append(f"date: {received_on} is in the future")
+        problems.append(f"date: {received_on:%-d %B %Y} is in the future: enter the day it "
+                        "was received")
     if problems or received_on is None:
         raise ValidationFailed("The reference received was not recorded.", problems)
     received = ReferenceReceived(appointment_id=appointment_id, from_whom=from_whom.strip(),

@@ -344,10 +344,10 @@ def mark_pack_sent(*, session: Session, actor: Actor, pack_id: int, sent_on: dat
     elif (problem := field_problem(how, longest=CHANNEL_LONGEST)):
         problems.append(f"channel: the channel {problem}")
     if sent_on > today:
-        problems.append(f"sent_on: {sent_on.isoformat()} is in the future")
+        problems.append(f"sent_on: {sent_on:%-d %B %Y} is in the future: enter the day it was sent")
     elif sent_on < pack.built_at.date():
-        problems.append(f"sent_on: {sent_on.isoformat()} is before the pack was built "
-                        f"({pack.built_at.date().isoformat()})")
+        problems.append(f"sent_on: {sent_on:%-d %B %Y} is before the pack was built "
+                        f"({pack.built_at:%-d %B %Y})")
     appraisal_ids = list(session.execute(select(col(SubmissionPackItem.appraisal_id)).where(
         col(SubmissionPackItem.pack_id) == pack_id)).scalars())
     appraisals = [session.get(Appraisal, i) for i in appraisal_ids]

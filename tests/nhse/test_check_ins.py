@@ -119,7 +119,7 @@ def test_the_year_page_records_progress_and_exports_a_pdf(
     early = director.post(f"/appraisals/{appraisal_id}/check-ins",
                           {"kind": "mid-year", "held-on-day": "20", "held-on-month": "11",
                            "held-on-year": "2026"})
-    assert early.status_code == 400 and "is in the future" in early.text
+    assert early.status_code == 400 and "20 November 2026 is in the future" in early.text
     started = director.post(f"/appraisals/{appraisal_id}/check-ins",
                             {"kind": "mid-year", "held-on-day": "20", "held-on-month": "10",
                              "held-on-year": "2026"})

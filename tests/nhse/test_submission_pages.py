@@ -61,7 +61,7 @@ def test_the_secretary_builds_downloads_and_records_the_pack(
     future = secretary.post(f"/submission-packs/{pack.id}/sent",
                             {f"sent-{pack.id}-day": "1", f"sent-{pack.id}-month": "10",
                              f"sent-{pack.id}-year": "2026", "channel": "Upload"})
-    assert future.status_code == 400 and "is in the future" in future.text
+    assert future.status_code == 400 and "1 October 2026 is in the future" in future.text
     sent = secretary.post(f"/submission-packs/{pack.id}/sent",
                           {f"sent-{pack.id}-day": "10", f"sent-{pack.id}-month": "9",
                            f"sent-{pack.id}-year": "2026",
