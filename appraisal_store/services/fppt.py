@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import moment_of
+from ..clock import day_of, moment_of
 from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..fppt_checklist import SELF_ATTESTATION
 from ..fppt_status import (
@@ -30,8 +30,10 @@ from ..fppt_tables import FPPTCheckEntry, FPPTYear
 from ..fppt_vocabulary import CheckOutcome, FPPTOutcome, FPPTYearState
 from ..models import Appointment, Person
 from ..names import text_problems
+from ..outbox import queue_messages
 from .fppt_access import check_may_record, check_may_sign_off, get_year, runs_fppt
 from .fppt_checklists import checklist_of
+from .fppt_submissions import sign_off_requests
 from .self_assessment import known
 
 # An evidence file is a screenshot or a scanned letter.
@@ -59,12 +61,26 @@ def _refresh_state(session: Session, year: FPPTYear) -> None:
         return
     statuses = check_statuses(session, year, checklist_of(session, year.checklist_version_id))
     if not missing_for_sign_off(statuses):
+        was_ready = year.state is FPPTYearState.READY_FOR_SIGN_OFF
         year.state = FPPTYearState.READY_FOR_SIGN_OFF
+        session.add(year)
+        if not was_ready:
+            # Told now, in this transaction (delivered as soon as it commits); the daily
+            # sweep's request has the same key, so nobody is told twice.
+            queue_messages(session, sign_off_requests(session, day_of(session),
+                                                      year_id=year.id))
+        return
     elif any(s.recorded for s in statuses):
         year.state = FPPTYearState.IN_PROGRESS
     else:
         year.state = FPPTYearState.NOT_STARTED
     session.add(year)
+
+
+def _opening(text: str, words: int = 8) -> str:
+    """A declaration's first few words, quoted, to name it in a message."""
+    parts = text.split()
+    return "“" + " ".join(parts[:words]) + ("…" if len(parts) > words else "") + "”"
 
 
 def _check_open(year: FPPTYear, what: str) -> None:
@@ -103,10 +119,12 @@ def record_check(*, session: Session, actor: Actor, fppt_year_id: int, check_id:
         problems.append(f"outcome: '{outcome}' is not one of: "
                         + ", ".join(o.value for o in CheckOutcome))
     if done_on > today:
-        problems.append(f"date: {done_on} is in the future")
+        problems.append(f"date: {done_on:%-d %B %Y} is in the future: enter the day it "
+                        "was done")
     starts, _ = year_bounds(year.year)
     if done_on < date(starts.year - 1, starts.month, starts.day):
-        problems.append(f"date: {done_on} is more than a year before the {year.year} year")
+        problems.append(f"date: {done_on:%-d %B %Y} is more than a year before the "
+                        f"{year.year} year")
     problems += text_problems({"the note": note, "the mitigation": mitigation,
                                "the evidence reference": evidence_reference})
     if evidence is not None:
@@ -176,10 +194,12 @@ def attest(*, session: Session, actor: Actor, fppt_year_id: int,
     problems = []
     for declaration in checklist.declarations:
         given = answers.get(declaration.id)
+        # Named by its opening words: eight "answer yes or no" in a row would not say which.
+        quoted = _opening(declaration.text)
         if given is None or given.answer is None:
-            problems.append(f"{declaration.id}: answer yes or no")
+            problems.append(f"{declaration.id}: answer yes or no to {quoted}")
         elif given.answer and not given.details.strip():
-            problems.append(f"{declaration.id}: give the details of a yes")
+            problems.append(f"{declaration.id}: give the details of your yes to {quoted}")
     problems += text_problems({f"the details of {k}": a.details for k, a in answers.items()})
     if problems:
         raise ValidationFailed("The self-attestation was not signed.", problems)
@@ -190,6 +210,33 @@ def attest(*, session: Session, actor: Actor, fppt_year_id: int,
                    CheckOutcome.CONCERN if yes else CheckOutcome.CLEAR,
                    note=("Declared: " + ", ".join(yes)) if yes else "Nothing to declare",
                    answers=stored)
+
+
+def mitigate_self_attestation(*, session: Session, actor: Actor, fppt_year_id: int,
+                              mitigation: str) -> FPPTCheckEntry:
+    """The mitigation of what a director declared (a yes in the self-attestation), recorded
+    by the company secretary or the chair: a new entry superseding the attestation, with
+    its date, answers and note, so the director's declaration is kept as they signed it.
+
+    Raises:
+        NotFound / NotAllowed / InvalidTransition: as for :func:`record_check`.
+        ValidationFailed: no mitigation written, or the attestation declares nothing.
+    """
+    year = get_year(session, actor, fppt_year_id, for_update=True)
+    check_may_record(session, actor, year)
+    _check_open(year, "recording a mitigation")
+    signed = current_entries(year_entries(session, year.id or 0)).get(SELF_ATTESTATION)
+    problems = []
+    if signed is None or signed.outcome is not CheckOutcome.CONCERN:
+        problems.append("mitigation: the self-attestation declares nothing to mitigate")
+    elif not mitigation.strip():
+        problems.append("mitigation: write how what was declared is mitigated")
+    problems += text_problems({"the mitigation": mitigation})
+    if problems or signed is None:
+        raise ValidationFailed("The mitigation was not recorded.", problems)
+    return _append(session, actor, year, SELF_ATTESTATION, signed.done_on, signed.outcome,
+                   note=signed.note, mitigation=mitigation, answers=signed.answers,
+                   supersedes_id=signed.id)
 
 
 def mark_not_required(*, session: Session, actor: Actor, fppt_year_id: int,

@@ -149,7 +149,7 @@ def queue_fppt_reminders(*, session: Session, today: date) -> int:
                                 "path": submission_path(organisation_id, year)})
             for name, email in _people_to_remind(session, organisation_id, today)]
     messages += _attestation_requests(session)
-    messages += _sign_off_requests(session, today)
+    messages += sign_off_requests(session, today)
     for reference in session.execute(select(BoardMemberReference).where(
             col(BoardMemberReference.state) == ReferenceState.OPEN)).scalars():
         # Told once when it opens, then ahead of and after its due date.
@@ -195,16 +195,19 @@ def _attestation_requests(session: Session) -> list[QueuedMessage]:
             for year, name, email, organisation in rows]
 
 
-def _sign_off_requests(session: Session, today: date) -> list[QueuedMessage]:
+def sign_off_requests(session: Session, today: date, *, year_id: int | None = None
+                      ) -> list[QueuedMessage]:
     """Whoever signs a year off is told once, when every applicable check is recorded:
     the chair, or for the chair's own year the senior independent director (the deputy
-    chair where there is none)."""
+    chair where there is none). Every year ready for sign-off, or only ``year_id``'s."""
     messages = []
-    rows = session.execute(
-        select(FPPTYear, col(Person.name), col(Organisation.name))
-        .join(Person, col(Person.id) == FPPTYear.person_id)
-        .join(Organisation, col(Organisation.id) == FPPTYear.organisation_id)
-        .where(col(FPPTYear.state) == FPPTYearState.READY_FOR_SIGN_OFF)).tuples()
+    query = (select(FPPTYear, col(Person.name), col(Organisation.name))
+             .join(Person, col(Person.id) == FPPTYear.person_id)
+             .join(Organisation, col(Organisation.id) == FPPTYear.organisation_id)
+             .where(col(FPPTYear.state) == FPPTYearState.READY_FOR_SIGN_OFF))
+    if year_id is not None:
+        query = query.where(col(FPPTYear.id) == year_id)
+    rows = session.execute(query).tuples()
     for year, member, organisation in rows:
         signer = (chairs_signer(session, year.organisation_id, today)
                   if year.role is BoardRole.CHAIR else BoardRole.CHAIR)

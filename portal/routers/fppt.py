@@ -124,7 +124,7 @@ def _dashboard_context(session: Session, me: CurrentPerson, organisation_id: int
     return {"organisation": organisation, "year": year, "slug": slug_of(year),
             "members": members, "today": today,
             "checks": checklist_of(session, members[0].year.checklist_version_id).checks,
-            "overdue": [(m, c) for m in members for c in m.overdue(today)],
+            "overdue": [(m, late) for m in members if (late := m.overdue(today))],
             "submission": submission_state(session, organisation_id, year),
             "references": references(session, organisation_id=organisation_id),
             "is_chair": me.person.id is not None and any(

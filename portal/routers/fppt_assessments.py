@@ -27,6 +27,7 @@ from appraisal_store.services.fppt import (
     attest,
     evidence_of,
     mark_not_required,
+    mitigate_self_attestation,
     record_chair_decision,
     record_check,
     sign_off,
@@ -55,7 +56,14 @@ def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
     today = day_of(session)
     records = runs_fppt(session, me.actor, year.organisation_id) and (
         me.person.id != year.person_id)
-    return {"member": member, "organisation": organisation, "slug": slug_of(year.year),
+    signed = next((s.entry for s in member.checks
+                   if s.check.id == SELF_ATTESTATION and s.entry is not None), None)
+    answers = (signed.answers or {}) if signed is not None else {}
+    declared = [(d.text, answers[d.id].get("details", "")) for d in
+                checklist_of(session, year.checklist_version_id).declarations
+                if answers.get(d.id, {}).get("answer")]
+    return {"member": member, "declared": declared, "organisation": organisation,
+            "slug": slug_of(year.year),
             "received": references_received(session, year.appointment_id),
             "records": records, "signs": may_sign_off(session, me.actor, year, today),
             "own": me.person.id == year.person_id, "outcomes": list(CheckOutcome),
@@ -64,6 +72,7 @@ def _assessment_context(session: Session, me: CurrentPerson, fppt_year_id: int
 
 DONE = {"recorded": "The check was recorded.", "signed": "The FPPT is signed off.",
         "decided": "Your decision was recorded.",
+        "mitigated": "The mitigation of the self-attestation was recorded.",
         "not-required": "The FPPT is marked not required this year.",
         "attested": "Your self-attestation is signed: the company secretary and the chair "
                     "can see it.",
@@ -171,6 +180,18 @@ async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response
             decision=posted.get("decision", ""), now=now),
         fields={"decision": "decision"}, default_field="decision", done="decided",
         posted=posted)
+
+
+@router.post("/assessments/{fppt_year_id}/attestation-mitigation")
+async def mitigate_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
+    form = await request.form()
+    posted = posted_fields(form)
+    return await run_in_threadpool(
+        act_on_year, request, me, fppt_year_id, lambda session: mitigate_self_attestation(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
+            mitigation=posted.get("attestation_mitigation", "")),
+        fields={"mitigation": "attestation_mitigation"},
+        default_field="attestation_mitigation", done="mitigated", posted=posted)
 
 
 @router.post("/assessments/{fppt_year_id}/not-required")

@@ -18,12 +18,16 @@ from appraisal_store.fppt_vocabulary import FPPTOutcome, FPPTYearState
 from appraisal_store.models import AuditEvent, OutboxMessage, Person
 from appraisal_store.services.administration import withdraw
 from appraisal_store.services.fppt import (
+    Answer,
     EvidenceFile,
+    attest,
     mark_not_required,
+    mitigate_self_attestation,
     record_chair_decision,
     record_check,
     sign_off,
 )
+from appraisal_store.services.fppt_checklists import checklist_of
 from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from appraisal_store.services.fppt_years import appraisal_fppt_gaps
 from appraisal_store.services.people import import_people
@@ -190,6 +194,45 @@ def test_a_concern_needs_its_mitigation_before_sign_off(board: Board) -> None:
     assert entries[1].supersedes_id == entries[0].id
 
 
+def test_a_declaration_in_the_self_attestation_is_mitigated_then_signed_off(
+        board: Board) -> None:
+    """A yes in the self-attestation is a concern only the secretary or the chair can
+    mitigate (the director cannot record their own); the declaration is kept as signed."""
+    record_applicable(board, FINANCE)
+    year = year_of(board, FINANCE)
+    with sessions.write_session() as session:
+        checklist_declarations = [d.id for d in checklist_of(
+            session, year.checklist_version_id).declarations]
+        signed = attest(session=session, actor=board.actor(FINANCE), fppt_year_id=year.id or 0,
+                        answers={d: Answer(d == "interests", "A new trusteeship"
+                                           if d == "interests" else "")
+                                 for d in checklist_declarations}, today=TODAY)
+    assert year_of(board, FINANCE).state is FPPTYearState.IN_PROGRESS  # not ready yet
+    refusals = [(FINANCE, "Mitigated", NotAllowed), (SECRETARY, "  ", ValidationFailed)]
+    for who, mitigation, refused in refusals:
+        with sessions.write_session() as session, pytest.raises(refused):
+            mitigate_self_attestation(session=session, actor=board.actor(who),
+                                      fppt_year_id=year.id or 0, mitigation=mitigation)
+    with sessions.write_session() as session:
+        mitigated = mitigate_self_attestation(
+            session=session, actor=board.actor(SECRETARY), fppt_year_id=year.id or 0,
+            mitigation="Declared to the board; she steps out of hospice contract decisions")
+    assert (mitigated.supersedes_id, mitigated.answers, mitigated.done_on) == (
+        signed.id, signed.answers, signed.done_on)
+    assert year_of(board, FINANCE).state is FPPTYearState.READY_FOR_SIGN_OFF
+    with sessions.write_session() as session:
+        sign_off(session=session, actor=board.actor(CHAIR), fppt_year_id=year.id or 0,
+                 outcome="fit_and_proper_with_mitigation", now=NOW)
+    # A clear self-attestation has nothing to mitigate.
+    attest_clear(board, CHAIR)
+    with sessions.write_session() as session, pytest.raises(ValidationFailed) as nothing:
+        mitigate_self_attestation(session=session, actor=board.actor(SECRETARY),
+                                  fppt_year_id=year_of(board, CHAIR).id or 0,
+                                  mitigation="Nothing")
+    assert nothing.value.problems == [
+        "mitigation: the self-attestation declares nothing to mitigate"]
+
+
 def test_an_evidence_file_is_kept_with_its_hash(board: Board) -> None:
     year_id = year_of(board, FINANCE).id or 0
     with sessions.write_session() as session:
@@ -202,7 +245,8 @@ def test_an_evidence_file_is_kept_with_its_hash(board: Board) -> None:
 
 @pytest.mark.parametrize("change, named", [
     ({"check_id": "horoscope"}, "unknown check id 'horoscope'"),
-    ({"done_on": date(2025, 12, 2)}, "2025-12-02 is in the future"),
+    ({"done_on": date(2025, 12, 2)}, "2 December 2025 is in the future"),
+    ({"done_on": date(2024, 1, 5)}, "5 January 2024 is more than a year before the 2025/26"),
     ({"outcome": "fine"}, "'fine' is not one of: clear, concern, not-applicable"),
 ])
 def test_bad_checks_are_refused_naming_what_is_wrong(board: Board, change: dict[str, object],

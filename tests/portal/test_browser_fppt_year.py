@@ -228,6 +228,8 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
                         (SID, "Sam Independent")):
         chair = _follow(browser, server, _link("fppt_sign_off", CHAIR, about=name), CHAIR,
                         console)
+        chair.click("#ready a")  # the page opens on the checks; the sign-off is below
+        assert chair.url.endswith("#sign-off")
         chair.check("input[name=fppt_outcome][value=fit_and_proper]")
         chair.click("button:has-text('Sign off')")
         if email == SID:

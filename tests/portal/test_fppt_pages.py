@@ -44,7 +44,14 @@ def test_the_year_from_first_check_to_sign_off(
 
     refused = director.post(f"/fppt/assessments/{year.id}/attest",
                             {**_declarations(board), "convictions": "yes"})
-    assert refused.status_code == 400 and "Give the details of a yes" in refused.text
+    assert refused.status_code == 400
+    assert "Give the details of your yes to “I have a conviction, caution" in refused.text
+    # Each problem is tied to its declaration, hyphenated ids too, and names it.
+    unanswered = {**_declarations(board)}
+    del unanswered["good-character"]
+    missing = director.post(f"/fppt/assessments/{year.id}/attest", unanswered)
+    assert missing.status_code == 400 and 'href="#good-character"' in missing.text
+    assert "Answer yes or no to “I have been involved in, or privy to," in missing.text
     signed = director.post(f"/fppt/assessments/{year.id}/attest", _declarations(board))
     assert signed.status_code == 303
     record_applicable(board, FINANCE, skip=("dbs",))
@@ -73,7 +80,7 @@ def test_other_board_members_see_nothing_and_bad_checks_are_named(
         "check": "dbs", "done_on-day": "1", "done_on-month": "1", "done_on-year": "2099",
         "outcome": "fine"})
     assert answer.status_code == 400
-    assert "2099-01-01 is in the future" in answer.text
+    assert "1 January 2099 is in the future" in answer.text
     assert "&#39;fine&#39; is not one of" in answer.text
     with sessions.read_session() as session:
         assert session.execute(select(FPPTCheckEntry)).first() is None
@@ -132,3 +139,60 @@ def test_the_appointment_on_the_board_members_page(
     with sessions.read_session() as session:
         actions = set(session.execute(select(AuditEvent.action)).scalars())
     assert {"reference_received", "clinical_registration_set"} <= actions
+
+
+def test_the_dashboard_lists_overdue_checks_once_per_board_member(
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient]) -> None:
+    """The year is over (the portal's clock is today's): every check not recorded is late,
+    and each board member's are on one line, linked to their page."""
+    import re
+
+    year = year_of(sqlite_board, FINANCE)
+    secretary = sign_in_as("cosec@rx1.nhs.uk")
+    board_page = f"/fppt/boards/{sqlite_board.organisation_id}/2025-26"
+
+    def finance_line() -> tuple[int, str]:
+        page = secretary.get(board_page).text
+        lines = re.findall(r'<li><a class="nhsuk-link" href="/fppt/assessments/(\d+)">'
+                           r"([^<]+)</a>: (\d+) overdue", page)
+        assert len({name for _, name, _ in lines}) == len(lines) > 1  # one line each
+        total = int(re.search(r"(\d+) checks? overdue", page).group(1))  # type: ignore[union-attr]
+        assert total == sum(int(count) for *_, count in lines)
+        line = next(line for line in lines if line[0] == str(year.id))
+        return int(line[2]), page
+
+    before, page = finance_line()
+    assert "Priya Shah</a>: " in page and "Disclosure and Barring Service check" in page
+    secretary.post(f"/fppt/assessments/{year.id}/checks", {
+        "check": "dbs", "done_on-day": "20", "done_on-month": "11", "done_on-year": "2025",
+        "outcome": "clear"})
+    assert finance_line()[0] == before - 1
+
+
+def test_a_yes_in_the_self_attestation_is_shown_and_mitigated_on_the_page(
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient]) -> None:
+    year = year_of(sqlite_board, FINANCE)
+    record_applicable(sqlite_board, FINANCE)
+    director = sign_in_as(FINANCE)
+    signed = director.post(f"/fppt/assessments/{year.id}/attest", {
+        **_declarations(sqlite_board), "interests": "yes",
+        "interests-details": "A trustee of a local hospice since March"})
+    assert signed.status_code == 303
+    secretary = sign_in_as("cosec@rx1.nhs.uk")
+    page = secretary.get(f"/fppt/assessments/{year.id}").text
+    # The declaration in its words, with the details, signed by the director.
+    assert "I have an interest, new since my last declaration" in page
+    assert "A trustee of a local hospice since March" in page
+    assert 'href="#attestation-mitigation"' in page and 'id="attestation-mitigation"' in page
+    empty = secretary.post(f"/fppt/assessments/{year.id}/attestation-mitigation",
+                           {"attestation_mitigation": ""})
+    assert empty.status_code == 400
+    assert 'href="#attestation_mitigation"' in empty.text  # tied to the field
+    mitigated = secretary.post(f"/fppt/assessments/{year.id}/attestation-mitigation",
+                               {"attestation_mitigation": "Declared to the board"})
+    assert mitigated.status_code == 303
+    page = secretary.get(f"/fppt/assessments/{year.id}").text
+    assert "Mitigation (Ruth Clarke): Declared to the board" in page
+    assert "A trustee of a local hospice since March" in page  # the declaration is kept
+    assert 'id="attestation-mitigation"' not in page  # nothing left to mitigate
+    assert year_of(sqlite_board, FINANCE).state is FPPTYearState.READY_FOR_SIGN_OFF
