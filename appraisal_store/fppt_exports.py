@@ -71,5 +71,5 @@ def _reference_state(reference: ReferenceRow | None) -> str:
     if reference is None:
         return ""
     if reference.reference.signed_at is not None:
-        return f"completed {reference.reference.signed_at.date().isoformat()}"
-    return f"not completed (due {reference.reference.due_on.isoformat()})"
+        return f"completed {reference.reference.signed_at:%-d %B %Y}"
+    return f"not completed (due {reference.reference.due_on:%-d %B %Y})"

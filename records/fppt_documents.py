@@ -11,18 +11,21 @@ from io import BytesIO
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from appraisal_store.exports import Sheet, cell_text
+from appraisal_store.exports import Cell, Sheet, cell_text
 from records.errors import SigningError
 from records.pdf_signing import signature_reason
 from records.seal import Seal
 from records.typography import BODY_FONT, BOLD_FONT, NHS_BLUE, PALE_BLUE, markup, register_fonts
 
 __all__ = ["Signer", "reference_pdf", "seal_document", "submission_pdf"]
+
+MARGIN = 15 * mm
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,12 @@ def _styles() -> dict[str, ParagraphStyle]:
             "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5)}
 
 
-def _render(story: list[object], title: str, issued_on: date) -> bytes:
+def _render(story: list[object], title: str, issued_on: date, *,
+            pagesize: tuple[float, float] = A4) -> bytes:
     buffer = BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, title=title, author="Board appraisal",
-                                 leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                                 bottomMargin=15 * mm, invariant=1)
+    document = SimpleDocTemplate(buffer, pagesize=pagesize, title=title, author="Board appraisal",
+                                 leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                                 bottomMargin=MARGIN, invariant=1)
     stamp = f"D:{issued_on:%Y%m%d}000000+00'00'"
 
     def dated(canvas: object, _document: object) -> None:
@@ -59,11 +63,41 @@ def _render(story: list[object], title: str, issued_on: date) -> bytes:
     return buffer.getvalue()
 
 
-def _table(sheet: Sheet, styles: dict[str, ParagraphStyle]) -> Table:
-    rows = [[Paragraph(markup(c), styles["cell"]) for c in sheet.columns]]
-    rows += [[Paragraph(markup(cell_text(v)), styles["cell"]) for v in line]
-             for line in sheet.lines]
-    table = Table(rows, repeatRows=1)
+def _pdf_cell(value: Cell) -> str:
+    """A cell as a reader sees it on paper: a date in words (the spreadsheet keeps real
+    dates), anything else as on the page."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"{value:%-d %b %Y}"
+    return cell_text(value)
+
+
+def _column_widths(texts: list[list[str]], width: float, style: ParagraphStyle
+                   ) -> list[float]:
+    """Each column at least as wide as its longest word (narrower, and ReportLab splits the
+    word across lines), the rest of ``width`` shared in proportion to how much more its
+    text wants, so a long mitigation note wraps and a yes or no does not take a fifth."""
+    padding = 14  # the cell's own padding (6 points each side), and a little to spare
+    columns = list(zip(*texts, strict=True))
+
+    def wide(text: str) -> float:
+        return float(stringWidth(text, BOLD_FONT, style.fontSize)) + padding
+
+    floors = [max(wide(word) for cell in column for word in cell.split() or [""])
+              for column in columns]
+    wants = [max(min(wide(cell), width / 3) for cell in column) for column in columns]
+    spare = width - sum(floors)
+    if spare <= 0:
+        return [floor * width / sum(floors) for floor in floors]
+    extra = [want - floor for floor, want in zip(floors, wants, strict=True)]
+    share = sum(extra) or 1.0
+    return [floor + spare * more / share for floor, more in zip(floors, extra, strict=True)]
+
+
+def _table(sheet: Sheet, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    texts = [list(sheet.columns)] + [[_pdf_cell(v) for v in line] for line in sheet.lines]
+    rows = [[Paragraph(markup(text), styles["cell"]) for text in line] for line in texts]
+    table = Table(rows, repeatRows=1,
+                  colWidths=_column_widths(texts, width, styles["cell"]))
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), PALE_BLUE),
                                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#AEB7BD")),
                                ("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -81,10 +115,12 @@ def submission_pdf(*, organisation: str, region: str, year: str, declaration: st
         Paragraph("The chair's declaration", styles["heading"]),
         Paragraph(markup(declaration), styles["body"]),
         Paragraph(markup(f"Signed by {chair.name}, {chair.role}, on "
-                         f"{chair.at:%d %B %Y}."), styles["body"]),
+                         f"{chair.at:%-d %B %Y}."), styles["body"]),
         Paragraph("Board members", styles["heading"]),
-        _table(sheet, styles)]
-    return _render(story, f"FPPT submission {organisation} {year}", chair.at.date())
+        # Landscape: a line per board member has ten columns.
+        _table(sheet, styles, landscape(A4)[0] - 2 * MARGIN)]
+    return _render(story, f"FPPT submission {organisation} {year}", chair.at.date(),
+                   pagesize=landscape(A4))
 
 
 def reference_pdf(*, organisation: str, person: str, role: str, left_on: date, reason: str,
@@ -93,13 +129,13 @@ def reference_pdf(*, organisation: str, person: str, role: str, left_on: date, r
     styles = _styles()
     story: list[object] = [
         Paragraph("Board Member Reference", styles["title"]),
-        Paragraph(markup(f"{person}, {role}, {organisation}. Left on {left_on:%d %B %Y}: "
+        Paragraph(markup(f"{person}, {role}, {organisation}. Left on {left_on:%-d %B %Y}: "
                          f"{reason}"), styles["body"])]
     for title, answer in sections:
         story += [Paragraph(markup(title), styles["heading"]),
                   Paragraph(markup(answer), styles["body"])]
     story += [Spacer(1, 6 * mm), Paragraph(markup(
-        f"Signed by {chair.name}, {chair.role}, on {chair.at:%d %B %Y}."), styles["body"])]
+        f"Signed by {chair.name}, {chair.role}, on {chair.at:%-d %B %Y}."), styles["body"])]
     return _render(story, f"Board Member Reference {person}", chair.at.date())
 
 

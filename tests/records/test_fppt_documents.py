@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from asn1crypto import x509 as asn1_x509
@@ -75,6 +80,31 @@ def test_the_submission_is_sealed_and_its_signature_validates(board: Board,
     assert sheet is not None
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert "Alan Leaver" in names and "Nguyễn Thị Hoa" in names
+
+
+def test_the_submission_reads_on_paper(board: Board, seal: Seal, tmp_path: Path) -> None:
+    """Landscape, each column wide enough for its longest word (a narrow one splits
+    "Interim" as "Interi m"), dates in words; poppler reads the text back."""
+    _sign_off_everyone(board)
+    submission = make_submission(actor=board.actor("chair@rx1.nhs.uk"),
+                                 organisation_id=board.organisation_id, year="2025/26",
+                                 declaration="I declare.", now=SIGNED_AT, seal=seal)
+    box = PdfFileReader(io.BytesIO(submission.pdf)).root["/Pages"]["/Kids"][0]["/MediaBox"]
+    width, height = float(box[2]), float(box[3])
+    assert width > height
+    if shutil.which("pdftotext") is None:
+        reason = "pdftotext is not installed (Debian: apt-get install poppler-utils)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; under CI=true this test must run")
+        pytest.skip(reason)
+    source = tmp_path / "submission.pdf"
+    source.write_bytes(submission.pdf)
+    words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(source), "-"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    for whole in ("Interim", "Reference", "Signed off by", "Gruffydd", "Nguyễn Thị Hoa"):
+        assert whole in " ".join(words), whole
+    assert "1 June 2026." in " ".join(words)  # the chair's signature
+    assert not [word for word in words if re.fullmatch(r"\d{4}-\d{2}-\d{2}", word)]
 
 
 def test_a_reference_is_sealed_and_its_signature_validates(board: Board, seal: Seal) -> None:
