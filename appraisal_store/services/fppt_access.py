@@ -14,7 +14,7 @@ from ..actors import Actor
 from ..clock import day_of
 from ..errors import NotAllowed, NotFound
 from ..fppt_tables import FPPTYear
-from ..models import Appointment
+from ..models import Appointment, Person
 from ..vocabulary import BoardRole
 from .access import current_roles
 
@@ -95,3 +95,16 @@ def check_may_sign_off(session: Session, actor: Actor, year: FPPTYear, on: date)
         who = (f"the {chairs_signer(session, year.organisation_id, on).label.lower()}"
                if year.role is BoardRole.CHAIR else "the chair")
         raise NotAllowed(f"Only {who} signs off this FPPT.")
+
+
+def board_members_in_role(session: Session, organisation_id: int, role: BoardRole, on: date,
+                          *, besides: int | None = None) -> list[tuple[str, str]]:
+    """The name and email of whoever holds ``role`` on the board on ``on`` (but the person
+    ``besides``): who is asked to sign a year off or a reference."""
+    return [(name, email) for name, email in session.execute(
+        select(col(Person.name), col(Person.email))
+        .join(Appointment, col(Appointment.person_id) == Person.id)
+        .where(col(Appointment.organisation_id) == organisation_id,
+               col(Appointment.role) == role, col(Appointment.start_date) <= on,
+               col(Appointment.end_date).is_(None) | (col(Appointment.end_date) >= on),
+               col(Person.id) != (besides or 0))).tuples()]

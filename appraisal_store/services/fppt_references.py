@@ -14,16 +14,17 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
-from ..clock import moment_of
+from ..clock import day_of, moment_of
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..fppt_checklist import ReferenceSection, SectionKind
 from ..fppt_tables import BoardMemberReference, FPPTYear, ReferenceReceived
 from ..fppt_vocabulary import FPPTYearState, ReferenceState
 from ..models import Appointment, Appraisal, Organisation, Person
 from ..names import field_problem, text_problems
+from ..outbox import QueuedMessage, queue_messages
 from ..vocabulary import OPEN_STATES, BoardRole
 from .access import current_roles
-from .fppt_access import chairs_signer, runs_fppt
+from .fppt_access import board_members_in_role, chairs_signer, runs_fppt
 from .fppt_checklists import checklist_of, current_checklist_version
 
 FROM_WHOM_LONGEST = 300
@@ -203,6 +204,7 @@ def save_reference(*, session: Session, actor: Actor, reference_id: int,
     problems += text_problems({f"the section {k}": a.text for k, a in answers.items()})
     if problems:
         raise ValidationFailed("The reference was not saved.", problems)
+    was_complete = not reference_gaps(reference)
     merged = dict(reference.answers)
     for key, given in answers.items():
         merged[key] = {"answer": given.answer, "text": given.text.strip()}
@@ -211,7 +213,27 @@ def save_reference(*, session: Session, actor: Actor, reference_id: int,
     record_event(session, actor, "reference_saved", subject_type="board_member_reference",
                  subject_id=reference_id, organisation_id=reference.organisation_id,
                  details={"sections": sorted(answers)})
+    if not was_complete and not reference_gaps(reference):
+        queue_messages(session, _signing_requests(session, reference))
     return reference
+
+
+def _signing_requests(session: Session, reference: BoardMemberReference
+                      ) -> list[QueuedMessage]:
+    """Whoever signs the reference is told, once, that every section is complete."""
+    today = day_of(session)
+    leaver = session.get(Appointment, reference.appointment_id)
+    person = session.get(Person, reference.person_id)
+    organisation = session.get(Organisation, reference.organisation_id)
+    assert leaver is not None and person is not None and organisation is not None
+    signer = (chairs_signer(session, reference.organisation_id, today)
+              if leaver.role is BoardRole.CHAIR else BoardRole.CHAIR)
+    return [QueuedMessage(
+        f"reference_sign:{reference.id}:{email}", "fppt_reference_sign", email, name, None,
+        {"organisation": organisation.name, "appraisee_name": person.name,
+         "path": reference_path(reference.id or 0)})
+        for name, email in board_members_in_role(session, reference.organisation_id, signer,
+                                                 today, besides=reference.person_id)]
 
 
 def check_may_sign_reference(session: Session, actor: Actor,

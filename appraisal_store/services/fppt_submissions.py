@@ -29,7 +29,7 @@ from ..names import text_problems
 from ..outbox import QueuedMessage, queue_messages
 from ..vocabulary import BoardRole
 from .access import current_roles
-from .fppt_access import chairs_signer
+from .fppt_access import board_members_in_role, chairs_signer
 from .fppt_references import reference_path
 from .fppt_years import attestation_path, year_path
 
@@ -215,13 +215,6 @@ def sign_off_requests(session: Session, today: date, *, year_id: int | None = No
             f"fppt_sign_off:{year.id}:{email}", "fppt_sign_off", email, name, None,
             {"organisation": organisation, "year": year.year, "appraisee_name": member,
              "path": year_path(year.id or 0)})
-            for name, email in session.execute(
-                select(col(Person.name), col(Person.email))
-                .join(Appointment, col(Appointment.person_id) == Person.id)
-                .where(col(Appointment.organisation_id) == year.organisation_id,
-                       col(Appointment.role) == signer,
-                       col(Appointment.start_date) <= today,
-                       col(Appointment.end_date).is_(None)
-                       | (col(Appointment.end_date) >= today),
-                       col(Person.id) != year.person_id)).tuples()]
+            for name, email in board_members_in_role(session, year.organisation_id, signer,
+                                                     today, besides=year.person_id)]
     return messages

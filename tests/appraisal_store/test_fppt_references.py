@@ -106,6 +106,13 @@ def test_leaving_refuses_someone_not_on_the_board_and_writes_nothing(board: Boar
     assert set(_references(board)) == {"leaver@rx1.nhs.uk"}
 
 
+def _asked_to_sign() -> list[tuple[str, str]]:
+    with sessions.read_session() as session:
+        return list(session.execute(select(OutboxMessage.recipient_email,
+                                           OutboxMessage.idempotency_key).where(
+            OutboxMessage.template == "fppt_reference_sign")).tuples())
+
+
 def test_the_chair_signs_a_complete_reference_and_it_is_kept_unchanged(board: Board) -> None:
     reference_id = _references(board)["leaver@rx1.nhs.uk"].id or 0
     secretary, chair = board.actor("cosec@rx1.nhs.uk"), board.actor("chair@rx1.nhs.uk")
@@ -116,9 +123,13 @@ def test_the_chair_signs_a_complete_reference_and_it_is_kept_unchanged(board: Bo
         sign_reference(session=session, actor=chair, reference_id=reference_id, pdf=b"%PDF",
                        now=NOW)
     assert "fitness-concerns: answer yes or no" in early.value.problems
-    with sessions.write_session() as session:
-        save_reference(session=session, actor=secretary, reference_id=reference_id,
-                       answers=COMPLETE)
+    assert _asked_to_sign() == []  # not while a section is missing
+    for _ in range(2):  # saved complete twice: the chair is asked once
+        with sessions.write_session() as session:
+            save_reference(session=session, actor=secretary, reference_id=reference_id,
+                           answers=COMPLETE)
+    assert _asked_to_sign() == [("chair@rx1.nhs.uk", f"reference_sign:{reference_id}:"
+                                                     "chair@rx1.nhs.uk")]
     with sessions.write_session() as session, pytest.raises(NotAllowed):
         sign_reference(session=session, actor=secretary, reference_id=reference_id,
                        pdf=b"%PDF", now=NOW)

@@ -255,8 +255,10 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
         LEAVER: FPPTYearState.NOT_REQUIRED}
     assert _years()[SID].outcome is FPPTOutcome.FIT_AND_PROPER_WITH_MITIGATION
 
-    # The chair signs and seals the leaver's reference from her email about it.
-    chair = _follow(browser, server, _link("reference_reminder", CHAIR), CHAIR, console)
+    # The chair signs and seals the leaver's reference from the email saying it is ready
+    # (sent as the secretary saved its last section).
+    chair = _follow(browser, server, _link("reference_sign", CHAIR, about="Len Leaver"),
+                    CHAIR, console)
     chair.click("button[value=sign]")
     chair.wait_for_url("**done=signed**")
     assert "Signed on" in chair.inner_text("#sealed")
