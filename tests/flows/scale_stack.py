@@ -360,9 +360,11 @@ def a_weekday_after(day: Any) -> Any:
     return day
 
 
-def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print) -> Outcome:
-    """Open, remind, send, restart the Prefect server, seal (killing a worker mid-seal),
-    send again and shut the other worker down; the caller's settings point at ``stack``."""
+def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print, *,
+                 signed: int = SIGNED) -> Outcome:
+    """Open, remind, send, restart the Prefect server, seal ``signed`` appraisals (killing a
+    worker mid-seal), send again and shut the other worker down; the caller's settings
+    point at ``stack``."""
     from appraisal_store.actors import Actor
     from appraisal_store.engines import engine
     from appraisal_store.services.cycles import open_cycles, resolve_dates
@@ -372,12 +374,12 @@ def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print) -> Outco
 
     outcome = Outcome()
     began = time.monotonic()
-    data = dataset.load(engine(), SIGNED + OTHERS)
+    data = dataset.load(engine(), signed + OTHERS)
     with write_session() as session:
         open_cycles(session=session, actor=Actor.system("scale demo"), year=dataset.YEAR,
                     organisation_codes=data.organisations, dates=resolve_dates(dataset.YEAR),
                     today=dataset.OPENED_ON)
-    say(f"{stamp()} opened the {dataset.YEAR} cycle for {SIGNED + OTHERS} board members")
+    say(f"{stamp()} opened the {dataset.YEAR} cycle for {signed + OTHERS} board members")
     reminders_day = a_weekday_after(resolve_dates(dataset.YEAR).self_assessment_due)
     queued_before = queued_count()
     run = finished(start_run("daily-reminders/daily-reminders",
@@ -395,11 +397,11 @@ def run_scenario(stack: ScaleStack, say: Callable[[str], None] = print) -> Outco
     wait_until("two Prefect workers online again", lambda: len(stack.online_workers()) == 2,
                120, log=stack.root / "worker-a.log")
 
-    ids = prepare_signed_appraisals(engine(), SIGNED)
+    ids = prepare_signed_appraisals(engine(), signed)
     outcome.sealed_ids = ids
     began = time.monotonic()
     runs = [start_run("seal-records/seal-records").id for _ in range(2)]
-    say(f"{stamp()} {SIGNED} appraisals signed by both parties; two sealing runs asked for")
+    say(f"{stamp()} {signed} appraisals signed by both parties; two sealing runs asked for")
     first_running = wait_until("a sealing run sealing", lambda: next(
         (run_id for run_id in runs if sealed_count() >= 10
          and (run := read_run(run_id)).state.is_running() and run.infrastructure_pid), None),
