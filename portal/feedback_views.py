@@ -24,6 +24,7 @@ from appraisal_store.feedback_summary import (
 )
 from appraisal_store.feedback_tables import FeedbackFormVersion, FeedbackRound
 from appraisal_store.lifecycle import Party
+from appraisal_store.models import Cycle, Person
 from appraisal_store.services.access import can_view_content, get_appraisal
 from appraisal_store.services.feedback_forms import form_of
 from appraisal_store.services.frameworks import framework_of
@@ -49,6 +50,8 @@ class FeedbackView:
     status: RoundStatus | None  # who was asked: for those who run the round only
     summary: FeedbackSummary | None
     groups: list[tuple[str, str]]
+    caption: str = ""  # whose appraisal, which year: the page's caption
+    is_appraiser: bool = False
 
 
 def feedback_view(store: RequestStore, actor: Actor, appraisal_id: int, *,
@@ -77,6 +80,10 @@ def feedback_view(store: RequestStore, actor: Actor, appraisal_id: int, *,
             FeedbackRound, col(FeedbackRound.form_version_id) == col(FeedbackFormVersion.id))
             .where(col(FeedbackRound.appraisal_id) == appraisal_id)).scalar_one_or_none()
         form = form_of(version) if version is not None else default_feedback_form()
+        appraisee = session.get(Person, appraisal.appraisee_id)
+        cycle = session.get(Cycle, appraisal.cycle_id)
+        caption = (f"{appraisee.name if appraisee else ''}, "
+                   f"{cycle.year if cycle else ''} appraisal").strip(", ")
     if summary is not None:
         record_view_alone(actor, appraisal, SUMMARY_PAGE, now=store.now)
     return FeedbackView(
@@ -85,4 +92,5 @@ def feedback_view(store: RequestStore, actor: Actor, appraisal_id: int, *,
         status.response_rate if status else "No feedback round yet",
         bool(status and status.may_propose), bool(status and not status.closed),
         status.closes_on if status else None,
-        status if runs else None, summary, [(g.id, g.name) for g in form.groups])
+        status if runs else None, summary, [(g.id, g.name) for g in form.groups], caption,
+        Party.APPRAISER in parties)

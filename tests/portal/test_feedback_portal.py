@@ -69,6 +69,11 @@ def _respond(app, token: str, value: str, words: str) -> TestClient:
                 **{f"rating-{s}": value for s in statements},
                 **{f"text-{t}": words for t in texts if t.endswith("do_well")}}
         if "Send my feedback" in page.text:
+            # The last page shows every answer before it is sent, each with a way back.
+            answers = page.text.split('id="your-answers"')[1].split("Send my feedback")[0]
+            assert value.replace("_", " ").capitalize() in answers
+            assert "Not answered yet" not in answers
+            assert '<a href="/feedback/form?part=1">Change<span' in answers
             sent = browser.post("/feedback/form", data={**form, "action": "send"})
             assert sent.status_code == 200 and "Thank you for your feedback" in sent.text
             return browser
@@ -129,6 +134,9 @@ def test_respondents_answer_from_the_email_and_the_summary_keeps_them_apart(
     # The round's page lists who was asked and their status, and no answer.
     listing = appraiser.get(f"/appraisals/{appraisal_id}/feedback").text
     assert all(n.name in listing for n in PEOPLE)
+    # Whose round it is, and the way back to the review.
+    assert '<span class="nhsuk-caption-l" id="caption">Priya Shah, 2025/26 appraisal' in listing
+    assert f'href="/review/{appraisal_id}"' in listing
     assert not any(words in listing for words in WORDS.values())
     assert "Almost always" not in listing
     # The read of the summary is audited.
