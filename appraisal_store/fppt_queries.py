@@ -5,14 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from .config import settings
 from .fppt_checklist import Checklist
-from .fppt_status import CheckStatus, check_statuses, self_attestation_entry, year_bounds
+from .fppt_status import (
+    CheckStatus,
+    check_statuses,
+    earlier_entries,
+    self_attestation_entry,
+    year_bounds,
+)
 from .fppt_tables import (
     BoardMemberReference,
+    FPPTCheckEntry,
     FPPTChecklistVersion,
     FPPTSubmission,
     FPPTYear,
@@ -98,15 +105,18 @@ def _checklist(session: Session, version_id: int) -> Checklist:
     return _checklists[version_id]
 
 
-def member_year(session: Session, year: FPPTYear) -> MemberYear:
+def member_year(session: Session, year: FPPTYear, *,
+                entries: list[FPPTCheckEntry] | None = None,
+                earlier: list[FPPTCheckEntry] | None = None) -> MemberYear:
+    """One board member's year; ``entries`` and ``earlier`` as for ``check_statuses``."""
     person = session.get(Person, year.person_id)
     appointment = session.get(Appointment, year.appointment_id)
     assert person is not None and appointment is not None
     signer = session.get(Person, year.signed_off_by_id) if year.signed_off_by_id else None
+    statuses = check_statuses(session, year, _checklist(session, year.checklist_version_id),
+                              entries=entries, earlier=earlier)
     return MemberYear(year, person.name, person.email, person.staff_number,
-                      appointment.interim, appointment.end_date,
-                      check_statuses(session, year, _checklist(session,
-                                                               year.checklist_version_id)),
+                      appointment.interim, appointment.end_date, statuses,
                       signer.name if signer else None, person.clinically_registered)
 
 
@@ -115,10 +125,39 @@ _ROLE_ORDER = list(BoardRole)
 
 def board_year(session: Session, organisation_id: int, year: str) -> list[MemberYear]:
     """Every board member's FPPT year of the organisation, the chair first."""
-    years = session.execute(select(FPPTYear).where(
-        col(FPPTYear.organisation_id) == organisation_id, col(FPPTYear.year) == year)).scalars()
-    members = [member_year(session, y) for y in years]
+    years = list(session.execute(select(FPPTYear).where(
+        col(FPPTYear.organisation_id) == organisation_id, col(FPPTYear.year) == year)).scalars())
+    # The board read in a few statements, not several a member: the people (signers too)
+    # and appointments into the session, held here while the members are built (the
+    # session's identity map keeps only what something refers to), and every entry of this
+    # year and the earlier ones.
+    people = {y.person_id for y in years} | {y.signed_off_by_id for y in years
+                                             if y.signed_off_by_id is not None}
+    held = [*session.execute(select(Person).where(col(Person.id).in_(people))).scalars(),
+            *session.execute(select(Appointment).where(
+                col(Appointment.id).in_([y.appointment_id for y in years]))).scalars()]
+    entries: dict[int, list[FPPTCheckEntry]] = {y.id or 0: [] for y in years}
+    for entry in session.execute(select(FPPTCheckEntry).where(
+            col(FPPTCheckEntry.fppt_year_id).in_(list(entries)))
+            .order_by(col(FPPTCheckEntry.id))).scalars():
+        entries[entry.fppt_year_id].append(entry)
+    earlier = earlier_entries(session, organisation_id, year, {y.person_id for y in years})
+    members = [member_year(session, y, entries=entries[y.id or 0], earlier=earlier[y.person_id])
+               for y in years]
+    del held
     return sorted(members, key=lambda m: (_ROLE_ORDER.index(m.year.role), m.name))
+
+
+def sign_off_counts(session: Session, organisation_id: int) -> list[tuple[str, int, int]]:
+    """Each FPPT year of the organisation, newest first: how many board members are signed
+    off, of how many (counted in the database; no member's checks are read)."""
+    rows = session.execute(
+        select(col(FPPTYear.year), func.count(),
+               func.sum(case((col(FPPTYear.state) == FPPTYearState.SIGNED_OFF, 1), else_=0)))
+        .where(col(FPPTYear.organisation_id) == organisation_id)
+        .group_by(col(FPPTYear.year))).tuples()
+    return sorted(((year, int(signed or 0), int(members)) for year, members, signed in rows),
+                  reverse=True)
 
 
 def fppt_years_of(session: Session, organisation_id: int) -> list[str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -61,47 +62,73 @@ def year_entries(session: Session, fppt_year_id: int) -> list[FPPTCheckEntry]:
         FPPTCheckEntry.fppt_year_id == fppt_year_id).order_by(col(FPPTCheckEntry.id))).scalars())
 
 
-def _done_within(session: Session, year: FPPTYear, check: Check, since: date) -> bool:
+def earlier_entries(session: Session, organisation_id: int, year: str,
+                    person_ids: Collection[int]) -> dict[int, list[FPPTCheckEntry]]:
+    """Each person's check entries on the board in the years before ``year``: what says
+    whether a check due every N years is due again."""
+    found: dict[int, list[FPPTCheckEntry]] = {person_id: [] for person_id in person_ids}
+    for entry, person_id in session.execute(
+            select(FPPTCheckEntry, col(FPPTYear.person_id))
+            .join(FPPTYear, col(FPPTYear.id) == FPPTCheckEntry.fppt_year_id)
+            .where(col(FPPTYear.organisation_id) == organisation_id,
+                   col(FPPTYear.year) < year, col(FPPTYear.person_id).in_(person_ids))
+            .order_by(col(FPPTCheckEntry.id))).tuples():
+        found[person_id].append(entry)
+    return found
+
+
+def _done_within(earlier: list[FPPTCheckEntry], check: Check, since: date) -> bool:
     """Whether an earlier year of the same person and board recorded ``check`` on or after
     ``since`` (a check due every N years is then not due again yet)."""
-    earlier = session.execute(
-        select(FPPTCheckEntry).join(FPPTYear, col(FPPTYear.id) == FPPTCheckEntry.fppt_year_id)
-        .where(FPPTYear.person_id == year.person_id,
-               FPPTYear.organisation_id == year.organisation_id,
-               FPPTYear.year < year.year, FPPTCheckEntry.check_id == check.id)).scalars()
     return any(e.done_on >= since and e.outcome is not CheckOutcome.NOT_APPLICABLE
-               for e in current_entries(list(earlier)).values())
+               for e in current_entries([e for e in earlier if e.check_id == check.id])
+               .values())
 
 
-def applicability(session: Session, year: FPPTYear, check: Check,
-                  appointment: Appointment) -> tuple[bool, str]:
-    """Whether ``check`` applies to the year, and why not when it does not."""
+def applicability(session: Session, year: FPPTYear, check: Check, appointment: Appointment,
+                  earlier: list[FPPTCheckEntry] | None = None, *,
+                  clinically_registered: bool | None = None) -> tuple[bool, str]:
+    """Whether ``check`` applies to the year, and why not when it does not. ``earlier`` is
+    the person's entries of earlier years (:func:`earlier_entries`) and
+    ``clinically_registered`` theirs, each read here if not given."""
     starts, ends = year_bounds(year.year)
     if check.applies_to is AppliesTo.EXECUTIVE and year.role not in EXECUTIVE_ROLES:
         return False, "executive directors only"
-    if check.applies_to is AppliesTo.CLINICALLY_REGISTERED and not session.execute(
-            select(col(Person.clinically_registered)).where(
-                col(Person.id) == year.person_id)).scalar_one():
+    if clinically_registered is None:
+        person = session.get(Person, year.person_id)
+        assert person is not None  # a year's person is never deleted
+        clinically_registered = person.clinically_registered
+    if check.applies_to is AppliesTo.CLINICALLY_REGISTERED and not clinically_registered:
         return False, "clinically registered members only"
     if check.due is CheckDue.AT_APPOINTMENT and appointment.start_date < starts:
         return False, f"done at appointment ({appointment.start_date:%-d %B %Y})"
     if check.due is CheckDue.EVERY_N_YEARS and check.every_years:
         since = date(ends.year - check.every_years, ends.month, ends.day)
-        if _done_within(session, year, check, since):
+        if earlier is None:
+            earlier = earlier_entries(session, year.organisation_id, year.year,
+                                      [year.person_id])[year.person_id]
+        if _done_within(earlier, check, since):
             return False, f"done within the last {check.every_years} years"
     return True, ""
 
 
-def check_statuses(session: Session, year: FPPTYear, checklist: Checklist
-                   ) -> list[CheckStatus]:
-    """Every check of the year's checklist, in the file's order."""
+def check_statuses(session: Session, year: FPPTYear, checklist: Checklist, *,
+                   entries: list[FPPTCheckEntry] | None = None,
+                   earlier: list[FPPTCheckEntry] | None = None) -> list[CheckStatus]:
+    """Every check of the year's checklist, in the file's order. ``entries`` (the year's,
+    by id) and ``earlier`` (:func:`earlier_entries`) are read here unless a caller reading
+    a whole board gives them."""
     appointment = session.get(Appointment, year.appointment_id)
     assert appointment is not None  # a year's appointment is never deleted
-    entries = year_entries(session, year.id or 0)
+    if entries is None:
+        entries = year_entries(session, year.id or 0)
     current = current_entries(entries)
+    person = session.get(Person, year.person_id)
+    assert person is not None  # a year's person is never deleted
     statuses = []
     for check in checklist.checks:
-        applies, why_not = applicability(session, year, check, appointment)
+        applies, why_not = applicability(session, year, check, appointment, earlier,
+                                         clinically_registered=person.clinically_registered)
         statuses.append(CheckStatus(check, applies, why_not, current.get(check.id),
                                     tuple(e for e in entries if e.check_id == check.id)))
     return statuses

@@ -25,9 +25,9 @@ from appraisal_store.fppt_queries import (
     MemberYear,
     SubmissionState,
     board_year,
-    fppt_years_of,
     member_year,
     references,
+    sign_off_counts,
     submission_state,
 )
 from appraisal_store.fppt_tables import FPPTSubmission, FPPTYear
@@ -37,7 +37,6 @@ from appraisal_store.services.fppt_access import may_sign_off, runs_fppt
 from appraisal_store.services.fppt_checklists import checklist_of
 from appraisal_store.services.fppt_submissions import default_declaration
 from appraisal_store.vocabulary import BoardRole
-from records.fppt_sealing import make_submission
 
 from ..deps import Csrf, CurrentPerson, SessionDep, Today, request_store
 from ..fppt_forms import refusal_page, slug_of, year_of_slug
@@ -68,12 +67,9 @@ def fppt_section(request: Request, organisation_id: int) -> DashboardSection:
     """Read for the completion dashboard's FPPT section, at the request's store (a page
     global: the dashboard's own context stays the appraisal's)."""
     with request_store(request).read() as session:
-        years = []
-        for year in fppt_years_of(session, organisation_id):
-            members = board_year(session, organisation_id, year)
-            signed = sum(1 for m in members if m.year.state is FPPTYearState.SIGNED_OFF)
-            years.append((year, slug_of(year), signed, len(members),
-                          submission_state(session, organisation_id, year)))
+        years = [(year, slug_of(year), signed, members,
+                  submission_state(session, organisation_id, year))
+                 for year, signed, members in sign_off_counts(session, organisation_id)]
     return DashboardSection(organisation_id, years)
 
 
@@ -194,6 +190,10 @@ async def submit(request: Request, store: SessionDep, organisation_id: RecordId,
     now = store.now
 
     def made() -> Response:
+        # Imported here, as in portal.follow_ups: ReportLab and pyHanko load only in a
+        # portal process that seals something, not in every worker at start-up.
+        from records.fppt_sealing import make_submission
+
         try:
             make_submission(actor=me.actor, organisation_id=organisation_id, year=year,
                             declaration=declaration, now=now)

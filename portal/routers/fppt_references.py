@@ -23,7 +23,6 @@ from appraisal_store.services.fppt_references import (
     sections_of,
     sees_reference,
 )
-from records.fppt_sealing import make_reference
 
 from ..deps import Csrf, CurrentPerson, SessionDep
 from ..fppt_forms import posted_fields, refusal_page, yes_no
@@ -86,6 +85,9 @@ async def reference_save(request: Request, store: SessionDep, reference_id: Reco
                 save_reference(session=session, actor=me.actor, reference_id=reference_id,
                                answers=answers)
             if posted.get("action") == "sign":
+                # Imported here: ReportLab and pyHanko load only where a reference is sealed.
+                from records.fppt_sealing import make_reference
+
                 make_reference(actor=me.actor, reference_id=reference_id, now=now)
         except ValidationFailed as error:
             with store.read() as session:

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from appraisal_store import config, sessions
-from appraisal_store.fppt_tables import BoardMemberReference, FPPTCheckEntry
+from appraisal_store.fppt_tables import BoardMemberReference, FPPTCheckEntry, FPPTYear
 from appraisal_store.fppt_vocabulary import FPPTYearState, ReferenceState
 from records.self_signed_seal import ensure_seal
 from tests.appraisal_store.fppt_steps import record_applicable, year_of
@@ -196,3 +196,25 @@ def test_a_yes_in_the_self_attestation_is_shown_and_mitigated_on_the_page(
     assert "A trustee of a local hospice since March" in page  # the declaration is kept
     assert 'id="attestation-mitigation"' not in page  # nothing left to mitigate
     assert year_of(sqlite_board, FINANCE).state is FPPTYearState.READY_FOR_SIGN_OFF
+
+
+def test_the_completion_dashboard_counts_each_years_sign_offs(
+        sqlite_board: Board, sign_in_as: Callable[..., SignedInClient]) -> None:
+    from datetime import UTC, datetime
+
+    from appraisal_store.services.fppt import sign_off
+    from tests.appraisal_store.fppt_steps import attest_clear
+
+    with sessions.read_session() as session:
+        members = session.execute(select(FPPTYear).where(
+            FPPTYear.organisation_id == sqlite_board.organisation_id)).scalars().all()
+    secretary = sign_in_as("cosec@rx1.nhs.uk")
+    dashboard = f"/organisations/{sqlite_board.organisation_id}/dashboard"
+    assert f"FPPT 2025/26</a>: 0 of {len(members)} signed off" in secretary.get(dashboard).text
+    record_applicable(sqlite_board, FINANCE)
+    attest_clear(sqlite_board, FINANCE)
+    with sessions.write_session() as session:
+        sign_off(session=session, actor=sqlite_board.actor("chair@rx1.nhs.uk"),
+                 fppt_year_id=year_of(sqlite_board, FINANCE).id or 0,
+                 outcome="fit_and_proper", now=datetime(2025, 12, 1, 12, tzinfo=UTC))
+    assert f"FPPT 2025/26</a>: 1 of {len(members)} signed off" in secretary.get(dashboard).text
