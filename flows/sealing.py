@@ -61,6 +61,9 @@ FAN_OUT_FROM = 100
 # alone, is an eighth of a share) without many task runs.
 BATCHES_PER_WORKER = 8
 LEAST_BATCH = 10
+# How long a Dask scheduler has to answer before the run stops with the sentence that says
+# so: long enough for a scheduler across a network, short enough not to look hung.
+SCHEDULER_ANSWERS_WITHIN = "10s"
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ def cluster_threads(address: str) -> int:
     from distributed import Client
 
     try:
-        with Client(address, timeout="10s", set_as_default=False) as client:
+        with Client(address, timeout=SCHEDULER_ANSWERS_WITHIN, set_as_default=False) as client:
             return max(1, sum(client.nthreads().values()))
     except (OSError, TimeoutError) as error:
         raise DaskSchedulerUnreachable(

@@ -18,6 +18,7 @@ from ..fppt_queries import (
     ReferenceRow,
     board_year,
     references,
+    sign_off_counts,
     submission_deadline,
     submission_state,
 )
@@ -130,22 +131,24 @@ def queue_fppt_reminders(*, session: Session, today: date) -> int:
     messages: list[QueuedMessage] = []
     open_years = session.execute(
         select(col(FPPTYear.organisation_id), col(FPPTYear.year)).distinct()).tuples().all()
+    submitted = set(session.execute(select(col(FPPTSubmission.organisation_id),
+                                           col(FPPTSubmission.year))).tuples())
     for organisation_id, year in open_years:
-        if submission_state(session, organisation_id, year).submitted is not None:
-            continue
+        # The day first (no reminder most days), then what is already submitted: no read
+        # of any board on a day without a reminder.
         deadline = submission_deadline(year)
         stage = _stage(today, deadline, SUBMISSION_REMINDER_DAYS)
-        if stage is None:
+        if stage is None or (organisation_id, year) in submitted:
             continue
         organisation = session.get(Organisation, organisation_id)
         assert organisation is not None
-        members = board_year(session, organisation_id, year)
-        signed = sum(1 for m in members if m.year.state is FPPTYearState.SIGNED_OFF)
+        signed, members = next((signed, members) for counted, signed, members
+                               in sign_off_counts(session, organisation_id) if counted == year)
         messages += [QueuedMessage(
             f"fppt_submission:{organisation_id}:{year}:{stage}:{email}", "fppt_submission",
             email, name, None, {"organisation": organisation.name, "year": year,
                                 "due": deadline.isoformat(), "stage": stage,
-                                "signed_off": signed, "members": len(members),
+                                "signed_off": signed, "members": members,
                                 "path": submission_path(organisation_id, year)})
             for name, email in _people_to_remind(session, organisation_id, today)]
     messages += _attestation_requests(session)

@@ -110,6 +110,7 @@ def test_a_dask_scheduler_that_does_not_answer_is_one_sentence(
     complete(board, NED1)
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setenv("APPRAISAL_DASK_ADDRESS", address)
+    monkeypatch.setattr(sealing, "SCHEDULER_ANSWERS_WITHIN", "1s")  # nothing will answer
     config.settings.cache_clear()
     with pytest.raises(sealing.DaskSchedulerUnreachable,
                        match=f"The Dask scheduler at {address} "
