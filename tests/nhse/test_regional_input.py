@@ -3,9 +3,6 @@ it: only the registered regional director, only before agreement; the appraiser 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from appraisal_store.services.regional_input import give_input
 from appraisal_store.vocabulary import RecordStage
 from tests.conftest import Board
 from tests.nhse.endorsing import REGIONAL, people_id, register_regional_director, sealed_complete
+from tests.pdf_text import pdf_text
 from tests.portal.test_follow_ups import answer_everything
 from tests.records.appraisals import CHAIR, NED1, SID, agree
 
@@ -74,19 +72,6 @@ def test_the_appraiser_reads_the_input_beside_the_review(
     assert "Strong system leadership across the ICS." in review
 
 
-def _pdf_text(pdf: bytes, folder: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        reason = "pdftotext is not installed (Debian: apt-get install poppler-utils)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; under CI=true this test must run")
-        pytest.skip(reason)
-    source = folder / "record.pdf"
-    source.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(source), "-"],
-                          capture_output=True, text=True, check=True).stdout
-    return " ".join(text.split())
-
-
 def _complete_record(appraisal_id: int) -> bytes:
     with sessions.read_session() as session:
         return session.execute(select(Record.pdf).where(
@@ -100,13 +85,13 @@ def test_the_input_is_carried_into_the_sealed_record(board: Board, tmp_path: Pat
     _give(board, REGIONAL, chair, "Strong system leadership across the ICS.\n\n"
                                   "Should chair the provider collaborative's board.")
     sealed_complete(board, CHAIR)
-    text = _pdf_text(_complete_record(chair), tmp_path)
+    text = pdf_text(_complete_record(chair), tmp_path)
     assert "Input from NHS England's regional director" in text
     assert "Dr Amara Osei, NHS England's regional director, 5 January 2026" in text
     assert "Strong system leadership across the ICS." in text
     assert "Should chair the provider collaborative's board." in text
     # A NED's record has no such section: the policy gives the regional director no input.
-    ned_text = _pdf_text(_complete_record(sealed_complete(board, NED1)), tmp_path)
+    ned_text = pdf_text(_complete_record(sealed_complete(board, NED1)), tmp_path)
     assert "Input from NHS England's regional director" not in ned_text
 
 
