@@ -3,7 +3,6 @@ in, reads the sealed record and endorses it; the record then carries three signa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,12 +15,11 @@ from appraisal_store import sessions
 from appraisal_store.models import Record
 from appraisal_store.nhse_tables import Endorsement
 from appraisal_store.vocabulary import RecordStage
-from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
 from tests.nhse.endorsing import REGIONAL, emailed_link, register_regional_director, sealed_complete
+from tests.portal.emailed import deliver_everything_due, follow_signed_out
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - fixture
-from tests.portal.test_browser_review import _sign_in
 from tests.records.appraisals import NED1
 
 pytestmark = pytest.mark.browser
@@ -33,8 +31,7 @@ def requested_fixture(server: str, sqlite_board: Board) -> tuple[int, str]:
     starts (pyHanko's signing runs an event loop of its own, Playwright's is in the way)."""
     register_regional_director()
     appraisal_id = sealed_complete(sqlite_board, NED1)
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    deliver_messages(due_message_ids(now=later, limit=1000), now=later)
+    deliver_everything_due()
     return appraisal_id, emailed_link("endorsement_requested:")
 
 
@@ -44,12 +41,7 @@ def test_the_regional_director_endorses_from_the_emailed_link(
     assert urlsplit(link).path == f"/endorsements/{appraisal_id}"
 
     console: list[str] = []
-    page = browser.new_context().new_page()
-    watch_console(page, console)
-    page.goto(link)
-    assert urlsplit(page.url).path == "/sign-in"  # signed out at the start
-    _sign_in(page, server, REGIONAL)
-    page.wait_for_url(link)
+    page = follow_signed_out(browser, server, link, REGIONAL, console)
     assert "Regional endorsement: Zoë Łukasiewicz" in page.inner_text("h1")
     with page.expect_download() as download:
         page.click("text=Download the sealed record (PDF)")

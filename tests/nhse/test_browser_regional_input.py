@@ -4,7 +4,6 @@ director, reads it on the review."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,9 +12,9 @@ from sqlalchemy import select
 from appraisal_store import sessions
 from appraisal_store.nhse_tables import RegionalInput
 from appraisal_store.services import self_assessment
-from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
 from tests.nhse.endorsing import REGIONAL, emailed_link, register_regional_director
+from tests.portal.emailed import deliver_everything_due, follow_signed_out
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - fixture
 from tests.portal.test_browser_review import _sign_in
@@ -34,8 +33,7 @@ def requested_fixture(server: str, sqlite_board: Board) -> tuple[int, str]:
     with sessions.write_session() as session:
         self_assessment.submit_self_assessment(session=session, actor=sqlite_board.actor(CHAIR),
                                                appraisal_id=chair)
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    deliver_messages(due_message_ids(now=later, limit=1000), now=later)
+    deliver_everything_due()
     return chair, emailed_link("regional_input_requested:")
 
 
@@ -45,12 +43,7 @@ def test_the_regional_director_gives_input_from_the_emailed_link(
     assert urlsplit(link).path == f"/regional-input/{chair}"
 
     console: list[str] = []
-    page = browser.new_context().new_page()
-    watch_console(page, console)
-    page.goto(link)
-    assert urlsplit(page.url).path == "/sign-in"  # signed out at the start
-    _sign_in(page, server, REGIONAL)
-    page.wait_for_url(link)
+    page = follow_signed_out(browser, server, link, REGIONAL, console)
     assert "Your input to the chair's appraisal" in page.inner_text("h1")
     page.click("button:has-text('Give your input')")  # nothing written: refused, said why
     refused = page.inner_text(".nhsuk-error-summary")

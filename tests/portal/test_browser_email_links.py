@@ -5,7 +5,6 @@ asks them to sign in and then lands them on the page the email named, one they c
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from appraisal_store import config
-from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
+from tests.portal.emailed import deliver_everything_due
 from tests.portal.test_browser import (  # noqa: F401 - the server fixture
     ARGS,
     CHROMIUM,
@@ -63,8 +62,7 @@ def delivered_fixture(server: str, sqlite_board: Board, home: Path
     (pyHanko's signing runs its own event loop, which Playwright's would be in the way of)."""
     walk_the_year(sqlite_board, home)
     settle()
-    later = datetime.now(UTC) + timedelta(minutes=1)  # after the rows were queued
-    deliver_messages(due_message_ids(now=later, limit=10_000), now=later)
+    deliver_everything_due()
     return emails_by_kind()
 
 

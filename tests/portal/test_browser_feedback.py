@@ -7,7 +7,6 @@ appears; the appraisee reads the same summary once the round has closed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,8 +17,8 @@ from appraisal_store import config
 from appraisal_store.services import feedback_opening
 from appraisal_store.services.feedback import Nomination
 from appraisal_store.sessions import write_session
-from flows.delivery import deliver_messages, due_message_ids
 from tests.conftest import Board
+from tests.portal.emailed import deliver_everything_due
 from tests.portal.test_browser import (  # noqa: F401 - the server fixture
     ARGS,
     CHROMIUM,
@@ -47,8 +46,7 @@ def browser_fixture() -> Iterator[object]:
 
 
 def _invitation_links() -> dict[str, str]:
-    later = datetime.now(UTC) + timedelta(minutes=1)  # after the rows were queued
-    deliver_messages(due_message_ids(now=later, limit=1000), now=later)
+    deliver_everything_due()
     links = {}
     for file in sorted(Path(config.settings().outbox_dir).glob("feedback-invitation*.eml")):
         email = message_from_bytes(file.read_bytes(), policy=policy.default)

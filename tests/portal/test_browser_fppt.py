@@ -3,7 +3,7 @@ follows the self-attestation email and attests, the chair signs off from the sig
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,9 +13,9 @@ import pytest
 from appraisal_store import config, sessions
 from appraisal_store.fppt_vocabulary import FPPTYearState
 from appraisal_store.services.fppt_submissions import queue_fppt_reminders
-from flows.delivery import deliver_messages, due_message_ids
 from tests.appraisal_store.fppt_steps import year_of
 from tests.conftest import Board
+from tests.portal.emailed import deliver_everything_due
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - the fixture
 from tests.portal.test_browser_review import _sign_in
@@ -37,8 +37,7 @@ def test_secretary_records_director_attests_chair_signs_off(
         server: str, sqlite_board: Board, browser) -> None:  # type: ignore[no-untyped-def]
     with sessions.write_session() as session:
         queue_fppt_reminders(session=session, today=date(2025, 12, 1))
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    deliver_messages(due_message_ids(now=later, limit=10_000), now=later)
+    deliver_everything_due()
     console: list[str] = []
     year = year_of(sqlite_board, FINANCE)
 

@@ -8,10 +8,9 @@ the ESR export, and the chair signs and makes the annual submission."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -31,9 +30,9 @@ from appraisal_store.services.fppt_submissions import queue_fppt_reminders
 from appraisal_store.services.organisations import add_organisation
 from appraisal_store.services.people import import_people
 from appraisal_store.vocabulary import AppraisalState
-from flows.delivery import deliver_messages, due_message_ids
 from records.configured_seal import ensure_deployment_seal
 from tests.conftest import Board
+from tests.portal.emailed import deliver_everything_due, follow_signed_out
 from tests.portal.test_browser import server_fixture, watch_console  # noqa: F401 - fixture
 from tests.portal.test_browser_email_links import browser_fixture  # noqa: F401 - the fixture
 from tests.portal.test_browser_review import _sign_in
@@ -76,8 +75,7 @@ def _deliver(today: date) -> None:
     """The daily sweep's FPPT part, and the outbox sent (as .eml files)."""
     with sessions.write_session() as session:
         queue_fppt_reminders(session=session, today=today)
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    deliver_messages(due_message_ids(now=later, limit=10_000), now=later)
+    deliver_everything_due()
 
 
 def _link(key: str, email: str, *, about: str = "") -> str:
@@ -91,17 +89,6 @@ def _link(key: str, email: str, *, about: str = "") -> str:
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         return next(w for w in text.split() if w.startswith(config.settings().base_url))
     raise AssertionError(f"no {key} email to {email} about {about!r}")
-
-
-def _follow(browser, server: str, link: str, email: str, console: list[str]):  # type: ignore[no-untyped-def]
-    """Signed out, open the email's link: sign in, and land on the page it names."""
-    page = browser.new_context().new_page()
-    watch_console(page, console)
-    page.goto(link)
-    assert urlsplit(page.url).path == "/sign-in"
-    _sign_in(page, server, email)
-    page.wait_for_url(link)
-    return page
 
 
 def _years() -> dict[str, FPPTYear]:
@@ -135,8 +122,8 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
     assert set(years) == set(DIRECTORS) | {LEAVER}  # the deferred and the leaver have one
 
     # The secretary follows the email about the leaver's reference and completes it.
-    secretary = _follow(browser, server, _link("reference_reminder", SECRETARY), SECRETARY,
-                        console)
+    secretary = follow_signed_out(browser, server, _link("reference_reminder", SECRETARY),
+                                  SECRETARY, console)
     assert "Board Member Reference: Len Leaver" in secretary.inner_text("h1")
     assert secretary.query_selector("button[value=sign]") is None  # the chair signs
     secretary.fill("#role-and-dates", "Non-executive director, 1 January 2018 to 31 "
@@ -213,7 +200,8 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
 
     # Each director follows their email and attests; their appraisal shows the year.
     for email in DIRECTORS:
-        director = _follow(browser, server, _link("fppt_attestation", email), email, console)
+        director = follow_signed_out(browser, server, _link("fppt_attestation", email), email,
+                                     console)
         for radio in director.query_selector_all("input[type=radio][value=no]"):
             radio.check()
         director.click("button:has-text('Sign my self-attestation')")
@@ -226,8 +214,8 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
     _deliver(date(2025, 12, 2))
     for email, name in ((CEO, "Dr Carys Medic"), (NEW, "Nia Newcomer"),
                         (SID, "Sam Independent")):
-        chair = _follow(browser, server, _link("fppt_sign_off", CHAIR, about=name), CHAIR,
-                        console)
+        chair = follow_signed_out(browser, server, _link("fppt_sign_off", CHAIR, about=name),
+                                  CHAIR, console)
         chair.click("#ready a")  # the page opens on the checks; the sign-off is below
         assert chair.url.endswith("#sign-off")
         chair.check("input[name=fppt_outcome][value=fit_and_proper]")
@@ -244,8 +232,8 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
     assert _link("fppt_sign_off", SID, about="Alys Chair")
     with pytest.raises(AssertionError):
         _link("fppt_sign_off", CHAIR, about="Alys Chair")
-    sid = _follow(browser, server, _link("fppt_sign_off", SID, about="Alys Chair"), SID,
-                  console)
+    sid = follow_signed_out(browser, server, _link("fppt_sign_off", SID, about="Alys Chair"),
+                            SID, console)
     sid.check("input[name=fppt_outcome][value=fit_and_proper]")
     sid.click("button:has-text('Sign off')")
     sid.wait_for_url("**done=signed**")
@@ -257,8 +245,8 @@ def test_the_secretary_runs_a_whole_fppt_year_in_the_portal(
 
     # The chair signs and seals the leaver's reference from the email saying it is ready
     # (sent as the secretary saved its last section).
-    chair = _follow(browser, server, _link("reference_sign", CHAIR, about="Len Leaver"),
-                    CHAIR, console)
+    chair = follow_signed_out(browser, server,
+                              _link("reference_sign", CHAIR, about="Len Leaver"), CHAIR, console)
     chair.click("button[value=sign]")
     chair.wait_for_url("**done=signed**")
     assert "Signed on" in chair.inner_text("#sealed")
