@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from .config import settings
+from .errors import NotFound
 from .fppt_checklist import Checklist
 from .fppt_status import (
     CheckStatus,
@@ -92,17 +93,30 @@ def submission_state(session: Session, organisation_id: int, year: str) -> Submi
     return SubmissionState(submission_deadline(year), submitted)
 
 
-_checklists: dict[int, Checklist] = {}
+# Parsed checklists by content hash: a stored version never changes, and its id alone
+# would not do (ids repeat across stores, a test's or a benchmark's).
+_checklists: dict[str, Checklist] = {}
 
 
-def _checklist(session: Session, version_id: int) -> Checklist:
+def pinned_checklist(session: Session, version_id: int) -> Checklist:
+    """The checklist version a year pinned, parsed once per content (its hash is read on
+    every call, its content only the first time).
+
+    Raises:
+        NotFound: no such version.
+    """
     from .fppt_checklist import checklist_from_dict
 
-    if version_id not in _checklists:
+    content_hash = session.execute(select(col(FPPTChecklistVersion.content_hash)).where(
+        col(FPPTChecklistVersion.id) == version_id)).scalar_one_or_none()
+    if content_hash is None:
+        raise NotFound(f"There is no FPPT checklist version {version_id}.")
+    found = _checklists.get(content_hash)
+    if found is None:
         content = session.execute(select(col(FPPTChecklistVersion.content)).where(
             col(FPPTChecklistVersion.id) == version_id)).scalar_one()
-        _checklists[version_id] = checklist_from_dict(content)
-    return _checklists[version_id]
+        found = _checklists[content_hash] = checklist_from_dict(content)
+    return found
 
 
 def member_year(session: Session, year: FPPTYear, *,
@@ -113,7 +127,7 @@ def member_year(session: Session, year: FPPTYear, *,
     appointment = session.get(Appointment, year.appointment_id)
     assert person is not None and appointment is not None
     signer = session.get(Person, year.signed_off_by_id) if year.signed_off_by_id else None
-    statuses = check_statuses(session, year, _checklist(session, year.checklist_version_id),
+    statuses = check_statuses(session, year, pinned_checklist(session, year.checklist_version_id),
                               entries=entries, earlier=earlier)
     return MemberYear(year, person.name, person.email, person.staff_number,
                       appointment.interim, appointment.end_date, statuses,

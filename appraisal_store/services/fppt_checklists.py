@@ -9,12 +9,11 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..clock import moment_of
-from ..errors import NotAllowed, NotFound
-from ..fppt_checklist import Checklist, checklist_from_dict, default_checklist, load_checklist
+from ..errors import NotAllowed
+from ..fppt_checklist import Checklist, default_checklist, load_checklist
+from ..fppt_queries import pinned_checklist
 from ..fppt_tables import FPPTChecklistVersion
 from .data_versions import add_version, stored_version
-
-_checklists: dict[str, Checklist] = {}
 
 
 def store_checklist(session: Session, actor: Actor, checklist: Checklist
@@ -60,13 +59,5 @@ def current_checklist_version(session: Session, actor: Actor) -> FPPTChecklistVe
 
 
 def checklist_of(session: Session, version_id: int) -> Checklist:
-    """The checklist a year pinned (a stored version never changes, so it is cached)."""
-    row = session.execute(select(col(FPPTChecklistVersion.content_hash),
-                                 col(FPPTChecklistVersion.content)).where(
-        col(FPPTChecklistVersion.id) == version_id)).first()
-    if row is None:
-        raise NotFound(f"There is no FPPT checklist version {version_id}.")
-    found = _checklists.get(row.content_hash)
-    if found is None:
-        found = _checklists[row.content_hash] = checklist_from_dict(row.content)
-    return found
+    """The checklist a year pinned (``fppt_queries.pinned_checklist``, cached)."""
+    return pinned_checklist(session, version_id)

@@ -169,41 +169,42 @@ async def sign(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
         default_field="fppt_outcome", done="signed", posted=posted)
 
 
+async def _one_text(request: Request, me: Csrf, fppt_year_id: int, *, field: str,
+                    named: str, done: str, action: Callable[[Session, str], object]
+                    ) -> Response:
+    """A form of one text on the board member's page: ``action`` given what was typed in
+    ``field``, whose problems the service names ``named``."""
+    posted = posted_fields(await request.form())
+    return await run_in_threadpool(
+        act_on_year, request, me, fppt_year_id,
+        lambda session: action(session, posted.get(field, "")),
+        fields={named: field}, default_field=field, done=done, posted=posted)
+
+
 @router.post("/assessments/{fppt_year_id}/decision")
 async def decide(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
-    form = await request.form()
-    posted = posted_fields(form)
     now = clock_of(request)
-    return await run_in_threadpool(
-        act_on_year, request, me, fppt_year_id, lambda session: record_chair_decision(
-            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
-            decision=posted.get("decision", ""), now=now),
-        fields={"decision": "decision"}, default_field="decision", done="decided",
-        posted=posted)
+    return await _one_text(
+        request, me, fppt_year_id, field="decision", named="decision", done="decided",
+        action=lambda session, text: record_chair_decision(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id, decision=text,
+            now=now))
 
 
 @router.post("/assessments/{fppt_year_id}/attestation-mitigation")
 async def mitigate_attestation(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
-    form = await request.form()
-    posted = posted_fields(form)
-    return await run_in_threadpool(
-        act_on_year, request, me, fppt_year_id, lambda session: mitigate_self_attestation(
-            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
-            mitigation=posted.get("attestation_mitigation", "")),
-        fields={"mitigation": "attestation_mitigation"},
-        default_field="attestation_mitigation", done="mitigated", posted=posted)
+    return await _one_text(
+        request, me, fppt_year_id, field="attestation_mitigation", named="mitigation",
+        done="mitigated", action=lambda session, text: mitigate_self_attestation(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id, mitigation=text))
 
 
 @router.post("/assessments/{fppt_year_id}/not-required")
 async def not_required(request: Request, fppt_year_id: RecordId, me: Csrf) -> Response:
-    form = await request.form()
-    posted = posted_fields(form)
-    return await run_in_threadpool(
-        act_on_year, request, me, fppt_year_id, lambda session: mark_not_required(
-            session=session, actor=me.actor, fppt_year_id=fppt_year_id,
-            reason=posted.get("reason", "")),
-        fields={"reason": "reason"}, default_field="reason", done="not-required",
-        posted=posted)
+    return await _one_text(
+        request, me, fppt_year_id, field="reason", named="reason", done="not-required",
+        action=lambda session, text: mark_not_required(
+            session=session, actor=me.actor, fppt_year_id=fppt_year_id, reason=text))
 
 
 def _attestation_context(session: Session, me: CurrentPerson, fppt_year_id: int
