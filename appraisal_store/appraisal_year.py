@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .date_words import long_date
 from .errors import ValidationFailed
 
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
@@ -43,14 +44,10 @@ class AppraisalYear:
 
     def describe(self) -> str:
         """The year in one sentence, with its own dates."""
-        return (f"{self.label} appraises performance from {_long(self.starts)} to "
-                f"{_long(self.ends)}; NHS England wants ICB and NHS trust chairs' appraisals "
-                f"by {_long(self.chair_deadline)} and their non-executive directors' by "
-                f"{_long(self.non_executive_deadline)}.")
-
-
-def _long(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+        return (f"{self.label} appraises performance from {long_date(self.starts)} to "
+                f"{long_date(self.ends)}; NHS England wants ICB and NHS trust chairs' appraisals "
+                f"by {long_date(self.chair_deadline)} and their non-executive directors' by "
+                f"{long_date(self.non_executive_deadline)}.")
 
 
 def appraisal_year(label: str) -> AppraisalYear:

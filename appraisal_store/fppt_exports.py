@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .date_words import long_date
 from .exports import Cell, Sheet
 from .fppt_checklist import Checklist
 from .fppt_queries import MemberYear, ReferenceRow, outcome_label
@@ -71,5 +72,5 @@ def _reference_state(reference: ReferenceRow | None) -> str:
     if reference is None:
         return ""
     if reference.reference.signed_at is not None:
-        return f"completed {reference.reference.signed_at:%-d %B %Y}"
-    return f"not completed (due {reference.reference.due_on:%-d %B %Y})"
+        return f"completed {long_date(reference.reference.signed_at)}"
+    return f"not completed (due {long_date(reference.reference.due_on)})"

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from .date_words import long_date
 from .fppt_checklist import SELF_ATTESTATION, AppliesTo, Check, CheckDue, Checklist
 from .fppt_tables import FPPTCheckEntry, FPPTYear
 from .fppt_vocabulary import CheckOutcome
@@ -101,7 +102,7 @@ def applicability(session: Session, year: FPPTYear, check: Check, appointment: A
     if check.applies_to is AppliesTo.CLINICALLY_REGISTERED and not clinically_registered:
         return False, "clinically registered members only"
     if check.due is CheckDue.AT_APPOINTMENT and appointment.start_date < starts:
-        return False, f"done at appointment ({appointment.start_date:%-d %B %Y})"
+        return False, f"done at appointment ({long_date(appointment.start_date)})"
     if check.due is CheckDue.EVERY_N_YEARS and check.every_years:
         since = date(ends.year - check.every_years, ends.month, ends.day)
         if earlier is None:

@@ -17,6 +17,7 @@ from typing import Any
 from icalendar import Calendar, Event, vCalAddress
 
 from appraisal_store.config import settings
+from appraisal_store.date_words import long_date
 from appraisal_store.feedback_links import link_path, link_token
 from appraisal_store.links import page_path
 from appraisal_store.models import OutboxMessage
@@ -56,8 +57,7 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
 def _long_date(iso: str | None) -> str:
     if not iso:
         return ""
-    day = date.fromisoformat(iso)
-    return f"{day.day} {day:%B %Y}"
+    return long_date(date.fromisoformat(iso))
 
 
 def _meeting_words(meeting: dict[str, Any] | None) -> dict[str, str]:

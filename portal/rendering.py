@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment
 from markupsafe import Markup
 
+from appraisal_store.date_words import long_date
 from templates.environments import pages_environment
 
 from .deps import clock_of
@@ -53,9 +54,7 @@ def _rendered_once(environment: Environment) -> Callable[[str], Markup]:
 
 def uk_date(value: Any) -> str:
     """1 April 2026 (the NHS style), or an empty string."""
-    if value is None:
-        return ""
-    return f"{value.day} {value:%B %Y}"
+    return "" if value is None else long_date(value)
 
 
 UK = ZoneInfo("Europe/London")

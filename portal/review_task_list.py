@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from appraisal_store.date_words import long_date
 from appraisal_store.feedback_summary import RoundStatus
 from appraisal_store.models import Appraisal, AppraisalMeeting
 from appraisal_store.services import meetings
@@ -54,7 +55,7 @@ def meeting_hint(appraisal: Appraisal, meeting: AppraisalMeeting | None) -> str:
         return (f"{meetings.meeting_words(meeting.starts_at)}, for "
                 f"{meetings.duration_words(meeting.duration_minutes)}, at {meeting.place}.")
     if appraisal.meeting_date is not None:
-        return f"Held on {meetings.long_date(appraisal.meeting_date)}."
+        return f"Held on {long_date(appraisal.meeting_date)}."
     return "Not scheduled yet."
 
 

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from appraisal_store.date_words import long_date, short_date
 from appraisal_store.exports import Cell, Sheet, cell_text
 from records.errors import SigningError
 from records.pdf_signing import signature_reason
@@ -67,7 +68,7 @@ def _pdf_cell(value: Cell) -> str:
     """A cell as a reader sees it on paper: a date in words (the spreadsheet keeps real
     dates), anything else as on the page."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return f"{value:%-d %b %Y}"
+        return short_date(value)
     return cell_text(value)
 
 
@@ -115,7 +116,7 @@ def submission_pdf(*, organisation: str, region: str, year: str, declaration: st
         Paragraph("The chair's declaration", styles["heading"]),
         Paragraph(markup(declaration), styles["body"]),
         Paragraph(markup(f"Signed by {chair.name}, {chair.role}, on "
-                         f"{chair.at:%-d %B %Y}."), styles["body"]),
+                         f"{long_date(chair.at)}."), styles["body"]),
         Paragraph("Board members", styles["heading"]),
         # Landscape: a line per board member has ten columns.
         _table(sheet, styles, landscape(A4)[0] - 2 * MARGIN)]
@@ -129,13 +130,13 @@ def reference_pdf(*, organisation: str, person: str, role: str, left_on: date, r
     styles = _styles()
     story: list[object] = [
         Paragraph("Board Member Reference", styles["title"]),
-        Paragraph(markup(f"{person}, {role}, {organisation}. Left on {left_on:%-d %B %Y}: "
+        Paragraph(markup(f"{person}, {role}, {organisation}. Left on {long_date(left_on)}: "
                          f"{reason}"), styles["body"])]
     for title, answer in sections:
         story += [Paragraph(markup(title), styles["heading"]),
                   Paragraph(markup(answer), styles["body"])]
     story += [Spacer(1, 6 * mm), Paragraph(markup(
-        f"Signed by {chair.name}, {chair.role}, on {chair.at:%-d %B %Y}."), styles["body"])]
+        f"Signed by {chair.name}, {chair.role}, on {long_date(chair.at)}."), styles["body"])]
     return _render(story, f"Board Member Reference {person}", chair.at.date())
 
 

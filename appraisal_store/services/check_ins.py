@@ -18,6 +18,7 @@ from ..actors import Actor
 from ..appraisal_year import appraisal_year
 from ..audit import record_event
 from ..clock import moment_of
+from ..date_words import long_date
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..lifecycle import Party
 from ..links import Page, for_reader
@@ -205,7 +206,8 @@ def start_check_in(*, session: Session, actor: Actor, appraisal_id: int, kind: s
         problems.append(f"kind: '{kind}' is not a kind of check-in (use "
                         + ", ".join(KINDS) + ")")
     if held_on > today:
-        problems.append(f"held on: {held_on:%-d %B %Y} is in the future: enter the day it was held")
+        problems.append(f"held on: {long_date(held_on)} is in the future: enter the day it "
+                        "was held")
     if problems:
         raise ValidationFailed("The check-in was not started.", problems)
     if kind == MID_YEAR and session.execute(select(col(CheckIn.id)).where(

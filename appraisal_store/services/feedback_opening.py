@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..audit import PendingEvent, record_events
 from ..config import settings
+from ..date_words import long_date
 from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..feedback_links import PURPOSE
 from ..feedback_tables import FeedbackRespondent, FeedbackRound, RespondentStatus
@@ -102,8 +103,8 @@ def open_rounds(*, session: Session, actor: Actor, appraisal_ids: Sequence[int],
         InvalidTransition: an appraisal is closed (withdrawn, deferred or complete).
     """
     if closes_on is not None and closes_on < today:
-        raise ValidationFailed(f"The closing date {closes_on:%-d %B %Y} is in the past: "
-                               f"choose a day from {today:%-d %B %Y} on. No round was opened.")
+        raise ValidationFailed(f"The closing date {long_date(closes_on)} is in the past: "
+                               f"choose a day from {long_date(today)} on. No round was opened.")
     if nominations is not None and len(appraisal_ids) != 1:
         raise ValidationFailed("Nominations are given for one appraisal at a time.")
     version = current_feedback_form(session, actor)

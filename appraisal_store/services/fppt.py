@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from ..actors import Actor
 from ..audit import record_event
 from ..clock import day_of, moment_of
+from ..date_words import long_date
 from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..fppt_checklist import SELF_ATTESTATION
 from ..fppt_status import (
@@ -119,11 +120,11 @@ def record_check(*, session: Session, actor: Actor, fppt_year_id: int, check_id:
         problems.append(f"outcome: '{outcome}' is not one of: "
                         + ", ".join(o.value for o in CheckOutcome))
     if done_on > today:
-        problems.append(f"date: {done_on:%-d %B %Y} is in the future: enter the day it "
+        problems.append(f"date: {long_date(done_on)} is in the future: enter the day it "
                         "was done")
     starts, _ = year_bounds(year.year)
     if done_on < date(starts.year - 1, starts.month, starts.day):
-        problems.append(f"date: {done_on:%-d %B %Y} is more than a year before the "
+        problems.append(f"date: {long_date(done_on)} is more than a year before the "
                         f"{year.year} year")
     problems += text_problems({"the note": note, "the mitigation": mitigation,
                                "the evidence reference": evidence_reference})

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..audit import record_event
 from ..clock import day_of, moment_of
+from ..date_words import long_date
 from ..errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from ..fppt_checklist import ReferenceSection, SectionKind
 from ..fppt_tables import BoardMemberReference, FPPTYear, ReferenceReceived
@@ -297,7 +298,7 @@ def record_reference_received(*, session: Session, actor: Actor, appointment_id:
     if received_on is None:
         problems.append("date: enter the date it was received")
     elif received_on > today:
-        problems.append(f"date: {received_on:%-d %B %Y} is in the future: enter the day it "
+        problems.append(f"date: {long_date(received_on)} is in the future: enter the day it "
                         "was received")
     if problems or received_on is None:
         raise ValidationFailed("The reference received was not recorded.", problems)

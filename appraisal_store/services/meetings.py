@@ -8,7 +8,7 @@ so a calendar updates the event it already holds instead of adding another.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from ..actors import Actor
 from ..audit import record_event
 from ..clock import moment_of
+from ..date_words import long_date
 from ..errors import InvalidTransition, NotAllowed, ValidationFailed
 from ..lifecycle import Party
 from ..links import Page, for_reader
@@ -258,11 +259,6 @@ def _record(session: Session, actor: Actor, appraisal: Appraisal, meeting: Appra
     appraisal.meeting_date = None if change == "cancel" else meeting.starts_at.date()
     appraisal.updated_at = moment_of(session)
     session.add(appraisal)
-
-
-def long_date(day: date | datetime) -> str:
-    """3 March 2026."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def clock_time(moment: datetime) -> str:

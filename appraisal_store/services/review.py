@@ -15,6 +15,7 @@ from competencies.scale import ScaleLabel
 
 from ..actors import Actor
 from ..clock import day_of, moment_of
+from ..date_words import long_date
 from ..errors import ValidationFailed
 from ..lifecycle import check_edit, check_transition
 from ..models import (
@@ -201,7 +202,7 @@ def agreement_gaps(session: Session, appraisal: Appraisal) -> list[str]:
     elif appraisal.meeting_date > day_of(session):
         # The agreement records what was said at the meeting, and the record says when.
         gaps.append(f"meeting_date: the appraisal meeting is on "
-                    f"{appraisal.meeting_date:%-d %B %Y}; agree the appraisal once it is held")
+                    f"{long_date(appraisal.meeting_date)}; agree the appraisal once it is held")
     gaps += [f"objective_reviews: say whether last year's objective \"{o.text}\" was met"
              for o in unreviewed_objectives(session, appraisal)]
     return gaps

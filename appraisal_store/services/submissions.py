@@ -21,13 +21,9 @@ from sqlmodel import Session, col
 
 from ..actors import Actor
 from ..audit import record_event
+from ..date_words import long_date
 from ..errors import NotAllowed, NotFound, ValidationFailed
-from ..exports import (
-    PackLine,
-    csv_bytes,
-    submission_index_sheet,
-    xlsx_bytes,
-)
+from ..exports import PackLine, csv_bytes, submission_index_sheet, xlsx_bytes
 from ..lifecycle import Party
 from ..models import (
     Appointment,
@@ -344,10 +340,11 @@ def mark_pack_sent(*, session: Session, actor: Actor, pack_id: int, sent_on: dat
     elif (problem := field_problem(how, longest=CHANNEL_LONGEST)):
         problems.append(f"channel: the channel {problem}")
     if sent_on > today:
-        problems.append(f"sent_on: {sent_on:%-d %B %Y} is in the future: enter the day it was sent")
+        problems.append(f"sent_on: {long_date(sent_on)} is in the future: enter the day it "
+                        "was sent")
     elif sent_on < pack.built_at.date():
-        problems.append(f"sent_on: {sent_on:%-d %B %Y} is before the pack was built "
-                        f"({pack.built_at:%-d %B %Y})")
+        problems.append(f"sent_on: {long_date(sent_on)} is before the pack was built "
+                        f"({long_date(pack.built_at)})")
     appraisal_ids = list(session.execute(select(col(SubmissionPackItem.appraisal_id)).where(
         col(SubmissionPackItem.pack_id) == pack_id)).scalars())
     appraisals = [session.get(Appraisal, i) for i in appraisal_ids]
