@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from .feedback_tables import FeedbackRespondent, FeedbackRound, RespondentStatus
@@ -39,33 +38,33 @@ class RoundCounts:
 def round_counts(session: Session, *, today: date, year: str | None = None,
                  organisation_code: str | None = None,
                  organisation_ids: set[int] | None = None) -> list[RoundCounts]:
-    """The counts per organisation with any round (two grouped queries)."""
-    def scoped(statement: Select[Any]) -> Select[Any]:
-        statement = statement.join(
-            Organisation, col(Organisation.id) == col(FeedbackRound.organisation_id))
-        if year:
-            statement = statement.join(
-                Appraisal, col(Appraisal.id) == col(FeedbackRound.appraisal_id)).join(
-                Cycle, col(Cycle.id) == col(Appraisal.cycle_id)).where(col(Cycle.year) == year)
-        if organisation_code:
-            statement = statement.where(col(Organisation.code) == organisation_code.upper())
-        if organisation_ids is not None:
-            statement = statement.where(col(Organisation.id).in_(organisation_ids))
-        return statement.group_by(col(Organisation.code), col(Organisation.name))
-
+    """The counts per organisation with any round, in one grouped query: the rounds with
+    their respondents joined, each round counted once (distinct) and each respondent once
+    (a round has one row per respondent, or one with none)."""
     still_open = col(FeedbackRound.closed_at).is_(None)
-    rounds = session.execute(scoped(
+    round_id = col(FeedbackRound.id)
+    status = col(FeedbackRespondent.status)
+    statement = (
         select(col(Organisation.code), col(Organisation.name),
-               func.count(col(FeedbackRound.id)), func.sum(case((still_open, 1), else_=0)),
-               func.sum(case((still_open & (col(FeedbackRound.closes_on) < today), 1),
-                             else_=0))).select_from(FeedbackRound))).all()
-    people = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in session.execute(scoped(
-        select(col(Organisation.code),
-               func.sum(case((col(FeedbackRespondent.status).in_(ASKED), 1), else_=0)),
-               func.sum(case((col(FeedbackRespondent.status) == RespondentStatus.SUBMITTED, 1),
-                             else_=0)))
-        .select_from(FeedbackRespondent)
-        .join(FeedbackRound, col(FeedbackRound.id) == col(FeedbackRespondent.round_id))))}
-    return [RoundCounts(code, name, int(total), int(open_ or 0), int(total) - int(open_ or 0),
-                        int(overdue or 0), *people.get(code, (0, 0)))
-            for code, name, total, open_, overdue in sorted(rounds)]
+               func.count(round_id.distinct()),
+               func.count(case((still_open, round_id)).distinct()),
+               func.count(case((still_open & (col(FeedbackRound.closes_on) < today),
+                                round_id)).distinct()),
+               func.sum(case((status.in_(ASKED), 1), else_=0)),
+               func.sum(case((status == RespondentStatus.SUBMITTED, 1), else_=0)))
+        .select_from(FeedbackRound)
+        .join(Organisation, col(Organisation.id) == col(FeedbackRound.organisation_id))
+        .outerjoin(FeedbackRespondent, col(FeedbackRespondent.round_id) == round_id))
+    if year:
+        statement = statement.join(
+            Appraisal, col(Appraisal.id) == col(FeedbackRound.appraisal_id)).join(
+            Cycle, col(Cycle.id) == col(Appraisal.cycle_id)).where(col(Cycle.year) == year)
+    if organisation_code:
+        statement = statement.where(col(Organisation.code) == organisation_code.upper())
+    if organisation_ids is not None:
+        statement = statement.where(col(Organisation.id).in_(organisation_ids))
+    rows = session.execute(
+        statement.group_by(col(Organisation.code), col(Organisation.name))).all()
+    return [RoundCounts(code, name, int(total), int(open_), int(total) - int(open_),
+                        int(overdue), int(asked or 0), int(answered or 0))
+            for code, name, total, open_, overdue, asked, answered in sorted(rows)]

@@ -273,10 +273,10 @@ def outcome_notices(session: Session, appraisal: Appraisal) -> list[QueuedMessag
                                            role=role)]
 
 
-def organisation_routing(session: Session, organisation_ids: Sequence[int]
-                         ) -> dict[int, OrganisationRouting]:
-    """Per organisation: its override in force, its external appraisers by role (the first
-    registered) and its regional director's name (three queries in all)."""
+def routing_overrides(session: Session, organisation_ids: Sequence[int]
+                      ) -> dict[int, dict[str, Any]]:
+    """Per organisation with one: its routing override in force (the latest), in one
+    query."""
     overrides: dict[int, dict[str, Any]] = {}
     for organisation_id, policy in session.execute(
         select(col(RoutingOverride.organisation_id), col(RoutingOverride.policy))
@@ -285,6 +285,14 @@ def organisation_routing(session: Session, organisation_ids: Sequence[int]
         .order_by(col(RoutingOverride.id))
     ).tuples():
         overrides[organisation_id] = dict(policy)
+    return overrides
+
+
+def organisation_routing(session: Session, organisation_ids: Sequence[int]
+                         ) -> dict[int, OrganisationRouting]:
+    """Per organisation: its override in force, its external appraisers by role (the first
+    registered) and its regional director's name (three queries in all)."""
+    overrides = routing_overrides(session, organisation_ids)
     externals: dict[int, dict[BoardRole, int]] = {}
     for organisation_id, person_id, roles in session.execute(
         select(col(ExternalAppraiser.organisation_id), col(ExternalAppraiser.person_id),

@@ -39,7 +39,7 @@ from ..routing_policy import shipped_policy
 from ..vocabulary import NOT_DUE_STATES, AppraisalState, RecordStage
 from .access import is_national_administrator, is_org_administrator
 from .appraisal_changes import transition
-from .contributors import organisation_routing
+from .contributors import routing_overrides
 from .fppt_years import fppt_outcome_label
 
 S = AppraisalState
@@ -132,8 +132,15 @@ def _packed(session: Session, appraisal_ids: Sequence[int]
 def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
                       year: str | None = None) -> list[DeadlineStatus]:
     """Per organisation and NHS England deadline, every appraisal due (never a withdrawn
-    or deferred one) and how far its hand-over is; with the packs built."""
-    statement = (select(Appraisal, col(Person.name), col(Appointment.role), Organisation)
+    or deferred one) and how far its hand-over is; with the packs built.
+
+    The columns it shows, not whole rows: the completion dashboard reads it on every
+    visit. With nothing due, that one query is all it asks.
+    """
+    statement = (select(col(Appraisal.id), col(Appraisal.state), col(Appraisal.nhse_due),
+                        col(Person.name), col(Appointment.role), col(Organisation.id),
+                        col(Organisation.code), col(Organisation.name),
+                        col(Organisation.type))
                  .join(Person, col(Person.id) == Appraisal.appraisee_id)
                  .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
                  .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
@@ -145,7 +152,9 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
         statement = statement.join(Cycle, col(Cycle.id) == Appraisal.cycle_id).where(
             col(Cycle.year) == year)
     rows = session.execute(statement).tuples().all()
-    ids = [a.id or 0 for a, _, _, _ in rows]
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
     endorsed = dict(session.execute(
         select(col(Endorsement.appraisal_id), col(Endorsement.endorsed_at))
         .join(Appraisal, col(Appraisal.id) == Endorsement.appraisal_id)
@@ -154,21 +163,19 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
     packed = _packed(session, ids)
     # The policy read once per organisation, not per appraisal (the national view lists
     # every board's).
-    overrides = {o: r.override for o, r in organisation_routing(
-        session, sorted({a.organisation_id for a, _, _, _ in rows})).items()}
+    overrides = routing_overrides(session, sorted({row[5] for row in rows}))
     policy = shipped_policy()
     statuses: dict[tuple[int, date], DeadlineStatus] = {}
-    for appraisal, name, role, organisation in rows:
-        assert appraisal.nhse_due is not None
-        key = (organisation.id or 0, appraisal.nhse_due)
-        status = statuses.setdefault(key, DeadlineStatus(
-            organisation.id or 0, organisation.code, organisation.name, appraisal.nhse_due))
-        when = endorsed.get(appraisal.id or 0)
-        pack = packed.get(appraisal.id or 0)
+    for (appraisal_id, state, due, name, role, organisation_id, code, organisation_name,
+         organisation_type) in rows:
+        assert due is not None
+        status = statuses.setdefault((organisation_id, due), DeadlineStatus(
+            organisation_id, code, organisation_name, due))
+        when = endorsed.get(appraisal_id)
+        pack = packed.get(appraisal_id)
         status.due.append(DueAppraisal(
-            appraisal.id or 0, name, role.label, appraisal.state,
-            policy.route(organisation.type, role,
-                         overrides.get(organisation.id or 0)).endorsed,
+            appraisal_id, name, role.label, state,
+            policy.route(organisation_type, role, overrides.get(organisation_id)).endorsed,
             when.date() if when else None,
             pack is not None, pack[1] if pack else None))
     for pack in session.execute(select(SubmissionPack).where(

@@ -277,3 +277,35 @@ def test_a_respondents_session_ends_with_the_closing_date_itself(board):
     with sessions.write_session() as session, pytest.raises(NotFound):
         save_feedback_answers(session=session, secret=secret, ratings={}, texts={},
                               today=TODAY + timedelta(days=4), now=NOW)
+
+
+def test_the_status_counts_each_round_once_and_each_respondent_once(board):
+    from appraisal_store.feedback_status import ASKED, round_counts
+
+    _open(board, nominations=[Nomination(f"Person {i}", f"p{i}@x.nhs.uk", "board")
+                              for i in range(4)])
+    _open(board, email="finance@rx1.nhs.uk",
+          nominations=[Nomination("Q", "q@x.nhs.uk", "board")])
+    tokens = _tokens(board)
+    _answer(tokens["p0@x.nhs.uk"])
+    with sessions.write_session() as session:
+        decline_feedback(session=session, secret=_answer(tokens["p1@x.nhs.uk"], submit=False),
+                         today=TODAY, now=NOW)
+        feedback.close_rounds(session=session, actor=board.actor("chair@rx1.nhs.uk"),
+                              appraisal_ids=[board.appraisals[CEO]], now=NOW)
+    rounds, respondents = _rows(FeedbackRound), _rows(FeedbackRespondent)
+    still_open = [r for r in rounds if r.closed_at is None]
+    assert len(rounds) == 2 and len(still_open) == 1
+    asked = sum(1 for r in respondents if r.status in ASKED)
+    assert asked >= 5  # the nominated, and any colleague the board added
+
+    with sessions.read_session() as session:
+        [on_time] = round_counts(session, today=TODAY)
+        [late] = round_counts(session, today=still_open[0].closes_on + timedelta(days=1),
+                              year="2025/26", organisation_code="rx1")
+        elsewhere = round_counts(session, today=TODAY, organisation_ids={-1})
+    assert (on_time.organisation_code, on_time.rounds, on_time.open, on_time.closed,
+            on_time.overdue, on_time.asked, on_time.answered) == ("RX1", 2, 1, 1, 0, asked, 1)
+    assert (late.rounds, late.overdue, late.asked, late.answered) == (2, 1, asked, 1)
+    assert on_time.response_rate == f"{round(100 / asked)}%"
+    assert elsewhere == []
