@@ -132,11 +132,8 @@ def _packed(session: Session, appraisal_ids: Sequence[int]
 def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
                       year: str | None = None) -> list[DeadlineStatus]:
     """Per organisation and NHS England deadline, every appraisal due (never a withdrawn
-    or deferred one) and how far its hand-over is; with the packs built.
-
-    The columns it shows, not whole rows: the completion dashboard reads it on every
-    visit. With nothing due, that one query is all it asks.
-    """
+    or deferred one) and how far its hand-over is; with the packs built. Read as columns,
+    and in one query when nothing is due: the completion dashboard asks on every visit."""
     statement = (select(col(Appraisal.id), col(Appraisal.state), col(Appraisal.nhse_due),
                         col(Person.name), col(Appointment.role), col(Organisation.id),
                         col(Organisation.code), col(Organisation.name),
@@ -161,8 +158,7 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
         .where(col(Endorsement.appraisal_id).in_(ids),
                col(Endorsement.record_version) == Appraisal.record_version)).tuples().all())
     packed = _packed(session, ids)
-    # The policy read once per organisation, not per appraisal (the national view lists
-    # every board's).
+    # Once per organisation, not per appraisal (the national view lists every board's).
     overrides = routing_overrides(session, sorted({row[5] for row in rows}))
     policy = shipped_policy()
     statuses: dict[tuple[int, date], DeadlineStatus] = {}
