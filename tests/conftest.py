@@ -16,15 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import pytest
-from sqlalchemy import MetaData, create_engine, inspect, make_url, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Table, create_engine, inspect, make_url, text
+from sqlalchemy.engine import Connection, Engine
 
 from appraisal_store import config, engines, sessions
 from appraisal_store.actors import Actor
 from appraisal_store.schema import upgrade
 
+Kept = TypeVar("Kept")
 # Prefect's INFO lines would go to streams pytest closes between tests; warnings still show.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -131,6 +133,15 @@ def copy_sqlite_template(template: Path) -> Engine:
     return engines.engine()
 
 
+@dataclass(frozen=True)
+class SchemaContents:
+    """What a PostgreSQL schema held: its tables' rows, in the foreign keys' order, and the
+    statement that sets its sequences back to where they stood."""
+
+    rows: list[tuple[Table, list[dict[str, Any]]]]
+    positions: str
+
+
 class PostgresTemplate:
     """A schema migrated to head once a worker, emptied back to that state for each test.
 
@@ -163,24 +174,36 @@ class PostgresTemplate:
                    if name is not None and name not in kept]
         self.tables = [metadata.tables[name] for name in ordered]
         with engine.connect() as connection:
-            rows = {table: [dict(row._mapping) for row in connection.execute(table.select())]
-                    for table in self.tables}
-            self.seeds = [(table, rows[table]) for table in self.tables if rows[table]]
-            sequences = connection.execute(text(
-                "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences "
-                "WHERE schemaname = current_schema()")).all()
+            self.seeds = self.contents(connection)
+        deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(self.tables))
+        self.emptying = deletes
+
+    def contents(self, connection: Connection) -> SchemaContents:
+        """Every row of the schema's tables and where its sequences stand."""
+        rows = {table: [dict(row._mapping) for row in connection.execute(table.select())]
+                for table in self.tables}
+        sequences = connection.execute(text(
+            "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences "
+            "WHERE schemaname = current_schema()")).all()
         setvals = [f"setval('\"{name}\"', {last if called else 1}, {str(called).lower()})"
                    for name, last, called in sequences]
-        deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(self.tables))
-        self.emptying = f"{deletes}; SELECT {', '.join(setvals) or '1'}"
+        return SchemaContents([(table, rows[table]) for table in self.tables if rows[table]],
+                              f"SELECT {', '.join(setvals) or '1'}")
 
-    def reset(self) -> None:
+    def reset(self, to: SchemaContents | None = None) -> None:
+        """Empty the schema back to what the migration left, or to ``to``."""
         with self.engine.begin() as connection:
             # A test that left a transaction open would otherwise hang the next one here.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             connection.exec_driver_sql(self.emptying)
-            for table, rows in self.seeds:
+            wanted = to or self.seeds
+            for table, rows in wanted.rows:
                 connection.execute(table.insert(), rows)
+            connection.exec_driver_sql(wanted.positions)
+
+    def snapshot(self) -> SchemaContents:
+        with self.engine.connect() as connection:
+            return self.contents(connection)
 
     def drop(self) -> None:
         self.engine.dispose()
@@ -249,13 +272,105 @@ class Board:
 
 
 @pytest.fixture(name="board")
-def board_fixture(store: Engine, operator: Actor) -> Board:
-    return seed_board(operator)
+def board_fixture(request: pytest.FixtureRequest, store: Engine, operator: Actor) -> Board:
+    boards = "sqlite_boards" if store.dialect.name == "sqlite" else "postgres_boards"
+    seeded: SeededBoards[Any] = request.getfixturevalue(boards)
+    return seeded.board(operator)
 
 
 @pytest.fixture(name="sqlite_board")
-def sqlite_board_fixture(sqlite_store: Engine, operator: Actor) -> Board:
-    return seed_board(operator)
+def sqlite_board_fixture(sqlite_store: Engine, sqlite_boards: SQLiteBoards,
+                         operator: Actor) -> Board:
+    return sqlite_boards.board(operator)
+
+
+class SeededBoards(Generic[Kept]):
+    """The seeded board, seeded once a session (once a worker) for each set of settings
+    and put into each test's store as it was, like the migrated store: seeding goes
+    through the services (people imported, a cycle opened, FPPT years), which costs far
+    more than putting rows back.
+
+    The settings are the key: a test that changed one before asking for its board gets a
+    board seeded under it. The rows were written when they were first seeded, not when
+    the test began; the seeded day is fixed (1 December 2025) either way.
+    """
+
+    def __init__(self) -> None:
+        self.seeded: dict[str, tuple[Kept, Board]] = {}
+
+    def board(self, operator: Actor) -> Board:
+        values = config.settings().model_dump()
+        home = str(config.settings().home)
+        key = repr(sorted((name, str(value).replace(home, "<home>"))
+                          for name, value in values.items()))
+        found = self.seeded.get(key)
+        if found is None:
+            board = seed_board(operator)
+            found = self.seeded[key] = (self.keep(), board)
+        else:
+            self.put_back(found[0])
+        board = found[1]
+        return Board(board.organisation_id, dict(board.people), dict(board.appraisals))
+
+    def keep(self) -> Kept:
+        """What the store holds just after seeding."""
+        raise NotImplementedError
+
+    def put_back(self, kept: Kept) -> None:
+        """The test's store made what ``keep`` kept."""
+        raise NotImplementedError
+
+
+class SQLiteBoards(SeededBoards[Path]):
+    """Kept as a copy of the store's file (checkpointed first, so it is all in the file)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+
+    @staticmethod
+    def _store_file() -> Path:
+        return Path(make_url(config.settings().database).database or "")
+
+    def keep(self) -> Path:
+        with engines.engine().connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engines.reset_engines()
+        copy = self.folder / f"board-{len(self.seeded)}.db"
+        shutil.copyfile(self._store_file(), copy)
+        return copy
+
+    def put_back(self, kept: Path) -> None:
+        target = self._store_file()
+        engines.reset_engines()  # no connection may stay open on the file replaced
+        for log in (target.with_name(target.name + "-wal"),
+                    target.with_name(target.name + "-shm")):
+            log.unlink(missing_ok=True)
+        shutil.copyfile(kept, target)
+
+
+class PostgresBoards(SeededBoards[SchemaContents]):
+    """Kept as the worker's schema's rows, put back in place of the migrated ones."""
+
+    def __init__(self, template: PostgresTemplate) -> None:
+        super().__init__()
+        self.template = template
+
+    def keep(self) -> SchemaContents:
+        return self.template.snapshot()
+
+    def put_back(self, kept: SchemaContents) -> None:
+        self.template.reset(to=kept)
+
+
+@pytest.fixture(scope="session", name="sqlite_boards")
+def sqlite_boards_fixture(tmp_path_factory: pytest.TempPathFactory) -> SQLiteBoards:
+    return SQLiteBoards(tmp_path_factory.mktemp("sqlite-boards"))
+
+
+@pytest.fixture(scope="session", name="postgres_boards")
+def postgres_boards_fixture(postgres_template: PostgresTemplate) -> PostgresBoards:
+    return PostgresBoards(postgres_template)
 
 
 def seed_board(operator: Actor) -> Board:
