@@ -21,6 +21,7 @@ step is read beside the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -104,8 +105,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@functools.cache
 def portal_importable() -> str | None:
-    """None when ``portal.app:create_app`` imports, else why not."""
+    """None when ``portal.app:create_app`` imports, else why not.
+
+    Asked once a run: the answer is the checkout's, and each asking imports the portal in a
+    process of its own, where every load of every size asks.
+    """
     probe = subprocess.run([sys.executable, "-c", "import portal.app; portal.app.create_app"],
                            capture_output=True, text=True, check=False)
     if probe.returncode == 0:
