@@ -293,6 +293,7 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
     reason = portal_importable()
     if reason:
         return PortalFigures(False, f"not available: portal does not import ({reason})")
+    per_core = not workers
     workers = workers or default_workers()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -317,7 +318,8 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
         fallback = [n for n, p in paths.items() if p == "/"]
         note = (f"{clients} clients, each a different director, {duration:g} s; "
                 f"uvicorn, {workers} worker process"
-                f"{'es' if workers != 1 else ''} (one per core, as `appraisal portal` runs), "
+                f"{'es' if workers != 1 else ''}"
+                f"{' (one per core, as `appraisal portal` runs)' if per_core else ''}, "
                 f"load generator in its own process on the same machine")
         if fallback:
             note += f"; FALLBACK to the home page for {', '.join(fallback)}"
@@ -385,11 +387,14 @@ def in_both_orders(sizes: list[int]) -> list[int]:
 
 
 def measure_portal_at_sizes(prepared: dict[int, tuple[Store, Dataset]], *, seconds: float,
-                            clients: int) -> list[Entry]:
+                            clients: int, workers: int | None = None) -> list[Entry]:
     """Measurement 4 (and the portal's memory) at every prepared size.
 
     Each size gets ``seconds`` of load in two halves, one in each pass of
     ``in_both_orders``, pooled by ``combined``.
+
+    Args:
+        workers: uvicorn worker processes; None is one per core, as ``appraisal portal``.
     """
     from .stores import store_in_use
 
@@ -397,7 +402,8 @@ def measure_portal_at_sizes(prepared: dict[int, tuple[Store, Dataset]], *, secon
     for size in in_both_orders(list(prepared)):
         store, data = prepared[size]
         with store_in_use(store):
-            loads[size].append(measure_portal(data, duration=seconds / 2, clients=clients))
+            loads[size].append(measure_portal(data, duration=seconds / 2, clients=clients,
+                                              workers=workers))
     entries: list[Entry] = []
     for size, (store, _) in prepared.items():
         entries += portal_entries(combined(loads[size]), store.database, size)

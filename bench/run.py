@@ -36,6 +36,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--portal-seconds", type=float, default=30.0,
                         help="load per size, in two halves (0 skips the portal)")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--portal-workers", type=int, default=None,
+                        help="uvicorn worker processes of the portal under load (default: "
+                             "one per core, as `appraisal portal` runs)")
     parser.add_argument("--journey-seconds", type=float, default=None,
                         help="measurement 7, under the portal's load at the largest size "
                              "(default: as --portal-seconds; 0 skips)")
@@ -134,13 +137,15 @@ def store_measurements(options: argparse.Namespace, workdir: Path, log: Any,
             if options.portal_seconds > 0:
                 log(f"[bold]{database}[/], the portal at each size in turn, then in reverse ...")
                 entries += measure_portal_at_sizes(prepared, seconds=options.portal_seconds,
-                                                   clients=options.clients)
+                                                   clients=options.clients,
+                                                   workers=options.portal_workers)
             if options.journey_seconds > 0:
                 largest = max(prepared)
                 log(f"[bold]{database}[/], {largest:,} appraisals: a sign-in's email and a "
                     "signature's record, under the portal's load ...")
                 entries += measure_journeys(*prepared[largest], seconds=options.journey_seconds,
-                                            clients=options.clients)
+                                            clients=options.clients,
+                                            workers=options.portal_workers)
         finally:
             for store in made:
                 drop_store(store)
@@ -255,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,
         "portal_seconds": options.portal_seconds, "clients": options.clients,
+        "portal_workers": options.portal_workers,
         "journey_seconds": options.journey_seconds,
         "only": options.only,
         "argv": sys.argv[1:] if argv is None else argv})
