@@ -109,8 +109,8 @@ def free_port() -> int:
 def portal_importable() -> str | None:
     """None when ``portal.app:create_app`` imports, else why not.
 
-    Asked once a run: the answer is the checkout's, and each asking imports the portal in a
-    process of its own, where every load of every size asks.
+    Asked once a run (the answer is this checkout's): every load of every size asks, and
+    each asking imports the whole portal in a process of its own.
     """
     probe = subprocess.run([sys.executable, "-c", "import portal.app; portal.app.create_app"],
                            capture_output=True, text=True, check=False)
