@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
 from .results import Entry, with_floor
+from .scale import PREFECT_SETTLE_S
 
 if TYPE_CHECKING:
     from .stores import Store
@@ -60,16 +61,16 @@ def floor_of_opening(bind: Engine, first_event_id: int) -> tuple[float, int]:
     return time.perf_counter() - started, sum(len(r) for r in rows.values())
 
 
-def measure_feedback(store: Store, size: int) -> list[dict[str, Any]]:
+def measure_feedback(store: Store, size: int, settle_seconds: float = PREFECT_SETTLE_S
+                     ) -> list[dict[str, Any]]:
     """Fill ``store`` with ``size`` appraisals, open their cycle, then time the flow that
-    opens every feedback round, and its floor."""
+    opens every feedback round, and its floor (after ``settle_seconds`` untimed)."""
     from appraisal_store.engines import engine
     from appraisal_store.feedback_tables import FeedbackRespondent, FeedbackRound
     from appraisal_store.models import OutboxMessage
     from flows.feedback import cycle_appraisal_ids, run_open_feedback_rounds
 
     from . import cycle, dataset
-    from .scale import PREFECT_SETTLE_S
     from .stores import store_in_use
 
     with store_in_use(store):
@@ -79,7 +80,7 @@ def measure_feedback(store: Store, size: int) -> list[dict[str, Any]]:
         cycle.open_national_cycle(data.organisations)
         ids = cycle_appraisal_ids(year=dataset.YEAR, organisation_codes=None)
         first = cycle.last_event_id(bind) + 1
-        time.sleep(PREFECT_SETTLE_S)  # untimed: let Prefect record the opening's runs
+        time.sleep(settle_seconds)  # untimed: let Prefect record the opening's runs
         started = time.perf_counter()
         opened = run_open_feedback_rounds(appraisal_ids=ids, today=dataset.OPENED_ON,
                                           most_respondents=RESPONDENTS)

@@ -21,6 +21,7 @@ step is read beside the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -104,8 +105,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@functools.cache
 def portal_importable() -> str | None:
-    """None when ``portal.app:create_app`` imports, else why not."""
+    """None when ``portal.app:create_app`` imports, else why not.
+
+    Asked once a run (the answer is this checkout's): every load of every size asks, and
+    each asking imports the whole portal in a process of its own.
+    """
     probe = subprocess.run([sys.executable, "-c", "import portal.app; portal.app.create_app"],
                            capture_output=True, text=True, check=False)
     if probe.returncode == 0:
@@ -287,6 +293,7 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
     reason = portal_importable()
     if reason:
         return PortalFigures(False, f"not available: portal does not import ({reason})")
+    per_core = not workers
     workers = workers or default_workers()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -311,7 +318,8 @@ def measure_portal(dataset: Dataset, *, duration: float, clients: int = 20,
         fallback = [n for n, p in paths.items() if p == "/"]
         note = (f"{clients} clients, each a different director, {duration:g} s; "
                 f"uvicorn, {workers} worker process"
-                f"{'es' if workers != 1 else ''} (one per core, as `appraisal portal` runs), "
+                f"{'es' if workers != 1 else ''}"
+                f"{' (one per core, as `appraisal portal` runs)' if per_core else ''}, "
                 f"load generator in its own process on the same machine")
         if fallback:
             note += f"; FALLBACK to the home page for {', '.join(fallback)}"
@@ -379,11 +387,14 @@ def in_both_orders(sizes: list[int]) -> list[int]:
 
 
 def measure_portal_at_sizes(prepared: dict[int, tuple[Store, Dataset]], *, seconds: float,
-                            clients: int) -> list[Entry]:
+                            clients: int, workers: int | None = None) -> list[Entry]:
     """Measurement 4 (and the portal's memory) at every prepared size.
 
     Each size gets ``seconds`` of load in two halves, one in each pass of
     ``in_both_orders``, pooled by ``combined``.
+
+    Args:
+        workers: uvicorn worker processes; None is one per core, as ``appraisal portal``.
     """
     from .stores import store_in_use
 
@@ -391,7 +402,8 @@ def measure_portal_at_sizes(prepared: dict[int, tuple[Store, Dataset]], *, secon
     for size in in_both_orders(list(prepared)):
         store, data = prepared[size]
         with store_in_use(store):
-            loads[size].append(measure_portal(data, duration=seconds / 2, clients=clients))
+            loads[size].append(measure_portal(data, duration=seconds / 2, clients=clients,
+                                              workers=workers))
     entries: list[Entry] = []
     for size, (store, _) in prepared.items():
         entries += portal_entries(combined(loads[size]), store.database, size)

@@ -9,6 +9,7 @@ need an API) and stopped at the end.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .results import Entry, table, with_floor, write_json
+from .scale import PREFECT_SETTLE_S
 
 RESULTS = Path(__file__).parent / "results.json"
 RECORDS_RATIO_GOAL = 1.15
@@ -36,6 +38,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--portal-seconds", type=float, default=30.0,
                         help="load per size, in two halves (0 skips the portal)")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--portal-workers", type=int, default=None,
+                        help="uvicorn worker processes of the portal under load (default: "
+                             "one per core, as `appraisal portal` runs)")
     parser.add_argument("--journey-seconds", type=float, default=None,
                         help="measurement 7, under the portal's load at the largest size "
                              "(default: as --portal-seconds; 0 skips)")
@@ -48,6 +53,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "Prefect server, no flows, no records); records: only "
                              "measurements 3 and 8; deployed: only measurement 8; "
                              "feedback: only measurement 9")
+    parser.add_argument("--prefect-settle-seconds", type=float, default=PREFECT_SETTLE_S,
+                        help="untimed pause before each timed flow, while Prefect's server "
+                             f"records the runs before it (default {PREFECT_SETTLE_S:g})")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the stores live (default: a temporary folder)")
@@ -113,7 +121,8 @@ def store_measurements(options: argparse.Namespace, workdir: Path, log: Any,
     from .scale import measure_flows
     from .stores import create_store, drop_store, postgres_answers
 
-    prepare = prepare_portal_store if options.only == "portal" else measure_flows
+    prepare = prepare_portal_store if options.only == "portal" else functools.partial(
+        measure_flows, settle_seconds=options.prefect_settle_seconds)
     databases = ["sqlite", "postgres"] if options.database == "both" else [options.database]
     entries: list[Entry] = []
     for database in databases:
@@ -134,13 +143,15 @@ def store_measurements(options: argparse.Namespace, workdir: Path, log: Any,
             if options.portal_seconds > 0:
                 log(f"[bold]{database}[/], the portal at each size in turn, then in reverse ...")
                 entries += measure_portal_at_sizes(prepared, seconds=options.portal_seconds,
-                                                   clients=options.clients)
+                                                   clients=options.clients,
+                                                   workers=options.portal_workers)
             if options.journey_seconds > 0:
                 largest = max(prepared)
                 log(f"[bold]{database}[/], {largest:,} appraisals: a sign-in's email and a "
                     "signature's record, under the portal's load ...")
                 entries += measure_journeys(*prepared[largest], seconds=options.journey_seconds,
-                                            clients=options.clients)
+                                            clients=options.clients,
+                                            workers=options.portal_workers)
         finally:
             for store in made:
                 drop_store(store)
@@ -224,7 +235,9 @@ def feedback_measurements(options: argparse.Namespace, workdir: Path, log: Any,
         log(f"[bold]{database}[/], {size:,} appraisals: opening the feedback rounds ...")
         store = create_store(database, workdir, f"feedback{size}")
         try:
-            entries += [Entry(**r) for r in (run or _in_child)(measure_feedback, store, size)]
+            measure = functools.partial(measure_feedback,
+                                        settle_seconds=options.prefect_settle_seconds)
+            entries += [Entry(**r) for r in (run or _in_child)(measure, store, size)]
         finally:
             drop_store(store)
     return entries
@@ -255,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     write_json(options.output, entries, {
         "sizes": options.size_list, "database": options.database, "records": options.records,
         "portal_seconds": options.portal_seconds, "clients": options.clients,
+        "portal_workers": options.portal_workers,
         "journey_seconds": options.journey_seconds,
+        "prefect_settle_seconds": options.prefect_settle_seconds,
         "only": options.only,
         "argv": sys.argv[1:] if argv is None else argv})
     console.print(f"wrote {options.output}")

@@ -27,10 +27,14 @@ PREFECT_SETTLE_S = 2.0
 GOAL_SIZE = 10_000  # the time goals are stated for the national headroom size
 
 
-def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Dataset]:
+def measure_flows(store: Store, size: int, settle_seconds: float = PREFECT_SETTLE_S
+                  ) -> tuple[list[dict[str, Any]], Dataset]:
     """Fill ``store`` with ``size`` appraisals' boards and measure the opening and the sweep.
 
     Returns the entries as plain dicts, and the dataset for the portal's load.
+
+    Args:
+        settle_seconds: the untimed pause before each of the two flows (see below).
     """
     from appraisal_store.engines import engine
     from appraisal_store.models import Appraisal, OutboxMessage
@@ -57,7 +61,7 @@ def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Datase
         cycle.warm_up_prefect()
 
         first = cycle.last_event_id(bind) + 1
-        time.sleep(PREFECT_SETTLE_S)
+        time.sleep(settle_seconds)
         started = time.perf_counter()
         what = cycle.open_national_cycle(data.organisations)
         opened = time.perf_counter() - started
@@ -68,7 +72,7 @@ def measure_flows(store: Store, size: int) -> tuple[list[dict[str, Any]], Datase
         # Untimed: let Prefect's temporary server finish recording the opening's runs. A flow
         # started while it still writes them can meet its SQLite lock and get a 503, which
         # Prefect's client retries after about two seconds (seen in runs back to back).
-        time.sleep(PREFECT_SETTLE_S)
+        time.sleep(settle_seconds)
         started = time.perf_counter()
         queued, sweep_what = cycle.sweep_reminders()
         swept = time.perf_counter() - started

@@ -21,6 +21,8 @@ from .delivery import DeliveryReport, deliver_messages, due_message_ids
 from .failures import fails_with_a_sentence
 from .prefect_settings import flow_settings
 
+LEAST_BATCH = 200  # messages a batch (one task run) holds at the least, but the last
+
 
 def send_outbox_batches(*, now: datetime | None = None, appraisal_id: int | None = None,
                         limit: int = 20_000) -> DeliveryReport:
@@ -33,7 +35,7 @@ def send_outbox_batches(*, now: datetime | None = None, appraisal_id: int | None
     """
     report = DeliveryReport()
     ids = due_message_ids(now=now or utcnow(), limit=limit, appraisal_id=appraisal_id)
-    for batch in batches(ids, least_size=200):
+    for batch in batches(ids, least_size=LEAST_BATCH):
         report.add(deliver_batch(batch, now))
         if report.server_down:
             break

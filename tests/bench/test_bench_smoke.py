@@ -37,8 +37,9 @@ def test_dataset_is_deterministic_and_shaped_like_boards() -> None:
 def test_store_measurements_report_every_figure(prefect_api: None, isolated_env: Path) -> None:
     from bench.run import parse, store_measurements
 
+    # One portal worker: every start of the portal imports it once a worker.
     options = parse(["--sizes", str(SIZE), "--database", "sqlite", "--portal-seconds", "1",
-                     "--clients", "2"])
+                     "--clients", "2", "--portal-workers", "1", "--prefect-settle-seconds", "0"])
     # Prepared in this process, where the test harness's Prefect API is.
     entries = store_measurements(options, isolated_env, lambda _line: None,
                                  run=lambda function, *args: function(*args))
@@ -54,6 +55,7 @@ def test_store_measurements_report_every_figure(prefect_api: None, isolated_env:
     assert portal, "the portal section reported nothing"
     for page in portal:
         assert page.details.get("requests", 0) > 0 or "not available" in page.note
+    assert by_name["5 portal process peak RSS"].details["workers"] == 1
     assert all(e.database == "sqlite" and e.dataset_size == SIZE for e in entries)
 
 
@@ -126,7 +128,8 @@ def test_feedback_measurement_compares_the_flow_with_its_floor(prefect_api: None
                                                                isolated_env: Path) -> None:
     from bench.run import feedback_measurements, parse
 
-    options = parse(["--sizes", str(SIZE), "--database", "sqlite", "--only", "feedback"])
+    options = parse(["--sizes", str(SIZE), "--database", "sqlite", "--only", "feedback",
+                     "--prefect-settle-seconds", "0"])
     entries = feedback_measurements(options, isolated_env, lambda _line: None,
                                     run=lambda function, *args: function(*args))
     (opened,) = entries

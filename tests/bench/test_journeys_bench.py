@@ -27,7 +27,7 @@ def test_both_journeys_are_measured_under_the_portal_load(isolated_env: Path) ->
     store = create_store("sqlite", isolated_env, "journeys")
     try:
         _, data = prepare_portal_store(store, SIZE)
-        entries = measure_journeys(store, data, seconds=2.0, clients=2)
+        entries = measure_journeys(store, data, seconds=2.0, clients=2, workers=1)
     finally:
         drop_store(store)
     by_name = {e.name: e for e in entries}
