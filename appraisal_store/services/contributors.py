@@ -245,11 +245,8 @@ def route_of(session: Session, appraisal: Appraisal, organisation_type: OrgType,
              role: BoardRole) -> RoleRoute:
     """The routing policy of an appraisal whose role and organisation type the caller has
     read already (one query: the organisation's override in force)."""
-    override = session.execute(
-        select(col(RoutingOverride.policy))
-        .where(col(RoutingOverride.organisation_id) == appraisal.organisation_id,
-               col(RoutingOverride.revoked_at).is_(None))
-        .order_by(col(RoutingOverride.id).desc())).scalars().first()
+    override = routing_overrides(session, [appraisal.organisation_id]).get(
+        appraisal.organisation_id)
     return shipped_policy().route(organisation_type, role, override)
 
 

@@ -15,8 +15,9 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from ..actors import Actor
@@ -134,24 +135,25 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
     """Per organisation and NHS England deadline, every appraisal due (never a withdrawn
     or deferred one) and how far its hand-over is; with the packs built. Read as columns,
     and in one query when nothing is due: the completion dashboard asks on every visit."""
-    statement = (select(col(Appraisal.id), col(Appraisal.state), col(Appraisal.nhse_due),
-                        col(Person.name), col(Appointment.role), col(Organisation.id),
-                        col(Organisation.code), col(Organisation.name),
-                        col(Organisation.type))
-                 .join(Person, col(Person.id) == Appraisal.appraisee_id)
-                 .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
-                 .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
-                 .where(col(Appraisal.organisation_id).in_(organisation_ids),
-                        col(Appraisal.nhse_due).is_not(None),
-                        col(Appraisal.state).notin_(NOT_DUE_STATES))
-                 .order_by(col(Organisation.code), col(Appraisal.nhse_due), col(Person.name)))
+    statement: Select[Any] = (
+        select(col(Appraisal.id), col(Appraisal.state), col(Appraisal.nhse_due),
+               col(Person.name), col(Appointment.role),
+               col(Organisation.id).label("organisation_id"), col(Organisation.code),
+               col(Organisation.name).label("organisation"), col(Organisation.type))
+        .join(Person, col(Person.id) == Appraisal.appraisee_id)
+        .join(Appointment, col(Appointment.id) == Appraisal.appointment_id)
+        .join(Organisation, col(Organisation.id) == Appraisal.organisation_id)
+        .where(col(Appraisal.organisation_id).in_(organisation_ids),
+               col(Appraisal.nhse_due).is_not(None),
+               col(Appraisal.state).notin_(NOT_DUE_STATES))
+        .order_by(col(Organisation.code), col(Appraisal.nhse_due), col(Person.name)))
     if year is not None:
         statement = statement.join(Cycle, col(Cycle.id) == Appraisal.cycle_id).where(
             col(Cycle.year) == year)
-    rows = session.execute(statement).tuples().all()
+    rows = session.execute(statement).all()
     if not rows:
         return []
-    ids = [row[0] for row in rows]
+    ids = [row.id for row in rows]
     endorsed = dict(session.execute(
         select(col(Endorsement.appraisal_id), col(Endorsement.endorsed_at))
         .join(Appraisal, col(Appraisal.id) == Endorsement.appraisal_id)
@@ -159,19 +161,17 @@ def deadline_statuses(session: Session, organisation_ids: Sequence[int], *,
                col(Endorsement.record_version) == Appraisal.record_version)).tuples().all())
     packed = _packed(session, ids)
     # Once per organisation, not per appraisal (the national view lists every board's).
-    overrides = routing_overrides(session, sorted({row[5] for row in rows}))
+    overrides = routing_overrides(session, sorted({row.organisation_id for row in rows}))
     policy = shipped_policy()
     statuses: dict[tuple[int, date], DeadlineStatus] = {}
-    for (appraisal_id, state, due, name, role, organisation_id, code, organisation_name,
-         organisation_type) in rows:
-        assert due is not None
-        status = statuses.setdefault((organisation_id, due), DeadlineStatus(
-            organisation_id, code, organisation_name, due))
-        when = endorsed.get(appraisal_id)
-        pack = packed.get(appraisal_id)
+    for row in rows:
+        status = statuses.setdefault((row.organisation_id, row.nhse_due), DeadlineStatus(
+            row.organisation_id, row.code, row.organisation, row.nhse_due))
+        when = endorsed.get(row.id)
+        pack = packed.get(row.id)
         status.due.append(DueAppraisal(
-            appraisal_id, name, role.label, state,
-            policy.route(organisation_type, role, overrides.get(organisation_id)).endorsed,
+            row.id, row.name, row.role.label, row.state,
+            policy.route(row.type, row.role, overrides.get(row.organisation_id)).endorsed,
             when.date() if when else None,
             pack is not None, pack[1] if pack else None))
     for pack in session.execute(select(SubmissionPack).where(
