@@ -95,12 +95,13 @@ def applicability(session: Session, year: FPPTYear, check: Check, appointment: A
     starts, ends = year_bounds(year.year)
     if check.applies_to is AppliesTo.EXECUTIVE and year.role not in EXECUTIVE_ROLES:
         return False, "executive directors only"
-    if clinically_registered is None:
-        person = session.get(Person, year.person_id)
-        assert person is not None  # a year's person is never deleted
-        clinically_registered = person.clinically_registered
-    if check.applies_to is AppliesTo.CLINICALLY_REGISTERED and not clinically_registered:
-        return False, "clinically registered members only"
+    if check.applies_to is AppliesTo.CLINICALLY_REGISTERED:
+        if clinically_registered is None:
+            person = session.get(Person, year.person_id)
+            assert person is not None  # a year's person is never deleted
+            clinically_registered = person.clinically_registered
+        if not clinically_registered:
+            return False, "clinically registered members only"
     if check.due is CheckDue.AT_APPOINTMENT and appointment.start_date < starts:
         return False, f"done at appointment ({long_date(appointment.start_date)})"
     if check.due is CheckDue.EVERY_N_YEARS and check.every_years:
